@@ -1,0 +1,99 @@
+"""Side effects of the commission workflow: the audit trail and the read
+model, written in one transaction, idempotent on (workflow id, seq)."""
+
+import dataclasses
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+
+from appraisal.db.models import AuditEventRow, Commission, Task
+from appraisal.domain.commission import CommissionSnapshot
+from appraisal.domain.events import RecordEventInput
+
+
+def jsonable(value: Any) -> Any:
+    """A dataclass as plain JSON values (instants and dates in ISO 8601)."""
+
+    def default(o: Any) -> str:
+        if isinstance(o, datetime | date):
+            return o.isoformat()
+        raise TypeError(f"not JSON serialisable: {type(o)}")
+
+    raw = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    return json.loads(json.dumps(raw, default=default, ensure_ascii=False))
+
+
+def _next_due_on(snapshot: CommissionSnapshot) -> date | None:
+    running = [c.due_on for c in snapshot.clocks if not c.stopped and not c.paused]
+    return date.fromisoformat(min(running)) if running else None
+
+
+class CommissionActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @activity.defn(name="record_commission_event")
+    async def record_commission_event(self, inp: RecordEventInput) -> None:
+        event, snap = inp.event, inp.snapshot
+        async with self.sessions() as session, session.begin():
+            await session.exec(  # type: ignore[call-overload]
+                insert(AuditEventRow)
+                .values(
+                    workflow_id=event.workflow_id,
+                    commission_id=event.commission_id,
+                    seq=event.seq,
+                    kind=event.kind,
+                    actor_role=event.actor_role,
+                    actor_organisation_id=event.actor_organisation_id,
+                    actor_subject=event.actor_subject,
+                    occurred_at=event.occurred_at,
+                    data=jsonable(event.data),
+                    prev_hash=event.prev_hash,
+                    hash=event.hash,
+                )
+                .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
+            )
+            row = {
+                "id": snap.id,
+                "workflow_id": snap.workflow_id,
+                "court_id": snap.court_id,
+                "court_reference": snap.court_reference,
+                "case_number": snap.case_number,
+                "institution_id": snap.institution_id,
+                "category": snap.category,
+                "stage": snap.stage,
+                "appraiser_ids": snap.appraiser_ids,
+                "overdue": any(c.overdue and not c.stopped for c in snap.clocks),
+                "next_due_on": _next_due_on(snap),
+                "snapshot": jsonable(snap),
+                "last_event_seq": snap.last_event_seq,
+                "created_at": event.occurred_at,
+                "updated_at": event.occurred_at,
+            }
+            upsert = insert(Commission).values(**row)
+            newer = upsert.on_conflict_do_update(
+                index_elements=["id"],
+                set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
+                where=Commission.last_event_seq < upsert.excluded.last_event_seq,  # type: ignore[arg-type]
+            ).returning(Commission.id)  # type: ignore[arg-type]
+            projected = (await session.exec(newer)).first()  # type: ignore[call-overload]
+            if projected is None:
+                return  # a later event already projected a newer state
+            await session.exec(delete(Task).where(Task.commission_id == snap.id))  # type: ignore[call-overload,arg-type]
+            for task in snap.open_tasks:
+                session.add(
+                    Task(
+                        commission_id=snap.id,
+                        kind=task.kind,
+                        assignee_role=task.assignee_role,
+                        assignee_id=task.assignee_id,
+                        due_on=date.fromisoformat(task.due_on) if task.due_on else None,
+                        rule=task.rule,
+                    )
+                )

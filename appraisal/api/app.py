@@ -1,0 +1,55 @@
+"""The FastAPI application: routes, error shape, dependencies on app.state."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from appraisal.api import errors
+from appraisal.api.routes import commissions, health, registry, tasks
+from appraisal.db.engine import create_engine, session_factory
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.settings import Settings, get_settings
+
+DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
+Every 4xx/5xx body is `{"error": {"code", "message", "details"}}`."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    temporal: Client | None = None,
+    engine: AsyncEngine | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine or create_engine(settings)
+        app.state.settings = settings
+        app.state.sessions = session_factory(own_engine)
+        app.state.calendar = WorkingCalendar()
+        # Lazy: the API starts while Temporal is down and answers 503 until it is back.
+        app.state.temporal = temporal or await Client.connect(
+            settings.resolved_temporal_address(),
+            namespace=settings.temporal_namespace,
+            lazy=True,
+        )
+        try:
+            yield
+        finally:
+            if engine is None:
+                await own_engine.dispose()
+
+    app = FastAPI(
+        title="Judicial appraisal commissions",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for router in (health.router, commissions.router, tasks.router, registry.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,41 @@
+"""Bearer tokens: HS256 JWTs naming a principal (role, organisation, subject)."""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from appraisal.domain.roles import Actor, Role
+from appraisal.settings import Settings
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_token(settings: Settings, actor: Actor, *, ttl: timedelta | None = None) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": actor.subject,
+        "role": actor.role,
+        "org": actor.organisation_id,
+        "iat": now,
+        "exp": now + (ttl or timedelta(hours=settings.jwt_ttl_hours)),
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def read_token(settings: Settings, token: str) -> Actor:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "sub"]},
+        )
+        role = Role(claims["role"])
+        organisation_id = str(claims["org"])
+    except (jwt.PyJWTError, KeyError, ValueError) as err:
+        raise InvalidToken(str(err)) from err
+    return Actor(role=role.value, organisation_id=organisation_id, subject=str(claims["sub"]))

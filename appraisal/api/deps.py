@@ -1,0 +1,71 @@
+"""Dependencies every route declares with these aliases."""
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from appraisal.api.auth import InvalidToken, read_token
+from appraisal.api.errors import ApiError, forbidden
+from appraisal.domain.calendar import WorkingCalendar, local_today
+from appraisal.domain.roles import Actor, Role
+from appraisal.settings import Settings
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token printed by `appraisal dev` or `appraisal token`",
+)
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def get_calendar(request: Request) -> WorkingCalendar:
+    calendar: WorkingCalendar = request.app.state.calendar
+    return calendar
+
+
+def get_principal(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "a bearer token is required")
+    try:
+        return read_token(settings, credentials.credentials)
+    except InvalidToken as err:
+        raise ApiError(401, "unauthorized", f"invalid token: {err}") from err
+
+
+def get_today() -> date:
+    return local_today(datetime.now().astimezone())
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
+PrincipalDep = Annotated[Actor, Depends(get_principal)]
+TodayDep = Annotated[date, Depends(get_today)]
+
+
+def require_role(principal: Actor, *roles: Role) -> None:
+    if principal.role not in roles:
+        allowed = ", ".join(roles)
+        raise forbidden(f"this step is for {allowed}; the token is a {principal.role}")

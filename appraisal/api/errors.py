@@ -1,0 +1,132 @@
+"""One error shape for every 4xx/5xx: {"error": {"code", "message", "details"}}."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import (
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from appraisal.domain.errors import InvalidInput, RuleViolation
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = (
+            status,
+            code,
+            message,
+            details,
+        )
+
+
+def not_found(what: str = "commission") -> ApiError:
+    return ApiError(404, "not_found", f"no such {what}")
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def unavailable(dependency: str) -> ApiError:
+    return ApiError(
+        503,
+        "unavailable",
+        f"{dependency} is unavailable; nothing was changed, retry later",
+        {"dependency": dependency},
+    )
+
+
+def body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _respond(err: ApiError) -> JSONResponse:
+    headers = {"Retry-After": "5"} if err.status == 503 else None
+    return JSONResponse(body(err.code, err.message, err.details), err.status, headers=headers)
+
+
+def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        details = cause.details[0] if cause.details else None
+        return ApiError(409, cause.type or "rejected", cause.message, details)
+    return ApiError(409, "rejected", str(cause))
+
+
+def from_rpc(err: RPCError) -> ApiError:
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return not_found()
+    return unavailable("temporal")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, err: ApiError) -> JSONResponse:
+        return _respond(err)
+
+    @app.exception_handler(RuleViolation)
+    async def rule_violation(_: Request, err: RuleViolation) -> JSONResponse:
+        return _respond(ApiError(409, err.code, err.message, err.details() or None))
+
+    @app.exception_handler(InvalidInput)
+    async def invalid_input(_: Request, err: InvalidInput) -> JSONResponse:
+        return _respond(
+            ApiError(
+                422,
+                "invalid_input",
+                err.message,
+                [{"field": err.field, "message": err.message}],
+            )
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(_: Request, err: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                "message": e["msg"],
+            }
+            for e in err.errors()
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return _respond(ApiError(422, "invalid_input", summary, fields))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+        }
+        response = _respond(ApiError(err.status_code, code.get(err.status_code, "error"), str(err.detail)))
+        if err.headers:
+            response.headers.update(err.headers)
+        return response
+
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def update_failed(_: Request, err: WorkflowUpdateFailedError) -> JSONResponse:
+        return _respond(from_update_failure(err))
+
+    @app.exception_handler(RPCError)
+    async def rpc_error(_: Request, err: RPCError) -> JSONResponse:
+        return _respond(from_rpc(err))
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def update_timeout(_: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
+        return _respond(unavailable("temporal"))
+
+    for db_error in (OperationalError, InterfaceError, OSError):
+
+        @app.exception_handler(db_error)
+        async def database_down(_: Request, err: Exception) -> JSONResponse:
+            return _respond(unavailable("database"))

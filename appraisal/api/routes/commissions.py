@@ -1,0 +1,293 @@
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from appraisal.activities.commission import jsonable
+from appraisal.api.deps import (
+    CalendarDep,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TemporalDep,
+    TodayDep,
+    require_role,
+)
+from appraisal.api.errors import body as error_body
+from appraisal.api.schemas import (
+    AcceptanceCreate,
+    AuditEventPublic,
+    ClosureCreate,
+    CommissionPublic,
+    EntrustmentCreate,
+    IssueCreate,
+    Page,
+    ReportCreate,
+    SignatureCreate,
+)
+from appraisal.domain.commission import (
+    AcceptanceDecision,
+    ClosureRequest,
+    IssueRequest,
+    Material,
+    ReportSubmission,
+    SignatureSubmission,
+)
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import Stage
+from appraisal.services import commission as service
+from appraisal.workflows.commission import CommissionWorkflow
+
+router = APIRouter(prefix="/v1/commissions", tags=["commissions"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": text,
+        "content": {"application/json": {"example": error_body("code", text)}},
+    }
+    for code, text in {
+        401: "no token or a bad one",
+        403: "not allowed for this role",
+        404: "no such commission in the caller's scope",
+        409: "the step is not allowed in the commission's current state",
+        422: "invalid input: which field and why",
+        503: "Temporal or the database is unavailable; nothing was changed",
+    }.items()
+}
+
+
+async def _step(
+    *,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: date,
+    principal: Actor,
+    commission_id: str,
+    roles: tuple[Role, ...],
+    update: Any,
+    message: Any,
+) -> CommissionPublic:
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    require_role(principal, *roles)
+    snapshot = await client.get_workflow_handle(row.workflow_id).execute_update(update, message)
+    return service.to_public(jsonable(snapshot), calendar=calendar, today=today)
+
+
+@router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)
+async def entrust_commission(
+    body: EntrustmentCreate,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Entrust a commission (court). A repeated `court_reference` returns the existing one (200)."""
+    require_role(principal, Role.COURT)
+    result, created = await service.entrust(
+        session=session,
+        client=client,
+        task_queue=settings.task_queue,
+        principal=principal,
+        body=body,
+        today=today,
+    )
+    response.status_code = 201 if created else 200
+    snapshot = result.snapshot if isinstance(result, service.Commission) else jsonable(result)
+    return service.to_public(snapshot, calendar=calendar, today=today)
+
+
+@router.get("", response_model=Page[CommissionPublic], responses=ERRORS)
+async def list_commissions(
+    principal: PrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    stage: Stage | None = None,
+    institution_id: str | None = Query(default=None, max_length=36),
+    court_id: str | None = Query(default=None, max_length=36),
+    category: str | None = Query(default=None, max_length=60),
+    overdue: bool | None = None,
+    due_before: date | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> Page[CommissionPublic]:
+    """What the caller may see, soonest deadline first."""
+    rows, total = await service.list_commissions(
+        session=session,
+        principal=principal,
+        stage=stage,
+        institution_id=institution_id,
+        court_id=court_id,
+        category=category,
+        overdue=overdue,
+        due_before=due_before,
+        limit=limit,
+        offset=offset,
+    )
+    items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in rows]
+    return Page[CommissionPublic](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{commission_id}", response_model=CommissionPublic, responses=ERRORS)
+async def get_commission(
+    commission_id: str,
+    principal: PrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    return service.to_public(row.snapshot, calendar=calendar, today=today)
+
+
+@router.post("/{commission_id}/acceptance", response_model=CommissionPublic, responses=ERRORS)
+async def decide_acceptance(
+    commission_id: str,
+    body: AcceptanceCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution)."""
+    message = AcceptanceDecision(
+        actor=principal,
+        decision=body.decision,
+        appraiser_ids=list(body.appraiser_ids),
+        agreement_effective_on=body.agreement_effective_on.isoformat() if body.agreement_effective_on else "",
+        ground=body.ground or "",
+        reason=body.reason or "",
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.INSTITUTION,),
+        update=CommissionWorkflow.decide_acceptance,
+        message=message,
+    )
+
+
+@router.post("/{commission_id}/report", response_model=CommissionPublic, responses=ERRORS)
+async def submit_report(
+    commission_id: str,
+    body: ReportCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Submit the draft report (an assigned appraiser); its content is hashed."""
+    message = ReportSubmission(
+        actor=principal,
+        content=body.content,
+        opinion=body.opinion,
+        attachments=[Material(a.name, a.sha256) for a in body.attachments],
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.APPRAISER,),
+        update=CommissionWorkflow.submit_report,
+        message=message,
+    )
+
+
+@router.post("/{commission_id}/signatures", response_model=CommissionPublic, responses=ERRORS)
+async def sign_report(
+    commission_id: str,
+    body: SignatureCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once)."""
+    message = SignatureSubmission(
+        actor=principal,
+        kind=body.kind,
+        statement=body.statement,
+        signature=body.signature,
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.APPRAISER,),
+        update=CommissionWorkflow.sign_report,
+        message=message,
+    )
+
+
+@router.post("/{commission_id}/issue", response_model=CommissionPublic, responses=ERRORS)
+async def issue_report(
+    commission_id: str,
+    body: IssueCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Issue the signed report to the court (institution head)."""
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.INSTITUTION_HEAD,),
+        update=CommissionWorkflow.issue_report,
+        message=IssueRequest(actor=principal),
+    )
+
+
+@router.post("/{commission_id}/closure", response_model=CommissionPublic, responses=ERRORS)
+async def close_commission(
+    commission_id: str,
+    body: ClosureCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Close the commission once the report is issued (court)."""
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.COURT,),
+        update=CommissionWorkflow.close,
+        message=ClosureRequest(actor=principal, reason=body.reason),
+    )
+
+
+@router.get("/{commission_id}/audit", response_model=list[AuditEventPublic], responses=ERRORS)
+async def audit_trail(
+    commission_id: str, principal: PrincipalDep, session: SessionDep
+) -> list[AuditEventPublic]:
+    """Every step, in order, with who and when."""
+    await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    return await service.audit_trail(session=session, commission_id=commission_id)

@@ -1,0 +1,38 @@
+import asyncio
+from datetime import timedelta
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from appraisal.api.deps import SessionDep, TemporalDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(session: SessionDep, client: TemporalDep) -> JSONResponse:
+    """Temporal and the database both answer."""
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(session.exec(text("select 1")), timeout=3)  # type: ignore[call-overload]
+        checks["database"] = "ok"
+    except Exception as err:  # any failure means not ready
+        checks["database"] = f"unavailable: {type(err).__name__}"
+    try:
+        await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=timedelta(seconds=3))
+        checks["temporal"] = "ok"
+    except Exception as err:
+        checks["temporal"] = f"unavailable: {type(err).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        200 if ready else 503,
+    )

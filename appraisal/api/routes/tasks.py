@@ -1,0 +1,13 @@
+from fastapi import APIRouter
+
+from appraisal.api.deps import PrincipalDep, SessionDep
+from appraisal.api.schemas import InboxTask
+from appraisal.services import commission as service
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+
+
+@router.get("", response_model=list[InboxTask])
+async def my_tasks(principal: PrincipalDep, session: SessionDep) -> list[InboxTask]:
+    """The caller's inbox: every step waiting on them, soonest deadline first."""
+    return await service.inbox(session=session, principal=principal)

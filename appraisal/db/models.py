@@ -1,0 +1,124 @@
+"""PostgreSQL tables: the registry, the commission read model, the inbox and
+the audit trail. Workflows write here only through activities."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+# ---- registry ----
+
+
+class BureauBase(SQLModel):
+    name: str = Field(max_length=200)
+
+
+class Bureau(BureauBase, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class CourtBase(SQLModel):
+    name: str = Field(max_length=200)
+    bureau_id: str = Field(foreign_key="bureau.id", max_length=36)
+
+
+class Court(CourtBase, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class InstitutionBase(SQLModel):
+    name: str = Field(max_length=200)
+    bureau_id: str = Field(foreign_key="bureau.id", max_length=36, index=True)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    status: str = Field(default="active", max_length=20)
+    licence_valid_until: date | None = None
+
+
+class Institution(InstitutionBase, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class InstitutionPublic(InstitutionBase):
+    id: str
+
+
+class AppraiserBase(SQLModel):
+    name: str = Field(max_length=100)
+    institution_id: str = Field(foreign_key="institution.id", max_length=36, index=True)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    senior_title: bool = False
+    status: str = Field(default="active", max_length=20)
+
+
+class Appraiser(AppraiserBase, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class AppraiserPublic(AppraiserBase):
+    id: str
+
+
+# ---- read model ----
+
+
+class Commission(SQLModel, table=True):
+    """One row per commission, projected from its workflow's events."""
+
+    __table_args__ = (
+        UniqueConstraint("court_id", "court_reference"),
+        Index("ix_commission_appraiser_ids", "appraiser_ids", postgresql_using="gin"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    workflow_id: str = Field(max_length=100, unique=True)
+    court_id: str = Field(max_length=36, index=True)
+    court_reference: str = Field(max_length=200)
+    case_number: str = Field(max_length=200)
+    institution_id: str = Field(max_length=36, index=True)
+    category: str = Field(max_length=60, index=True)
+    stage: str = Field(max_length=30, index=True)
+    appraiser_ids: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    overdue: bool = Field(default=False, index=True)
+    next_due_on: date | None = Field(default=None, index=True)
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    last_event_seq: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Task(SQLModel, table=True):
+    """An open step waiting on someone: the inbox (GET /v1/tasks)."""
+
+    __table_args__ = (Index("ix_task_assignee", "assignee_role", "assignee_id", "due_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commission_id: str = Field(foreign_key="commission.id", max_length=36, index=True)
+    kind: str = Field(max_length=40)
+    assignee_role: str = Field(max_length=30)
+    assignee_id: str = Field(max_length=36)
+    due_on: date | None = None
+    rule: str | None = Field(default=None, max_length=20)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only, hash-chained per commission; unique on (workflow id, seq)
+    so a retried activity never writes twice."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("workflow_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(max_length=100)
+    commission_id: str = Field(max_length=36, index=True)
+    seq: int
+    kind: str = Field(max_length=60)
+    actor_role: str = Field(max_length=30)
+    actor_organisation_id: str = Field(max_length=36)
+    actor_subject: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

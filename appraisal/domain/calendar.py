@@ -1,0 +1,121 @@
+"""Working-day calendar of the People's Republic of China (RULES.md CAL-1…CAL-7).
+
+Published years come from the `holidays` package (State Council schedule,
+with make-up working days). A year not yet published is computed by the
+statutory base rule (CAL-2) and is *provisional*; an operator can load the
+official schedule of any year as an override.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""China keeps one offset all year, so a fixed zone is exact and deterministic."""
+
+
+@dataclass(frozen=True)
+class YearSchedule:
+    year: int
+    rest_days: frozenset[date]
+    """Holidays and substituted days off (放假) falling on weekdays or weekends."""
+    makeup_workdays: frozenset[date] = field(default_factory=frozenset)
+    """Weekend days that are working days (调休上班)."""
+    official: bool = True
+    source: str = ""
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.makeup_workdays:
+            return True
+        if day in self.rest_days:
+            return False
+        return day.weekday() < 5
+
+
+@dataclass(frozen=True)
+class Deadline:
+    due_on: date
+    """The last day of the period."""
+    due_at: datetime
+    """The instant the period ends: 24:00 local time of `due_on`."""
+    provisional: bool
+    """Some day counted lies in a year whose official schedule is not loaded."""
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=CHINA_TZ)
+
+
+def local_today(now: datetime) -> date:
+    return now.astimezone(CHINA_TZ).date()
+
+
+@cache
+def _package_schedule(year: int) -> YearSchedule:
+    import holidays
+    from holidays.countries.china import ChinaStaticHolidays
+
+    published_through = max(ChinaStaticHolidays.special_public_holidays)
+    observed = holidays.country_holidays("CN", years=year)
+    rest = frozenset(d for d in observed if d.year == year)
+    makeup = frozenset(d for d in observed.weekend_workdays if d.year == year)
+    official = year <= published_through
+    source = (
+        f"State Council schedule via holidays {holidays.__version__}"
+        if official
+        else "statutory base rule (CAL-2), official schedule not yet published"
+    )
+    return YearSchedule(year, rest, makeup, official=official, source=source)
+
+
+class WorkingCalendar:
+    """Counts periods the way RULES.md decides (binding for the code)."""
+
+    def __init__(self, overrides: Mapping[int, YearSchedule] | None = None) -> None:
+        self._overrides = dict(overrides or {})
+
+    def schedule(self, year: int) -> YearSchedule:
+        return self._overrides.get(year) or _package_schedule(year)
+
+    def is_working_day(self, day: date) -> bool:
+        return self.schedule(day.year).is_working_day(day)
+
+    def _provisional(self, years: Iterable[int]) -> bool:
+        return any(not self.schedule(y).official for y in years)
+
+    def add_working_days(self, trigger: date, days: int) -> Deadline:
+        """Day 1 is the first working day strictly after `trigger`; the period
+        ends at 24:00 of the `days`-th working day (CAL-5)."""
+        if days < 1:
+            raise ValueError("a working-day period has at least one day")
+        day, counted = trigger, 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        years = range(trigger.year, day.year + 1)
+        return Deadline(day, end_of_day(day), self._provisional(years))
+
+    def add_natural_days(self, trigger: date, days: int) -> Deadline:
+        """Day 1 is the day after `trigger`; a last day that is a rest day rolls
+        to the next working day (CAL-3, 民诉法 Art 85)."""
+        if days < 1:
+            raise ValueError("a natural-day period has at least one day")
+        day = trigger + timedelta(days=days)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        years = range(trigger.year, day.year + 1)
+        return Deadline(day, end_of_day(day), self._provisional(years))
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days in the half-open interval (start, end]; negative when
+        `end` is before `start`."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                count += 1
+        return count

@@ -1,0 +1,66 @@
+"""Planning a statutory clock: from a rule, a trigger date and the budget
+still unused, the deadline and the instant of every rung of the escalation
+ladder. Pure; the workflow gets it through an activity so replay never
+depends on the calendar in force at replay time."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from appraisal.domain.calendar import Deadline, WorkingCalendar, end_of_day
+from appraisal.domain.rules import CLOCK_RULES, DayUnit
+
+
+@dataclass
+class ClockPlanRequest:
+    rule_id: str
+    segment_start: str
+    """The trigger date: the period's day 1 is the first (working) day after it."""
+    budget_days: int
+    used_days: int = 0
+    """Budget already spent before this segment (pauses carry it over)."""
+
+
+@dataclass
+class RungPlan:
+    kind: str
+    at: datetime
+
+
+@dataclass
+class ClockPlan:
+    due_on: str
+    due_at: datetime
+    provisional: bool
+    rungs: list[RungPlan] = field(default_factory=list)
+
+
+def ceil_percent(budget: int, percent: int) -> int:
+    return -(-budget * percent // 100)
+
+
+def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPlan:
+    rule = CLOCK_RULES[request.rule_id]
+    start = date.fromisoformat(request.segment_start)
+    remaining = request.budget_days - request.used_days
+
+    def after(days: int) -> Deadline:
+        if rule.unit is DayUnit.WORKING:
+            return calendar.add_working_days(start, days)
+        return calendar.add_natural_days(start, days)
+
+    deadline = after(remaining)
+    rungs: list[RungPlan] = []
+    for rung in rule.ladder:
+        if rung.percent_used is not None:
+            day_number = ceil_percent(request.budget_days, rung.percent_used)
+            if day_number <= request.used_days or day_number >= request.budget_days:
+                continue  # already behind us, or not before the deadline itself
+            at = after(day_number - request.used_days).due_at
+        else:
+            late_by = rung.working_days_after_deadline or 0
+            if late_by == 0:
+                at = deadline.due_at
+            else:
+                at = end_of_day(calendar.add_working_days(deadline.due_on, late_by).due_on)
+        rungs.append(RungPlan(rung.kind.value, at))
+    return ClockPlan(deadline.due_on.isoformat(), deadline.due_at, deadline.provisional, rungs)

@@ -1,0 +1,221 @@
+"""Commission messages that cross Temporal (dates as ISO strings, instants as
+aware datetimes) and the pure checks their validators run.
+
+New fields always get defaults so running workflows keep replaying."""
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from appraisal.domain.errors import RuleViolation
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import Stage
+
+REFUSAL_GROUNDS: dict[str, str] = {
+    "PROC-05-1": "outside the institution's registered scope",
+    "PROC-05-2": "materials untrue, incomplete, insufficient or unlawfully obtained",
+    "PROC-05-3": "unlawful or immoral purpose",
+    "PROC-05-4": "requirements breach practice rules or technical norms",
+    "PROC-05-5": "beyond the institution's technical capacity",
+    "PROC-05-6": "the same matter is commissioned elsewhere at the same time",
+    "PROC-05-7": "another legal bar",
+}
+
+
+@dataclass
+class Material:
+    name: str
+    sha256: str
+
+
+@dataclass
+class EligibleAppraiser:
+    """An appraiser of the designated institution, active and registered for
+    the commission's category, as the registry stood at entrustment."""
+
+    appraiser_id: str
+    name: str = ""
+    senior_title: bool = False
+
+
+@dataclass
+class CommissionInput:
+    commission_id: str
+    court_id: str
+    court_reference: str
+    case_number: str
+    category: str
+    institution_id: str
+    received_on: str
+    entrusted_by: Actor
+    matters: list[str] = field(default_factory=list)
+    selection_mode: str = "designated"
+    court_deadline_working_days: int | None = None
+    materials: list[Material] = field(default_factory=list)
+    eligible_appraisers: list[EligibleAppraiser] = field(default_factory=list)
+    selection_seed: str = ""
+    selection_candidates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RegistrationRequest:
+    actor: Actor
+
+
+@dataclass
+class AcceptanceDecision:
+    actor: Actor
+    decision: str
+    appraiser_ids: list[str] = field(default_factory=list)
+    agreement_effective_on: str = ""
+    ground: str = ""
+    reason: str = ""
+
+
+@dataclass
+class ReportSubmission:
+    actor: Actor
+    content: str
+    opinion: str
+    attachments: list[Material] = field(default_factory=list)
+
+
+@dataclass
+class SignatureSubmission:
+    actor: Actor
+    kind: str
+    statement: str = ""
+    signature: str = ""
+
+
+@dataclass
+class IssueRequest:
+    actor: Actor
+
+
+@dataclass
+class ClosureRequest:
+    actor: Actor
+    reason: str = ""
+
+
+@dataclass
+class ClockSnapshot:
+    rule: str
+    name: str
+    unit: str
+    started_on: str
+    budget_days: int
+    due_on: str
+    due_at: datetime
+    provisional: bool = False
+    paused: bool = False
+    extended: bool = False
+    overdue: bool = False
+    stopped: bool = False
+    stopped_on: str | None = None
+    rungs_fired: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskSnapshot:
+    kind: str
+    assignee_role: str
+    assignee_id: str
+    due_on: str | None = None
+    rule: str | None = None
+
+
+@dataclass
+class SignatureSnapshot:
+    appraiser_id: str
+    kind: str
+    signed_at: datetime
+    statement: str = ""
+    signature: str = ""
+
+
+@dataclass
+class ReportSnapshot:
+    version: int
+    content_hash: str
+    opinion: str
+    submitted_by: str
+    submitted_at: datetime
+    attachments: list[Material] = field(default_factory=list)
+    signatures: list[SignatureSnapshot] = field(default_factory=list)
+    issued_at: datetime | None = None
+
+
+@dataclass
+class CommissionSnapshot:
+    id: str
+    workflow_id: str
+    stage: str
+    court_id: str
+    court_reference: str
+    case_number: str
+    institution_id: str
+    category: str
+    received_on: str
+    matters: list[str] = field(default_factory=list)
+    selection_mode: str = "designated"
+    court_deadline_working_days: int | None = None
+    appraiser_ids: list[str] = field(default_factory=list)
+    agreement_effective_on: str | None = None
+    clocks: list[ClockSnapshot] = field(default_factory=list)
+    open_tasks: list[TaskSnapshot] = field(default_factory=list)
+    report: ReportSnapshot | None = None
+    refusal: dict[str, str] | None = None
+    last_event_seq: int = 0
+    created: bool = False
+    """True only in the reply to the request that created the commission."""
+
+
+def random_pick(seed: str, candidates: list[str]) -> str:
+    """The random draw (SEL-3): anyone holding the seed and the candidate
+    list can re-run it and get the same institution."""
+    ordered = sorted(candidates)
+    digest = hashlib.sha256(f"{seed}|{','.join(ordered)}".encode()).hexdigest()
+    return ordered[int(digest, 16) % len(ordered)]
+
+
+def require_stage(stage: str, *allowed: Stage) -> None:
+    if stage not in allowed:
+        wanted = ", ".join(allowed)
+        raise RuleViolation("not_in_stage", f"the commission is {stage}; this step needs {wanted}")
+
+
+def require_actor(actor: Actor, role: Role, organisation_id: str) -> None:
+    if actor.role != role or actor.organisation_id != organisation_id:
+        raise RuleViolation("wrong_actor", f"only the {role} of this commission may take this step")
+
+
+def check_appraisers(appraiser_ids: list[str], eligible: list[EligibleAppraiser]) -> None:
+    """PROC-09 (two appraisers) and REG-1 (registered for the category, in this institution)."""
+    if len(set(appraiser_ids)) != len(appraiser_ids):
+        raise RuleViolation("duplicate_appraiser", "an appraiser is named twice", rule="PROC-09")
+    if len(appraiser_ids) < 2:
+        raise RuleViolation(
+            "too_few_appraisers",
+            "at least two appraisers must be assigned",
+            rule="PROC-09",
+        )
+    eligible_ids = {a.appraiser_id for a in eligible}
+    for appraiser_id in appraiser_ids:
+        if appraiser_id not in eligible_ids:
+            raise RuleViolation(
+                "appraiser_not_qualified",
+                f"appraiser {appraiser_id} is not an active appraiser of this institution "
+                "registered for the commission's category",
+                rule="REG-1",
+            )
+
+
+def check_date_within_history(value: str, *, earliest: str, today: date, name: str) -> date:
+    """A step's date may be in the past only within the commission's own history."""
+    day = date.fromisoformat(value)
+    if day > today:
+        raise RuleViolation("date_out_of_range", f"{name} {value} is in the future")
+    if day < date.fromisoformat(earliest):
+        raise RuleViolation("date_out_of_range", f"{name} {value} is before {earliest}")
+    return day

@@ -1,0 +1,45 @@
+"""The audit event: one link of a commission's hash chain."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from appraisal.domain.commission import CommissionSnapshot
+
+
+@dataclass
+class AuditEvent:
+    workflow_id: str
+    commission_id: str
+    seq: int
+    kind: str
+    actor_role: str
+    actor_organisation_id: str
+    actor_subject: str
+    occurred_at: datetime
+    data: dict[str, Any] = field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+    def chained_fields(self) -> dict[str, Any]:
+        """What the hash covers: every field but the hash itself."""
+        return {
+            "workflow_id": self.workflow_id,
+            "commission_id": self.commission_id,
+            "seq": self.seq,
+            "kind": self.kind,
+            "actor": {
+                "role": self.actor_role,
+                "organisation_id": self.actor_organisation_id,
+                "subject": self.actor_subject,
+            },
+            "occurred_at": self.occurred_at.isoformat(),
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
+
+
+@dataclass
+class RecordEventInput:
+    event: AuditEvent
+    snapshot: CommissionSnapshot

@@ -1,0 +1,165 @@
+"""The demo registry `appraisal dev` seeds, and a token for each demo principal.
+Ids are derived from names, so seeding again changes nothing."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from appraisal.db.models import Appraiser, Bureau, Court, Institution
+from appraisal.domain.roles import Actor, Role
+
+DEMO_NAMESPACE = uuid.UUID("0b6c1f3e-2d4a-5b8c-9e7f-a1b2c3d4e5f6")
+
+
+def demo_id(name: str) -> str:
+    return str(uuid.uuid5(DEMO_NAMESPACE, name))
+
+
+BUREAU = Bureau(id=demo_id("bureau"), name="重庆市司法局 Chongqing Municipal Bureau of Justice")
+COURTS = [
+    Court(
+        id=demo_id("court-yuzhong"),
+        name="重庆市渝中区人民法院 Yuzhong District People's Court",
+        bureau_id=BUREAU.id,
+    ),
+    Court(
+        id=demo_id("court-jiangbei"),
+        name="重庆市江北区人民法院 Jiangbei District People's Court",
+        bureau_id=BUREAU.id,
+    ),
+]
+INSTITUTIONS = [
+    Institution(
+        id=demo_id("inst-xinan"),
+        name="西南司法鉴定中心 Southwest Forensic Centre",
+        bureau_id=BUREAU.id,
+        categories=["forensic_clinical", "forensic_pathology"],
+    ),
+    Institution(
+        id=demo_id("inst-shancheng"),
+        name="山城司法鉴定所 Shancheng Appraisal Institute",
+        bureau_id=BUREAU.id,
+        categories=["forensic_clinical", "trace_evidence"],
+    ),
+    Institution(
+        id=demo_id("inst-jialing"),
+        name="嘉陵声像资料司法鉴定所 Jialing Audio-Visual Appraisal Institute",
+        bureau_id=BUREAU.id,
+        categories=["audio_visual", "trace_evidence"],
+    ),
+]
+_XINAN, _SHANCHENG, _JIALING = (i.id for i in INSTITUTIONS)
+APPRAISERS = [
+    Appraiser(
+        id=demo_id("appr-wang"),
+        name="王明 Wang Ming",
+        institution_id=_XINAN,
+        categories=["forensic_clinical", "forensic_pathology"],
+        senior_title=True,
+    ),
+    Appraiser(
+        id=demo_id("appr-li"),
+        name="李华 Li Hua",
+        institution_id=_XINAN,
+        categories=["forensic_clinical"],
+    ),
+    Appraiser(
+        id=demo_id("appr-zhang"),
+        name="张伟 Zhang Wei",
+        institution_id=_XINAN,
+        categories=["forensic_pathology"],
+    ),
+    Appraiser(
+        id=demo_id("appr-liu"),
+        name="刘洋 Liu Yang",
+        institution_id=_SHANCHENG,
+        categories=["forensic_clinical"],
+    ),
+    Appraiser(
+        id=demo_id("appr-chen"),
+        name="陈静 Chen Jing",
+        institution_id=_SHANCHENG,
+        categories=["forensic_clinical", "trace_evidence"],
+    ),
+    Appraiser(
+        id=demo_id("appr-yang"),
+        name="杨帆 Yang Fan",
+        institution_id=_SHANCHENG,
+        categories=["trace_evidence"],
+    ),
+    Appraiser(
+        id=demo_id("appr-zhao"),
+        name="赵磊 Zhao Lei",
+        institution_id=_JIALING,
+        categories=["audio_visual"],
+    ),
+    Appraiser(
+        id=demo_id("appr-huang"),
+        name="黄敏 Huang Min",
+        institution_id=_JIALING,
+        categories=["audio_visual", "trace_evidence"],
+    ),
+    Appraiser(
+        id=demo_id("appr-zhou"),
+        name="周涛 Zhou Tao",
+        institution_id=_JIALING,
+        categories=["trace_evidence"],
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoPrincipal:
+    key: str
+    """Shell-friendly name, e.g. COURT_1 (the token is exported as COURT_1_TOKEN)."""
+    label: str
+    actor: Actor
+
+
+def demo_principals() -> list[DemoPrincipal]:
+    principals = [
+        DemoPrincipal(f"COURT_{n}", c.name, Actor(Role.COURT, c.id, f"clerk@{c.id[:8]}"))
+        for n, c in enumerate(COURTS, 1)
+    ]
+    for n, inst in enumerate(INSTITUTIONS, 1):
+        principals.append(
+            DemoPrincipal(
+                f"INSTITUTION_{n}",
+                f"{inst.name} intake desk",
+                Actor(Role.INSTITUTION, inst.id, f"desk@{inst.id[:8]}"),
+            )
+        )
+        principals.append(
+            DemoPrincipal(
+                f"HEAD_{n}",
+                f"{inst.name} head",
+                Actor(Role.INSTITUTION_HEAD, inst.id, f"head@{inst.id[:8]}"),
+            )
+        )
+    for n, appraiser in enumerate(APPRAISERS, 1):
+        title = ", senior title" if appraiser.senior_title else ""
+        principals.append(
+            DemoPrincipal(
+                f"APPRAISER_{n}",
+                f"{appraiser.name}{title}",
+                Actor(Role.APPRAISER, appraiser.id, appraiser.name),
+            )
+        )
+    principals.append(
+        DemoPrincipal("SUPERVISOR", BUREAU.name, Actor(Role.SUPERVISOR, BUREAU.id, "inspector"))
+    )
+    return principals
+
+
+async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session, session.begin():
+        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS]
+        for row in rows:
+            table = type(row)
+            await session.exec(  # type: ignore[call-overload]
+                insert(table).values(**row.model_dump()).on_conflict_do_nothing(index_elements=["id"])
+            )

@@ -1,0 +1,47 @@
+"""Every knob of the product, read from the environment (or .env)."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-000000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path(".appraisal-data")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://…; unset in dev: embedded PostgreSQL",
+    )
+    temporal_address: str | None = Field(
+        default=None,
+        description="host:port of a Temporal frontend; unset in dev: embedded dev server",
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "appraisal"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    postgres_port: int = 54329
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    db_pool_size: int = 10
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_ttl_hours: int = 24 * 30
+
+    def embedded_database_url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/appraisal"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or self.embedded_database_url()
+
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+
+def get_settings() -> Settings:
+    return Settings()

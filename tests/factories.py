@@ -1,0 +1,41 @@
+"""Demo-registry principals and messages shared by the tests."""
+
+import uuid
+
+from appraisal.domain.commission import CommissionInput, EligibleAppraiser, Material
+from appraisal.domain.roles import Actor, Role
+from appraisal.seed import APPRAISERS, COURTS, INSTITUTIONS
+
+COURT = COURTS[0]
+OTHER_COURT = COURTS[1]
+INSTITUTION = INSTITUTIONS[0]  # forensic_clinical, forensic_pathology
+OTHER_INSTITUTION = INSTITUTIONS[1]
+CLINICAL_APPRAISERS = [a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" in a.categories]
+PATHOLOGY_ONLY = next(a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" not in a.categories)
+ELSEWHERE = next(a for a in APPRAISERS if a.institution_id == OTHER_INSTITUTION.id)
+
+court_actor = Actor(Role.COURT, COURT.id, "clerk")
+institution_actor = Actor(Role.INSTITUTION, INSTITUTION.id, "desk")
+head_actor = Actor(Role.INSTITUTION_HEAD, INSTITUTION.id, "head")
+
+
+def appraiser_actor(appraiser_id: str) -> Actor:
+    return Actor(Role.APPRAISER, appraiser_id, f"appraiser {appraiser_id[:8]}")
+
+
+def commission_input(received_on: str, **overrides: object) -> CommissionInput:
+    values: dict[str, object] = {
+        "commission_id": str(uuid.uuid4()),
+        "court_id": COURT.id,
+        "court_reference": f"(2026)渝0103民初{uuid.uuid4().hex[:6]}号-鉴1",
+        "case_number": "(2026)渝0103民初1234号",
+        "category": "forensic_clinical",
+        "institution_id": INSTITUTION.id,
+        "received_on": received_on,
+        "entrusted_by": court_actor,
+        "matters": ["伤残等级评定"],
+        "materials": [Material("病历", "a" * 64)],
+        "eligible_appraisers": [EligibleAppraiser(a.id, a.name, a.senior_title) for a in CLINICAL_APPRAISERS],
+    }
+    values.update(overrides)
+    return CommissionInput(**values)  # type: ignore[arg-type]
