@@ -39,8 +39,8 @@ def _log(message: str) -> None:
     print(f"[appraisal dev] {message}", flush=True)
 
 
-async def _wait_for_temporal(settings: Settings, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_for_temporal(settings: Settings, *, within: float) -> None:
+    deadline = time.monotonic() + within
     while True:
         try:
             client = await connect(settings)
@@ -152,7 +152,7 @@ def run_dev(settings: Settings) -> int:
         )
         _log("migrating the database and seeding the demo registry")
         asyncio.run(_prepare_database(resolved))
-        asyncio.run(_wait_for_temporal(resolved, timeout=60))
+        asyncio.run(_wait_for_temporal(resolved, within=60))
         cli = [sys.executable, "-m", "appraisal.cli"]
         children.append(_spawn("worker", [*cli, "worker"], env, logs / "worker.log"))
         children.append(_spawn("api", [*cli, "api"], env, logs / "api.log"))

@@ -160,6 +160,6 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
         rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS]
         for row in rows:
             table = type(row)
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 insert(table).values(**row.model_dump()).on_conflict_do_nothing(index_elements=["id"])
             )

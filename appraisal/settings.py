@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-000000"
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-000000"  # noqa: S105 - refused outside dev
 
 
 class Settings(BaseSettings):
@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     jwt_secret: str = DEV_JWT_SECRET
     jwt_ttl_hours: int = 24 * 30
+
+    @model_validator(mode="after")
+    def no_development_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("JWT_SECRET is the development default: set a secret of your own")
+        if len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        return self
 
     def embedded_database_url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/appraisal"

@@ -10,8 +10,12 @@ COURT = COURTS[0]
 OTHER_COURT = COURTS[1]
 INSTITUTION = INSTITUTIONS[0]  # forensic_clinical, forensic_pathology
 OTHER_INSTITUTION = INSTITUTIONS[1]
-CLINICAL_APPRAISERS = [a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" in a.categories]
-PATHOLOGY_ONLY = next(a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" not in a.categories)
+CLINICAL_APPRAISERS = [
+    a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" in a.categories
+]
+PATHOLOGY_ONLY = next(
+    a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" not in a.categories
+)
 ELSEWHERE = next(a for a in APPRAISERS if a.institution_id == OTHER_INSTITUTION.id)
 
 court_actor = Actor(Role.COURT, COURT.id, "clerk")

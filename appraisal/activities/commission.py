@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
@@ -25,7 +26,11 @@ def jsonable(value: Any) -> Any:
             return o.isoformat()
         raise TypeError(f"not JSON serialisable: {type(o)}")
 
-    raw = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    raw = (
+        dataclasses.asdict(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type)
+        else value
+    )
     return json.loads(json.dumps(raw, default=default, ensure_ascii=False))
 
 
@@ -42,7 +47,7 @@ class CommissionActivities:
     async def record_commission_event(self, inp: RecordEventInput) -> None:
         event, snap = inp.event, inp.snapshot
         async with self.sessions() as session, session.begin():
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 insert(AuditEventRow)
                 .values(
                     workflow_id=event.workflow_id,
@@ -80,12 +85,12 @@ class CommissionActivities:
             newer = upsert.on_conflict_do_update(
                 index_elements=["id"],
                 set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
-                where=Commission.last_event_seq < upsert.excluded.last_event_seq,  # type: ignore[arg-type]
-            ).returning(Commission.id)  # type: ignore[arg-type]
-            projected = (await session.exec(newer)).first()  # type: ignore[call-overload]
+                where=col(Commission.last_event_seq) < upsert.excluded.last_event_seq,
+            ).returning(col(Commission.id))
+            projected = (await session.exec(newer)).first()
             if projected is None:
                 return  # a later event already projected a newer state
-            await session.exec(delete(Task).where(Task.commission_id == snap.id))  # type: ignore[call-overload,arg-type]
+            await session.exec(delete(Task).where(col(Task.commission_id) == snap.id))
             for task in snap.open_tasks:
                 session.add(
                     Task(

@@ -4,9 +4,8 @@ the audit trail. Workflows write here only through activities."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 # ---- registry ----

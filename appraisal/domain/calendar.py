@@ -53,6 +53,8 @@ def local_today(now: datetime) -> date:
 
 @cache
 def _package_schedule(year: int) -> YearSchedule:
+    from importlib.metadata import version
+
     import holidays
     from holidays.countries.china import ChinaStaticHolidays
 
@@ -62,7 +64,7 @@ def _package_schedule(year: int) -> YearSchedule:
     makeup = frozenset(d for d in observed.weekend_workdays if d.year == year)
     official = year <= published_through
     source = (
-        f"State Council schedule via holidays {holidays.__version__}"
+        f"State Council schedule via holidays {version('holidays')}"
         if official
         else "statutory base rule (CAL-2), official schedule not yet published"
     )

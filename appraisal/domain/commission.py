@@ -6,6 +6,7 @@ New fields always get defaults so running workflows keep replaying."""
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage

@@ -2,7 +2,6 @@
 signing → issue → closure. Every step is an Update whose validator rejects
 what the rules do not allow now, before anything reaches history."""
 
-import asyncio
 import hashlib
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -115,7 +114,7 @@ class CommissionWorkflow:
                 timeout=timeout,
                 timeout_summary="next statutory-clock rung",
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._fire_due_rungs()
 
     async def _fire_due_rungs(self) -> None:
@@ -440,7 +439,7 @@ class CommissionWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        await workflow.execute_activity(
+        await workflow.execute_activity_method(
             CommissionActivities.record_commission_event,
             RecordEventInput(event=event, snapshot=self._snapshot()),
             start_to_close_timeout=timedelta(seconds=30),

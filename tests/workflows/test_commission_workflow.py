@@ -87,14 +87,20 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float 
 
 
 async def test_happy_path_from_entrustment_to_closure(
-    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     received = await today(temporal_env)
     handle, snapshot = await start(temporal_env, task_queue, commission_input(received))
     assert snapshot.created and snapshot.stage == "awaiting_acceptance"
     acceptance = snapshot.clocks[0]
     assert acceptance.rule == "PROC-03" and acceptance.budget_days == 7
-    assert acceptance.due_on == WorkingCalendar().add_working_days(datetime.fromisoformat(received).date(), 7).due_on.isoformat()
+    assert (
+        acceptance.due_on
+        == WorkingCalendar().add_working_days(datetime.fromisoformat(received).date(), 7).due_on.isoformat()
+    )
 
     snapshot = await handle.execute_update(
         CommissionWorkflow.decide_acceptance,
@@ -125,7 +131,9 @@ async def test_happy_path_from_entrustment_to_closure(
     async with sessions() as session:
         events = (
             await session.exec(
-                select(AuditEventRow).where(AuditEventRow.workflow_id == handle.id).order_by(col(AuditEventRow.seq))
+                select(AuditEventRow)
+                .where(AuditEventRow.workflow_id == handle.id)
+                .order_by(col(AuditEventRow.seq))
             )
         ).all()
         row = await session.get(Commission, final.id)
@@ -171,11 +179,22 @@ async def test_validator_rejection_leaves_history_unchanged(
     before = await recorded_events(handle)
     cases = [
         (AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS[:1]), "too_few_appraisers"),
-        (AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[0], PATHOLOGY_ONLY.id]), "appraiser_not_qualified"),
-        (AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[0], ELSEWHERE.id]), "appraiser_not_qualified"),
+        (
+            AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[0], PATHOLOGY_ONLY.id]),
+            "appraiser_not_qualified",
+        ),
+        (
+            AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[0], ELSEWHERE.id]),
+            "appraiser_not_qualified",
+        ),
         (AcceptanceDecision(head_actor, "accept", APPRAISER_IDS), "wrong_actor"),
         (AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[0]] * 2), "duplicate_appraiser"),
-        (AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS, agreement_effective_on="2099-01-01"), "date_out_of_range"),
+        (
+            AcceptanceDecision(
+                institution_actor, "accept", APPRAISER_IDS, agreement_effective_on="2099-01-01"
+            ),
+            "date_out_of_range",
+        ),
     ]
     for decision, code in cases:
         with pytest.raises(WorkflowUpdateFailedError) as raised:
@@ -201,7 +220,10 @@ async def test_validator_rejection_leaves_history_unchanged(
 
 
 async def test_untouched_commission_is_marked_overdue_exactly_at_due_at(
-    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     handle, snapshot = await start(temporal_env, task_queue, commission_input(await today(temporal_env)))
     due_at = snapshot.clocks[0].due_at

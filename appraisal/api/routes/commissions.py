@@ -25,6 +25,7 @@ from appraisal.api.schemas import (
     ReportCreate,
     SignatureCreate,
 )
+from appraisal.db.models import Commission
 from appraisal.domain.commission import (
     AcceptanceDecision,
     ClosureRequest,
@@ -96,7 +97,7 @@ async def entrust_commission(
         today=today,
     )
     response.status_code = 201 if created else 200
-    snapshot = result.snapshot if isinstance(result, service.Commission) else jsonable(result)
+    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
     return service.to_public(snapshot, calendar=calendar, today=today)
 
 

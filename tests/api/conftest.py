@@ -1,0 +1,46 @@
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from appraisal.api.app import create_app
+from appraisal.api.auth import issue_token
+from appraisal.api.deps import get_today
+from appraisal.domain.calendar import local_today
+from appraisal.domain.roles import Actor
+from appraisal.settings import Settings
+
+
+@pytest.fixture
+def settings(task_queue: str) -> Settings:
+    return Settings(environment="test", task_queue=task_queue, jwt_secret="test-secret-" + "x" * 40)
+
+
+@pytest.fixture
+async def api(
+    settings: Settings, temporal_env: WorkflowEnvironment, engine: AsyncEngine, worker: Worker
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app against the time-skipping server, real PostgreSQL and the production worker."""
+    app = create_app(settings, temporal=temporal_env.client, engine=engine)
+    env_today = local_today(await temporal_env.get_current_time())
+
+    def today() -> date:
+        return env_today
+
+    app.dependency_overrides[get_today] = today
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            yield client
+
+
+@pytest.fixture
+def auth(settings: Settings):  # type: ignore[no-untyped-def]
+    def headers(actor: Actor) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(settings, actor)}"}
+
+    return headers
