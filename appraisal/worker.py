@@ -7,23 +7,34 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from appraisal.activities.clock import plan_clock
+from appraisal.activities.calendar import CalendarActivities
+from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
+from appraisal.activities.notification import NotificationActivities
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.settings import Settings
 from appraisal.temporal import connect
+from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 
-WORKFLOWS = [CommissionWorkflow]
+WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow]
 
 
 def build_worker(client: Client, *, task_queue: str, sessions: async_sessionmaker[AsyncSession]) -> Worker:
     commission = CommissionActivities(sessions)
+    clock = ClockActivities(sessions)
+    notification = NotificationActivities(sessions)
+    calendar = CalendarActivities(sessions, client)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[plan_clock, commission.record_commission_event],
+        activities=[
+            clock.plan_clock,
+            commission.record_commission_event,
+            notification.deliver_notifications,
+            calendar.signal_running_commissions,
+        ],
     )
 
 

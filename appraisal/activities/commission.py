@@ -13,7 +13,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.db.models import AuditEventRow, Commission, Task
+from appraisal.db.models import AuditEventRow, Commission, Notification, Task
 from appraisal.domain.commission import CommissionSnapshot
 from appraisal.domain.events import RecordEventInput
 
@@ -64,6 +64,24 @@ class CommissionActivities:
                 )
                 .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
             )
+            for receiver in inp.notify:
+                await session.exec(
+                    insert(Notification)
+                    .values(
+                        workflow_id=event.workflow_id,
+                        commission_id=event.commission_id,
+                        event_seq=event.seq,
+                        kind=event.kind,
+                        receiver_role=receiver.role,
+                        receiver_id=receiver.organisation_id,
+                        message=inp.message[:1000],
+                        payload=jsonable(event),
+                        created_at=event.occurred_at,
+                    )
+                    .on_conflict_do_nothing(
+                        index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
+                    )
+                )
             row = {
                 "id": snap.id,
                 "workflow_id": snap.workflow_id,

@@ -8,9 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from appraisal.api import errors
-from appraisal.api.routes import commissions, health, registry, tasks
+from appraisal.api.routes import calendar, commissions, health, notifications, registry, tasks
 from appraisal.db.engine import create_engine, session_factory
-from appraisal.domain.calendar import WorkingCalendar
 from appraisal.settings import Settings, get_settings
 
 DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
@@ -30,7 +29,6 @@ def create_app(
         own_engine = engine or create_engine(settings)
         app.state.settings = settings
         app.state.sessions = session_factory(own_engine)
-        app.state.calendar = WorkingCalendar()
         # Lazy: the API starts while Temporal is down and answers 503 until it is back.
         app.state.temporal = temporal or await Client.connect(
             settings.resolved_temporal_address(),
@@ -50,6 +48,13 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for router in (health.router, commissions.router, tasks.router, registry.router):
+    for router in (
+        health.router,
+        commissions.router,
+        tasks.router,
+        notifications.router,
+        calendar.router,
+        registry.router,
+    ):
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from appraisal.api.auth import InvalidToken, read_token
 from appraisal.api.errors import ApiError, forbidden
+from appraisal.db.calendar import calendar_in_force
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.settings import Settings
@@ -36,9 +37,8 @@ def get_temporal(request: Request) -> Client:
     return client
 
 
-def get_calendar(request: Request) -> WorkingCalendar:
-    calendar: WorkingCalendar = request.app.state.calendar
-    return calendar
+async def get_calendar(session: Annotated[AsyncSession, Depends(get_session)]) -> WorkingCalendar:
+    return await calendar_in_force(session)
 
 
 def get_principal(

@@ -73,6 +73,72 @@ class ClosureCreate(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
 
 
+class MaterialRequestCreate(Strict):
+    description: Text
+    requested_on: date | None = Field(default=None, description="default today; pauses the running clock")
+    kind: Literal["materials", "witness"] = Field(
+        default="materials", description="materials (PROC-04, PROC-17) or an absent witness (PROC-15)"
+    )
+
+
+class MaterialsCreate(Strict):
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=500)
+    received_on: date | None = Field(default=None, description="default today; resumes the clock")
+
+
+class ExtensionCreate(Strict):
+    working_days: int = Field(ge=1, le=60, description="at most 30 (PROC-17); the workflow enforces the rule")
+    reason: Text
+
+
+class ReentrustmentCreate(Strict):
+    court_reference: ShortText = Field(description="the court's reference for the new commission")
+    selection: Selection
+    reason: Text
+
+
+class CalendarYearPut(Strict):
+    rest_days: list[date] = Field(max_length=120, description="holidays and substituted days off (放假)")
+    makeup_workdays: list[date] = Field(
+        default_factory=list, max_length=30, description="weekend working days (调休上班)"
+    )
+    source: ShortText = Field(description="the State Council notice, e.g. 国办发明电〔2026〕N号")
+
+
+class CalendarYearPublic(BaseModel):
+    year: int
+    official: bool
+    source: str
+    rest_days: list[date]
+    makeup_workdays: list[date]
+    loaded_by: str | None = None
+    loaded_at: datetime | None = None
+    reload_workflow_id: str | None = None
+
+
+class WebhookPut(Strict):
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500)]
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    commission_id: str
+    event_seq: int
+    kind: str
+    message: str
+    status: str
+    created_at: datetime
+    delivered_at: datetime | None = None
+
+
+class ClockPauseOut(BaseModel):
+    reason: str
+    paused_on: date
+    paused_by: str
+    used_days: int
+    resumed_on: date | None = None
+
+
 class ClockPublic(BaseModel):
     rule: str
     name: str
@@ -89,6 +155,12 @@ class ClockPublic(BaseModel):
     stopped: bool
     stopped_on: date | None = None
     rungs_fired: list[str] = Field(default_factory=list)
+    used_days: int = 0
+    extension_days: int = 0
+    extension_reason: str | None = None
+    paused_on: date | None = None
+    pause_reason: str | None = None
+    pauses: list[ClockPauseOut] = Field(default_factory=list)
 
 
 class TaskPublic(BaseModel):
@@ -142,6 +214,10 @@ class CommissionPublic(BaseModel):
     open_tasks: list[TaskPublic]
     report: ReportPublic | None = None
     refusal: dict[str, str] | None = None
+    pending_request: dict[str, str] | None = None
+    refund: dict[str, str] | None = None
+    previous_commission_id: str = ""
+    reassigned_to: str = ""
     workflow_id: str
     last_event_seq: int
 

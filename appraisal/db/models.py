@@ -4,7 +4,7 @@ the audit trail. Workflows write here only through activities."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -121,3 +121,53 @@ class AuditEventRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class CalendarYearBase(SQLModel):
+    rest_days: list[date] = Field(default_factory=list, sa_column=Column(ARRAY(Date), nullable=False))
+    makeup_workdays: list[date] = Field(default_factory=list, sa_column=Column(ARRAY(Date), nullable=False))
+    source: str = Field(default="", max_length=500)
+
+
+class CalendarYear(CalendarYearBase, table=True):
+    """A year's official schedule loaded by an operator (overrides the package)."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True)
+    official: bool = True
+    loaded_by: str = Field(default="", max_length=200)
+    loaded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Webhook(SQLModel, table=True):
+    """Where an organisation wants its notifications delivered."""
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    url: str = Field(max_length=500)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Notification(SQLModel, table=True):
+    """Transactional outbox: written with the audit event that causes it, then
+    delivered by an activity. Unique per (event, receiver): never twice."""
+
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "event_seq", "receiver_role", "receiver_id"),
+        Index("ix_notification_receiver", "receiver_role", "receiver_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(max_length=100)
+    commission_id: str = Field(max_length=36)
+    event_seq: int
+    kind: str = Field(max_length=60)
+    receiver_role: str = Field(max_length=30)
+    receiver_id: str = Field(max_length=36)
+    message: str = Field(max_length=1000)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -1,7 +1,8 @@
-"""Planning a statutory clock: from a rule, a trigger date and the budget
-still unused, the deadline and the instant of every rung of the escalation
-ladder. Pure; the workflow gets it through an activity so replay never
-depends on the calendar in force at replay time."""
+"""Planning a statutory clock: from a rule, the running segment's trigger and
+the budget already spent, the deadline and the instant of every rung of the
+escalation ladder; and measuring the budget spent up to a pause. Pure; the
+workflow gets it through an activity so replay never depends on the
+calendar in force at replay time."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,8 +17,11 @@ class ClockPlanRequest:
     segment_start: str
     """The trigger date: the period's day 1 is the first (working) day after it."""
     budget_days: int
+    """The whole budget, extensions included."""
     used_days: int = 0
     """Budget already spent before this segment (pauses carry it over)."""
+    pause_on: str | None = None
+    """When set: measure the budget spent up to and including this day instead."""
 
 
 @dataclass
@@ -32,22 +36,34 @@ class ClockPlan:
     due_at: datetime
     provisional: bool
     rungs: list[RungPlan] = field(default_factory=list)
+    used_days: int = 0
+    """With `pause_on`: the budget spent through that day."""
 
 
 def ceil_percent(budget: int, percent: int) -> int:
     return -(-budget * percent // 100)
 
 
+def used_through(calendar: WorkingCalendar, request: ClockPlanRequest, day: date) -> int:
+    """CAL-6: days elapsed after the segment's trigger up to and including `day`."""
+    start = date.fromisoformat(request.segment_start)
+    if CLOCK_RULES[request.rule_id].unit is DayUnit.WORKING:
+        elapsed = calendar.working_days_between(start, day)
+    else:
+        elapsed = (day - start).days
+    return request.used_days + max(elapsed, 0)
+
+
 def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPlan:
     rule = CLOCK_RULES[request.rule_id]
     start = date.fromisoformat(request.segment_start)
-    remaining = request.budget_days - request.used_days
 
     def after(days: int) -> Deadline:
         if rule.unit is DayUnit.WORKING:
             return calendar.add_working_days(start, days)
         return calendar.add_natural_days(start, days)
 
+    remaining = max(request.budget_days - request.used_days, 1)
     deadline = after(remaining)
     rungs: list[RungPlan] = []
     for rung in rule.ladder:
@@ -63,4 +79,5 @@ def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPla
             else:
                 at = end_of_day(calendar.add_working_days(deadline.due_on, late_by).due_on)
         rungs.append(RungPlan(rung.kind.value, at))
-    return ClockPlan(deadline.due_on.isoformat(), deadline.due_at, deadline.provisional, rungs)
+    used = used_through(calendar, request, date.fromisoformat(request.pause_on)) if request.pause_on else 0
+    return ClockPlan(deadline.due_on.isoformat(), deadline.due_at, deadline.provisional, rungs, used)

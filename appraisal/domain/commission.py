@@ -55,6 +55,10 @@ class CommissionInput:
     eligible_appraisers: list[EligibleAppraiser] = field(default_factory=list)
     selection_seed: str = ""
     selection_candidates: list[str] = field(default_factory=list)
+    bureau_id: str = ""
+    """The judicial bureau supervising the institution (escalations go there)."""
+    previous_commission_id: str = ""
+    """Set when the court re-entrusted an overdue commission here (CRT-5)."""
 
 
 @dataclass
@@ -100,6 +104,53 @@ class ClosureRequest:
 
 
 @dataclass
+class MaterialRequest:
+    actor: Actor
+    description: str
+    requested_on: str = ""
+    kind: str = "materials"
+    """materials (PROC-04, PROC-17) or witness (PROC-15)."""
+
+
+@dataclass
+class MaterialSupply:
+    actor: Actor
+    received_on: str = ""
+    materials: list[Material] = field(default_factory=list)
+
+
+@dataclass
+class ExtensionRequest:
+    actor: Actor
+    working_days: int
+    reason: str
+
+
+@dataclass
+class ReassignmentRequest:
+    actor: Actor
+    new_commission_id: str
+    new_institution_id: str
+    reason: str = ""
+
+
+@dataclass
+class CalendarChanged:
+    year: int
+    loaded_by: str = ""
+
+
+@dataclass
+class ClockPause:
+    reason: str
+    paused_on: str
+    paused_by: str
+    used_days: int
+    """Budget spent when the pause began."""
+    resumed_on: str | None = None
+
+
+@dataclass
 class ClockSnapshot:
     rule: str
     name: str
@@ -115,6 +166,20 @@ class ClockSnapshot:
     stopped: bool = False
     stopped_on: str | None = None
     rungs_fired: list[str] = field(default_factory=list)
+    segment_start: str = ""
+    """Trigger of the running segment: the start, or the last resumption."""
+    used_days: int = 0
+    """Budget spent before the running segment (pauses carry it over)."""
+    extension_days: int = 0
+    extended_by: str | None = None
+    extension_reason: str | None = None
+    paused_on: str | None = None
+    pause_reason: str | None = None
+    pauses: list[ClockPause] = field(default_factory=list)
+
+    @property
+    def total_budget(self) -> int:
+        return self.budget_days + self.extension_days
 
 
 @dataclass
@@ -167,6 +232,11 @@ class CommissionSnapshot:
     open_tasks: list[TaskSnapshot] = field(default_factory=list)
     report: ReportSnapshot | None = None
     refusal: dict[str, str] | None = None
+    pending_request: dict[str, str] | None = None
+    """The open material or witness request while the stage is awaiting_materials."""
+    refund: dict[str, str] | None = None
+    previous_commission_id: str = ""
+    reassigned_to: str = ""
     last_event_seq: int = 0
     created: bool = False
     """True only in the reply to the request that created the commission."""

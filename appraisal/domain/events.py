@@ -40,6 +40,29 @@ class AuditEvent:
 
 
 @dataclass
+class Receiver:
+    """Who a notification goes to: a role and its organisation id."""
+
+    role: str
+    organisation_id: str
+
+
+@dataclass
 class RecordEventInput:
     event: AuditEvent
     snapshot: CommissionSnapshot
+    notify: list[Receiver] = field(default_factory=list)
+    message: str = ""
+    """One line for the receivers; the event itself goes along as the payload."""
+
+
+@dataclass
+class DeliveryRequest:
+    workflow_id: str
+    event_seq: int
+
+
+@dataclass
+class DeliveryResult:
+    delivered: int = 0
+    without_endpoint: int = 0

@@ -15,6 +15,10 @@ class Stage(StrEnum):
     REFUSED = "refused"
     TERMINATED = "terminated"
     WITHDRAWN = "withdrawn"
+    REASSIGNED = "reassigned"
+    """Closed by the court's re-entrustment of an overdue commission (CRT-5)."""
 
 
-TERMINAL_STAGES = frozenset({Stage.CLOSED, Stage.REFUSED, Stage.TERMINATED, Stage.WITHDRAWN})
+TERMINAL_STAGES = frozenset(
+    {Stage.CLOSED, Stage.REFUSED, Stage.TERMINATED, Stage.WITHDRAWN, Stage.REASSIGNED}
+)

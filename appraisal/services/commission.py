@@ -20,6 +20,8 @@ from appraisal.api.schemas import (
     CommissionPublic,
     EntrustmentCreate,
     InboxTask,
+    ReentrustmentCreate,
+    Selection,
 )
 from appraisal.db.models import Appraiser, AuditEventRow, Commission, Institution, Task
 from appraisal.domain.calendar import WorkingCalendar
@@ -28,6 +30,7 @@ from appraisal.domain.commission import (
     CommissionSnapshot,
     EligibleAppraiser,
     Material,
+    ReassignmentRequest,
     RegistrationRequest,
     random_pick,
 )
@@ -138,6 +141,7 @@ async def entrust(
     principal: Actor,
     body: EntrustmentCreate,
     today: date,
+    previous_commission_id: str = "",
 ) -> tuple[CommissionSnapshot | Commission, bool]:
     """Starts the commission's workflow, or finds the one this court
     reference already started. Returns the commission and whether it is new."""
@@ -176,6 +180,8 @@ async def entrust(
         eligible_appraisers=[EligibleAppraiser(a.id, a.name, a.senior_title) for a in appraisers],
         selection_seed=seed,
         selection_candidates=candidates,
+        bureau_id=institution.bureau_id,
+        previous_commission_id=previous_commission_id,
     )
     start = WithStartWorkflowOperation(
         CommissionWorkflow.run,
@@ -200,11 +206,56 @@ async def entrust(
     return snapshot, snapshot.created
 
 
+async def reentrust(
+    *,
+    session: AsyncSession,
+    client: Client,
+    task_queue: str,
+    principal: Actor,
+    old: Commission,
+    body: ReentrustmentCreate,
+    today: date,
+) -> tuple[CommissionSnapshot | Commission, bool]:
+    """CRT-5: closes the overdue commission as reassigned (its workflow checks it
+    is overdue), then entrusts the same matter, linked, to another institution.
+    Both steps are idempotent, so a repeated request completes a half-done one."""
+    snapshot = old.snapshot
+    new_body = EntrustmentCreate(
+        court_reference=body.court_reference,
+        case_number=old.case_number,
+        category=old.category,
+        matters=snapshot.get("matters", []),
+        selection=body.selection,
+        received_on=today,
+        court_deadline_working_days=snapshot.get("court_deadline_working_days"),
+    )
+    institution, _, _ = await _choose_institution(session=session, body=new_body)
+    new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
+    await client.get_workflow_handle(old.workflow_id).execute_update(
+        CommissionWorkflow.reassign,
+        ReassignmentRequest(
+            actor=principal, new_commission_id=new_id, new_institution_id=institution.id, reason=body.reason
+        ),
+    )
+    new_body.selection = Selection(mode="designated", institution_id=institution.id)
+    return await entrust(
+        session=session,
+        client=client,
+        task_queue=task_queue,
+        principal=principal,
+        body=new_body,
+        today=today,
+        previous_commission_id=old.id,
+    )
+
+
 def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date) -> CommissionPublic:
     clocks = []
     for clock in snapshot["clocks"]:
         left = None
-        if not clock["stopped"]:
+        if clock.get("paused"):
+            left = clock["budget_days"] + clock.get("extension_days", 0) - clock.get("used_days", 0)
+        elif not clock["stopped"]:
             left = calendar.working_days_between(today, date.fromisoformat(clock["due_on"]))
         clocks.append(ClockPublic.model_validate({**clock, "working_days_left": left}))
     return CommissionPublic.model_validate({**snapshot, "clocks": clocks})

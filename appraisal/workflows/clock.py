@@ -1,6 +1,8 @@
-"""The statutory clock every timed stage uses: start, stop, the next wake-up
-and a snapshot for queries. Deadlines are planned by an activity; the
-workflow only sleeps until the next rung and records what fired."""
+"""The statutory clock every timed stage of every workflow uses: start,
+pause, resume, extend, recompute, stop, the next wake-up, and a snapshot for
+queries. The rule table says the limit, unit and ladder; an activity does
+the calendar arithmetic; the workflow only sleeps until the next rung and
+records what fired. No stage hand-codes a timer."""
 
 from datetime import datetime, timedelta
 
@@ -8,44 +10,50 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from appraisal.domain.clock import ClockPlan, ClockPlanRequest
-from appraisal.domain.commission import ClockSnapshot
+from appraisal.domain.commission import ClockPause, ClockSnapshot
 from appraisal.domain.rules import CLOCK_RULES, ClockRule, RungKind
 
 with workflow.unsafe.imports_passed_through():
-    from appraisal.activities.clock import plan_clock
+    from appraisal.activities.clock import ClockActivities
 
 PLANNING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
+async def _plan(request: ClockPlanRequest) -> ClockPlan:
+    return await workflow.execute_local_activity_method(
+        ClockActivities.plan_clock,
+        request,
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=PLANNING_RETRY,
+    )
+
+
 class StatutoryClock:
-    def __init__(self, rule: ClockRule, state: ClockSnapshot, plan: ClockPlan) -> None:
+    def __init__(self, rule: ClockRule, state: ClockSnapshot) -> None:
         self.rule = rule
         self.state = state
-        self._pending = sorted(
-            (r for r in plan.rungs if r.kind not in state.rungs_fired),
-            key=lambda r: r.at,
-        )
+        self._pending: list[tuple[str, datetime]] = []
 
     @classmethod
     async def start(cls, rule_id: str, started_on: str, budget_days: int) -> "StatutoryClock":
         rule = CLOCK_RULES[rule_id]
-        plan = await workflow.execute_local_activity(
-            plan_clock,
-            ClockPlanRequest(rule_id=rule_id, segment_start=started_on, budget_days=budget_days),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=PLANNING_RETRY,
+        clock = cls(
+            rule,
+            ClockSnapshot(
+                rule=rule_id,
+                name=rule.name,
+                unit=rule.unit.value,
+                started_on=started_on,
+                budget_days=budget_days,
+                due_on="",
+                due_at=workflow.now(),
+                segment_start=started_on,
+            ),
         )
-        state = ClockSnapshot(
-            rule=rule_id,
-            name=rule.name,
-            unit=rule.unit.value,
-            started_on=started_on,
-            budget_days=budget_days,
-            due_on=plan.due_on,
-            due_at=plan.due_at,
-            provisional=plan.provisional,
-        )
-        return cls(rule, state, plan)
+        await clock.recompute()
+        return clock
+
+    # ---- state ----
 
     @property
     def running(self) -> bool:
@@ -54,18 +62,77 @@ class StatutoryClock:
     def next_wake_up(self) -> datetime | None:
         if not self.running or not self._pending:
             return None
-        return self._pending[0].at
+        return self._pending[0][1]
 
     def fire_due(self, now: datetime) -> list[tuple[str, datetime]]:
         """Marks every rung whose instant has come; returns (kind, instant)."""
         fired: list[tuple[str, datetime]] = []
-        while self.running and self._pending and self._pending[0].at <= now:
-            rung = self._pending.pop(0)
-            self.state.rungs_fired.append(rung.kind)
-            if rung.kind == RungKind.OVERDUE:
+        while self.running and self._pending and self._pending[0][1] <= now:
+            kind, at = self._pending.pop(0)
+            self.state.rungs_fired.append(kind)
+            if kind == RungKind.OVERDUE:
                 self.state.overdue = True
-            fired.append((rung.kind, rung.at))
+            fired.append((kind, at))
         return fired
+
+    # ---- transitions ----
+
+    async def recompute(self) -> tuple[str, str]:
+        """Plans the running segment again (at start, on resumption, after an
+        extension or a calendar change); returns (old due_on, new due_on)."""
+        old = self.state.due_on
+        plan = await _plan(
+            ClockPlanRequest(
+                rule_id=self.rule.rule_id,
+                segment_start=self.state.segment_start,
+                budget_days=self.state.total_budget,
+                used_days=self.state.used_days,
+            )
+        )
+        self.state.due_on = plan.due_on
+        self.state.due_at = plan.due_at
+        self.state.provisional = plan.provisional
+        self._pending = sorted(
+            ((r.kind, r.at) for r in plan.rungs if r.kind not in self.state.rungs_fired),
+            key=lambda rung: rung[1],
+        )
+        return old, plan.due_on
+
+    async def pause(self, *, on: str, reason: str, by: str) -> None:
+        """CAL-6: the budget spent through `on` is kept; nothing runs meanwhile."""
+        plan = await _plan(
+            ClockPlanRequest(
+                rule_id=self.rule.rule_id,
+                segment_start=self.state.segment_start,
+                budget_days=self.state.total_budget,
+                used_days=self.state.used_days,
+                pause_on=on,
+            )
+        )
+        self.state.paused = True
+        self.state.paused_on = on
+        self.state.pause_reason = reason
+        self.state.pauses.append(
+            ClockPause(reason=reason, paused_on=on, paused_by=by, used_days=plan.used_days)
+        )
+        self.state.used_days = plan.used_days
+        self._pending.clear()
+
+    async def resume(self, *, on: str) -> None:
+        """The remaining budget counts again from the first day after `on`."""
+        self.state.paused = False
+        self.state.paused_on = None
+        self.state.pause_reason = None
+        self.state.pauses[-1].resumed_on = on
+        self.state.segment_start = on
+        await self.recompute()
+
+    async def extend(self, *, working_days: int, by: str, reason: str) -> None:
+        self.state.extension_days += working_days
+        self.state.extended = True
+        self.state.extended_by = by
+        self.state.extension_reason = reason
+        await self.recompute()
 
     def stop(self, on: str) -> None:
         """The step was done on `on` (a past date when brought up from paper):

@@ -1,8 +1,12 @@
 """One workflow per commission: entrustment → acceptance → examination →
-signing → issue → closure. Every step is an Update whose validator rejects
-what the rules do not allow now, before anything reaches history."""
+signing → issue → closure, with materials pauses, an extension, the
+escalation ladder and the court's re-entrustment of an overdue commission.
+Every step is an Update whose validator rejects what the rules do not allow
+now, before anything reaches history."""
 
+import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +20,15 @@ from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import (
     REFUSAL_GROUNDS,
     AcceptanceDecision,
+    CalendarChanged,
     ClosureRequest,
     CommissionInput,
     CommissionSnapshot,
+    ExtensionRequest,
     IssueRequest,
+    MaterialRequest,
+    MaterialSupply,
+    ReassignmentRequest,
     RegistrationRequest,
     ReportSnapshot,
     ReportSubmission,
@@ -32,22 +41,25 @@ from appraisal.domain.commission import (
     require_stage,
 )
 from appraisal.domain.errors import RuleViolation
-from appraisal.domain.events import AuditEvent, RecordEventInput
+from appraisal.domain.events import AuditEvent, DeliveryRequest, Receiver, RecordEventInput
 from appraisal.domain.roles import Actor, Role
-from appraisal.domain.rules import ACCEPTANCE, EXAMINATION
+from appraisal.domain.rules import ACCEPTANCE, CLOCK_RULES, EXAMINATION, Audience, RungKind
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
+    from appraisal.activities.notification import NotificationActivities
 
 RECORDING_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=["invalid_event"],
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
 )
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
+)
+SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
+PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
 
 
 def workflow_id_for(commission_id: str) -> str:
@@ -64,49 +76,59 @@ class CommissionWorkflow:
     def __init__(self, inp: CommissionInput) -> None:
         self.inp = inp
         self.stage = Stage.AWAITING_ACCEPTANCE
+        self.resume_stage = Stage.AWAITING_ACCEPTANCE
         self.appraiser_ids: list[str] = []
         self.agreement_effective_on: str | None = None
         self.clocks: dict[str, StatutoryClock] = {}
         self.report: ReportSnapshot | None = None
         self.refusal: dict[str, str] | None = None
+        self.pending_request: dict[str, str] | None = None
+        self.refund: dict[str, str] | None = None
+        self.reassigned_to = ""
         self.seq = 0
         self.last_hash = ""
         self.registered = False
         self.registration_answered = False
         self.clocks_changed = False
+        self.lock = asyncio.Lock()
+        self.deliveries: list[Any] = []
 
     # ---- life ----
 
     @workflow.run
     async def run(self, inp: CommissionInput) -> CommissionSnapshot:
-        clock = await StatutoryClock.start(ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit)
-        self.clocks[clock.rule.rule_id] = clock
-        await self._record(
-            "commission.entrusted",
-            inp.entrusted_by,
-            {
-                "court_reference": inp.court_reference,
-                "case_number": inp.case_number,
-                "category": inp.category,
-                "institution_id": inp.institution_id,
-                "selection_mode": inp.selection_mode,
-                "selection_seed": inp.selection_seed,
-                "selection_candidates": inp.selection_candidates,
-                "received_on": inp.received_on,
-                "materials": [asdict(m) for m in inp.materials],
-            },
-        )
-        self.registered = True
+        async with self.lock:
+            clock = await StatutoryClock.start(ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit)
+            self.clocks[clock.rule.rule_id] = clock
+            await self._record(
+                "commission.entrusted",
+                inp.entrusted_by,
+                {
+                    "court_reference": inp.court_reference,
+                    "case_number": inp.case_number,
+                    "category": inp.category,
+                    "institution_id": inp.institution_id,
+                    "selection_mode": inp.selection_mode,
+                    "selection_seed": inp.selection_seed,
+                    "selection_candidates": inp.selection_candidates,
+                    "received_on": inp.received_on,
+                    "materials": [asdict(m) for m in inp.materials],
+                    "previous_commission_id": inp.previous_commission_id,
+                },
+                notify=[Receiver(Role.INSTITUTION, inp.institution_id)],
+                message=f"New commission {inp.court_reference}: decide acceptance by {clock.state.due_on}",
+            )
+            self.registered = True
         while self.stage not in TERMINAL_STAGES:
             await self._sleep_until_next_rung()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        # A delivery that gave up leaves its outbox row pending: visible, not lost.
+        await asyncio.gather(*self.deliveries, return_exceptions=True)
         return self._snapshot()
 
     async def _sleep_until_next_rung(self) -> None:
         wake_ups = [w for c in self.clocks.values() if (w := c.next_wake_up()) is not None]
-        timeout = None
-        if wake_ups:
-            timeout = max(min(wake_ups) - workflow.now(), timedelta(0))
+        timeout = max(min(wake_ups) - workflow.now(), timedelta(0)) if wake_ups else None
         self.clocks_changed = False
         try:
             await workflow.wait_condition(
@@ -115,24 +137,46 @@ class CommissionWorkflow:
                 timeout_summary="next statutory-clock rung",
             )
         except TimeoutError:
-            await self._fire_due_rungs()
+            async with self.lock:
+                await self._fire_due_rungs()
 
     async def _fire_due_rungs(self) -> None:
         now = workflow.now()
-        system = Actor(role="system", organisation_id="", subject="statutory-clock")
         for clock in self.clocks.values():
             for kind, at in clock.fire_due(now):
+                rung = next(r for r in clock.rule.ladder if r.kind == kind)
+                receivers = [
+                    r for audience in rung.notify for r in self._audience(audience, clock.rule.rule_id)
+                ]
                 await self._record(
                     f"clock.{kind}",
-                    system,
-                    {
-                        "rule": clock.rule.rule_id,
-                        "due_on": clock.state.due_on,
-                        "rung_at": at.isoformat(),
-                    },
+                    SYSTEM,
+                    {"rule": clock.rule.rule_id, "due_on": clock.state.due_on, "rung_at": at.isoformat()},
+                    notify=receivers,
+                    message=self._rung_message(kind, clock),
                 )
 
-    # ---- steps ----
+    def _rung_message(self, kind: str, clock: StatutoryClock) -> str:
+        name, due = clock.rule.name, clock.state.due_on
+        reference = self.inp.court_reference
+        if kind == RungKind.WARNING:
+            return f"{reference}: most of the {name} time limit is used; it ends on {due}"
+        if kind == RungKind.OVERDUE:
+            return f"{reference}: the {name} time limit ended on {due} ({clock.rule.rule_id})"
+        return f"{reference}: still overdue; the {name} time limit ended on {due} ({clock.rule.rule_id})"
+
+    def _audience(self, audience: Audience, rule_id: str) -> list[Receiver]:
+        if audience == Audience.ASSIGNEES:
+            if CLOCK_RULES[rule_id].assignee_role == Role.APPRAISER:
+                return [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids]
+            return [Receiver(Role.INSTITUTION, self.inp.institution_id)]
+        if audience == Audience.INSTITUTION_HEAD:
+            return [Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)]
+        if audience == Audience.SUPERVISOR:
+            return [Receiver(Role.SUPERVISOR, self.inp.bureau_id)] if self.inp.bureau_id else []
+        return [Receiver(Role.COURT, self.inp.court_id)]
+
+    # ---- entrustment and acceptance ----
 
     @workflow.update
     async def register(self, request: RegistrationRequest) -> CommissionSnapshot:
@@ -149,39 +193,50 @@ class CommissionWorkflow:
 
     @workflow.update
     async def decide_acceptance(self, decision: AcceptanceDecision) -> CommissionSnapshot:
-        today = local_today(workflow.now()).isoformat()
-        if decision.decision == "refuse":
-            self.stage = Stage.REFUSED
-            self.refusal = {"ground": decision.ground, "reason": decision.reason}
-            self.clocks[ACCEPTANCE.rule_id].stop(today)
-            await self._record("commission.refused", decision.actor, dict(self.refusal))
+        async with self.lock:
+            self._validate_acceptance(decision)
+            today = self._today()
+            acceptance = self.clocks[ACCEPTANCE.rule_id]
+            if decision.decision == "refuse":
+                self.stage = Stage.REFUSED
+                self.refusal = {"ground": decision.ground, "reason": decision.reason}
+                acceptance.stop(today)
+                await self._record(
+                    "commission.refused",
+                    decision.actor,
+                    dict(self.refusal),
+                    notify=[Receiver(Role.COURT, self.inp.court_id)],
+                    message=f"{self.inp.court_reference} refused: {REFUSAL_GROUNDS[decision.ground]}",
+                )
+                await self._record(
+                    "materials.returned",
+                    decision.actor,
+                    {"materials": [asdict(m) for m in self.inp.materials]},
+                )
+                return self._snapshot()
+            effective_on = decision.agreement_effective_on or today
+            self.stage = Stage.EXAMINING
+            self.appraiser_ids = list(decision.appraiser_ids)
+            self.agreement_effective_on = effective_on
+            acceptance.stop(effective_on)
+            budget = EXAMINATION.limit
+            if self.inp.court_deadline_working_days:
+                # PROC-18: the earlier of the court's limit and the institution's governs.
+                budget = min(budget, self.inp.court_deadline_working_days)
+            self.clocks[EXAMINATION.rule_id] = await StatutoryClock.start(
+                EXAMINATION.rule_id, effective_on, budget
+            )
+            self.clocks_changed = True
             await self._record(
-                "materials.returned",
+                "commission.accepted",
                 decision.actor,
-                {"materials": [asdict(m) for m in self.inp.materials]},
+                {"appraiser_ids": self.appraiser_ids, "agreement_effective_on": effective_on},
+                notify=[Receiver(Role.COURT, self.inp.court_id)]
+                + [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
+                message=f"{self.inp.court_reference} accepted; examination due "
+                f"{self.clocks[EXAMINATION.rule_id].state.due_on}",
             )
             return self._snapshot()
-        effective_on = decision.agreement_effective_on or today
-        self.stage = Stage.EXAMINING
-        self.appraiser_ids = list(decision.appraiser_ids)
-        self.agreement_effective_on = effective_on
-        self.clocks[ACCEPTANCE.rule_id].stop(effective_on)
-        budget = EXAMINATION.limit
-        if self.inp.court_deadline_working_days:
-            budget = min(budget, self.inp.court_deadline_working_days)
-        self.clocks[EXAMINATION.rule_id] = await StatutoryClock.start(
-            EXAMINATION.rule_id, effective_on, budget
-        )
-        self.clocks_changed = True
-        await self._record(
-            "commission.accepted",
-            decision.actor,
-            {
-                "appraiser_ids": self.appraiser_ids,
-                "agreement_effective_on": effective_on,
-            },
-        )
-        return self._snapshot()
 
     @decide_acceptance.validator
     def _validate_acceptance(self, decision: AcceptanceDecision) -> None:
@@ -205,39 +260,286 @@ class CommissionWorkflow:
 
         self._check(check)
 
+    # ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
+
+    def _running_clock(self) -> StatutoryClock:
+        rule = ACCEPTANCE if self.stage == Stage.AWAITING_ACCEPTANCE else EXAMINATION
+        return self.clocks[rule.rule_id]
+
+    @workflow.update
+    async def request_materials(self, request: MaterialRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_material_request(request)
+            clock = self._running_clock()
+            on = request.requested_on or self._today()
+            reason = f"{request.kind}: {request.description}"
+            await clock.pause(on=on, reason=reason, by=request.actor.subject)
+            self.resume_stage = Stage(self.stage)
+            self.stage = Stage.AWAITING_MATERIALS
+            self.pending_request = {
+                "kind": request.kind,
+                "description": request.description,
+                "requested_on": on,
+            }
+            self.clocks_changed = True
+            await self._record(
+                "clock.paused",
+                request.actor,
+                {
+                    "rule": clock.rule.rule_id,
+                    "kind": request.kind,
+                    "description": request.description,
+                    "paused_on": on,
+                    "used_days": clock.state.used_days,
+                    "remaining_days": clock.state.total_budget - clock.state.used_days,
+                },
+                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                message=f"{self.inp.court_reference}: the institution asks for {request.kind}: {request.description}",
+            )
+            return self._snapshot()
+
+    @request_materials.validator
+    def _validate_material_request(self, request: MaterialRequest) -> None:
+        def check() -> None:
+            require_stage(self.stage, Stage.AWAITING_ACCEPTANCE, Stage.EXAMINING)
+            if request.kind not in PAUSE_KINDS:
+                raise RuleViolation("unknown_pause_kind", "kind is materials or witness")
+            if request.kind == "witness" and self.stage != Stage.EXAMINING:
+                raise RuleViolation(
+                    "not_in_stage", "a witness is awaited only during examination", rule="PROC-15"
+                )
+            clock = self._running_clock()
+            if request.actor.role not in clock.rule.pausable_by:
+                raise RuleViolation("wrong_actor", f"{request.actor.role} may not pause {clock.rule.rule_id}")
+            if request.actor.role == Role.APPRAISER:
+                self._require_assigned_appraiser(request.actor)
+            else:
+                require_actor(request.actor, Role(request.actor.role), self.inp.institution_id)
+            self._require_not_overdue(clock)
+            if request.requested_on:
+                check_date_within_history(
+                    request.requested_on,
+                    earliest=clock.state.segment_start,
+                    today=local_today(workflow.now()),
+                    name="requested_on",
+                )
+
+        self._check(check)
+
+    @workflow.update
+    async def supply_materials(self, supply: MaterialSupply) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_supply(supply)
+            clock = self._running_clock_while_paused()
+            on = supply.received_on or self._today()
+            await clock.resume(on=on)
+            self.stage = self.resume_stage
+            request = self.pending_request or {}
+            self.pending_request = None
+            self.clocks_changed = True
+            await self._record(
+                "clock.resumed",
+                supply.actor,
+                {
+                    "rule": clock.rule.rule_id,
+                    "kind": request.get("kind", ""),
+                    "received_on": on,
+                    "materials": [asdict(m) for m in supply.materials],
+                    "due_on": clock.state.due_on,
+                },
+                notify=self._assignees(clock.rule.rule_id),
+                message=f"{self.inp.court_reference}: materials received on {on}; due {clock.state.due_on}",
+            )
+            return self._snapshot()
+
+    def _running_clock_while_paused(self) -> StatutoryClock:
+        rule = ACCEPTANCE if self.resume_stage == Stage.AWAITING_ACCEPTANCE else EXAMINATION
+        return self.clocks[rule.rule_id]
+
+    @supply_materials.validator
+    def _validate_supply(self, supply: MaterialSupply) -> None:
+        def check() -> None:
+            require_stage(self.stage, Stage.AWAITING_MATERIALS)
+            require_actor(supply.actor, Role.COURT, self.inp.court_id)
+            if supply.received_on:
+                check_date_within_history(
+                    supply.received_on,
+                    earliest=self._running_clock_while_paused().state.paused_on or self.inp.received_on,
+                    today=local_today(workflow.now()),
+                    name="received_on",
+                )
+
+        self._check(check)
+
+    # ---- extension (PROC-17) ----
+
+    @workflow.update
+    async def extend_examination(self, request: ExtensionRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_extension(request)
+            clock = self.clocks[EXAMINATION.rule_id]
+            old_due = clock.state.due_on
+            await clock.extend(
+                working_days=request.working_days, by=request.actor.subject, reason=request.reason
+            )
+            self.clocks_changed = True
+            await self._record(
+                "clock.extended",
+                request.actor,
+                {
+                    "rule": EXAMINATION.rule_id,
+                    "working_days": request.working_days,
+                    "reason": request.reason,
+                    "old_due_on": old_due,
+                    "new_due_on": clock.state.due_on,
+                },
+                notify=[Receiver(Role.COURT, self.inp.court_id), *self._assignees(EXAMINATION.rule_id)],
+                message=f"{self.inp.court_reference}: examination extended by {request.working_days} working "
+                f"days to {clock.state.due_on}: {request.reason}",
+            )
+            return self._snapshot()
+
+    @extend_examination.validator
+    def _validate_extension(self, request: ExtensionRequest) -> None:
+        def check() -> None:
+            require_stage(self.stage, Stage.EXAMINING)
+            require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
+            clock = self.clocks[EXAMINATION.rule_id]
+            if clock.state.extended:
+                raise RuleViolation(
+                    "extension_already_granted",
+                    "the examination limit was already extended once",
+                    rule="PROC-17",
+                )
+            if not 1 <= request.working_days <= EXAMINATION.extension_max:
+                raise RuleViolation(
+                    "extension_too_long",
+                    f"an extension is 1 to {EXAMINATION.extension_max} working days",
+                    rule="PROC-17",
+                )
+            if not request.reason.strip():
+                raise RuleViolation("reason_required", "an extension states its reason", rule="PROC-17")
+            self._require_not_overdue(clock)
+
+        self._check(check)
+
+    # ---- the court's remedy for an overdue commission (CRT-5) ----
+
+    @workflow.update
+    async def reassign(self, request: ReassignmentRequest) -> CommissionSnapshot:
+        async with self.lock:
+            if self.reassigned_to == request.new_commission_id:
+                return self._snapshot()  # a repeated request: already done
+            self._validate_reassignment(request)
+            for clock in self.clocks.values():
+                if not clock.state.stopped:
+                    clock.stop(self._today())
+            self.stage = Stage.REASSIGNED
+            self.reassigned_to = request.new_commission_id
+            self.refund = {
+                "rule": "CRT-5",
+                "payer": self.inp.institution_id,
+                "payee": self.inp.court_id,
+                "reason": "late without justified reason; fees received are refunded",
+            }
+            await self._record(
+                "commission.reassigned",
+                request.actor,
+                {
+                    "new_commission_id": request.new_commission_id,
+                    "new_institution_id": request.new_institution_id,
+                    "reason": request.reason,
+                },
+                notify=[
+                    Receiver(Role.INSTITUTION, self.inp.institution_id),
+                    Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id),
+                ],
+                message=f"{self.inp.court_reference}: re-entrusted elsewhere as overdue (CRT-5); refund fees",
+            )
+            await self._record("fee.refund_ordered", request.actor, dict(self.refund))
+            return self._snapshot()
+
+    @reassign.validator
+    def _validate_reassignment(self, request: ReassignmentRequest) -> None:
+        if self.reassigned_to and self.reassigned_to == request.new_commission_id:
+            return
+
+        def check() -> None:
+            require_actor(request.actor, Role.COURT, self.inp.court_id)
+            require_stage(self.stage, Stage.AWAITING_ACCEPTANCE, Stage.AWAITING_MATERIALS, Stage.EXAMINING)
+            if not any(c.state.overdue and not c.state.stopped for c in self.clocks.values()):
+                raise RuleViolation(
+                    "not_overdue", "only an overdue commission may be re-entrusted elsewhere", rule="CRT-5"
+                )
+            if request.new_institution_id == self.inp.institution_id:
+                raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
+
+        self._check(check)
+
+    # ---- calendar ----
+
+    @workflow.signal
+    async def recompute_clocks(self, change: CalendarChanged) -> None:
+        """A year's official schedule was loaded: every running deadline is planned again."""
+        async with self.lock:
+            for clock in self.clocks.values():
+                if clock.state.stopped or clock.state.paused:
+                    continue
+                was_provisional = clock.state.provisional
+                old, new = await clock.recompute()
+                if old != new or was_provisional != clock.state.provisional:
+                    self.clocks_changed = True
+                    await self._record(
+                        "clock.recomputed",
+                        Actor(role="system", organisation_id="", subject=f"calendar {change.year}"),
+                        {
+                            "rule": clock.rule.rule_id,
+                            "year": change.year,
+                            "loaded_by": change.loaded_by,
+                            "old_due_on": old,
+                            "new_due_on": new,
+                            "provisional": clock.state.provisional,
+                        },
+                        notify=self._assignees(clock.rule.rule_id) if old != new else [],
+                        message=f"{self.inp.court_reference}: the {change.year} calendar moved the "
+                        f"{clock.rule.name} deadline from {old} to {new}",
+                    )
+
+    # ---- report ----
+
     @workflow.update
     async def submit_report(self, submission: ReportSubmission) -> CommissionSnapshot:
-        content_hash = hashlib.sha256(
-            canonical_json(
-                {
-                    "content": submission.content,
-                    "opinion": submission.opinion,
-                    "attachments": [asdict(a) for a in submission.attachments],
-                }
+        async with self.lock:
+            self._validate_report(submission)
+            content_hash = hashlib.sha256(
+                canonical_json(
+                    {
+                        "content": submission.content,
+                        "opinion": submission.opinion,
+                        "attachments": [asdict(a) for a in submission.attachments],
+                    }
+                )
+            ).hexdigest()
+            version = self.report.version + 1 if self.report else 1
+            self.report = ReportSnapshot(
+                version=version,
+                content_hash=content_hash,
+                opinion=submission.opinion,
+                submitted_by=submission.actor.organisation_id,
+                submitted_at=workflow.now(),
+                attachments=list(submission.attachments),
             )
-        ).hexdigest()
-        version = self.report.version + 1 if self.report else 1
-        self.report = ReportSnapshot(
-            version=version,
-            content_hash=content_hash,
-            opinion=submission.opinion,
-            submitted_by=submission.actor.organisation_id,
-            submitted_at=workflow.now(),
-            attachments=list(submission.attachments),
-        )
-        self.stage = Stage.SIGNING
-        self.clocks[EXAMINATION.rule_id].stop(local_today(workflow.now()).isoformat())
-        self.clocks_changed = True
-        await self._record(
-            "report.submitted",
-            submission.actor,
-            {
-                "version": version,
-                "content_hash": content_hash,
-                "opinion": submission.opinion,
-            },
-        )
-        return self._snapshot()
+            self.stage = Stage.SIGNING
+            self.clocks[EXAMINATION.rule_id].stop(self._today())
+            self.clocks_changed = True
+            await self._record(
+                "report.submitted",
+                submission.actor,
+                {"version": version, "content_hash": content_hash, "opinion": submission.opinion},
+                notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
+                message=f"{self.inp.court_reference}: report v{version} submitted; sign or dissent",
+            )
+            return self._snapshot()
 
     @submit_report.validator
     def _validate_report(self, submission: ReportSubmission) -> None:
@@ -249,28 +551,33 @@ class CommissionWorkflow:
 
     @workflow.update
     async def sign_report(self, submission: SignatureSubmission) -> CommissionSnapshot:
-        assert self.report is not None
-        self.report.signatures.append(
-            SignatureSnapshot(
-                appraiser_id=submission.actor.organisation_id,
-                kind=submission.kind,
-                signed_at=workflow.now(),
-                statement=submission.statement,
-                signature=submission.signature,
+        async with self.lock:
+            self._validate_signature(submission)
+            assert self.report is not None
+            self.report.signatures.append(
+                SignatureSnapshot(
+                    appraiser_id=submission.actor.organisation_id,
+                    kind=submission.kind,
+                    signed_at=workflow.now(),
+                    statement=submission.statement,
+                    signature=submission.signature,
+                )
             )
-        )
-        if self._unsigned_appraisers() == []:
-            self.stage = Stage.AWAITING_ISSUE
-        await self._record(
-            "report.signed" if submission.kind == "sign" else "report.dissented",
-            submission.actor,
-            {
-                "version": self.report.version,
-                "content_hash": self.report.content_hash,
-                "statement": submission.statement,
-            },
-        )
-        return self._snapshot()
+            all_signed = self._unsigned_appraisers() == []
+            if all_signed:
+                self.stage = Stage.AWAITING_ISSUE
+            await self._record(
+                "report.signed" if submission.kind == "sign" else "report.dissented",
+                submission.actor,
+                {
+                    "version": self.report.version,
+                    "content_hash": self.report.content_hash,
+                    "statement": submission.statement,
+                },
+                notify=[Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)] if all_signed else [],
+                message=f"{self.inp.court_reference}: every appraiser has signed; review and issue",
+            )
+            return self._snapshot()
 
     @sign_report.validator
     def _validate_signature(self, submission: SignatureSubmission) -> None:
@@ -280,31 +587,29 @@ class CommissionWorkflow:
             if submission.kind not in ("sign", "dissent"):
                 raise RuleViolation("unknown_signature_kind", "kind is sign or dissent")
             if submission.kind == "dissent" and not submission.statement.strip():
-                raise RuleViolation(
-                    "dissent_needs_statement",
-                    "a dissent states its reasons",
-                    rule="PROC-24",
-                )
+                raise RuleViolation("dissent_needs_statement", "a dissent states its reasons", rule="PROC-24")
             if submission.actor.organisation_id not in self._unsigned_appraisers():
                 raise RuleViolation(
-                    "already_signed",
-                    "this appraiser has already signed this report",
-                    rule="PROC-24",
+                    "already_signed", "this appraiser has already signed this report", rule="PROC-24"
                 )
 
         self._check(check)
 
     @workflow.update
     async def issue_report(self, request: IssueRequest) -> CommissionSnapshot:
-        assert self.report is not None
-        self.report.issued_at = workflow.now()
-        self.stage = Stage.ISSUED
-        await self._record(
-            "report.issued",
-            request.actor,
-            {"version": self.report.version, "content_hash": self.report.content_hash},
-        )
-        return self._snapshot()
+        async with self.lock:
+            self._validate_issue(request)
+            assert self.report is not None
+            self.report.issued_at = workflow.now()
+            self.stage = Stage.ISSUED
+            await self._record(
+                "report.issued",
+                request.actor,
+                {"version": self.report.version, "content_hash": self.report.content_hash},
+                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                message=f"{self.inp.court_reference}: the appraisal report is issued",
+            )
+            return self._snapshot()
 
     @issue_report.validator
     def _validate_issue(self, request: IssueRequest) -> None:
@@ -316,9 +621,11 @@ class CommissionWorkflow:
 
     @workflow.update
     async def close(self, request: ClosureRequest) -> CommissionSnapshot:
-        self.stage = Stage.CLOSED
-        await self._record("commission.closed", request.actor, {"reason": request.reason})
-        return self._snapshot()
+        async with self.lock:
+            self._validate_close(request)
+            self.stage = Stage.CLOSED
+            await self._record("commission.closed", request.actor, {"reason": request.reason})
+            return self._snapshot()
 
     @close.validator
     def _validate_close(self, request: ClosureRequest) -> None:
@@ -335,52 +642,81 @@ class CommissionWorkflow:
     # ---- helpers ----
 
     @staticmethod
-    def _check(check: Any) -> None:
+    def _check(check: Callable[[], None]) -> None:
         try:
             check()
         except RuleViolation as err:
             raise _violation(err) from None
 
+    def _today(self) -> str:
+        return local_today(workflow.now()).isoformat()
+
     def _require_assigned_appraiser(self, actor: Actor) -> None:
         if actor.role != Role.APPRAISER or actor.organisation_id not in self.appraiser_ids:
             raise RuleViolation("wrong_actor", "only an appraiser assigned to this commission may")
+
+    @staticmethod
+    def _require_not_overdue(clock: StatutoryClock) -> None:
+        if clock.state.overdue:
+            raise RuleViolation(
+                "deadline_passed",
+                f"the {clock.rule.name} time limit ended on {clock.state.due_on}",
+                rule=clock.rule.rule_id,
+            )
+
+    def _assignees(self, rule_id: str) -> list[Receiver]:
+        return self._audience(Audience.ASSIGNEES, rule_id)
 
     def _unsigned_appraisers(self) -> list[str]:
         signed = {s.appraiser_id for s in self.report.signatures} if self.report else set()
         return [a for a in self.appraiser_ids if a not in signed]
 
     def _open_tasks(self) -> list[TaskSnapshot]:
-        inst = self.inp.institution_id
+        inst, court = self.inp.institution_id, self.inp.court_id
 
         def due(rule_id: str) -> str | None:
             clock = self.clocks.get(rule_id)
             return clock.state.due_on if clock else None
 
+        tasks: list[TaskSnapshot] = []
         if self.stage == Stage.AWAITING_ACCEPTANCE:
-            return [
-                TaskSnapshot(
-                    "decide_acceptance",
-                    Role.INSTITUTION,
-                    inst,
-                    due("PROC-03"),
-                    "PROC-03",
-                )
-            ]
-        if self.stage == Stage.EXAMINING:
-            return [
+            tasks.append(TaskSnapshot("decide_acceptance", Role.INSTITUTION, inst, due("PROC-03"), "PROC-03"))
+        elif self.stage == Stage.AWAITING_MATERIALS:
+            tasks.append(TaskSnapshot("supply_materials", Role.COURT, court, None, "PROC-04"))
+        elif self.stage == Stage.EXAMINING:
+            tasks += [
                 TaskSnapshot("submit_report", Role.APPRAISER, a, due("PROC-17"), "PROC-17")
                 for a in self.appraiser_ids
             ]
-        if self.stage == Stage.SIGNING:
-            return [
+        elif self.stage == Stage.SIGNING:
+            tasks += [
                 TaskSnapshot("sign_report", Role.APPRAISER, a, None, "PROC-24")
                 for a in self._unsigned_appraisers()
             ]
-        if self.stage == Stage.AWAITING_ISSUE:
-            return [TaskSnapshot("issue_report", Role.INSTITUTION_HEAD, inst, None, "PROC-25")]
-        if self.stage == Stage.ISSUED:
-            return [TaskSnapshot("close_commission", Role.COURT, self.inp.court_id, None, None)]
-        return []
+        elif self.stage == Stage.AWAITING_ISSUE:
+            tasks.append(TaskSnapshot("issue_report", Role.INSTITUTION_HEAD, inst, None, "PROC-25"))
+        elif self.stage == Stage.ISSUED:
+            tasks.append(TaskSnapshot("close_commission", Role.COURT, court, None, None))
+        for clock in self.clocks.values():
+            if clock.state.stopped or not clock.state.overdue:
+                continue
+            rule_id = clock.rule.rule_id
+            tasks.append(
+                TaskSnapshot("overdue_escalation", Role.INSTITUTION_HEAD, inst, clock.state.due_on, rule_id)
+            )
+            if RungKind.ESCALATION in clock.state.rungs_fired:
+                if self.inp.bureau_id:
+                    tasks.append(
+                        TaskSnapshot(
+                            "overdue_escalation",
+                            Role.SUPERVISOR,
+                            self.inp.bureau_id,
+                            clock.state.due_on,
+                            rule_id,
+                        )
+                    )
+                tasks.append(TaskSnapshot("overdue_remedy", Role.COURT, court, clock.state.due_on, "CRT-5"))
+        return tasks
 
     def _snapshot(self) -> CommissionSnapshot:
         inp = self.inp
@@ -403,12 +739,16 @@ class CommissionWorkflow:
             open_tasks=self._open_tasks(),
             report=self.report,
             refusal=self.refusal,
+            pending_request=self.pending_request,
+            refund=self.refund,
+            previous_commission_id=inp.previous_commission_id,
+            reassigned_to=self.reassigned_to,
             last_event_seq=self.seq,
         )
 
     def _search_attributes(self) -> None:
         running = [c for c in self.clocks.values() if not c.state.stopped]
-        next_due: datetime | None = min((c.state.due_at for c in running), default=None)
+        next_due: datetime | None = min((c.state.due_at for c in running if not c.state.paused), default=None)
         workflow.upsert_search_attributes(
             [
                 sa.STAGE.value_set(self.stage),
@@ -416,13 +756,30 @@ class CommissionWorkflow:
                 sa.INSTITUTION.value_set(self.inp.institution_id),
                 sa.CATEGORY.value_set(self.inp.category),
                 sa.OVERDUE.value_set(any(c.state.overdue for c in running)),
+                sa.ESCALATION.value_set(max((self._rung_level(c) for c in running), default="none")),
                 sa.NEXT_DUE_AT.value_set(next_due) if next_due else sa.NEXT_DUE_AT.value_unset(),
             ]
         )
 
-    async def _record(self, kind: str, actor: Actor, data: dict[str, Any]) -> None:
-        """Appends one event to the commission's hash chain and projects the
-        read model, in one idempotent activity keyed by (workflow id, seq)."""
+    @staticmethod
+    def _rung_level(clock: StatutoryClock) -> str:
+        """The highest rung fired, as a word the Temporal UI can filter on."""
+        order = ["none", RungKind.WARNING, RungKind.OVERDUE, RungKind.ESCALATION]
+        fired = [order.index(k) for k in clock.state.rungs_fired if k in order]
+        return str(order[max(fired, default=0)])
+
+    async def _record(
+        self,
+        kind: str,
+        actor: Actor,
+        data: dict[str, Any],
+        *,
+        notify: list[Receiver] | None = None,
+        message: str = "",
+    ) -> None:
+        """Appends one event to the commission's hash chain, projects the read
+        model and queues its notifications, in one idempotent activity keyed
+        by (workflow id, seq); then delivers the notifications."""
         self.seq += 1
         event = AuditEvent(
             workflow_id=workflow.info().workflow_id,
@@ -441,7 +798,17 @@ class CommissionWorkflow:
         self._search_attributes()
         await workflow.execute_activity_method(
             CommissionActivities.record_commission_event,
-            RecordEventInput(event=event, snapshot=self._snapshot()),
+            RecordEventInput(event=event, snapshot=self._snapshot(), notify=notify or [], message=message),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORDING_RETRY,
         )
+        if notify:
+            self.deliveries.append(
+                workflow.start_activity_method(
+                    NotificationActivities.deliver_notifications,
+                    DeliveryRequest(workflow_id=event.workflow_id, event_seq=event.seq),
+                    start_to_close_timeout=timedelta(seconds=60),
+                    schedule_to_close_timeout=timedelta(days=7),
+                    retry_policy=DELIVERY_RETRY,
+                )
+            )

@@ -68,6 +68,18 @@ async def recorded_events(handle: WorkflowHandle[CommissionWorkflow, CommissionS
     ]
 
 
+async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot]) -> list[str]:
+    """`recorded_events` once every activity scheduled so far (such as a
+    notification delivery running beside the steps) has completed."""
+
+    async def settled() -> list[str] | None:
+        events = await recorded_events(handle)
+        done = events.count("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
+        return events if done == events.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") else None
+
+    return await eventually(settled)
+
+
 async def today(env: WorkflowEnvironment) -> str:
     return local_today(await env.get_current_time()).isoformat()
 
@@ -176,7 +188,7 @@ async def test_validator_rejection_leaves_history_unchanged(
     temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker
 ) -> None:
     handle, _ = await start(temporal_env, task_queue, commission_input(await today(temporal_env)))
-    before = await recorded_events(handle)
+    before = await settled_events(handle)
     cases = [
         (AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS[:1]), "too_few_appraisers"),
         (
@@ -212,7 +224,7 @@ async def test_validator_rejection_leaves_history_unchanged(
     first = appraiser_actor(APPRAISER_IDS[0])
     await handle.execute_update(CommissionWorkflow.submit_report, ReportSubmission(first, "c", "o"))
     await handle.execute_update(CommissionWorkflow.sign_report, SignatureSubmission(first, "sign"))
-    before = await recorded_events(handle)
+    before = await settled_events(handle)
     with pytest.raises(WorkflowUpdateFailedError) as raised:
         await handle.execute_update(CommissionWorkflow.sign_report, SignatureSubmission(first, "sign"))
     assert isinstance(raised.value.cause, ApplicationError) and raised.value.cause.type == "already_signed"

@@ -20,8 +20,12 @@ from appraisal.api.schemas import (
     ClosureCreate,
     CommissionPublic,
     EntrustmentCreate,
+    ExtensionCreate,
     IssueCreate,
+    MaterialRequestCreate,
+    MaterialsCreate,
     Page,
+    ReentrustmentCreate,
     ReportCreate,
     SignatureCreate,
 )
@@ -29,8 +33,11 @@ from appraisal.db.models import Commission
 from appraisal.domain.commission import (
     AcceptanceDecision,
     ClosureRequest,
+    ExtensionRequest,
     IssueRequest,
     Material,
+    MaterialRequest,
+    MaterialSupply,
     ReportSubmission,
     SignatureSubmission,
 )
@@ -175,6 +182,124 @@ async def decide_acceptance(
         update=CommissionWorkflow.decide_acceptance,
         message=message,
     )
+
+
+@router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=ERRORS)
+async def request_materials(
+    commission_id: str,
+    body: MaterialRequestCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Ask the court for materials (or wait for an absent witness): pauses the
+    running clock (PROC-04 during intake, PROC-17 during examination, PROC-15)."""
+    message = MaterialRequest(
+        actor=principal,
+        description=body.description,
+        requested_on=body.requested_on.isoformat() if body.requested_on else "",
+        kind=body.kind,
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.INSTITUTION, Role.APPRAISER),
+        update=CommissionWorkflow.request_materials,
+        message=message,
+    )
+
+
+@router.post("/{commission_id}/materials", response_model=CommissionPublic, responses=ERRORS)
+async def supply_materials(
+    commission_id: str,
+    body: MaterialsCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Supply the requested materials (or confirm the witness attends): the clock resumes
+    from the day after `received_on` with the budget it had left (court)."""
+    message = MaterialSupply(
+        actor=principal,
+        received_on=body.received_on.isoformat() if body.received_on else "",
+        materials=[Material(m.name, m.sha256) for m in body.materials],
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.COURT,),
+        update=CommissionWorkflow.supply_materials,
+        message=message,
+    )
+
+
+@router.post("/{commission_id}/extension", response_model=CommissionPublic, responses=ERRORS)
+async def extend_examination(
+    commission_id: str,
+    body: ExtensionCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Extend the examination limit once, by at most 30 working days, before it ends;
+    the court is notified (institution head, PROC-17)."""
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        roles=(Role.INSTITUTION_HEAD,),
+        update=CommissionWorkflow.extend_examination,
+        message=ExtensionRequest(actor=principal, working_days=body.working_days, reason=body.reason),
+    )
+
+
+@router.post(
+    "/{commission_id}/reentrustment", response_model=CommissionPublic, status_code=201, responses=ERRORS
+)
+async def reentrust_overdue_commission(
+    commission_id: str,
+    body: ReentrustmentCreate,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Re-entrust an overdue commission to another institution (court, CRT-5): the old
+    one ends as `reassigned` with a fee-refund record; the new one, linked to it, is returned."""
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    require_role(principal, Role.COURT)
+    result, created = await service.reentrust(
+        session=session,
+        client=client,
+        task_queue=settings.task_queue,
+        principal=principal,
+        old=row,
+        body=body,
+        today=today,
+    )
+    response.status_code = 201 if created else 200
+    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
+    return service.to_public(snapshot, calendar=calendar, today=today)
 
 
 @router.post("/{commission_id}/report", response_model=CommissionPublic, responses=ERRORS)
