@@ -63,8 +63,11 @@ def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPla
             return calendar.add_working_days(start, days)
         return calendar.add_natural_days(start, days)
 
-    remaining = max(request.budget_days - request.used_days, 1)
-    deadline = after(remaining)
+    remaining = request.budget_days - request.used_days
+    if remaining > 0:
+        deadline = after(remaining)
+    else:  # paused on its last day: what is left is the rest of the resumption day
+        deadline = Deadline(start, end_of_day(start), not calendar.schedule(start.year).official)
     rungs: list[RungPlan] = []
     for rung in rule.ladder:
         if rung.percent_used is not None:

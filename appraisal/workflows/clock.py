@@ -92,6 +92,12 @@ class StatutoryClock:
         self.state.due_on = plan.due_on
         self.state.due_at = plan.due_at
         self.state.provisional = plan.provisional
+        # A rung the new plan puts in the future is no longer reached: it fires
+        # again when its new instant comes (the earlier firing stays audited).
+        now = workflow.now()
+        planned = {r.kind: r.at for r in plan.rungs}
+        self.state.rungs_fired = [k for k in self.state.rungs_fired if k not in planned or planned[k] <= now]
+        self.state.overdue = RungKind.OVERDUE in self.state.rungs_fired
         self._pending = sorted(
             ((r.kind, r.at) for r in plan.rungs if r.kind not in self.state.rungs_fired),
             key=lambda rung: rung[1],

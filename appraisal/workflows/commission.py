@@ -315,13 +315,19 @@ class CommissionWorkflow:
                 self._require_assigned_appraiser(request.actor)
             else:
                 require_actor(request.actor, Role(request.actor.role), self.inp.institution_id)
-            self._require_not_overdue(clock)
+            on = self._today()
             if request.requested_on:
-                check_date_within_history(
+                on = check_date_within_history(
                     request.requested_on,
                     earliest=clock.state.segment_start,
                     today=local_today(workflow.now()),
                     name="requested_on",
+                ).isoformat()
+            if on > clock.state.due_on:
+                raise RuleViolation(
+                    "deadline_passed",
+                    f"the {clock.rule.name} time limit ended on {clock.state.due_on}, before {on}",
+                    rule=clock.rule.rule_id,
                 )
 
         self._check(check)
