@@ -231,12 +231,16 @@ async def reentrust(
     )
     institution, _, _ = await _choose_institution(session=session, body=new_body)
     new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
-    await client.get_workflow_handle(old.workflow_id).execute_update(
-        CommissionWorkflow.reassign,
-        ReassignmentRequest(
-            actor=principal, new_commission_id=new_id, new_institution_id=institution.id, reason=body.reason
-        ),
-    )
+    if snapshot.get("reassigned_to") != new_id:  # else a repeat: the old workflow has ended
+        await client.get_workflow_handle(old.workflow_id).execute_update(
+            CommissionWorkflow.reassign,
+            ReassignmentRequest(
+                actor=principal,
+                new_commission_id=new_id,
+                new_institution_id=institution.id,
+                reason=body.reason,
+            ),
+        )
     new_body.selection = Selection(mode="designated", institution_id=institution.id)
     return await entrust(
         session=session,

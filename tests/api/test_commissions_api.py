@@ -113,6 +113,8 @@ async def test_happy_path_by_rest(api: httpx.AsyncClient, auth: Auth) -> None:
     )
     assert closed.status_code == 200 and closed.json()["stage"] == "closed"
     assert await inbox(api, auth, court_actor) == []
+    again = await api.post(f"/v1/commissions/{cid}/closure", json={}, headers=auth(court_actor))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "not_in_stage"
 
     audit = await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))
     assert audit.status_code == 200

@@ -41,8 +41,9 @@ from appraisal.domain.commission import (
     ReportSubmission,
     SignatureSubmission,
 )
+from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor, Role
-from appraisal.domain.stages import Stage
+from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
@@ -78,6 +79,8 @@ async def _step(
 ) -> CommissionPublic:
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     require_role(principal, *roles)
+    if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
+        raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
     snapshot = await client.get_workflow_handle(row.workflow_id).execute_update(update, message)
     return service.to_public(jsonable(snapshot), calendar=calendar, today=today)
 
