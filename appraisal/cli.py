@@ -1,4 +1,4 @@
-"""`appraisal dev | worker | api | migrate | seed | token`."""
+"""`appraisal dev | worker | api | migrate | seed | token | calendar`."""
 
 import argparse
 import asyncio
@@ -67,6 +67,45 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calendar(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from appraisal.api.schemas import CalendarYearPut
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.domain.roles import Actor, Role
+    from appraisal.services.calendar import load_year, show_year
+    from appraisal.temporal import connect
+
+    settings = get_settings()
+    if args.action == "load":
+        document = json.loads(Path(args.year_or_file).read_text(encoding="utf-8"))
+        year = int(document.pop("year"))
+        body = CalendarYearPut.model_validate(document)
+
+    async def main() -> dict[str, object]:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                if args.action == "show":
+                    return (await show_year(session=session, year=args.year_or_file)).model_dump(mode="json")
+                operator = Actor(Role.SUPERVISOR.value, "", f"operator:{args.by}")
+                loaded = await load_year(
+                    session=session,
+                    client=await connect(settings),
+                    task_queue=settings.task_queue,
+                    principal=operator,
+                    year=year,
+                    body=body,
+                )
+                return loaded.model_dump(mode="json")
+        finally:
+            await engine.dispose()
+
+    print(json.dumps(asyncio.run(main()), ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appraisal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,13 +127,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     token.add_argument("--subject", required=True, help="the person or desk the token is for")
     token.add_argument("--hours", type=int, default=24)
+    calendar = commands.add_parser(
+        "calendar",
+        help="show a year's working-day calendar, or load a year's official schedule from a JSON file",
+        description='load FILE: {"year": 2027, "rest_days": ["2027-01-01", ...], '
+        '"makeup_workdays": ["2027-02-20", ...], "source": "国办发明电〔2026〕N号"}; '
+        "every running commission then recomputes its deadlines.",
+    )
+    calendar.add_argument("action", choices=["show", "load"])
+    calendar.add_argument("year_or_file", help="a year (show) or a JSON file (load)")
+    calendar.add_argument("--by", default="cli", help="who loads it (recorded in the audit trail)")
     args = parser.parse_args(argv)
+    if args.command == "calendar" and args.action == "show":
+        args.year_or_file = int(args.year_or_file)
     if args.command == "dev":
         from appraisal.dev import run_dev
 
         return run_dev(get_settings())
     if args.command == "token":
         return _token(args)
+    if args.command == "calendar":
+        return _calendar(args)
     return {"worker": _worker, "api": _api, "migrate": _migrate, "seed": _seed}[args.command]()
 
 
