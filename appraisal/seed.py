@@ -3,14 +3,16 @@ Ids are derived from names, so seeding again changes nothing."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Appraiser, Bureau, Court, Institution
+from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Institution
 from appraisal.domain.roles import Actor, Role
+from appraisal.signing import demo_private_key, fingerprint, public_key_b64
 
 DEMO_NAMESPACE = uuid.UUID("0b6c1f3e-2d4a-5b8c-9e7f-a1b2c3d4e5f6")
 
@@ -112,6 +114,19 @@ APPRAISERS = [
 ]
 
 
+def _demo_key(appraiser: Appraiser) -> AppraiserKey:
+    public_key = public_key_b64(demo_private_key(appraiser.id))
+    return AppraiserKey(
+        fingerprint=fingerprint(public_key),
+        appraiser_id=appraiser.id,
+        public_key=public_key,
+        valid_from=date(2020, 1, 1),
+    )
+
+
+APPRAISER_KEYS = [_demo_key(a) for a in APPRAISERS]
+
+
 @dataclass(frozen=True)
 class DemoPrincipal:
     key: str
@@ -157,9 +172,7 @@ def demo_principals() -> list[DemoPrincipal]:
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS]
+        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS, *APPRAISER_KEYS]
         for row in rows:
             table = type(row)
-            await session.exec(
-                insert(table).values(**row.model_dump()).on_conflict_do_nothing(index_elements=["id"])
-            )
+            await session.exec(insert(table).values(**row.model_dump()).on_conflict_do_nothing())

@@ -5,6 +5,7 @@ import uuid
 from appraisal.domain.commission import CommissionInput, EligibleAppraiser, Material
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, COURTS, INSTITUTIONS
+from appraisal.signing import demo_private_key, sign, signed_message
 
 COURT = COURTS[0]
 OTHER_COURT = COURTS[1]
@@ -43,3 +44,8 @@ def commission_input(received_on: str, **overrides: object) -> CommissionInput:
     }
     values.update(overrides)
     return CommissionInput(**values)  # type: ignore[arg-type]
+
+
+def signature(appraiser_id: str, report_hash: str, kind: str = "sign", statement: str = "") -> str:
+    """What a demo appraiser's own key produces (`appraisal sign` does the same)."""
+    return sign(demo_private_key(appraiser_id), signed_message(kind, report_hash, statement))

@@ -68,4 +68,4 @@ TodayDep = Annotated[date, Depends(get_today)]
 def require_role(principal: Actor, *roles: Role) -> None:
     if principal.role not in roles:
         allowed = ", ".join(roles)
-        raise forbidden(f"this step is for {allowed}; the token is a {principal.role}")
+        raise forbidden(f"this step is for {allowed}; the token's role is {principal.role}")

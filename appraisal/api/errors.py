@@ -92,7 +92,10 @@ def install(app: FastAPI) -> None:
     async def validation(_: Request, err: RequestValidationError) -> JSONResponse:
         fields = [
             {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body"),
+                # A JSON syntax error's location is a character offset, not a field.
+                "field": "body"
+                if e["type"] == "json_invalid"
+                else ".".join(str(p) for p in e["loc"] if p != "body") or "body",
                 "message": e["msg"],
             }
             for e in err.errors()

@@ -62,7 +62,10 @@ class ReportCreate(Strict):
 class SignatureCreate(Strict):
     kind: Literal["sign", "dissent"]
     statement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
-    signature: Annotated[str, StringConstraints(max_length=200)] = ""
+    signature: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="base64 Ed25519 signature, by the appraiser's registered key, over the report hash "
+        "(kind sign) or over SHA-256 of the canonical {report_hash, statement} (kind dissent), as hex text"
+    )
 
 
 class IssueCreate(Strict):
@@ -183,6 +186,7 @@ class SignaturePublic(BaseModel):
     signed_at: datetime
     statement: str = ""
     signature: str = ""
+    key_fingerprint: str = ""
 
 
 class ReportPublic(BaseModel):

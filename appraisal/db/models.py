@@ -60,6 +60,18 @@ class AppraiserPublic(AppraiserBase):
     id: str
 
 
+class AppraiserKey(SQLModel, table=True):
+    """An appraiser's Ed25519 public key; the private key stays with the appraiser."""
+
+    __tablename__ = "appraiser_key"
+
+    fingerprint: str = Field(primary_key=True, max_length=64)
+    appraiser_id: str = Field(foreign_key="appraiser.id", max_length=36, index=True)
+    public_key: str = Field(max_length=64, description="base64 of the raw 32-byte key")
+    valid_from: date
+    valid_until: date | None = None
+
+
 # ---- read model ----
 
 

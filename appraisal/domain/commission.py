@@ -90,6 +90,8 @@ class SignatureSubmission:
     kind: str
     statement: str = ""
     signature: str = ""
+    """Base64 Ed25519 over appraisal.signing.signed_message, checked by the API."""
+    key_fingerprint: str = ""
 
 
 @dataclass
@@ -198,6 +200,7 @@ class SignatureSnapshot:
     signed_at: datetime
     statement: str = ""
     signature: str = ""
+    key_fingerprint: str = ""
 
 
 @dataclass

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func
+from sqlalchemy import ColumnElement, false, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation
@@ -22,8 +22,9 @@ from appraisal.api.schemas import (
     InboxTask,
     ReentrustmentCreate,
     Selection,
+    SignatureCreate,
 )
-from appraisal.db.models import Appraiser, AuditEventRow, Commission, Institution, Task
+from appraisal.db.models import Appraiser, AppraiserKey, AuditEventRow, Commission, Institution, Task
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import (
     CommissionInput,
@@ -37,6 +38,7 @@ from appraisal.domain.commission import (
 from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage
+from appraisal.signing import signed_message, verify
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
 COMMISSION_NAMESPACE = uuid.UUID("6f1d3c2a-4b7e-5d8f-9a0b-1c2d3e4f5a6b")
@@ -250,6 +252,34 @@ async def reentrust(
         body=new_body,
         today=today,
         previous_commission_id=old.id,
+    )
+
+
+async def check_signature(
+    *, session: AsyncSession, principal: Actor, commission: Commission, body: SignatureCreate, today: date
+) -> str:
+    """The signature must verify with one of the appraiser's keys valid today;
+    returns that key's fingerprint. Without a report yet, the workflow refuses the step."""
+    report = commission.snapshot.get("report")
+    if not report:
+        return ""
+    message = signed_message(body.kind, report["content_hash"], body.statement)
+    keys = (
+        await session.exec(
+            select(AppraiserKey).where(
+                AppraiserKey.appraiser_id == principal.organisation_id,
+                col(AppraiserKey.valid_from) <= today,
+                or_(col(AppraiserKey.valid_until).is_(None), col(AppraiserKey.valid_until) >= today),
+            )
+        )
+    ).all()
+    for key in keys:
+        if verify(key.public_key, message, body.signature):
+            return key.fingerprint
+    raise InvalidInput(
+        "signature",
+        f"does not verify against a registered key of this appraiser valid on {today} "
+        f"(signed: {'the report hash' if body.kind == 'sign' else 'the dissent bound to the report hash'})",
     )
 
 

@@ -5,7 +5,6 @@ Every step is an Update whose validator rejects what the rules do not allow
 now, before anything reaches history."""
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from appraisal.domain.audit import canonical_json, chain_hash
+from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import (
     REFUSAL_GROUNDS,
@@ -517,15 +516,8 @@ class CommissionWorkflow:
     async def submit_report(self, submission: ReportSubmission) -> CommissionSnapshot:
         async with self.lock:
             self._validate_report(submission)
-            content_hash = hashlib.sha256(
-                canonical_json(
-                    {
-                        "content": submission.content,
-                        "opinion": submission.opinion,
-                        "attachments": [asdict(a) for a in submission.attachments],
-                    }
-                )
-            ).hexdigest()
+            attachments = [asdict(a) for a in submission.attachments]
+            content_hash = report_hash(submission.content, submission.opinion, attachments)
             version = self.report.version + 1 if self.report else 1
             self.report = ReportSnapshot(
                 version=version,
@@ -541,7 +533,13 @@ class CommissionWorkflow:
             await self._record(
                 "report.submitted",
                 submission.actor,
-                {"version": version, "content_hash": content_hash, "opinion": submission.opinion},
+                {
+                    "version": version,
+                    "content_hash": content_hash,
+                    "content": submission.content,
+                    "opinion": submission.opinion,
+                    "attachments": attachments,
+                },
                 notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
                 message=f"{self.inp.court_reference}: report v{version} submitted; sign or dissent",
             )
@@ -567,6 +565,7 @@ class CommissionWorkflow:
                     signed_at=workflow.now(),
                     statement=submission.statement,
                     signature=submission.signature,
+                    key_fingerprint=submission.key_fingerprint,
                 )
             )
             all_signed = self._unsigned_appraisers() == []
@@ -579,6 +578,8 @@ class CommissionWorkflow:
                     "version": self.report.version,
                     "content_hash": self.report.content_hash,
                     "statement": submission.statement,
+                    "signature": submission.signature,
+                    "key_fingerprint": submission.key_fingerprint,
                 },
                 notify=[Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)] if all_signed else [],
                 message=f"{self.inp.court_reference}: every appraiser has signed; review and issue",

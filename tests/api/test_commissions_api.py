@@ -26,6 +26,7 @@ from tests.factories import (
     court_actor,
     head_actor,
     institution_actor,
+    signature,
 )
 
 Auth = Callable[[Actor], dict[str, str]]
@@ -94,11 +95,11 @@ async def test_happy_path_by_rest(api: httpx.AsyncClient, auth: Auth) -> None:
     )
     assert report.status_code == 200, report.text
     assert report.json()["stage"] == "signing"
+    report_hash = report.json()["report"]["content_hash"]
     for appraiser in (first, second):
         assert (cid, "sign_report") in await inbox(api, auth, appraiser)
-        signed = await api.post(
-            f"/v1/commissions/{cid}/signatures", json={"kind": "sign"}, headers=auth(appraiser)
-        )
+        body = {"kind": "sign", "signature": signature(appraiser.organisation_id, report_hash)}
+        signed = await api.post(f"/v1/commissions/{cid}/signatures", json=body, headers=auth(appraiser))
         assert signed.status_code == 200, signed.text
         assert await inbox(api, auth, appraiser) == []
     assert (cid, "issue_report") in await inbox(api, auth, head_actor)
@@ -231,12 +232,31 @@ async def test_steps_not_allowed_now_409_with_the_rule_code(api: httpx.AsyncClie
         headers=auth(institution_actor),
     )
     first = appraiser_actor(APPRAISER_IDS[0])
-    await api.post(f"{url}/report", json={"content": "c", "opinion": "o"}, headers=auth(first))
+    second = appraiser_actor(APPRAISER_IDS[1])
+    report = await api.post(f"{url}/report", json={"content": "c", "opinion": "o"}, headers=auth(first))
+    report_hash = report.json()["report"]["content_hash"]
+    mine = {"kind": "sign", "signature": signature(first.organisation_id, report_hash)}
+    forged = await api.post(f"{url}/signatures", json=mine, headers=auth(second))
+    assert forged.status_code == 422 and forged.json()["error"]["details"][0]["field"] == "signature"
+    wrong_text = {"kind": "sign", "signature": signature(first.organisation_id, "0" * 64)}
+    assert (await api.post(f"{url}/signatures", json=wrong_text, headers=auth(first))).status_code == 422
     assert (
         await api.post(f"{url}/signatures", json={"kind": "sign"}, headers=auth(first))
-    ).status_code == 200
-    twice = await api.post(f"{url}/signatures", json={"kind": "sign"}, headers=auth(first))
+    ).status_code == 422
+    assert (await api.post(f"{url}/signatures", json=mine, headers=auth(first))).status_code == 200
+    twice = await api.post(f"{url}/signatures", json=mine, headers=auth(first))
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "already_signed"
+    dissent_text = "伤残等级应为九级"
+    dissent = {
+        "kind": "dissent",
+        "statement": dissent_text,
+        "signature": signature(second.organisation_id, report_hash, "dissent", dissent_text),
+    }
+    dissented = await api.post(f"{url}/signatures", json=dissent, headers=auth(second))
+    assert dissented.status_code == 200 and dissented.json()["stage"] == "awaiting_issue"
+    signatures = dissented.json()["report"]["signatures"]
+    assert [s["kind"] for s in signatures] == ["sign", "dissent"]
+    assert all(len(s["key_fingerprint"]) == 64 for s in signatures)
 
 
 async def test_invalid_bodies_422_naming_the_field(

@@ -345,12 +345,19 @@ async def sign_report(
     calendar: CalendarDep,
     today: TodayDep,
 ) -> CommissionPublic:
-    """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once)."""
+    """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once),
+    with the appraiser's own Ed25519 key (`appraisal sign` computes it for demo appraisers)."""
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    require_role(principal, Role.APPRAISER)
+    fingerprint = await service.check_signature(
+        session=session, principal=principal, commission=row, body=body, today=today
+    )
     message = SignatureSubmission(
         actor=principal,
         kind=body.kind,
         statement=body.statement,
         signature=body.signature,
+        key_fingerprint=fingerprint,
     )
     return await _step(
         session=session,
