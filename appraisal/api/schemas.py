@@ -236,6 +236,35 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class ChainVerdictPublic(BaseModel):
+    ok: bool
+    events: int
+    head: str
+    broken_at: int | None = Field(default=None, description="the first sequence number that does not verify")
+    reason: str | None = None
+    signatures_checked: int = 0
+
+
+class TraceItem(BaseModel):
+    at: datetime
+    kind: str
+    commission_id: str
+    court_reference: str
+    seq: int
+    actor_role: str
+    actor_organisation_id: str
+    details: dict[str, object]
+    audit_event: str = Field(description="where the event is: the commission's audit trail, at this seq")
+    verified: bool = Field(description="the commission's chain verifies through this event")
+
+
+class AppraiserTrace(BaseModel):
+    appraiser_id: str
+    name: str
+    institution_id: str
+    items: list[TraceItem]
+
+
 class AuditEventPublic(BaseModel):
     seq: int
     kind: str

@@ -241,6 +241,8 @@ class CommissionSnapshot:
     previous_commission_id: str = ""
     reassigned_to: str = ""
     last_event_seq: int = 0
+    last_hash: str = ""
+    """Head of the audit chain: what the stored trail must end with."""
     created: bool = False
     """True only in the reply to the request that created the commission."""
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from appraisal.domain.commission import CommissionSnapshot
 
@@ -23,20 +23,39 @@ class AuditEvent:
 
     def chained_fields(self) -> dict[str, Any]:
         """What the hash covers: every field but the hash itself."""
-        return {
-            "workflow_id": self.workflow_id,
-            "commission_id": self.commission_id,
-            "seq": self.seq,
-            "kind": self.kind,
-            "actor": {
-                "role": self.actor_role,
-                "organisation_id": self.actor_organisation_id,
-                "subject": self.actor_subject,
-            },
-            "occurred_at": self.occurred_at.isoformat(),
-            "data": self.data,
-            "prev_hash": self.prev_hash,
-        }
+        return chained_fields(self)
+
+
+class ChainLink(Protocol):
+    workflow_id: str
+    commission_id: str
+    seq: int
+    kind: str
+    actor_role: str
+    actor_organisation_id: str
+    actor_subject: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    prev_hash: str
+
+
+def chained_fields(event: ChainLink) -> dict[str, Any]:
+    """The canonical content of an event, the same whether it is the workflow's
+    dataclass or a row read back from PostgreSQL years later."""
+    return {
+        "workflow_id": event.workflow_id,
+        "commission_id": event.commission_id,
+        "seq": event.seq,
+        "kind": event.kind,
+        "actor": {
+            "role": event.actor_role,
+            "organisation_id": event.actor_organisation_id,
+            "subject": event.actor_subject,
+        },
+        "occurred_at": event.occurred_at.isoformat(),
+        "data": event.data,
+        "prev_hash": event.prev_hash,
+    }
 
 
 @dataclass

@@ -751,6 +751,7 @@ class CommissionWorkflow:
             previous_commission_id=inp.previous_commission_id,
             reassigned_to=self.reassigned_to,
             last_event_seq=self.seq,
+            last_hash=self.last_hash,
         )
 
     def _search_attributes(self) -> None:

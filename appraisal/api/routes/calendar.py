@@ -1,16 +1,16 @@
 from fastapi import APIRouter
 
-from appraisal.api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalDep, require_role
+from appraisal.api.deps import SessionDep, SettingsDep, TemporalDep
+from appraisal.api.policy import AuthorizedDep
 from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import CalendarYearPublic, CalendarYearPut
-from appraisal.domain.roles import Role
 from appraisal.services import calendar as service
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 
 
 @router.get("/{year}", response_model=CalendarYearPublic, responses=ERRORS)
-async def show_calendar_year(year: int, _: PrincipalDep, session: SessionDep) -> CalendarYearPublic:
+async def show_calendar_year(year: int, _: AuthorizedDep, session: SessionDep) -> CalendarYearPublic:
     """A year's holidays and make-up working days, and whether they are official
     (a year not yet published is computed by the statutory base rule: provisional)."""
     return await service.show_year(session=session, year=year)
@@ -20,14 +20,13 @@ async def show_calendar_year(year: int, _: PrincipalDep, session: SessionDep) ->
 async def load_calendar_year(
     year: int,
     body: CalendarYearPut,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
 ) -> CalendarYearPublic:
     """Load the State Council's official schedule of a year (supervisor); every running
     commission recomputes its deadlines, each change audited with the old and new due date."""
-    require_role(principal, Role.SUPERVISOR)
     return await service.load_year(
         session=session,
         client=client,

@@ -6,17 +6,17 @@ from fastapi import APIRouter, Query, Response
 from appraisal.activities.commission import jsonable
 from appraisal.api.deps import (
     CalendarDep,
-    PrincipalDep,
     SessionDep,
     SettingsDep,
     TemporalDep,
     TodayDep,
-    require_role,
 )
 from appraisal.api.errors import body as error_body
+from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import (
     AcceptanceCreate,
     AuditEventPublic,
+    ChainVerdictPublic,
     ClosureCreate,
     CommissionPublic,
     EntrustmentCreate,
@@ -42,8 +42,9 @@ from appraisal.domain.commission import (
     SignatureSubmission,
 )
 from appraisal.domain.errors import RuleViolation
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
+from appraisal.services import audit
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
@@ -73,12 +74,10 @@ async def _step(
     today: date,
     principal: Actor,
     commission_id: str,
-    roles: tuple[Role, ...],
     update: Any,
     message: Any,
 ) -> CommissionPublic:
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    require_role(principal, *roles)
     if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
         raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
     snapshot = await client.get_workflow_handle(row.workflow_id).execute_update(update, message)
@@ -89,7 +88,7 @@ async def _step(
 async def entrust_commission(
     body: EntrustmentCreate,
     response: Response,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
@@ -97,7 +96,6 @@ async def entrust_commission(
     today: TodayDep,
 ) -> CommissionPublic:
     """Entrust a commission (court). A repeated `court_reference` returns the existing one (200)."""
-    require_role(principal, Role.COURT)
     result, created = await service.entrust(
         session=session,
         client=client,
@@ -113,7 +111,7 @@ async def entrust_commission(
 
 @router.get("", response_model=Page[CommissionPublic], responses=ERRORS)
 async def list_commissions(
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     calendar: CalendarDep,
     today: TodayDep,
@@ -146,7 +144,7 @@ async def list_commissions(
 @router.get("/{commission_id}", response_model=CommissionPublic, responses=ERRORS)
 async def get_commission(
     commission_id: str,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     calendar: CalendarDep,
     today: TodayDep,
@@ -159,7 +157,7 @@ async def get_commission(
 async def decide_acceptance(
     commission_id: str,
     body: AcceptanceCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -181,7 +179,6 @@ async def decide_acceptance(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.INSTITUTION,),
         update=CommissionWorkflow.decide_acceptance,
         message=message,
     )
@@ -191,7 +188,7 @@ async def decide_acceptance(
 async def request_materials(
     commission_id: str,
     body: MaterialRequestCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -212,7 +209,6 @@ async def request_materials(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.INSTITUTION, Role.APPRAISER),
         update=CommissionWorkflow.request_materials,
         message=message,
     )
@@ -222,7 +218,7 @@ async def request_materials(
 async def supply_materials(
     commission_id: str,
     body: MaterialsCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -242,7 +238,6 @@ async def supply_materials(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.COURT,),
         update=CommissionWorkflow.supply_materials,
         message=message,
     )
@@ -252,7 +247,7 @@ async def supply_materials(
 async def extend_examination(
     commission_id: str,
     body: ExtensionCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -267,7 +262,6 @@ async def extend_examination(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.INSTITUTION_HEAD,),
         update=CommissionWorkflow.extend_examination,
         message=ExtensionRequest(actor=principal, working_days=body.working_days, reason=body.reason),
     )
@@ -280,7 +274,7 @@ async def reentrust_overdue_commission(
     commission_id: str,
     body: ReentrustmentCreate,
     response: Response,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     settings: SettingsDep,
@@ -290,7 +284,6 @@ async def reentrust_overdue_commission(
     """Re-entrust an overdue commission to another institution (court, CRT-5): the old
     one ends as `reassigned` with a fee-refund record; the new one, linked to it, is returned."""
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    require_role(principal, Role.COURT)
     result, created = await service.reentrust(
         session=session,
         client=client,
@@ -309,7 +302,7 @@ async def reentrust_overdue_commission(
 async def submit_report(
     commission_id: str,
     body: ReportCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -329,7 +322,6 @@ async def submit_report(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.APPRAISER,),
         update=CommissionWorkflow.submit_report,
         message=message,
     )
@@ -339,7 +331,7 @@ async def submit_report(
 async def sign_report(
     commission_id: str,
     body: SignatureCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -348,7 +340,6 @@ async def sign_report(
     """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once),
     with the appraiser's own Ed25519 key (`appraisal sign` computes it for demo appraisers)."""
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    require_role(principal, Role.APPRAISER)
     fingerprint = await service.check_signature(
         session=session, principal=principal, commission=row, body=body, today=today
     )
@@ -366,7 +357,6 @@ async def sign_report(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.APPRAISER,),
         update=CommissionWorkflow.sign_report,
         message=message,
     )
@@ -376,7 +366,7 @@ async def sign_report(
 async def issue_report(
     commission_id: str,
     body: IssueCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -390,7 +380,6 @@ async def issue_report(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.INSTITUTION_HEAD,),
         update=CommissionWorkflow.issue_report,
         message=IssueRequest(actor=principal),
     )
@@ -400,7 +389,7 @@ async def issue_report(
 async def close_commission(
     commission_id: str,
     body: ClosureCreate,
-    principal: PrincipalDep,
+    principal: AuthorizedDep,
     session: SessionDep,
     client: TemporalDep,
     calendar: CalendarDep,
@@ -414,7 +403,6 @@ async def close_commission(
         today=today,
         principal=principal,
         commission_id=commission_id,
-        roles=(Role.COURT,),
         update=CommissionWorkflow.close,
         message=ClosureRequest(actor=principal, reason=body.reason),
     )
@@ -422,8 +410,19 @@ async def close_commission(
 
 @router.get("/{commission_id}/audit", response_model=list[AuditEventPublic], responses=ERRORS)
 async def audit_trail(
-    commission_id: str, principal: PrincipalDep, session: SessionDep
+    commission_id: str, principal: AuthorizedDep, session: SessionDep
 ) -> list[AuditEventPublic]:
     """Every step, in order, with who and when."""
     await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     return await service.audit_trail(session=session, commission_id=commission_id)
+
+
+@router.get("/{commission_id}/verify", response_model=ChainVerdictPublic, responses=ERRORS)
+async def verify_commission(
+    commission_id: str, principal: AuthorizedDep, session: SessionDep
+) -> ChainVerdictPublic:
+    """Recompute the audit trail's hash chain and every signature: ok, or the first
+    sequence number that does not verify and why."""
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    verdict = await audit.verify_commission(session=session, commission=row)
+    return ChainVerdictPublic.model_validate(verdict, from_attributes=True)

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
-from appraisal.api.deps import PrincipalDep, SessionDep
+from appraisal.api.deps import SessionDep
+from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import NotificationPublic, WebhookPut
 from appraisal.db.models import Notification, Webhook
 
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 @router.get("", response_model=list[NotificationPublic])
 async def my_notifications(
-    principal: PrincipalDep, session: SessionDep, limit: int = Query(default=50, ge=1, le=200)
+    principal: AuthorizedDep, session: SessionDep, limit: int = Query(default=50, ge=1, le=200)
 ) -> list[Notification]:
     """What was sent to the caller's organisation, newest first, with its delivery status."""
     query = (
@@ -29,7 +30,7 @@ async def my_notifications(
 
 
 @router.put("/webhook", response_model=WebhookPut)
-async def set_webhook(body: WebhookPut, principal: PrincipalDep, session: SessionDep) -> WebhookPut:
+async def set_webhook(body: WebhookPut, principal: AuthorizedDep, session: SessionDep) -> WebhookPut:
     """Where the caller's organisation wants notifications POSTed (each with an Idempotency-Key)."""
     upsert = insert(Webhook).values(
         organisation_id=principal.organisation_id, url=body.url, updated_at=datetime.now(UTC)

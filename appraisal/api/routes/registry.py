@@ -1,7 +1,8 @@
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from appraisal.api.deps import PrincipalDep, SessionDep
+from appraisal.api.deps import SessionDep
+from appraisal.api.policy import AuthorizedDep
 from appraisal.db.models import (
     Appraiser,
     AppraiserPublic,
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/v1/registry", tags=["registry"])
 
 @router.get("/institutions", response_model=list[InstitutionPublic])
 async def list_institutions(
-    _: PrincipalDep,
+    _: AuthorizedDep,
     session: SessionDep,
     category: str | None = Query(default=None, max_length=60),
 ) -> list[Institution]:
@@ -27,7 +28,7 @@ async def list_institutions(
 
 @router.get("/appraisers", response_model=list[AppraiserPublic])
 async def list_appraisers(
-    _: PrincipalDep,
+    _: AuthorizedDep,
     session: SessionDep,
     institution_id: str | None = Query(default=None, max_length=36),
     category: str | None = Query(default=None, max_length=60),

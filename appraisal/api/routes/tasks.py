@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 
-from appraisal.api.deps import PrincipalDep, SessionDep
+from appraisal.api.deps import SessionDep
+from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import InboxTask
 from appraisal.services import commission as service
 
@@ -8,6 +9,6 @@ router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
 
 @router.get("", response_model=list[InboxTask])
-async def my_tasks(principal: PrincipalDep, session: SessionDep) -> list[InboxTask]:
+async def my_tasks(principal: AuthorizedDep, session: SessionDep) -> list[InboxTask]:
     """The caller's inbox: every step waiting on them, soonest deadline first."""
     return await service.inbox(session=session, principal=principal)

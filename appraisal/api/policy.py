@@ -1,0 +1,93 @@
+"""Who may call what: every route × role, in one place. docs/security.md
+shows this table; a test checks every route has a rule and that the API
+answers each cell of the matrix as the rule says."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.routing import APIRoute
+
+from appraisal.api.deps import get_principal
+from appraisal.api.errors import forbidden
+from appraisal.domain.roles import Actor, Role
+
+
+class Scope(StrEnum):
+    PUBLIC = "public"
+    """No token needed."""
+    OWN = "own"
+    """Answers within the caller's own organisation only (lists, inbox, creation)."""
+    COMMISSION = "commission"
+    """The commission in the path must be in the caller's scope, else 404."""
+    BUREAU = "bureau"
+    """The appraiser in the path must be under the supervisor's bureau, else 404."""
+
+
+@dataclass(frozen=True)
+class Access:
+    roles: frozenset[Role]
+    scope: Scope
+    note: str = ""
+
+
+EVERYONE = frozenset(Role)
+
+
+def _only(*roles: Role) -> frozenset[Role]:
+    return frozenset(roles)
+
+
+COMMISSION_PATH = "/v1/commissions/{commission_id}"
+
+POLICY: dict[tuple[str, str], Access] = {
+    ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
+    ("GET", "/readyz"): Access(frozenset(), Scope.PUBLIC, "Temporal and the database reachable"),
+    ("POST", "/v1/commissions"): Access(_only(Role.COURT), Scope.OWN, "entrust, as the calling court"),
+    ("GET", "/v1/commissions"): Access(EVERYONE, Scope.OWN, "only commissions in the caller's scope"),
+    ("GET", COMMISSION_PATH): Access(EVERYONE, Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/acceptance"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/material-requests"): Access(
+        _only(Role.INSTITUTION, Role.APPRAISER), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/materials"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/extension"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/reentrustment"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/report"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/signatures"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/issue"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/closure"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/audit"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/verify"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/report.pdf"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", "/v1/tasks"): Access(EVERYONE, Scope.OWN, "the caller's own inbox"),
+    ("GET", "/v1/notifications"): Access(EVERYONE, Scope.OWN, "sent to the caller's organisation"),
+    ("PUT", "/v1/notifications/webhook"): Access(EVERYONE, Scope.OWN, "the caller's organisation's endpoint"),
+    ("GET", "/v1/calendar/{year}"): Access(EVERYONE, Scope.OWN, "public reference data"),
+    ("PUT", "/v1/calendar/{year}"): Access(_only(Role.SUPERVISOR), Scope.OWN),
+    ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),
+    ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
+    ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
+    ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+}
+
+
+def access_for(route: APIRoute, method: str) -> Access | None:
+    return POLICY.get((method, route.path))
+
+
+async def authorize(request: Request, principal: Annotated[Actor, Depends(get_principal)]) -> Actor:
+    """The principal, if its role may call this route at all; 403 otherwise.
+    Whether the object is in its scope is checked by the route (404)."""
+    route = request.scope.get("route")
+    access = access_for(route, request.method) if isinstance(route, APIRoute) else None
+    if access is None:
+        raise forbidden("no access rule covers this route")
+    if principal.role not in access.roles:
+        allowed = ", ".join(sorted(access.roles)) or "nobody"
+        raise forbidden(f"this is for {allowed}; the token's role is {principal.role}")
+    return principal
+
+
+AuthorizedDep = Annotated[Actor, Depends(authorize)]

@@ -1,0 +1,147 @@
+"""Verifying a commission's audit trail (全程留痕) and tracing an appraiser (倒查)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from appraisal.db.models import AppraiserKey, AuditEventRow, Commission
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.events import chained_fields
+from appraisal.signing import signed_message, verify
+
+SIGNATURE_EVENTS = {"report.signed": "sign", "report.dissented": "dissent"}
+
+
+@dataclass
+class ChainVerdict:
+    ok: bool
+    events: int
+    head: str
+    broken_at: int | None = None
+    reason: str | None = None
+    signatures_checked: int = 0
+
+
+@dataclass
+class _Walk:
+    prev: str = ""
+    signatures: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _signature_problem(row: AuditEventRow, keys: dict[str, AppraiserKey]) -> str | None:
+    data: dict[str, Any] = row.data
+    key = keys.get(str(data.get("key_fingerprint", "")))
+    if key is None:
+        return (
+            f"signature by {row.actor_organisation_id}: key {data.get('key_fingerprint')} is not registered"
+        )
+    if key.appraiser_id != row.actor_organisation_id:
+        return f"signature by {row.actor_organisation_id} was made with another appraiser's key"
+    message = signed_message(
+        SIGNATURE_EVENTS[row.kind], str(data["content_hash"]), str(data.get("statement", ""))
+    )
+    if not verify(key.public_key, message, str(data.get("signature", ""))):
+        return f"signature by {row.actor_organisation_id} does not verify over report {data['content_hash']}"
+    return None
+
+
+def verify_chain(
+    rows: list[AuditEventRow], *, last_seq: int, last_hash: str, keys: dict[str, AppraiserKey]
+) -> ChainVerdict:
+    """Recomputes every link in seq order; the first break wins."""
+
+    def broken(seq: int, reason: str) -> ChainVerdict:
+        return ChainVerdict(False, len(rows), prev, seq, reason, signatures)
+
+    prev, signatures = "", 0
+    for expected, row in enumerate(rows, start=1):
+        if row.seq != expected:
+            return broken(expected, f"event {expected} is missing (the next stored event is {row.seq})")
+        if row.prev_hash != prev:
+            return broken(
+                expected, "does not link to the event before it (reordered, or that one was altered)"
+            )
+        if chain_hash(prev, chained_fields(row)) != row.hash:
+            return broken(expected, "its content differs from what was hashed (edited)")
+        if row.kind in SIGNATURE_EVENTS:
+            problem = _signature_problem(row, keys)
+            if problem:
+                return broken(expected, problem)
+            signatures += 1
+        prev = row.hash
+    if len(rows) < last_seq:
+        return broken(
+            len(rows) + 1, f"the trail ends at {len(rows)} but the commission recorded {last_seq} events"
+        )
+    if last_hash and prev != last_hash:
+        return broken(len(rows), "the last event is not the head the commission recorded")
+    return ChainVerdict(True, len(rows), prev, signatures_checked=signatures)
+
+
+async def verify_commission(*, session: AsyncSession, commission: Commission) -> ChainVerdict:
+    rows = list(
+        (
+            await session.exec(
+                select(AuditEventRow)
+                .where(AuditEventRow.commission_id == commission.id)
+                .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
+            )
+        ).all()
+    )
+    fingerprints = {str(r.data.get("key_fingerprint")) for r in rows if r.kind in SIGNATURE_EVENTS}
+    keys = {
+        k.fingerprint: k
+        for k in (
+            await session.exec(select(AppraiserKey).where(col(AppraiserKey.fingerprint).in_(fingerprints)))
+        ).all()
+    }
+    return verify_chain(
+        rows,
+        last_seq=commission.last_event_seq,
+        last_hash=str(commission.snapshot.get("last_hash", "")),
+        keys=keys,
+    )
+
+
+TRACE_KINDS_FOR_ASSIGNEES = (
+    "commission.accepted",
+    "clock.warning",
+    "clock.overdue",
+    "clock.escalation",
+    "clock.extended",
+    "clock.paused",
+    "clock.resumed",
+    "report.issued",
+    "commission.reassigned",
+)
+
+
+async def trace_appraiser(
+    *, session: AsyncSession, appraiser_id: str
+) -> list[tuple[AuditEventRow, Commission]]:
+    """Every event the appraiser did, and every event of a commission they were
+    assigned to that bears on their responsibility, in time order."""
+    rows = (
+        await session.exec(
+            select(AuditEventRow, Commission)
+            .join(Commission, col(Commission.id) == col(AuditEventRow.commission_id))
+            .where(
+                or_(
+                    and_(
+                        col(AuditEventRow.actor_role) == "appraiser",
+                        col(AuditEventRow.actor_organisation_id) == appraiser_id,
+                    ),
+                    and_(
+                        col(Commission.appraiser_ids).contains([appraiser_id]),
+                        col(AuditEventRow.kind).in_(TRACE_KINDS_FOR_ASSIGNEES),
+                    ),
+                )
+            )
+            .order_by(col(AuditEventRow.occurred_at), col(AuditEventRow.seq))
+        )
+    ).all()
+    return [(event, commission) for event, commission in rows]

@@ -1,0 +1,164 @@
+"""Tamper evidence (全程留痕) and the reverse trace (倒查), against rows edited,
+deleted and reordered directly in PostgreSQL."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from appraisal.domain.roles import Actor, Role
+from appraisal.seed import BUREAU
+from tests.api.test_commissions_api import APPRAISER_IDS, entrust
+from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
+
+Auth = Callable[[Actor], dict[str, str]]
+supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
+
+
+async def issued_commission(api: httpx.AsyncClient, auth: Auth) -> str:
+    cid = str((await entrust(api, auth))["id"])
+    url = f"/v1/commissions/{cid}"
+    first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
+    await api.post(
+        f"{url}/acceptance",
+        json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
+        headers=auth(institution_actor),
+    )
+    report = await api.post(
+        f"{url}/report", json={"content": "检验所见", "opinion": "十级伤残"}, headers=auth(first)
+    )
+    report_hash = report.json()["report"]["content_hash"]
+    await api.post(
+        f"{url}/signatures",
+        json={"kind": "sign", "signature": signature(first.organisation_id, report_hash)},
+        headers=auth(first),
+    )
+    statement = "应为九级"
+    dissent = {
+        "kind": "dissent",
+        "statement": statement,
+        "signature": signature(second.organisation_id, report_hash, "dissent", statement),
+    }
+    await api.post(f"{url}/signatures", json=dissent, headers=auth(second))
+    issued = await api.post(f"{url}/issue", json={}, headers=auth(head_actor))
+    assert issued.status_code == 200, issued.text
+    return cid
+
+
+async def verdict(api: httpx.AsyncClient, auth: Auth, cid: str) -> dict[str, Any]:
+    response = await api.get(f"/v1/commissions/{cid}/verify", headers=auth(court_actor))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_an_untouched_trail_verifies_with_every_signature(api: httpx.AsyncClient, auth: Auth) -> None:
+    cid = await issued_commission(api, auth)
+    result = await verdict(api, auth, cid)
+    assert result["ok"] is True and result["broken_at"] is None
+    assert result["events"] == 6 and result["signatures_checked"] == 2 and len(result["head"]) == 64
+
+
+async def test_edits_deletions_and_reordering_are_caught_where_they_happen(
+    api: httpx.AsyncClient, auth: Auth, engine: AsyncEngine
+) -> None:
+    cid = await issued_commission(api, auth)
+
+    async def sql(statement: str) -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text(statement), {"cid": cid})
+
+    # An edited opinion in the report's event.
+    await sql(
+        "update audit_event set data = jsonb_set(data, '{opinion}', '\"九级伤残\"') where commission_id = :cid and seq = 3"
+    )
+    edited = await verdict(api, auth, cid)
+    assert (edited["ok"], edited["broken_at"]) == (False, 3) and "edited" in edited["reason"]
+    await sql(
+        "update audit_event set data = jsonb_set(data, '{opinion}', '\"十级伤残\"') where commission_id = :cid and seq = 3"
+    )
+    assert (await verdict(api, auth, cid))["ok"] is True
+
+    # Two events swapped.
+    await sql("update audit_event set seq = -2 where commission_id = :cid and seq = 2")
+    await sql("update audit_event set seq = 2 where commission_id = :cid and seq = 3")
+    await sql("update audit_event set seq = 3 where commission_id = :cid and seq = -2")
+    reordered = await verdict(api, auth, cid)
+    assert (reordered["ok"], reordered["broken_at"]) == (False, 2) and "does not link" in reordered["reason"]
+    await sql("update audit_event set seq = -2 where commission_id = :cid and seq = 2")
+    await sql("update audit_event set seq = 2 where commission_id = :cid and seq = 3")
+    await sql("update audit_event set seq = 3 where commission_id = :cid and seq = -2")
+    assert (await verdict(api, auth, cid))["ok"] is True
+
+    # A signature whose key disappears from the registry.
+    async with engine.begin() as conn:
+        fingerprint = (
+            await conn.execute(
+                text(
+                    "select data->>'key_fingerprint' from audit_event where commission_id = :cid and seq = 4"
+                ),
+                {"cid": cid},
+            )
+        ).scalar_one()
+        saved = (
+            (
+                await conn.execute(
+                    text("select * from appraiser_key where fingerprint = :f"), {"f": fingerprint}
+                )
+            )
+            .mappings()
+            .one()
+        )
+        await conn.execute(text("delete from appraiser_key where fingerprint = :f"), {"f": fingerprint})
+    unsigned = await verdict(api, auth, cid)
+    assert (unsigned["ok"], unsigned["broken_at"]) == (False, 4) and "not registered" in unsigned["reason"]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "insert into appraiser_key values (:fingerprint, :appraiser_id, :public_key, :valid_from, :valid_until)"
+            ),
+            dict(saved),
+        )
+
+    # An event deleted in the middle, then the last one.
+    await sql("delete from audit_event where commission_id = :cid and seq = 5")
+    deleted = await verdict(api, auth, cid)
+    assert (deleted["ok"], deleted["broken_at"]) == (False, 5) and "missing" in deleted["reason"]
+    await sql("delete from audit_event where commission_id = :cid and seq = 6")
+    truncated = await verdict(api, auth, cid)
+    assert (truncated["ok"], truncated["broken_at"]) == (False, 5) and "ends at 4" in truncated["reason"]
+
+
+async def test_reverse_trace_of_an_appraiser(api: httpx.AsyncClient, auth: Auth, engine: AsyncEngine) -> None:
+    cid = await issued_commission(api, auth)
+    appraiser = APPRAISER_IDS[1]
+    response = await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(supervisor))
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    kinds = [i["kind"] for i in items]
+    assert kinds == ["commission.accepted", "report.dissented", "report.issued"]
+    assert all(i["commission_id"] == cid and i["verified"] for i in items)
+    assert items[1]["details"]["statement"] == "应为九级" and items[1]["audit_event"].endswith("#seq-5")
+    times = [i["at"] for i in items]
+    assert times == sorted(times)
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "update audit_event set data = jsonb_set(data, '{statement}', '\"同意\"') where commission_id = :cid and seq = 5"
+            ),
+            {"cid": cid},
+        )
+    tampered = (
+        await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(supervisor))
+    ).json()["items"]
+    assert [i["verified"] for i in tampered] == [True, False, False]
+
+    other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+    assert (
+        await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(other_bureau))
+    ).status_code == 404
+    assert (
+        await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(court_actor))
+    ).status_code == 403
