@@ -12,6 +12,7 @@ from temporalio.client import Client
 from appraisal.api.auth import InvalidToken, read_token
 from appraisal.api.errors import ApiError, forbidden
 from appraisal.db.calendar import calendar_in_force
+from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.settings import Settings
@@ -41,16 +42,20 @@ async def get_calendar(session: Annotated[AsyncSession, Depends(get_session)]) -
     return await calendar_in_force(session)
 
 
-def get_principal(
+async def get_principal(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[AsyncSession, Depends(get_session)],
 ) -> Actor:
     if credentials is None:
         raise ApiError(401, "unauthorized", "a bearer token is required")
     try:
-        return read_token(settings, credentials.credentials)
+        claims = read_token(settings, credentials.credentials)
     except InvalidToken as err:
         raise ApiError(401, "unauthorized", f"invalid token: {err}") from err
+    if await session.get(RevokedToken, claims.token_id) is not None:
+        raise ApiError(401, "unauthorized", "this token has been revoked")
+    return claims.actor
 
 
 def get_today() -> date:

@@ -91,3 +91,16 @@ async def authorize(request: Request, principal: Annotated[Actor, Depends(get_pr
 
 
 AuthorizedDep = Annotated[Actor, Depends(authorize)]
+
+
+def policy_table() -> str:
+    """The matrix as Markdown, for docs/security.md (a test keeps them equal)."""
+    roles = list(Role)
+    header = "| method | path | " + " | ".join(r.value for r in roles) + " | scope | note |"
+    lines = [header, "|" + "---|" * (len(roles) + 4)]
+    for (method, path), access in POLICY.items():
+        cells = ["✓" if role in access.roles else "" for role in roles]
+        if access.scope is Scope.PUBLIC:
+            cells = ["(no token)"] * len(roles)
+        lines.append(f"| {method} | `{path}` | " + " | ".join(cells) + f" | {access.scope} | {access.note} |")
+    return "\n".join(lines)

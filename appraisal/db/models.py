@@ -72,6 +72,18 @@ class AppraiserKey(SQLModel, table=True):
     valid_until: date | None = None
 
 
+class RevokedToken(SQLModel, table=True):
+    """A bearer token an operator revoked (`appraisal token revoke`), by its jti."""
+
+    __tablename__ = "revoked_token"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=500)
+    revoked_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
 # ---- read model ----
 
 

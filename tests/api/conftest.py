@@ -3,6 +3,7 @@ from datetime import date
 
 import httpx
 import pytest
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -44,3 +45,10 @@ def auth(settings: Settings):  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {issue_token(settings, actor)}"}
 
     return headers
+
+
+@pytest.fixture
+def api_app_routes(settings: Settings) -> list[APIRoute]:
+    """Every REST route the product serves (FastAPI's own docs routes excluded)."""
+    app = create_app(settings)
+    return [r for r in app.routes if isinstance(r, APIRoute)]

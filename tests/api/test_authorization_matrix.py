@@ -1,0 +1,131 @@
+"""Every route × every role × inside/outside the caller's organisation, and no
+token: the API answers each cell as the policy table says. A route without a
+rule fails here."""
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.routing import APIRoute
+
+from appraisal.api.policy import POLICY, Scope, policy_table
+from appraisal.domain.roles import Actor, Role
+from appraisal.seed import BUREAU
+from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
+from tests.factories import (
+    ELSEWHERE,
+    OTHER_COURT,
+    OTHER_INSTITUTION,
+    appraiser_actor,
+    court_actor,
+    head_actor,
+    institution_actor,
+)
+
+Auth = Callable[[Actor], dict[str, str]]
+ROOT = Path(__file__).resolve().parents[2]
+
+INSIDE = {
+    Role.COURT: court_actor,
+    Role.INSTITUTION: institution_actor,
+    Role.INSTITUTION_HEAD: head_actor,
+    Role.APPRAISER: appraiser_actor(APPRAISER_IDS[0]),
+    Role.SUPERVISOR: Actor(Role.SUPERVISOR, BUREAU.id, "inspector"),
+}
+OUTSIDE = {
+    Role.COURT: Actor(Role.COURT, OTHER_COURT.id, "clerk"),
+    Role.INSTITUTION: Actor(Role.INSTITUTION, OTHER_INSTITUTION.id, "desk"),
+    Role.INSTITUTION_HEAD: Actor(Role.INSTITUTION_HEAD, OTHER_INSTITUTION.id, "head"),
+    Role.APPRAISER: appraiser_actor(ELSEWHERE.id),
+    Role.SUPERVISOR: Actor(Role.SUPERVISOR, "another-bureau", "inspector"),
+}
+
+
+def body_for(method: str, path: str) -> dict[str, Any] | None:
+    if method not in ("POST", "PUT"):
+        return None
+    bodies: dict[str, dict[str, Any]] = {
+        "/v1/commissions": entrustment(f"MATRIX-{uuid.uuid4().hex[:8]}"),
+        "acceptance": {"decision": "accept", "appraiser_ids": APPRAISER_IDS},
+        "material-requests": {"description": "补充材料"},
+        "materials": {},
+        "extension": {"working_days": 5, "reason": "复杂"},
+        "reentrustment": {
+            "court_reference": f"MATRIX-RE-{uuid.uuid4().hex[:8]}",
+            "selection": {"mode": "designated", "institution_id": OTHER_INSTITUTION.id},
+            "reason": "逾期",
+        },
+        "report": {"content": "检验所见", "opinion": "意见"},
+        "signatures": {"kind": "sign", "signature": "AAAA"},
+        "issue": {},
+        "closure": {},
+        "webhook": {"url": "http://hooks.test/appraisal"},
+        "{year}": {"rest_days": ["2030-01-01"], "makeup_workdays": [], "source": "test"},
+    }
+    return bodies.get(path) or bodies[path.rsplit("/", 1)[-1]]
+
+
+def test_every_route_has_an_access_rule_and_the_docs_show_the_table(api_app_routes: list[APIRoute]) -> None:
+    missing = [
+        (method, route.path)
+        for route in api_app_routes
+        for method in route.methods or ()
+        if (method, route.path) not in POLICY
+    ]
+    assert missing == [], f"routes without an access rule in appraisal/api/policy.py: {missing}"
+    assert policy_table() in (ROOT / "docs" / "security.md").read_text(encoding="utf-8"), (
+        "docs/security.md is out of date: paste appraisal.api.policy.policy_table() into it"
+    )
+
+
+async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_routes: list[APIRoute]) -> None:
+    cid = (await entrust(api, auth))["id"]
+    accepted = await api.post(
+        f"/v1/commissions/{cid}/acceptance",
+        json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
+        headers=auth(institution_actor),
+    )
+    assert accepted.status_code == 200
+    params = {"commission_id": cid, "year": "2030", "appraiser_id": APPRAISER_IDS[0]}
+    wrong: list[str] = []
+    checked = 0
+
+    async def call(method: str, path: str, headers: dict[str, str]) -> int:
+        nonlocal checked
+        checked += 1
+        url = path.format(**params)
+        response = await api.request(method, url, json=body_for(method, path), headers=headers)
+        return response.status_code
+
+    for route in api_app_routes:
+        for method in sorted(route.methods or ()):
+            access = POLICY[(method, route.path)]
+            cell = f"{method} {route.path}"
+            anonymous = await call(method, route.path, {})
+            if access.scope is Scope.PUBLIC:
+                if anonymous not in (200, 503):
+                    wrong.append(f"{cell} without a token: {anonymous}")
+                continue
+            if anonymous != 401:
+                wrong.append(f"{cell} without a token: {anonymous}, expected 401")
+            for role in Role:
+                for place, principals in (("inside", INSIDE), ("outside", OUTSIDE)):
+                    status = await call(method, route.path, auth(principals[role]))
+                    if role not in access.roles:
+                        expected = "403"
+                        ok = status == 403
+                    elif access.scope in (Scope.COMMISSION, Scope.BUREAU) and place == "outside":
+                        expected = "404"
+                        ok = status == 404
+                    else:
+                        expected = "allowed (2xx, or 409/422 for the commission's state)"
+                        ok = status < 300 or status in (409, 422)
+                    if not ok:
+                        wrong.append(f"{cell} as {role} {place}: {status}, expected {expected}")
+    assert wrong == [], "\n".join(wrong)
+    pairs = [(m, r.path) for r in api_app_routes for m in r.methods or ()]
+    public = len([pair for pair in pairs if POLICY[pair].scope is Scope.PUBLIC])
+    cells = len(pairs)
+    assert checked == public + (cells - public) * (1 + 2 * len(Role))
