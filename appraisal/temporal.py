@@ -1,3 +1,5 @@
+import contextlib
+
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -35,3 +37,24 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)  # type: ignore[arg-type]
         )
+
+
+async def ensure_schedules(client: Client, *, task_queue: str) -> None:
+    """The daily audit anchor at 00:30 Beijing time; created once, kept if present."""
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleSpec,
+    )
+
+    from appraisal.workflows.anchor import ANCHOR_SCHEDULE_ID, DailyAnchorInput, DailyAnchorWorkflow
+
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            DailyAnchorWorkflow.run, DailyAnchorInput(), id="audit-daily-anchor-run", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=["30 0 * * *"], time_zone_name="Asia/Shanghai"),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(ANCHOR_SCHEDULE_ID, schedule)

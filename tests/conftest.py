@@ -54,7 +54,9 @@ async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """A clean read model and audit trail with the demo registry, per test."""
     async with engine.begin() as conn:
         await conn.execute(
-            text("truncate task, audit_event, commission, notification, webhook, calendar_year cascade")
+            text(
+                "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year cascade"
+            )
         )
     factory = session_factory(engine)
     await seed_demo(factory)

@@ -46,4 +46,4 @@ async def test_production_worker_builds_with_every_workflow(
     async with worker:
         pass
     assert worker.is_shutdown
-    assert {w.__name__ for w in WORKFLOWS} == {"CommissionWorkflow", "CalendarReloadWorkflow"}
+    assert {w.__name__ for w in WORKFLOWS} == {"CommissionWorkflow", "CalendarReloadWorkflow", "DailyAnchorWorkflow"}

@@ -70,6 +70,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
     ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("GET", "/v1/supervision/anchors/{day}"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "the daily audit anchor, checked"
+    ),
 }
 
 

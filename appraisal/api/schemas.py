@@ -1,14 +1,50 @@
 """Request and response bodies of the REST contract (API.md)."""
 
+import re
+import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+def _nfc(value: Any) -> Any:
+    """Unicode NFC, before the length bounds count characters."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def _refusing(forbidden: "re.Pattern[str]") -> AfterValidator:
+    """Control characters (C0, DEL, C1) and lone surrogates, which PostgreSQL
+    and the audit trail's canonical JSON cannot hold faithfully."""
+
+    def check(value: str) -> str:
+        found = forbidden.search(value)
+        if found:
+            raise ValueError(f"control character U+{ord(found.group()):04X} is not allowed")
+        return value
+
+    return AfterValidator(check)
+
+
+Nfc = BeforeValidator(_nfc)
+OneLine = _refusing(re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"))
+Lines = _refusing(re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"))
+"""Free text that may span lines: newline and tab allowed."""
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), Nfc, Lines]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Nfc, OneLine
+]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=36)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36), OneLine]
 
 
 class Strict(BaseModel):
@@ -43,7 +79,9 @@ class AcceptanceCreate(Strict):
     decision: Literal["accept", "refuse"]
     appraiser_ids: list[Id] = Field(default_factory=list, max_length=20)
     agreement_effective_on: date | None = None
-    ground: str | None = Field(default=None, max_length=20, description="PROC-05-1 … PROC-05-7 (refusal)")
+    ground: Annotated[str, StringConstraints(max_length=20), Nfc, OneLine] | None = Field(
+        default=None, description="PROC-05-1 … PROC-05-7 (refusal)"
+    )
     reason: Text | None = None
 
     @model_validator(mode="after")
@@ -54,15 +92,17 @@ class AcceptanceCreate(Strict):
 
 
 class ReportCreate(Strict):
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000)]
+    content: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000), Nfc, Lines
+    ]
     opinion: Text
     attachments: list[MaterialIn] = Field(default_factory=list, max_length=500)
 
 
 class SignatureCreate(Strict):
     kind: Literal["sign", "dissent"]
-    statement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
-    signature: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    statement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines] = ""
+    signature: Annotated[str, StringConstraints(min_length=1, max_length=200), OneLine] = Field(
         description="base64 Ed25519 signature, by the appraiser's registered key, over the report hash "
         "(kind sign) or over SHA-256 of the canonical {report_hash, statement} (kind dissent), as hex text"
     )
@@ -73,7 +113,7 @@ class IssueCreate(Strict):
 
 
 class ClosureCreate(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines] = ""
 
 
 class MaterialRequestCreate(Strict):
@@ -120,7 +160,7 @@ class CalendarYearPublic(BaseModel):
 
 
 class WebhookPut(Strict):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500)]
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500), OneLine]
 
 
 class NotificationPublic(BaseModel):
@@ -256,6 +296,15 @@ class TraceItem(BaseModel):
     details: dict[str, object]
     audit_event: str = Field(description="where the event is: the commission's audit trail, at this seq")
     verified: bool = Field(description="the commission's chain verifies through this event")
+
+
+class AnchorCheck(BaseModel):
+    day: date
+    ok: bool
+    stored: str
+    recomputed: str
+    chains: int
+    computed_at: datetime
 
 
 class AppraiserTrace(BaseModel):

@@ -126,6 +126,18 @@ class Task(SQLModel, table=True):
     rule: str | None = Field(default=None, max_length=20)
 
 
+class AuditAnchor(SQLModel, table=True):
+    """A day's anchor: SHA-256 over the head of every commission's chain at the
+    end of that day, so a rewritten tail or a whole chain rewritten shows."""
+
+    __tablename__ = "audit_anchor"
+
+    day: date = Field(primary_key=True)
+    heads_hash: str = Field(max_length=64)
+    chains: int
+    computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class AuditEventRow(SQLModel, table=True):
     """Append-only, hash-chained per commission; unique on (workflow id, seq)
     so a retried activity never writes twice."""

@@ -7,9 +7,12 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
 
+from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
+from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
 
@@ -17,8 +20,8 @@ Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 
 
-async def issued_commission(api: httpx.AsyncClient, auth: Auth) -> str:
-    cid = str((await entrust(api, auth))["id"])
+async def issued_commission(api: httpx.AsyncClient, auth: Auth, reference: str = "REF-AUDIT-1") -> str:
+    cid = str((await entrust(api, auth, reference=reference))["id"])
     url = f"/v1/commissions/{cid}"
     first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
     await api.post(
@@ -162,3 +165,33 @@ async def test_reverse_trace_of_an_appraiser(api: httpx.AsyncClient, auth: Auth,
     assert (
         await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(court_actor))
     ).status_code == 403
+
+
+async def test_daily_anchor_covers_every_chain_head(
+    api: httpx.AsyncClient,
+    auth: Auth,
+    engine: AsyncEngine,
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+) -> None:
+    first = await issued_commission(api, auth, "REF-ANCHOR-1")
+    await issued_commission(api, auth, "REF-ANCHOR-2")
+    day = local_today(await temporal_env.get_current_time())
+    result = await temporal_env.client.execute_workflow(
+        DailyAnchorWorkflow.run,
+        DailyAnchorInput(day=day.isoformat()),
+        id=f"anchor-{day}",
+        task_queue=task_queue,
+    )
+    assert result.chains == 2 and len(result.heads_hash) == 64
+    check = await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))
+    assert check.status_code == 200 and check.json()["ok"] is True
+    assert (await api.get(f"/v1/supervision/anchors/{day}", headers=auth(court_actor))).status_code == 403
+    assert (await api.get("/v1/supervision/anchors/2001-01-01", headers=auth(supervisor))).status_code == 404
+
+    # Rewriting a whole tail consistently still moves the head the anchor fixed.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("delete from audit_event where commission_id = :cid and seq = 6"), {"cid": first}
+        )
+    assert (await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))).json()["ok"] is False

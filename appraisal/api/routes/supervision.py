@@ -1,15 +1,36 @@
+from datetime import date
+
 from fastapi import APIRouter
 from sqlmodel import select
 
+from appraisal.activities.anchor import heads_hash
 from appraisal.api.deps import SessionDep
 from appraisal.api.errors import not_found
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import AppraiserTrace, TraceItem
-from appraisal.db.models import Appraiser, Institution
+from appraisal.api.schemas import AnchorCheck, AppraiserTrace, TraceItem
+from appraisal.db.models import Appraiser, AuditAnchor, Institution
 from appraisal.services import audit
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
+
+
+@router.get("/anchors/{day}", response_model=AnchorCheck, responses=ERRORS)
+async def check_anchor(day: date, _: AuthorizedDep, session: SessionDep) -> AnchorCheck:
+    """A day's stored audit anchor against the one recomputed from the trail now:
+    any event edited, deleted or added since that day's end shows as a mismatch."""
+    stored = await session.get(AuditAnchor, day)
+    if stored is None:
+        raise not_found("anchor")
+    recomputed, chains = await heads_hash(session, day)
+    return AnchorCheck(
+        day=day,
+        ok=recomputed == stored.heads_hash and chains == stored.chains,
+        stored=stored.heads_hash,
+        recomputed=recomputed,
+        chains=stored.chains,
+        computed_at=stored.computed_at,
+    )
 
 
 @router.get("/appraisers/{appraiser_id}/trace", response_model=AppraiserTrace, responses=ERRORS)
