@@ -1,0 +1,160 @@
+"""History events per happy-path commission (target ≤ 150).
+
+Starts `appraisal dev`, drives commissions through the REST happy path
+(entrust → accept with two clinical appraisers of INSTITUTION_1 → report →
+two signatures → issue → closure), waits for each workflow to complete and
+counts the events of its Temporal history, in total, by event type and by
+step. Several commissions are driven one after another to show how much
+the count varies (only workflow-task batching does).
+
+    .venv/bin/python -m bench.history_events [--commissions 3]
+"""
+
+import argparse
+import asyncio
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from bench import report
+from bench.commissions import acceptance, clinical_appraisers, demo_signature, entrust, expect
+from bench.stack import DevStack
+
+NAME = "history_events"
+TARGET = 150
+
+
+@dataclass
+class Commission:
+    workflow_id: str
+    total: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_step: list[tuple[str, int]] = field(default_factory=list)
+
+
+async def _history_length(client: Client, workflow_id: str) -> int:
+    return len((await client.get_workflow_handle(workflow_id).fetch_history()).events)
+
+
+async def _one_commission(
+    api: httpx.AsyncClient, client: Client, stack: DevStack, reference: str
+) -> Commission:
+    (first_id, first), (second_id, second) = await clinical_appraisers(api, stack)
+    created = await entrust(api, stack, reference)
+    cid, measured = created["id"], Commission(created["workflow_id"])
+    seen = await _history_length(client, measured.workflow_id)
+    measured.by_step.append(("entrust (update-with-start)", seen))
+
+    async def step(label: str, who: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        nonlocal seen
+        response = await api.post(f"/v1/commissions/{cid}/{path}", json=body, headers=stack.auth(who))
+        answer = expect(response, 200)
+        now = await _history_length(client, measured.workflow_id)
+        measured.by_step.append((label, now - seen))
+        seen = now
+        return answer
+
+    await step("acceptance", "INSTITUTION_1", "acceptance", acceptance([first_id, second_id]))
+    report_body = {"content": "检验所见……", "opinion": "被鉴定人之损伤构成十级伤残"}
+    report_hash = str((await step("report", first, "report", report_body))["report"]["content_hash"])
+    for label, appraiser_id, key in (
+        ("first signature", first_id, first),
+        ("second signature", second_id, second),
+    ):
+        signature = await asyncio.to_thread(demo_signature, appraiser_id, report_hash)
+        await step(label, key, "signatures", {"kind": "sign", "signature": signature})
+    await step("issue", "HEAD_1", "issue", {})
+    await step("closure", "COURT_1", "closure", {})
+    handle = client.get_workflow_handle(measured.workflow_id)
+    await asyncio.wait_for(handle.result(), timeout=60)
+    history = await handle.fetch_history()
+    measured.total = len(history.events)
+    measured.by_step.append(("workflow completion", measured.total - seen))
+    measured.by_type = Counter(
+        EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events
+    )
+    return measured
+
+
+async def measure(stack: DevStack, commissions: int) -> list[Commission]:
+    client = await Client.connect(stack.temporal_address)
+    run = uuid.uuid4().hex[:8]
+    results = []
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as api:
+        for n in range(1, commissions + 1):
+            measured = await _one_commission(api, client, stack, f"(2026)渝0103民初{run}号-鉴{n}")
+            print(f"[bench] commission {n}: {measured.total} history events", flush=True)
+            results.append(measured)
+    return results
+
+
+def section(results: list[Commission], run: report.Run) -> str:
+    first = results[0]
+    totals = [r.total for r in results]
+    verdict = "within" if max(totals) <= TARGET else "over"
+    lines = [
+        "## History events per happy-path commission",
+        "",
+        "One commission through the REST happy path of `appraisal dev` (entrust → accept with two",
+        "clinical appraisers → report → two signatures → issue → closure), then its complete",
+        "Temporal history, fetched with a Temporal client once the workflow has completed.",
+        f"Target: ≤ {TARGET} events.",
+        "",
+        *run.bullets(),
+        f"- Commissions driven one after another: {len(results)}; events each: {', '.join(map(str, totals))}",
+        "",
+        f"**{max(totals)} events per commission at most — {verdict} the target of ≤ {TARGET}.**",
+        "",
+        "The count depends on the workflow code, not on the machine's speed, except for workflow",
+        "tasks: when an activity completes and the next Update arrives close together the server",
+        "hands both to one workflow task, otherwise each gets its own (3 events: scheduled, started,",
+        "completed). That is why commissions of the same run can differ by a few multiples of 3.",
+        "",
+        f"Breakdown of commission 1 ({first.total} events):",
+        "",
+        "| event type | count |",
+        "|---|---:|",
+        *(f"| {kind} | {count} |" for kind, count in first.by_type.most_common()),
+        f"| **total** | **{first.total}** |",
+        "",
+        "Events added to its history by each step, counted right after the step's HTTP response",
+        "(work a step leaves running after it answers lands in the next step's count):",
+        "",
+        "| step | events |",
+        "|---|---:|",
+        *(f"| {label} | {count} |" for label, count in first.by_step),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--commissions", type=int, default=3, choices=range(1, 21), metavar="1..20")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for the whole measurement")
+    args = parser.parse_args()
+    run = report.Run.now(f"bench.{NAME}")
+    with DevStack() as stack:
+        results = asyncio.run(asyncio.wait_for(measure(stack, args.commissions), timeout=args.timeout))
+    first = results[0]
+    width = max(len(kind) for kind in first.by_type)
+    for kind, count in first.by_type.most_common():
+        print(f"  {kind:<{width}}  {count:>4}")
+    print(f"  {'total':<{width}}  {first.total:>4}")
+    for label, count in first.by_step:
+        print(f"  step {label:<{width - 5}}  {count:>4}")
+    report.update_section(NAME, section(results, run))
+    totals = [r.total for r in results]
+    spread = f"{min(totals)}–{max(totals)}" if min(totals) != max(totals) else f"all {max(totals)}"
+    print(
+        f"history events per happy-path commission: {max(totals)}"
+        f" (target ≤ {TARGET}; {spread} over {len(totals)} commissions)"
+    )
+
+
+if __name__ == "__main__":
+    main()
