@@ -4,13 +4,17 @@ import argparse
 import asyncio
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from appraisal.domain.roles import Role
+from appraisal.observability import configure_logging
 from appraisal.settings import get_settings
 
 
 def _worker() -> int:
     from appraisal.worker import run_worker
+
+    configure_logging(get_settings())
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -29,11 +33,13 @@ def _api() -> int:
     from appraisal.api.app import create_app
 
     settings = get_settings()
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
-        log_level="info",
+        log_config=None,  # uvicorn's records reach the root logger's JSON handler
+        log_level=settings.log_level.lower(),
     )
     return 0
 
@@ -59,8 +65,13 @@ def _seed() -> int:
 
 
 def _token(args: argparse.Namespace) -> int:
+    if args.action == "revoke":
+        return _revoke(args)
+    if not (args.role and args.organisation and args.subject):
+        print("appraisal token issue: --role, --organisation and --subject are required", file=sys.stderr)
+        return 2
     from appraisal.api.auth import issue_token
-    from appraisal.domain.roles import Actor, Role
+    from appraisal.domain.roles import Actor
 
     actor = Actor(Role(args.role).value, args.organisation, args.subject)
     print(issue_token(get_settings(), actor, ttl=timedelta(hours=args.hours)))
@@ -73,7 +84,7 @@ def _calendar(args: argparse.Namespace) -> int:
 
     from appraisal.api.schemas import CalendarYearPut
     from appraisal.db.engine import create_engine, session_factory
-    from appraisal.domain.roles import Actor, Role
+    from appraisal.domain.roles import Actor
     from appraisal.services.calendar import load_year, show_year
     from appraisal.temporal import connect
 
@@ -106,6 +117,57 @@ def _calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sign(args: argparse.Namespace) -> int:
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from appraisal.signing import demo_private_key, sign, signed_message
+
+    if args.private_key:
+        with open(args.private_key, encoding="ascii") as key_file:
+            key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(key_file.read().strip()))
+    else:
+        key = demo_private_key(args.appraiser)
+    kind = "dissent" if args.dissent is not None else "sign"
+    print(sign(key, signed_message(kind, args.report_hash, args.dissent or "")))
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from sqlalchemy.dialects.postgresql import insert
+
+    from appraisal.api.auth import InvalidToken, read_token
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.db.models import RevokedToken
+
+    settings = get_settings()
+    if not args.token:
+        print("appraisal token revoke: give the token or its jti", file=sys.stderr)
+        return 2
+    try:
+        claims = read_token(settings, args.token)
+        jti, subject, expires = claims.token_id, claims.actor.subject, claims.expires_at
+    except InvalidToken:
+        jti, subject, expires = args.token, "", None  # a bare jti
+
+    async def main() -> None:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                row = {"jti": jti, "subject": subject, "reason": args.reason, "revoked_at": datetime.now(UTC)}
+                await session.exec(
+                    insert(RevokedToken).values(**row, expires_at=expires).on_conflict_do_nothing()
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    print(f"revoked {jti}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appraisal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,19 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("api", help="run the REST API (uvicorn)")
     commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     commands.add_parser("seed", help="load the demo registry")
-    token = commands.add_parser("token", help="issue a bearer token")
-    token.add_argument(
-        "--role",
-        required=True,
-        choices=["court", "institution", "institution_head", "appraiser", "supervisor"],
-    )
-    token.add_argument(
-        "--organisation",
-        required=True,
-        help="court, institution, appraiser or bureau id",
-    )
-    token.add_argument("--subject", required=True, help="the person or desk the token is for")
-    token.add_argument("--hours", type=int, default=24)
+    token = commands.add_parser("token", help="issue or revoke a bearer token")
+    token.add_argument("action", choices=["issue", "revoke"])
+    token.add_argument("token", nargs="?", help="revoke: the token (or its jti)")
+    token.add_argument("--reason", default="", help="revoke: why (kept with the revocation)")
+    token.add_argument("--role", choices=[r.value for r in Role], help="issue: the principal's role")
+    token.add_argument("--organisation", help="issue: court, institution, appraiser or bureau id")
+    token.add_argument("--subject", help="issue: the person or desk the token is for")
+    token.add_argument("--hours", type=int, default=24, help="issue: validity")
     calendar = commands.add_parser(
         "calendar",
         help="show a year's working-day calendar, or load a year's official schedule from a JSON file",
@@ -137,6 +194,16 @@ def main(argv: list[str] | None = None) -> int:
     calendar.add_argument("action", choices=["show", "load"])
     calendar.add_argument("year_or_file", help="a year (show) or a JSON file (load)")
     calendar.add_argument("--by", default="cli", help="who loads it (recorded in the audit trail)")
+    signer = commands.add_parser(
+        "sign",
+        help="sign a report hash (or a dissent bound to it) with an appraiser's Ed25519 key",
+        description="Prints the base64 signature for POST /v1/commissions/{id}/signatures. Without "
+        "--private-key it uses the demo key of a demo appraiser (demo only).",
+    )
+    signer.add_argument("--appraiser", required=True, help="the appraiser id")
+    signer.add_argument("--report-hash", required=True, help="the report's content_hash")
+    signer.add_argument("--dissent", metavar="STATEMENT", help="sign this dissent statement instead")
+    signer.add_argument("--private-key", metavar="FILE", help="base64 of the raw 32-byte Ed25519 private key")
     args = parser.parse_args(argv)
     if args.command == "calendar" and args.action == "show":
         args.year_or_file = int(args.year_or_file)
@@ -148,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return _token(args)
     if args.command == "calendar":
         return _calendar(args)
+    if args.command == "sign":
+        return _sign(args)
     return {"worker": _worker, "api": _api, "migrate": _migrate, "seed": _seed}[args.command]()
 
 

@@ -32,11 +32,30 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     jwt_secret: str = DEV_JWT_SECRET
     jwt_ttl_hours: int = 24 * 30
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO",
+        description="level of the JSON log lines the API and the worker write to standard error",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector (e.g. http://collector:4318); unset: no tracing",
+    )
+    otel_service_name: str = Field(
+        default="appraisal",
+        description="service.name of the spans the worker exports",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="largest request body the API reads; a larger one is refused with 413",
+    )
 
     @model_validator(mode="after")
     def no_development_secret_in_production(self) -> "Settings":
-        if self.environment == "production" and self.jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("JWT_SECRET is the development default: set a secret of your own")
+        if self.environment != "dev" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError(
+                "JWT_SECRET is the development default: set a secret of your own outside dev mode"
+            )
         if len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
         return self

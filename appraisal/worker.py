@@ -1,30 +1,46 @@
 """The Temporal worker: every workflow and activity of the product."""
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from appraisal.activities.anchor import AnchorActivities
 from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.observability import tracing_interceptors
 from appraisal.settings import Settings
-from appraisal.temporal import connect
+from appraisal.temporal import connect, ensure_schedules
+from appraisal.workflows.anchor import DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 
-WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow]
+# The domain package is pure and deterministic (a test checks its imports), so the
+# sandbox may share it instead of re-importing it for every workflow run.
+WORKFLOW_SANDBOX = SandboxRestrictions.default.with_passthrough_modules("appraisal.domain")
+
+WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow, DailyAnchorWorkflow]
 
 
-def build_worker(client: Client, *, task_queue: str, sessions: async_sessionmaker[AsyncSession]) -> Worker:
+def build_worker(
+    client: Client,
+    *,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+    interceptors: Sequence[Interceptor] = (),
+) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
     notification = NotificationActivities(sessions)
     calendar = CalendarActivities(sessions, client)
+    anchor = AnchorActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -34,14 +50,23 @@ def build_worker(client: Client, *, task_queue: str, sessions: async_sessionmake
             commission.record_commission_event,
             notification.deliver_notifications,
             calendar.signal_running_commissions,
+            anchor.write_daily_anchor,
         ],
+        interceptors=interceptors,
+        workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),
     )
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
     client = await connect(settings)
     engine = create_engine(settings)
-    worker = build_worker(client, task_queue=settings.task_queue, sessions=session_factory(engine))
+    worker = build_worker(
+        client,
+        task_queue=settings.task_queue,
+        sessions=session_factory(engine),
+        interceptors=tracing_interceptors(settings),
+    )
+    await ensure_schedules(client, task_queue=settings.task_queue)
     try:
         async with worker:
             await (stop or asyncio.Event()).wait()

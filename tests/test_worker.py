@@ -46,4 +46,22 @@ async def test_production_worker_builds_with_every_workflow(
     async with worker:
         pass
     assert worker.is_shutdown
-    assert {w.__name__ for w in WORKFLOWS} == {"CommissionWorkflow", "CalendarReloadWorkflow", "DailyAnchorWorkflow"}
+    assert {w.__name__ for w in WORKFLOWS} == {
+        "CommissionWorkflow",
+        "CalendarReloadWorkflow",
+        "DailyAnchorWorkflow",
+    }
+
+
+def test_domain_package_imports_only_the_standard_library() -> None:
+    """It is passed through the workflow sandbox, so it must stay deterministic and I/O-free."""
+    import sys
+
+    import appraisal.domain
+
+    stdlib = sys.stdlib_module_names
+    for path in Path(appraisal.domain.__file__).parent.glob("*.py"):
+        for name in _imports_outside_passthrough(ast.parse(path.read_text())):
+            top = name.split(".")[0]
+            assert top not in STDLIB_FORBIDDEN, f"{path.name} imports {name}"
+            assert top in stdlib or name.startswith("appraisal.domain"), f"{path.name} imports {name}"

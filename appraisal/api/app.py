@@ -7,9 +7,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from appraisal.api import errors
-from appraisal.api.routes import calendar, commissions, health, notifications, registry, tasks
+from appraisal.api import errors, limits
+from appraisal.api.routes import calendar, commissions, health, notifications, registry, supervision, tasks
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.observability import install_request_ids
 from appraisal.settings import Settings, get_settings
 
 DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
@@ -48,6 +49,8 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    limits.install(app, settings.max_body_bytes)
+    install_request_ids(app)
     for router in (
         health.router,
         commissions.router,
@@ -55,6 +58,7 @@ def create_app(
         notifications.router,
         calendar.router,
         registry.router,
+        supervision.router,
     ):
         app.include_router(router)
     return app

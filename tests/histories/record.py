@@ -1,0 +1,258 @@
+"""Records the workflow histories that tests/test_replay.py replays.
+
+Runs the production worker against the time-skipping Temporal test server and
+a throw-away embedded PostgreSQL (migrated, demo registry seeded), drives
+each scenario below and writes each workflow's history to
+tests/histories/<name>.json:
+
+- happy_path: entrust, accept, report, sign and dissent, issue, close;
+- materials_and_extension: a pause for materials three days long, then the
+  extension (left running, as at an upgrade);
+- overdue_escalated: untouched until the escalation rung fires, then
+  re-entrusted elsewhere by the court (CRT-5);
+- calendar_reload and calendar_recomputed_commission: an official schedule
+  loaded while a commission examines; the reload workflow and the commission
+  that recomputed its deadline (left running, as at an upgrade).
+
+Re-record only on purpose (a new path worth guarding), never to make the
+replay test pass after a workflow change: a failing replay means running
+commissions would break (see docs/operations.md).
+
+    .venv/bin/python -m tests.histories.record
+"""
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from appraisal.api.schemas import CalendarYearPut
+from appraisal.db.engine import session_factory
+from appraisal.db.migrate import upgrade_async
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.clock import ClockPlanRequest, plan_clock
+from appraisal.domain.commission import (
+    AcceptanceDecision,
+    ClosureRequest,
+    CommissionSnapshot,
+    ExtensionRequest,
+    IssueRequest,
+    MaterialRequest,
+    MaterialSupply,
+    ReassignmentRequest,
+    ReportSubmission,
+    SignatureSubmission,
+)
+from appraisal.domain.roles import Actor, Role
+from appraisal.embedded import EmbeddedPostgres
+from appraisal.seed import BUREAU, seed_demo
+from appraisal.services.calendar import load_year
+from appraisal.temporal import register_search_attributes
+from appraisal.worker import build_worker
+from appraisal.workflows.calendar import CalendarReloadWorkflow
+from appraisal.workflows.commission import CommissionWorkflow
+from tests.conftest import free_port, time_skipping_server_path
+from tests.factories import (
+    CLINICAL_APPRAISERS,
+    OTHER_INSTITUTION,
+    appraiser_actor,
+    commission_input,
+    court_actor,
+    head_actor,
+    institution_actor,
+    signature,
+)
+from tests.workflows.test_commission_workflow import eventually, start, today
+
+HERE = Path(__file__).resolve().parent
+APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
+
+Handle = WorkflowHandle[Any, Any]
+Scenario = Callable[
+    [WorkflowEnvironment, str, async_sessionmaker[AsyncSession]], Awaitable[dict[str, Handle]]
+]
+
+
+async def _report_to_closure(handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot]) -> None:
+    first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
+    submitted = await handle.execute_update(
+        CommissionWorkflow.submit_report, ReportSubmission(first, "检验所见……", "被鉴定人之损伤构成十级伤残")
+    )
+    assert submitted.report is not None
+    content_hash = submitted.report.content_hash
+    await handle.execute_update(
+        CommissionWorkflow.sign_report,
+        SignatureSubmission(first, "sign", signature=signature(first.organisation_id, content_hash)),
+    )
+    statement = "伤残等级应为九级"
+    await handle.execute_update(
+        CommissionWorkflow.sign_report,
+        SignatureSubmission(
+            second,
+            "dissent",
+            statement=statement,
+            signature=signature(second.organisation_id, content_hash, "dissent", statement),
+        ),
+    )
+    await handle.execute_update(CommissionWorkflow.issue_report, IssueRequest(head_actor))
+    await handle.execute_update(CommissionWorkflow.close, ClosureRequest(court_actor))
+    assert (await handle.result()).stage == "closed"
+
+
+async def happy_path(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    received = await today(env)
+    handle, _ = await start(env, task_queue, commission_input(received))
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance,
+        AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS, agreement_effective_on=received),
+    )
+    await _report_to_closure(handle)
+    return {"happy_path": handle}
+
+
+async def materials_and_extension(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle, _ = await start(env, task_queue, commission_input(await today(env)))
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    paused = await handle.execute_update(
+        CommissionWorkflow.request_materials,
+        MaterialRequest(appraiser_actor(APPRAISER_IDS[0]), "补充影像资料"),
+    )
+    assert paused.stage == "awaiting_materials"
+    await env.sleep(timedelta(days=3))
+    resumed = await handle.execute_update(
+        CommissionWorkflow.supply_materials, MaterialSupply(court_actor, received_on=await today(env))
+    )
+    assert resumed.stage == "examining"
+    extended = await handle.execute_update(
+        CommissionWorkflow.extend_examination, ExtensionRequest(head_actor, 10, "案情复杂，需会诊")
+    )
+    assert next(c for c in extended.clocks if c.rule == "PROC-17").extended
+    return {"materials_and_extension": handle}  # left examining: running, as at an upgrade
+
+
+async def overdue_escalated(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    received = await today(env)
+    handle, _ = await start(env, task_queue, commission_input(received, bureau_id=BUREAU.id))
+    plan = plan_clock(WorkingCalendar(), ClockPlanRequest("PROC-03", received, 7))
+    escalation = next(r for r in plan.rungs if r.kind == "escalation")
+    await env.sleep(escalation.at - await env.get_current_time() + timedelta(seconds=1))
+
+    async def escalated() -> bool | None:
+        clock = (await handle.query(CommissionWorkflow.snapshot)).clocks[0]
+        return True if "escalation" in clock.rungs_fired else None
+
+    await eventually(escalated)
+    await handle.execute_update(
+        CommissionWorkflow.reassign,
+        ReassignmentRequest(court_actor, str(uuid.uuid4()), OTHER_INSTITUTION.id, "逾期未完成鉴定"),
+    )
+    assert (await handle.result()).stage == "reassigned"
+    return {"overdue_escalated": handle}
+
+
+async def calendar_reload(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    received = await today(env)
+    handle, _ = await start(env, task_queue, commission_input(received))
+    accepted = await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    due_on = date.fromisoformat(next(c for c in accepted.clocks if c.rule == "PROC-17").due_on)
+    calendar = WorkingCalendar()
+    package = calendar.schedule(due_on.year)
+    # One more weekday off before the deadline: the deadline moves one working day later.
+    extra = next(
+        d
+        for d in (due_on - timedelta(days=n) for n in range(40))
+        if d.year == due_on.year
+        and d > date.fromisoformat(received)
+        and calendar.is_working_day(d)
+        and d.weekday() < 5
+    )
+    async with sessions() as session:
+        loaded = await load_year(
+            session=session,
+            client=env.client,
+            task_queue=task_queue,
+            principal=Actor(Role.SUPERVISOR, BUREAU.id, "inspector"),
+            year=due_on.year,
+            body=CalendarYearPut(
+                rest_days=sorted(package.rest_days | {extra}),
+                makeup_workdays=sorted(package.makeup_workdays),
+                source="国务院办公厅关于部分节假日安排的通知 (recorded)",
+            ),
+        )
+    assert loaded.reload_workflow_id
+    reload = env.client.get_workflow_handle_for(CalendarReloadWorkflow.run, loaded.reload_workflow_id)
+    assert (await reload.result()).signalled >= 1
+
+    async def moved() -> bool | None:
+        state = await handle.query(CommissionWorkflow.snapshot)
+        return (
+            True if next(c for c in state.clocks if c.rule == "PROC-17").due_on > due_on.isoformat() else None
+        )
+
+    await eventually(moved)
+    return {"calendar_reload": reload, "calendar_recomputed_commission": handle}
+
+
+SCENARIOS: list[Scenario] = [happy_path, materials_and_extension, overdue_escalated, calendar_reload]
+
+
+async def record(target: Path = HERE) -> list[Path]:
+    written: list[Path] = []
+    with tempfile.TemporaryDirectory() as data:
+        postgres = EmbeddedPostgres(Path(data), free_port())
+        process = postgres.start()
+        try:
+            postgres.ensure_database("appraisal")
+            url = postgres.url("appraisal")
+            await upgrade_async(url)
+            engine = create_async_engine(url)
+            try:
+                sessions = session_factory(engine)
+                await seed_demo(sessions)
+                env = await WorkflowEnvironment.start_time_skipping(
+                    test_server_existing_path=time_skipping_server_path()
+                )
+                await register_search_attributes(env.client, "default")
+                async with env:
+                    task_queue = f"record-{uuid.uuid4()}"
+                    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+                        for scenario in SCENARIOS:
+                            for name, handle in (await scenario(env, task_queue, sessions)).items():
+                                path = target / f"{name}.json"
+                                path.write_text((await handle.fetch_history()).to_json() + "\n")
+                                written.append(path)
+            finally:
+                await engine.dispose()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return written
+
+
+def main() -> None:
+    for path in asyncio.run(record()):
+        print(f"{path.name}: {path.stat().st_size // 1024} KiB")
+
+
+if __name__ == "__main__":
+    main()
