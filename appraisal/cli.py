@@ -204,6 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     signer.add_argument("--report-hash", required=True, help="the report's content_hash")
     signer.add_argument("--dissent", metavar="STATEMENT", help="sign this dissent statement instead")
     signer.add_argument("--private-key", metavar="FILE", help="base64 of the raw 32-byte Ed25519 private key")
+    verifier = commands.add_parser(
+        "verify",
+        help="check an issued report PDF offline: its content hash and every signature",
+        description="KEYS.json is the list GET /v1/registry/keys returns (public keys only).",
+    )
+    verifier.add_argument("report", help="the report PDF")
+    verifier.add_argument("--keys", required=True, help="the public keys (JSON)")
     args = parser.parse_args(argv)
     if args.command == "calendar" and args.action == "show":
         args.year_or_file = int(args.year_or_file)
@@ -217,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args)
     if args.command == "sign":
         return _sign(args)
+    if args.command == "verify":
+        from appraisal.report_pdf import verify_main
+
+        return verify_main([args.report, "--keys", args.keys])
     return {"worker": _worker, "api": _api, "migrate": _migrate, "seed": _seed}[args.command]()
 
 

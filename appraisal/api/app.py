@@ -8,7 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from appraisal.api import errors, limits
-from appraisal.api.routes import calendar, commissions, health, notifications, registry, supervision, tasks
+from appraisal.api.routes import (
+    calendar,
+    commissions,
+    health,
+    notifications,
+    registry,
+    reports,
+    supervision,
+    tasks,
+)
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.observability import install_request_ids
 from appraisal.settings import Settings, get_settings
@@ -59,6 +68,7 @@ def create_app(
         calendar.router,
         registry.router,
         supervision.router,
+        reports.router,
     ):
         app.include_router(router)
     return app
