@@ -6,16 +6,16 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.db.models import AuditEventRow, Commission, Notification, Task
+from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot
-from appraisal.domain.events import RecordEventInput
+from appraisal.domain.events import RecordEventInput, RecordResult
 
 
 def jsonable(value: Any) -> Any:
@@ -39,13 +39,34 @@ def _next_due_on(snapshot: CommissionSnapshot) -> date | None:
     return date.fromisoformat(min(running)) if running else None
 
 
+async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id: str, seq: int) -> int:
+    """A receiver with no webhook gets nothing delivered: its notification is kept,
+    readable through the API, and marked so in the same transaction. Returns how
+    many remain to deliver."""
+    of_event = (col(Notification.workflow_id) == workflow_id, col(Notification.event_seq) == seq)
+    await session.exec(
+        update(Notification)
+        .where(
+            *of_event,
+            col(Notification.status) == "pending",
+            col(Notification.receiver_id).not_in(select(Webhook.organisation_id)),
+        )
+        .values(status="no_endpoint")
+    )
+    pending = await session.exec(
+        select(func.count()).select_from(Notification).where(*of_event, col(Notification.status) == "pending")
+    )
+    return int(pending.one())
+
+
 class CommissionActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
     @activity.defn(name="record_commission_event")
-    async def record_commission_event(self, inp: RecordEventInput) -> None:
-        event, snap = inp.event, inp.snapshot
+    async def record_commission_event(self, inp: RecordEventInput) -> RecordResult | None:
+        """Returns how many of the event's notifications wait for a webhook delivery."""
+        event = inp.event
         async with self.sessions() as session, session.begin():
             await session.exec(
                 insert(AuditEventRow)
@@ -82,41 +103,52 @@ class CommissionActivities:
                         index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
                     )
                 )
-            row = {
-                "id": snap.id,
-                "workflow_id": snap.workflow_id,
-                "court_id": snap.court_id,
-                "court_reference": snap.court_reference,
-                "case_number": snap.case_number,
-                "institution_id": snap.institution_id,
-                "category": snap.category,
-                "stage": snap.stage,
-                "appraiser_ids": snap.appraiser_ids,
-                "overdue": any(c.overdue and not c.stopped for c in snap.clocks),
-                "next_due_on": _next_due_on(snap),
-                "snapshot": jsonable(snap),
-                "last_event_seq": snap.last_event_seq,
-                "created_at": event.occurred_at,
-                "updated_at": event.occurred_at,
-            }
-            upsert = insert(Commission).values(**row)
-            newer = upsert.on_conflict_do_update(
-                index_elements=["id"],
-                set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
-                where=col(Commission.last_event_seq) < upsert.excluded.last_event_seq,
-            ).returning(col(Commission.id))
-            projected = (await session.exec(newer)).first()
-            if projected is None:
-                return  # a later event already projected a newer state
-            await session.exec(delete(Task).where(col(Task.commission_id) == snap.id))
-            for task in snap.open_tasks:
-                session.add(
-                    Task(
-                        commission_id=snap.id,
-                        kind=task.kind,
-                        assignee_role=task.assignee_role,
-                        assignee_id=task.assignee_id,
-                        due_on=date.fromisoformat(task.due_on) if task.due_on else None,
-                        rule=task.rule,
-                    )
+            pending = (
+                await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq)
+                if inp.notify
+                else 0
+            )
+            await self._project(session, inp)
+        return RecordResult(pending_deliveries=pending)
+
+    async def _project(self, session: AsyncSession, inp: RecordEventInput) -> None:
+        """The read model and the inbox, unless a later event already projected a newer state."""
+        event, snap = inp.event, inp.snapshot
+        row = {
+            "id": snap.id,
+            "workflow_id": snap.workflow_id,
+            "court_id": snap.court_id,
+            "court_reference": snap.court_reference,
+            "case_number": snap.case_number,
+            "institution_id": snap.institution_id,
+            "category": snap.category,
+            "stage": snap.stage,
+            "appraiser_ids": snap.appraiser_ids,
+            "overdue": any(c.overdue and not c.stopped for c in snap.clocks),
+            "next_due_on": _next_due_on(snap),
+            "snapshot": jsonable(snap),
+            "last_event_seq": snap.last_event_seq,
+            "created_at": event.occurred_at,
+            "updated_at": event.occurred_at,
+        }
+        upsert = insert(Commission).values(**row)
+        newer = upsert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
+            where=col(Commission.last_event_seq) < upsert.excluded.last_event_seq,
+        ).returning(col(Commission.id))
+        projected = (await session.exec(newer)).first()
+        if projected is None:
+            return  # a later event already projected a newer state
+        await session.exec(delete(Task).where(col(Task.commission_id) == snap.id))
+        for task in snap.open_tasks:
+            session.add(
+                Task(
+                    commission_id=snap.id,
+                    kind=task.kind,
+                    assignee_role=task.assignee_role,
+                    assignee_id=task.assignee_id,
+                    due_on=date.fromisoformat(task.due_on) if task.due_on else None,
+                    rule=task.rule,
                 )
+            )

@@ -76,6 +76,12 @@ class RecordEventInput:
 
 
 @dataclass
+class RecordResult:
+    pending_deliveries: int = 0
+    """Notifications of the event whose receiver has a webhook to deliver to."""
+
+
+@dataclass
 class DeliveryRequest:
     workflow_id: str
     event_seq: int

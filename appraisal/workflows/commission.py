@@ -58,6 +58,8 @@ DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
+DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
+"""Patch: start a delivery activity only when a receiver has a webhook."""
 PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
 
 
@@ -804,13 +806,17 @@ class CommissionWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        await workflow.execute_activity_method(
+        recorded = await workflow.execute_activity_method(
             CommissionActivities.record_commission_event,
             RecordEventInput(event=event, snapshot=self._snapshot(), notify=notify or [], message=message),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORDING_RETRY,
         )
-        if notify:
+        # Histories from before this change always started a delivery; keep them replaying.
+        nothing_to_deliver = workflow.patched(DELIVER_ONLY_TO_ENDPOINTS) and not (
+            recorded and recorded.pending_deliveries
+        )
+        if notify and not nothing_to_deliver:
             self.deliveries.append(
                 workflow.start_activity_method(
                     NotificationActivities.deliver_notifications,
