@@ -54,6 +54,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMMISSION_PATH}/materials"): Access(_only(Role.COURT), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/extension"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/reentrustment"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/withdrawal"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/termination"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/report"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/signatures"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/issue"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),

@@ -129,6 +129,15 @@ class MaterialsCreate(Strict):
     received_on: date | None = Field(default=None, description="default today; resumes the clock")
 
 
+class WithdrawalCreate(Strict):
+    reason: Text
+
+
+class TerminationCreate(Strict):
+    ground: str = Field(max_length=20, description="PROC-20-1 … PROC-20-6")
+    reason: Text = Field(description="the written reasons given to the court (PROC-20)")
+
+
 class ExtensionCreate(Strict):
     working_days: int = Field(ge=1, le=60, description="at most 30 (PROC-17); the workflow enforces the rule")
     reason: Text

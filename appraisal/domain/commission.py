@@ -105,6 +105,29 @@ class ClosureRequest:
     reason: str = ""
 
 
+TERMINATION_GROUNDS: dict[str, str] = {
+    "PROC-20-1": "a bar of PROC-05 (2)-(7) found during the appraisal",
+    "PROC-20-2": "materials used up or damaged and not replaceable",
+    "PROC-20-3": "the commissioning party fails its duties, the examinee refuses, or serious interference",
+    "PROC-20-4": "the commissioning party withdraws, or a party refuses to pay",
+    "PROC-20-5": "force majeure",
+    "PROC-20-6": "another reason making the appraisal impossible",
+}
+
+
+@dataclass
+class WithdrawalRequest:
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class TerminationRequest:
+    actor: Actor
+    ground: str
+    reason: str
+
+
 @dataclass
 class MaterialRequest:
     actor: Actor

@@ -18,6 +18,7 @@ from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import (
     REFUSAL_GROUNDS,
+    TERMINATION_GROUNDS,
     AcceptanceDecision,
     CalendarChanged,
     ClosureRequest,
@@ -34,6 +35,8 @@ from appraisal.domain.commission import (
     SignatureSnapshot,
     SignatureSubmission,
     TaskSnapshot,
+    TerminationRequest,
+    WithdrawalRequest,
     check_appraisers,
     check_date_within_history,
     require_actor,
@@ -60,6 +63,14 @@ DELIVERY_RETRY = RetryPolicy(
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
+BEFORE_ISSUE = (
+    Stage.AWAITING_ACCEPTANCE,
+    Stage.AWAITING_MATERIALS,
+    Stage.EXAMINING,
+    Stage.SIGNING,
+    Stage.AWAITING_ISSUE,
+)
+AFTER_ACCEPTANCE_BEFORE_ISSUE = BEFORE_ISSUE[1:]
 PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
 
 
@@ -480,6 +491,91 @@ class CommissionWorkflow:
                 )
             if request.new_institution_id == self.inp.institution_id:
                 raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
+
+        self._check(check)
+
+    # ---- withdrawal (court) and termination (PROC-20, PROC-21) ----
+
+    def _end(self, stage: Stage) -> None:
+        today = self._today()
+        self.stage = stage
+        self.pending_request = None
+        for clock in self.clocks.values():
+            if not clock.state.stopped:
+                clock.stop(today)
+
+    @workflow.update
+    async def withdraw(self, request: WithdrawalRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_withdrawal(request)
+            self._end(Stage.WITHDRAWN)
+            receivers = [Receiver(Role.INSTITUTION, self.inp.institution_id)]
+            receivers += [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids]
+            await self._record(
+                "commission.withdrawn",
+                request.actor,
+                {"reason": request.reason},
+                notify=receivers,
+                message=f"{self.inp.court_reference}: withdrawn by the court: {request.reason}",
+            )
+            await self._record(
+                "materials.returned", request.actor, {"materials": [asdict(m) for m in self.inp.materials]}
+            )
+            return self._snapshot()
+
+    @withdraw.validator
+    def _validate_withdrawal(self, request: WithdrawalRequest) -> None:
+        def check() -> None:
+            require_actor(request.actor, Role.COURT, self.inp.court_id)
+            require_stage(self.stage, *BEFORE_ISSUE)
+            if not request.reason.strip():
+                raise RuleViolation("reason_required", "a withdrawal states its reason")
+
+        self._check(check)
+
+    @workflow.update
+    async def terminate(self, request: TerminationRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_termination(request)
+            self._end(Stage.TERMINATED)
+            self.refund = {
+                "rule": "PROC-21",
+                "payer": self.inp.institution_id,
+                "payee": self.inp.court_id,
+                "reason": "terminated; fees refunded per the commission agreement and provincial fee rules",
+            }
+            await self._record(
+                "commission.terminated",
+                request.actor,
+                {
+                    "ground": request.ground,
+                    "ground_text": TERMINATION_GROUNDS[request.ground],
+                    "reason": request.reason,
+                },
+                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                message=f"{self.inp.court_reference}: terminated ({request.ground}): {request.reason}",
+            )
+            await self._record(
+                "materials.returned", request.actor, {"materials": [asdict(m) for m in self.inp.materials]}
+            )
+            await self._record("fee.refund_ordered", request.actor, dict(self.refund))
+            return self._snapshot()
+
+    @terminate.validator
+    def _validate_termination(self, request: TerminationRequest) -> None:
+        def check() -> None:
+            require_actor(request.actor, Role.INSTITUTION, self.inp.institution_id)
+            require_stage(self.stage, *AFTER_ACCEPTANCE_BEFORE_ISSUE)
+            if self.stage == Stage.AWAITING_MATERIALS and self.resume_stage == Stage.AWAITING_ACCEPTANCE:
+                raise RuleViolation(
+                    "not_in_stage", "not yet accepted: refuse it instead (PROC-05)", rule="PROC-20"
+                )
+            if request.ground not in TERMINATION_GROUNDS:
+                raise RuleViolation(
+                    "unknown_ground", f"{request.ground} is not a PROC-20 ground", rule="PROC-20"
+                )
+            if not request.reason.strip():
+                raise RuleViolation("reason_required", "a termination gives written reasons", rule="PROC-20")
 
         self._check(check)
 

@@ -60,6 +60,8 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "report": {"content": "检验所见", "opinion": "意见"},
         "signatures": {"kind": "sign", "signature": "AAAA"},
         "issue": {},
+        "withdrawal": {"reason": "撤回"},
+        "termination": {"ground": "PROC-20-5", "reason": "不可抗力"},
         "closure": {},
         "webhook": {"url": "http://hooks.test/appraisal"},
         "{year}": {"rest_days": ["2030-01-01"], "makeup_workdays": [], "source": "test"},

@@ -28,6 +28,8 @@ from appraisal.api.schemas import (
     ReentrustmentCreate,
     ReportCreate,
     SignatureCreate,
+    TerminationCreate,
+    WithdrawalCreate,
 )
 from appraisal.db.models import Commission
 from appraisal.domain.commission import (
@@ -40,6 +42,8 @@ from appraisal.domain.commission import (
     MaterialSupply,
     ReportSubmission,
     SignatureSubmission,
+    TerminationRequest,
+    WithdrawalRequest,
 )
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor
@@ -296,6 +300,54 @@ async def reentrust_overdue_commission(
     response.status_code = 201 if created else 200
     snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
     return service.to_public(snapshot, calendar=calendar, today=today)
+
+
+@router.post("/{commission_id}/withdrawal", response_model=CommissionPublic, responses=ERRORS)
+async def withdraw_commission(
+    commission_id: str,
+    body: WithdrawalCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Withdraw the commission at any stage before the report is issued (court); the
+    materials are returned."""
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        update=CommissionWorkflow.withdraw,
+        message=WithdrawalRequest(actor=principal, reason=body.reason),
+    )
+
+
+@router.post("/{commission_id}/termination", response_model=CommissionPublic, responses=ERRORS)
+async def terminate_commission(
+    commission_id: str,
+    body: TerminationCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Terminate an accepted commission on a PROC-20 ground with written reasons (institution):
+    materials returned, fees refunded (PROC-21)."""
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        update=CommissionWorkflow.terminate,
+        message=TerminationRequest(actor=principal, ground=body.ground, reason=body.reason),
+    )
 
 
 @router.post("/{commission_id}/report", response_model=CommissionPublic, responses=ERRORS)
