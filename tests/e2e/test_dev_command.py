@@ -14,6 +14,7 @@ import pytest
 
 from appraisal.embedded import port_is_free
 from tests.conftest import free_port
+from tests.factories import signature
 
 pytestmark = pytest.mark.e2e
 
@@ -108,15 +109,20 @@ def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevSta
         ]
         keys = {t[f"APPRAISER_{n}_ID"]: f"APPRAISER_{n}" for n in range(1, 10)}
         first, second = keys[ids[0]], keys[ids[1]]
-        steps += [
-            (first, "report", {"content": "检验所见", "opinion": "构成十级伤残"}),
-            (first, "signatures", {"kind": "sign"}),
-            (second, "signatures", {"kind": "sign"}),
-            ("HEAD_1", "issue", {}),
-        ]
+        steps += [(first, "report", {"content": "检验所见", "opinion": "构成十级伤残"})]
         for who, step, body in steps:
             response = api.post(f"/v1/commissions/{cid}/{step}", json=body, headers=auth(who))
             assert response.status_code == 200, (step, response.text)
+        report_hash = response.json()["report"]["content_hash"]
+        for who in (first, second):
+            # Each appraiser signs with their own key, as `appraisal sign` does for the demo.
+            signed = api.post(
+                f"/v1/commissions/{cid}/signatures",
+                json={"kind": "sign", "signature": signature(t[f"{who}_ID"], report_hash)},
+                headers=auth(who),
+            )
+            assert signed.status_code == 200, signed.text
+        assert api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth("HEAD_1")).status_code == 200
         assert api.get(f"/v1/commissions/{cid}", headers=auth("COURT_1")).json()["stage"] == "issued"
 
     assert stack.stop() == 0
