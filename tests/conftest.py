@@ -33,11 +33,12 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
     server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"), free_port())
-    process = server.start()
+    server.start()
     server.ensure_database("appraisal")
     yield server
-    process.terminate()
-    process.wait(timeout=30)
+    if server.process is not None:  # the running one: a test may have restarted it
+        server.process.terminate()
+        server.process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,11 @@
 
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import (
     WorkflowUpdateFailedError,
@@ -68,6 +69,15 @@ def from_rpc(err: RPCError) -> ApiError:
     return unavailable("temporal")
 
 
+def _caused_by_data_error(err: BaseException) -> bool:
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, asyncpg.exceptions.DataError):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, err: ApiError) -> JSONResponse:
@@ -105,6 +115,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        if err.status_code == 400:  # a body that cannot even be parsed (e.g. not UTF-8)
+            details = [{"field": "body", "message": str(err.detail)}]
+            return _respond(ApiError(422, "invalid_input", f"body: {err.detail}", details))
         code = {
             401: "unauthorized",
             403: "forbidden",
@@ -126,7 +139,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
     async def update_timeout(_: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
-        return _respond(unavailable("temporal"))
+        # Temporal accepted the request but did not answer in time: the step may still
+        # complete. Repeating it is safe (entrustment is idempotent; a repeated step that
+        # did complete answers 409 not_in_stage, and the commission shows its outcome).
+        return _respond(
+            ApiError(
+                503,
+                "unavailable",
+                "Temporal did not answer in time; the step may still complete: check the commission or retry",
+                {"dependency": "temporal", "outcome": "unknown"},
+            )
+        )
+
+    @app.exception_handler(RuntimeError)
+    async def temporal_never_reached(_: Request, err: RuntimeError) -> JSONResponse:
+        # A lazy client that has not yet reached Temporal raises this, not an RPCError.
+        if str(err).startswith("Failed client connect"):
+            return _respond(unavailable("temporal"))
+        raise err
+
+    @app.exception_handler(DBAPIError)
+    async def database_refused_input(_: Request, err: DBAPIError) -> JSONResponse:
+        # PostgreSQL refuses some text outright (a NUL character): bad input, not an outage.
+        if _caused_by_data_error(err):
+            details = [{"field": "parameters", "message": "contains characters PostgreSQL cannot store"}]
+            return _respond(
+                ApiError(422, "invalid_input", "a parameter contains a NUL or invalid character", details)
+            )
+        raise err
 
     for db_error in (OperationalError, InterfaceError, OSError):
 
