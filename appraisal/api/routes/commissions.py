@@ -64,6 +64,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         403: "not allowed for this role",
         404: "no such commission in the caller's scope",
         409: "the step is not allowed in the commission's current state",
+        413: "the request body is larger than MAX_BODY_BYTES",
         422: "invalid input: which field and why",
         503: "Temporal or the database is unavailable; nothing was changed",
     }.items()

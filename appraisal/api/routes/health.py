@@ -17,7 +17,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "Temporal or the database is unreachable"}})
 async def readyz(session: SessionDep, client: TemporalDep) -> JSONResponse:
     """Temporal and the database both answer."""
     checks: dict[str, str] = {}

@@ -6,13 +6,14 @@ from sqlmodel import col, select
 
 from appraisal.api.deps import SessionDep
 from appraisal.api.policy import AuthorizedDep
+from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import NotificationPublic, WebhookPut
 from appraisal.db.models import Notification, Webhook
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=list[NotificationPublic])
+@router.get("", response_model=list[NotificationPublic], responses=ERRORS)
 async def my_notifications(
     principal: AuthorizedDep, session: SessionDep, limit: int = Query(default=50, ge=1, le=200)
 ) -> list[Notification]:
@@ -29,7 +30,7 @@ async def my_notifications(
     return list((await session.exec(query)).all())
 
 
-@router.put("/webhook", response_model=WebhookPut)
+@router.put("/webhook", response_model=WebhookPut, responses=ERRORS)
 async def set_webhook(body: WebhookPut, principal: AuthorizedDep, session: SessionDep) -> WebhookPut:
     """Where the caller's organisation wants notifications POSTed (each with an Idempotency-Key)."""
     upsert = insert(Webhook).values(

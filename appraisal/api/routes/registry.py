@@ -3,6 +3,7 @@ from sqlmodel import col, select
 
 from appraisal.api.deps import SessionDep
 from appraisal.api.policy import AuthorizedDep
+from appraisal.api.routes.commissions import ERRORS
 from appraisal.db.models import (
     Appraiser,
     AppraiserPublic,
@@ -13,7 +14,7 @@ from appraisal.db.models import (
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 
 
-@router.get("/institutions", response_model=list[InstitutionPublic])
+@router.get("/institutions", response_model=list[InstitutionPublic], responses=ERRORS)
 async def list_institutions(
     _: AuthorizedDep,
     session: SessionDep,
@@ -26,7 +27,7 @@ async def list_institutions(
     return list((await session.exec(query)).all())
 
 
-@router.get("/appraisers", response_model=list[AppraiserPublic])
+@router.get("/appraisers", response_model=list[AppraiserPublic], responses=ERRORS)
 async def list_appraisers(
     _: AuthorizedDep,
     session: SessionDep,

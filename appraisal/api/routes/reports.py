@@ -98,7 +98,7 @@ async def report_pdf(commission_id: str, principal: AuthorizedDep, session: Sess
     )
 
 
-@router.get("/v1/registry/keys", response_model=list[RegisteredKeyPublic])
+@router.get("/v1/registry/keys", response_model=list[RegisteredKeyPublic], responses=ERRORS)
 async def list_keys(_: AuthorizedDep, session: SessionDep) -> list[RegisteredKeyPublic]:
     """Every registered public key, current and past: what `appraisal verify --keys` takes."""
     rows = (
