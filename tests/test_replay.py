@@ -69,6 +69,9 @@ def test_the_recorded_histories_cover_the_paths_they_are_named_for() -> None:
     assert overdue[-2:] == ["reassign", "completed"]
     assert recorded["calendar_reload"] == ["completed"]
     assert "signal:recompute_clocks" in recorded["calendar_recomputed_commission"]
+    assert recorded["withdrawn"][-2:] == ["withdraw", "completed"]
+    assert recorded["terminated"][-3:] == ["decide_acceptance", "terminate", "completed"]
+    assert recorded["daily_anchor"] == ["completed"]
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=[str(p.relative_to(HISTORIES)) for p in RECORDED])

@@ -37,7 +37,7 @@ from temporalio.testing import WorkflowEnvironment
 from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
-from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
 from appraisal.domain.commission import (
     AcceptanceDecision,
@@ -50,6 +50,8 @@ from appraisal.domain.commission import (
     ReassignmentRequest,
     ReportSubmission,
     SignatureSubmission,
+    TerminationRequest,
+    WithdrawalRequest,
 )
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
@@ -57,6 +59,7 @@ from appraisal.seed import BUREAU, seed_demo
 from appraisal.services.calendar import load_year
 from appraisal.temporal import register_search_attributes
 from appraisal.worker import build_worker
+from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from tests.conftest import free_port, time_skipping_server_path
@@ -213,7 +216,43 @@ async def calendar_reload(
     return {"calendar_reload": reload, "calendar_recomputed_commission": handle}
 
 
-SCENARIOS: list[Scenario] = [happy_path, materials_and_extension, overdue_escalated, calendar_reload]
+async def withdrawn_and_terminated(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    received = await today(env)
+    withdrawn, _ = await start(env, task_queue, commission_input(received))
+    await withdrawn.execute_update(CommissionWorkflow.withdraw, WithdrawalRequest(court_actor, "当事人和解"))
+    terminated, _ = await start(env, task_queue, commission_input(received))
+    await terminated.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    await terminated.execute_update(
+        CommissionWorkflow.terminate, TerminationRequest(institution_actor, "PROC-20-5", "不可抗力")
+    )
+    for handle in (withdrawn, terminated):
+        await handle.result()
+    return {"withdrawn": withdrawn, "terminated": terminated}
+
+
+async def daily_anchor(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    day = local_today(await env.get_current_time()).isoformat()
+    handle = await env.client.start_workflow(
+        DailyAnchorWorkflow.run, DailyAnchorInput(day=day), id=f"anchor-{day}", task_queue=task_queue
+    )
+    await handle.result()
+    return {"daily_anchor": handle}
+
+
+SCENARIOS: list[Scenario] = [
+    happy_path,
+    materials_and_extension,
+    overdue_escalated,
+    calendar_reload,
+    withdrawn_and_terminated,
+    daily_anchor,
+]
 
 
 async def record(target: Path = HERE) -> list[Path]:
