@@ -70,7 +70,12 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
     stack = DevStack(tmp_path / "data")
     yield stack
     if stack.process and stack.process.poll() is None:
-        stack.process.kill()
+        # Ctrl-C first: the dev command stops its children, which run in their own sessions.
+        stack.process.send_signal(signal.SIGINT)
+        try:
+            stack.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
 
 
 def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevStack) -> None:
