@@ -13,6 +13,7 @@ from appraisal.activities.anchor import AnchorActivities
 from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
+from appraisal.activities.complaint import ComplaintActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.observability import tracing_interceptors
@@ -21,12 +22,13 @@ from appraisal.temporal import connect, ensure_schedules
 from appraisal.workflows.anchor import DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.workflows.complaint import ComplaintWorkflow
 
 # The domain package is pure and deterministic (a test checks its imports), so the
 # sandbox may share it instead of re-importing it for every workflow run.
 WORKFLOW_SANDBOX = SandboxRestrictions.default.with_passthrough_modules("appraisal.domain")
 
-WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow, DailyAnchorWorkflow]
+WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow, DailyAnchorWorkflow, ComplaintWorkflow]
 
 
 def build_worker(
@@ -41,6 +43,7 @@ def build_worker(
     notification = NotificationActivities(sessions)
     calendar = CalendarActivities(sessions, client)
     anchor = AnchorActivities(sessions)
+    complaint = ComplaintActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -51,6 +54,8 @@ def build_worker(
             notification.deliver_notifications,
             calendar.signal_running_commissions,
             anchor.write_daily_anchor,
+            complaint.record_complaint_event,
+            complaint.write_integrity_entries,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

@@ -56,7 +56,8 @@ async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     async with engine.begin() as conn:
         await conn.execute(
             text(
-                "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year cascade"
+                "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year, "
+                "complaint, integrity_entry cascade"
             )
         )
     factory = session_factory(engine)

@@ -11,6 +11,7 @@ from appraisal.api import errors, limits
 from appraisal.api.routes import (
     calendar,
     commissions,
+    complaints,
     health,
     notifications,
     registry,
@@ -69,6 +70,7 @@ def create_app(
         registry.router,
         supervision.router,
         reports.router,
+        complaints.router,
     ):
         app.include_router(router)
     return app

@@ -22,7 +22,7 @@ class Scope(StrEnum):
     COMMISSION = "commission"
     """The commission in the path must be in the caller's scope, else 404."""
     BUREAU = "bureau"
-    """The appraiser in the path must be under the supervisor's bureau, else 404."""
+    """The appraiser or complaint in the path must be under the supervisor's bureau, else 404."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ def _only(*roles: Role) -> frozenset[Role]:
 
 
 COMMISSION_PATH = "/v1/commissions/{commission_id}"
+COMPLAINT_PATH = "/v1/complaints/{complaint_id}"
 
 POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
@@ -71,6 +72,12 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
+    ("POST", "/v1/complaints"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "register, for an institution under the caller's bureau"
+    ),
+    ("GET", COMPLAINT_PATH): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("POST", f"{COMPLAINT_PATH}/decision"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("GET", f"{COMPLAINT_PATH}/audit"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", "/v1/supervision/anchors/{day}"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "the daily audit anchor, checked"

@@ -207,3 +207,52 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# ---- complaints (RULES.md section 10) ----
+
+
+class Complaint(SQLModel, table=True):
+    """One row per complaint, projected from its workflow's events. Its audit
+    trail is in `audit_event` (workflow id `complaint-<id>`, the complaint id
+    in `commission_id`)."""
+
+    __table_args__ = (UniqueConstraint("bureau_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    workflow_id: str = Field(max_length=100, unique=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    reference: str = Field(max_length=200)
+    institution_id: str = Field(max_length=36, index=True)
+    appraiser_id: str | None = Field(default=None, max_length=36, index=True)
+    commission_id: str | None = Field(default=None, max_length=36, index=True)
+    stage: str = Field(max_length=30, index=True)
+    overdue: bool = Field(default=False, index=True)
+    next_due_on: date | None = Field(default=None, index=True)
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    last_event_seq: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IntegrityEntryRow(SQLModel, table=True):
+    """One line of an institution's or an appraiser's integrity record (REG-9),
+    written by a complaint's decision; unique per (complaint, subject) so a
+    retried activity never writes twice."""
+
+    __tablename__ = "integrity_entry"
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "subject_kind", "subject_id"),
+        Index("ix_integrity_entry_subject", "subject_kind", "subject_id", "decided_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_kind: str = Field(max_length=20, description="institution or appraiser")
+    subject_id: str = Field(max_length=36)
+    complaint_id: str = Field(max_length=36, index=True)
+    bureau_id: str = Field(max_length=36)
+    rule: str = Field(max_length=20)
+    outcome: str = Field(max_length=40)
+    findings: str = Field(max_length=4000)
+    decided_on: date
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -102,7 +102,63 @@ EXAMINATION = ClockRule(
     extension_by=(Role.INSTITUTION_HEAD,),
 )
 
-CLOCK_RULES: dict[str, ClockRule] = {r.rule_id: r for r in (ACCEPTANCE, EXAMINATION)}
+# ---- complaints (RULES.md section 10): the bureau handles them, so the ladder
+# warns and escalates there (ComplaintWorkflow maps both audiences to the bureau) ----
+
+COMPLAINT_LADDER: tuple[Rung, ...] = (
+    Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=80),
+    Rung(RungKind.OVERDUE, (Audience.SUPERVISOR,), working_days_after_deadline=0),
+    Rung(RungKind.ESCALATION, (Audience.SUPERVISOR,), working_days_after_deadline=5),
+)
+
+COMPLAINT_ACCEPTANCE = ClockRule(
+    rule_id="CMP-5",
+    name="complaint_acceptance",
+    limit=7,
+    unit=DayUnit.WORKING,
+    starts_on="receipt of the complaint and its materials",
+    source="司法鉴定执业活动投诉处理办法 (司法部令144) ~Art 15: ≤15 wd extension for complex cases; "
+    "time to supplement materials not counted",
+    confidence="M",
+    assignee_role=Role.SUPERVISOR,
+    pausable_by=(Role.SUPERVISOR,),
+    extension_max=15,
+    extension_by=(Role.SUPERVISOR,),
+    ladder=COMPLAINT_LADDER,
+)
+
+COMPLAINT_HANDLING = ClockRule(
+    rule_id="CMP-6",
+    name="complaint_handling",
+    limit=60,
+    unit=DayUnit.NATURAL,
+    starts_on="the complaint's acceptance",
+    source="司法鉴定执业活动投诉处理办法 (司法部令144) ~Art 24: ≤30 d extension with the head's approval, "
+    "the complainant told in writing",
+    confidence="M",
+    assignee_role=Role.SUPERVISOR,
+    extension_max=30,
+    extension_by=(Role.SUPERVISOR,),
+    ladder=COMPLAINT_LADDER,
+)
+
+COMPLAINT_NOTICE = ClockRule(
+    rule_id="CMP-7",
+    name="complaint_notice",
+    limit=7,
+    unit=DayUnit.WORKING,
+    starts_on="the handling decision",
+    source="司法鉴定执业活动投诉处理办法 (司法部令144): complainant and respondent told in writing, "
+    "with the remedies (复议 / 诉讼) and their deadlines",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    ladder=COMPLAINT_LADDER[:2],
+)
+
+CLOCK_RULES: dict[str, ClockRule] = {
+    r.rule_id: r
+    for r in (ACCEPTANCE, EXAMINATION, COMPLAINT_ACCEPTANCE, COMPLAINT_HANDLING, COMPLAINT_NOTICE)
+}
 
 
 @dataclass(frozen=True)

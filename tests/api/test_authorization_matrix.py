@@ -14,6 +14,7 @@ from appraisal.api.policy import POLICY, Scope, policy_table
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
+from tests.api.test_complaints_api import complaint_body
 from tests.factories import (
     ELSEWHERE,
     OTHER_COURT,
@@ -63,6 +64,8 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "withdrawal": {"reason": "撤回"},
         "termination": {"ground": "PROC-20-5", "reason": "不可抗力"},
         "closure": {},
+        "/v1/complaints": complaint_body(f"MATRIX-C-{uuid.uuid4().hex[:8]}"),
+        "decision": {"decision": "accept"},
         "webhook": {"url": "http://hooks.test/appraisal"},
         "{year}": {"rest_days": ["2030-01-01"], "makeup_workdays": [], "source": "test"},
     }
@@ -90,7 +93,12 @@ async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_rout
         headers=auth(institution_actor),
     )
     assert accepted.status_code == 200
+    complaint = await api.post(
+        "/v1/complaints", json=complaint_body("MATRIX-C"), headers=auth(INSIDE[Role.SUPERVISOR])
+    )
+    assert complaint.status_code == 201, complaint.text
     params = {"commission_id": cid, "year": "2030", "appraiser_id": APPRAISER_IDS[0]}
+    params["complaint_id"] = complaint.json()["id"]
     wrong: list[str] = []
     checked = 0
 

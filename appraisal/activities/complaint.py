@@ -1,0 +1,134 @@
+"""Side effects of the complaint workflow: the audit trail, the notification
+outbox and the complaint read model in one transaction, idempotent on
+(workflow id, seq); and the integrity record, idempotent on (complaint,
+subject)."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+
+from appraisal.activities.commission import _settle_receivers_without_endpoint, jsonable
+from appraisal.db.models import AuditEventRow, Complaint, IntegrityEntryRow, Notification
+from appraisal.domain.complaint import (
+    ComplaintSnapshot,
+    IntegrityEntriesInput,
+    IntegrityEntriesResult,
+    RecordComplaintEventInput,
+)
+from appraisal.domain.events import RecordResult
+
+
+def _next_due_on(snapshot: ComplaintSnapshot) -> date | None:
+    running = [c.due_on for c in snapshot.clocks if not c.stopped and not c.paused]
+    return date.fromisoformat(min(running)) if running else None
+
+
+class ComplaintActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @activity.defn(name="record_complaint_event")
+    async def record_complaint_event(self, inp: RecordComplaintEventInput) -> RecordResult:
+        """Returns how many of the event's notifications wait for a webhook delivery."""
+        event = inp.event
+        async with self.sessions() as session, session.begin():
+            await session.exec(
+                insert(AuditEventRow)
+                .values(
+                    workflow_id=event.workflow_id,
+                    commission_id=event.commission_id,
+                    seq=event.seq,
+                    kind=event.kind,
+                    actor_role=event.actor_role,
+                    actor_organisation_id=event.actor_organisation_id,
+                    actor_subject=event.actor_subject,
+                    occurred_at=event.occurred_at,
+                    data=jsonable(event.data),
+                    prev_hash=event.prev_hash,
+                    hash=event.hash,
+                )
+                .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
+            )
+            for receiver in inp.notify:
+                await session.exec(
+                    insert(Notification)
+                    .values(
+                        workflow_id=event.workflow_id,
+                        commission_id=event.commission_id,
+                        event_seq=event.seq,
+                        kind=event.kind,
+                        receiver_role=receiver.role,
+                        receiver_id=receiver.organisation_id,
+                        message=inp.message[:1000],
+                        payload=jsonable(event),
+                        created_at=event.occurred_at,
+                    )
+                    .on_conflict_do_nothing(
+                        index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
+                    )
+                )
+            pending = (
+                await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq)
+                if inp.notify
+                else 0
+            )
+            await self._project(session, inp)
+        return RecordResult(pending_deliveries=pending)
+
+    async def _project(self, session: AsyncSession, inp: RecordComplaintEventInput) -> None:
+        """The read model, unless a later event already projected a newer state."""
+        event, snap = inp.event, inp.snapshot
+        row = {
+            "id": snap.id,
+            "workflow_id": snap.workflow_id,
+            "bureau_id": snap.bureau_id,
+            "reference": snap.reference,
+            "institution_id": snap.institution_id,
+            "appraiser_id": snap.appraiser_id or None,
+            "commission_id": snap.commission_id or None,
+            "stage": snap.stage,
+            "overdue": any(c.overdue and not c.stopped for c in snap.clocks),
+            "next_due_on": _next_due_on(snap),
+            "snapshot": jsonable(snap),
+            "last_event_seq": snap.last_event_seq,
+            "created_at": event.occurred_at,
+            "updated_at": event.occurred_at,
+        }
+        upsert = insert(Complaint).values(**row)
+        await session.exec(
+            upsert.on_conflict_do_update(
+                index_elements=["id"],
+                set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
+                where=col(Complaint.last_event_seq) < upsert.excluded.last_event_seq,
+            )
+        )
+
+    @activity.defn(name="write_integrity_entries")
+    async def write_integrity_entries(self, inp: IntegrityEntriesInput) -> IntegrityEntriesResult:
+        """Writes each entry once: a retry, or a replayed decision, adds nothing."""
+        written = 0
+        recorded_at = inp.recorded_at or datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            for entry in inp.entries:
+                inserted = await session.exec(
+                    insert(IntegrityEntryRow)
+                    .values(
+                        subject_kind=entry.subject_kind,
+                        subject_id=entry.subject_id,
+                        complaint_id=entry.complaint_id,
+                        bureau_id=entry.bureau_id,
+                        rule=entry.rule,
+                        outcome=entry.outcome,
+                        findings=entry.findings,
+                        decided_on=date.fromisoformat(entry.decided_on),
+                        recorded_at=recorded_at,
+                    )
+                    .on_conflict_do_nothing(index_elements=["complaint_id", "subject_kind", "subject_id"])
+                    .returning(col(IntegrityEntryRow.id))
+                )
+                written += len(inserted.all())
+        return IntegrityEntriesResult(written=written)

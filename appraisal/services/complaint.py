@@ -1,0 +1,249 @@
+"""What the complaint routes do, as keyword-only functions: check the
+registration (CMP-1 time bar, CMP-2 the bureau, the respondents) before the
+workflow starts, build each step's message, read the read model."""
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, false
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from appraisal.api.complaint_schemas import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
+from appraisal.api.errors import not_found
+from appraisal.api.schemas import ClockPublic
+from appraisal.db.models import Appraiser, AuditEventRow, Commission, Complaint, Institution
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.commission import Material
+from appraisal.domain.complaint import (
+    Complainant,
+    ComplaintAcceptance,
+    ComplaintDecision,
+    ComplaintDecline,
+    ComplaintExtension,
+    ComplaintInput,
+    ComplaintRegistration,
+    ComplaintSnapshot,
+    PartiesNotice,
+    SupplementReceipt,
+    SupplementRequest,
+    check_time_bar,
+    workflow_id_for,
+)
+from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.roles import Actor, Role
+from appraisal.workflows.complaint import ComplaintWorkflow
+
+COMPLAINT_NAMESPACE = uuid.UUID("2c9e4d1b-7a3f-5e60-8b1c-d4e5f6a7b8c9")
+MAX_PAST_DAYS = 365
+
+# decision → (required fields, optional fields); any other field is refused (422).
+DECISION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "accept": ((), ("on", "note")),
+    "decline": (("ground", "reason"), ("on",)),
+    "extend_acceptance": (("days", "reason"), ()),
+    "extend_handling": (("days", "reason", "approved_by"), ("complainant_told_on",)),
+    "request_supplement": (("description",), ("on",)),
+    "supplement_received": ((), ("on", "materials")),
+    "decide": (("findings", "outcome"), ("on",)),
+    "notify_parties": ((), ("on", "method")),
+}
+
+
+def complaint_id_for(*, bureau_id: str, reference: str) -> str:
+    """Deterministic, so a repeated reference finds the same workflow."""
+    return str(uuid.uuid5(COMPLAINT_NAMESPACE, f"{bureau_id}\n{reference}"))
+
+
+def scope_filter(principal: Actor) -> ColumnElement[bool]:
+    """A supervisor sees the complaints against institutions under its bureau; nobody else any."""
+    if principal.role != Role.SUPERVISOR:
+        return false()
+    bureau_institutions = select(Institution.id).where(Institution.bureau_id == principal.organisation_id)
+    return col(Complaint.institution_id).in_(bureau_institutions)
+
+
+async def load_in_scope(*, session: AsyncSession, principal: Actor, complaint_id: str) -> Complaint:
+    row = (
+        await session.exec(select(Complaint).where(Complaint.id == complaint_id, scope_filter(principal)))
+    ).first()
+    if row is None:
+        raise not_found("complaint")
+    return row
+
+
+async def _respondent(*, session: AsyncSession, body: ComplaintCreate) -> tuple[Institution, str]:
+    """The institution complained against (or the appraiser's) and the appraiser id, if any."""
+    institution_id = body.institution_id
+    if body.appraiser_id:
+        appraiser = await session.get(Appraiser, body.appraiser_id)
+        if appraiser is None:
+            raise InvalidInput("appraiser_id", f"no appraiser {body.appraiser_id}")
+        if institution_id and institution_id != appraiser.institution_id:
+            raise InvalidInput("appraiser_id", f"is not an appraiser of institution {institution_id}")
+        institution_id = appraiser.institution_id
+    if not institution_id:
+        raise InvalidInput("institution_id", "name the institution or the appraiser complained against")
+    institution = await session.get(Institution, institution_id)
+    if institution is None:
+        raise InvalidInput("institution_id", f"no institution {institution_id}")
+    return institution, body.appraiser_id or ""
+
+
+async def register(
+    *,
+    session: AsyncSession,
+    client: Client,
+    task_queue: str,
+    principal: Actor,
+    body: ComplaintCreate,
+    today: date,
+) -> tuple[ComplaintSnapshot | Complaint, bool]:
+    """Starts the complaint's workflow, or finds the one this reference already
+    started. Returns the complaint and whether it is new."""
+    complaint_id = complaint_id_for(bureau_id=principal.organisation_id, reference=body.reference)
+    existing = await session.get(Complaint, complaint_id)
+    if existing is not None:
+        return existing, False
+    received_on = body.received_on or today
+    if received_on > today:
+        raise InvalidInput("received_on", f"{received_on} is in the future")
+    if received_on < today - timedelta(days=MAX_PAST_DAYS):
+        raise InvalidInput("received_on", f"{received_on} is more than {MAX_PAST_DAYS} days ago")
+    if body.knew_on > received_on:
+        raise InvalidInput("knew_on", f"{body.knew_on} is after the complaint was received ({received_on})")
+    institution, appraiser_id = await _respondent(session=session, body=body)
+    if institution.bureau_id != principal.organisation_id:
+        raise RuleViolation(
+            "not_in_bureau",
+            "a complaint is handled by the bureau where the institution is located",
+            rule="CMP-2",
+        )
+    if body.commission_id:
+        commission = await session.get(Commission, body.commission_id)
+        if commission is None:
+            raise InvalidInput("commission_id", f"no commission {body.commission_id}")
+        if commission.institution_id != institution.id:
+            raise InvalidInput("commission_id", "that commission was entrusted to another institution")
+    check_time_bar(knew_on=body.knew_on.isoformat(), received_on=received_on.isoformat())
+    complainant = body.complainant
+    inp = ComplaintInput(
+        complaint_id=complaint_id,
+        bureau_id=principal.organisation_id,
+        reference=body.reference,
+        received_on=received_on.isoformat(),
+        knew_on=body.knew_on.isoformat(),
+        registered_by=principal,
+        complainant=Complainant(
+            name=complainant.name,
+            kind=complainant.kind,
+            interest=complainant.interest,
+            contact=complainant.contact or "",
+        ),
+        institution_id=institution.id,
+        summary=body.summary,
+        appraiser_id=appraiser_id,
+        commission_id=body.commission_id or "",
+        materials=[Material(m.name, m.sha256) for m in body.materials],
+    )
+    start = WithStartWorkflowOperation(
+        ComplaintWorkflow.run,
+        inp,
+        id=workflow_id_for(complaint_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        snapshot = await client.execute_update_with_start_workflow(
+            ComplaintWorkflow.register,
+            ComplaintRegistration(actor=principal),
+            start_workflow_operation=start,
+        )
+    except WorkflowAlreadyStartedError:
+        # Closed long ago: the read model has it.
+        row = await session.get(Complaint, complaint_id)
+        if row is None:
+            raise
+        return row, False
+    return snapshot, snapshot.created
+
+
+def check_decision_fields(body: ComplaintDecisionCreate) -> None:
+    """Each decision uses its own fields: a missing one or a stray one is 422, by name."""
+    required, optional = DECISION_FIELDS[body.decision]
+    for name in required:
+        if getattr(body, name) is None:
+            raise InvalidInput(name, f"required when decision is {body.decision}")
+    for name in sorted(body.model_fields_set - {"decision", *required, *optional}):
+        if getattr(body, name) is not None:
+            raise InvalidInput(name, f"not used when decision is {body.decision}")
+
+
+def step_for(body: ComplaintDecisionCreate, principal: Actor) -> tuple[Any, Any]:
+    """The workflow Update a decision names, and its message."""
+    on = body.on.isoformat() if body.on else ""
+    match body.decision:
+        case "accept":
+            return ComplaintWorkflow.accept, ComplaintAcceptance(
+                principal, accepted_on=on, note=body.note or ""
+            )
+        case "decline":
+            return ComplaintWorkflow.decline, ComplaintDecline(
+                principal, ground=body.ground or "", reason=body.reason or "", declined_on=on
+            )
+        case "extend_acceptance":
+            return ComplaintWorkflow.extend_acceptance, ComplaintExtension(
+                principal, days=body.days or 0, reason=body.reason or ""
+            )
+        case "extend_handling":
+            told = body.complainant_told_on.isoformat() if body.complainant_told_on else ""
+            return ComplaintWorkflow.extend_handling, ComplaintExtension(
+                principal,
+                days=body.days or 0,
+                reason=body.reason or "",
+                approved_by=body.approved_by or "",
+                complainant_told_on=told,
+            )
+        case "request_supplement":
+            return ComplaintWorkflow.request_supplement, SupplementRequest(
+                principal, description=body.description or "", requested_on=on
+            )
+        case "supplement_received":
+            materials = [Material(m.name, m.sha256) for m in body.materials or []]
+            return ComplaintWorkflow.receive_supplement, SupplementReceipt(
+                principal, received_on=on, materials=materials
+            )
+        case "decide":
+            return ComplaintWorkflow.decide, ComplaintDecision(
+                principal, findings=body.findings or "", outcome=body.outcome or "", decided_on=on
+            )
+        case _:
+            return ComplaintWorkflow.notify_parties, PartiesNotice(
+                principal, notified_on=on, method=body.method or ""
+            )
+
+
+def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date) -> ComplaintPublic:
+    clocks = []
+    for clock in snapshot["clocks"]:
+        left = None
+        if clock.get("paused"):
+            left = clock["budget_days"] + clock.get("extension_days", 0) - clock.get("used_days", 0)
+        elif not clock["stopped"]:
+            left = calendar.working_days_between(today, date.fromisoformat(clock["due_on"]))
+        clocks.append(ClockPublic.model_validate({**clock, "working_days_left": left}))
+    return ComplaintPublic.model_validate({**snapshot, "clocks": clocks})
+
+
+async def audit_trail(*, session: AsyncSession, complaint: Complaint) -> list[AuditEventRow]:
+    rows = await session.exec(
+        select(AuditEventRow)
+        .where(AuditEventRow.workflow_id == complaint.workflow_id)
+        .order_by(col(AuditEventRow.seq))
+    )
+    return list(rows.all())
