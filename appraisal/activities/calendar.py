@@ -1,15 +1,22 @@
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.db.models import Commission
+from appraisal.db.models import Commission, Complaint
 from appraisal.domain.commission import CalendarChanged
+from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
 from appraisal.domain.stages import TERMINAL_STAGES
 
 PAGE = 500
+
+# Every workflow that runs statutory clocks, with the stages in which it has ended.
+CLOCKED: list[tuple[type[SQLModel], list[str]]] = [
+    (Commission, [s.value for s in TERMINAL_STAGES]),
+    (Complaint, [s.value for s in TERMINAL_COMPLAINT_STAGES]),
+]
 
 
 class CalendarActivities:
@@ -19,30 +26,36 @@ class CalendarActivities:
 
     @activity.defn(name="signal_running_commissions")
     async def signal_running_commissions(self, change: CalendarChanged) -> int:
-        """Signals `recompute_clocks` to every commission not yet ended, in id
-        order; the heartbeat carries the last id done, so a retry resumes."""
+        """Signals `recompute_clocks` to every commission and complaint not yet
+        ended, table by table in id order; the heartbeat carries the table and
+        the last id done, so a retry resumes where it stopped."""
         details = activity.info().heartbeat_details
-        after = str(details[0]) if details else ""
-        signalled = int(details[1]) if details else 0
-        ended = [s.value for s in TERMINAL_STAGES]
-        while True:
-            async with self.sessions() as session:
-                page = (
-                    await session.exec(
-                        select(Commission.id, Commission.workflow_id)
-                        .where(col(Commission.id) > after, col(Commission.stage).not_in(ended))
-                        .order_by(col(Commission.id))
-                        .limit(PAGE)
-                    )
-                ).all()
-            if not page:
-                return signalled
-            for commission_id, workflow_id in page:
-                try:
-                    await self.client.get_workflow_handle(workflow_id).signal("recompute_clocks", change)
-                    signalled += 1
-                except RPCError as err:
-                    if err.status != RPCStatusCode.NOT_FOUND:  # ended meanwhile: nothing to recompute
-                        raise
-                after = commission_id
-            activity.heartbeat(after, signalled)
+        table_index = int(details[0]) if details else 0
+        after = str(details[1]) if details else ""
+        signalled = int(details[2]) if details else 0
+        for index in range(table_index, len(CLOCKED)):
+            table, ended = CLOCKED[index]
+            if index != table_index:
+                after = ""
+            while True:
+                async with self.sessions() as session:
+                    page = (
+                        await session.exec(
+                            select(table.id, table.workflow_id)  # type: ignore[attr-defined]
+                            .where(col(table.id) > after, col(table.stage).not_in(ended))  # type: ignore[attr-defined]
+                            .order_by(col(table.id))  # type: ignore[attr-defined]
+                            .limit(PAGE)
+                        )
+                    ).all()
+                if not page:
+                    break
+                for row_id, workflow_id in page:
+                    try:
+                        await self.client.get_workflow_handle(workflow_id).signal("recompute_clocks", change)
+                        signalled += 1
+                    except RPCError as err:
+                        if err.status != RPCStatusCode.NOT_FOUND:  # ended meanwhile: nothing to recompute
+                            raise
+                    after = row_id
+                activity.heartbeat(index, after, signalled)
+        return signalled

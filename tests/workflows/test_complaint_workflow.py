@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.models import AuditEventRow, Complaint, IntegrityEntryRow, Notification
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
@@ -46,6 +47,7 @@ from appraisal.domain.complaint import (
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
 from appraisal.services.audit import verify_chain
+from appraisal.services.calendar import load_year
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.complaint import ComplaintWorkflow
 from tests.factories import CLINICAL_APPRAISERS, INSTITUTION
@@ -540,3 +542,48 @@ async def test_a_complaint_made_on_the_last_day_of_the_three_years_is_registered
         temporal_env, task_queue, complaint_input(received.isoformat(), knew_on=knew.isoformat())
     )
     assert snapshot.stage == "awaiting_acceptance" and snapshot.knew_on == knew.isoformat()
+
+
+async def test_loading_a_calendar_recomputes_running_complaints_too(
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    received = await today(temporal_env)
+    handle, registered = await start(temporal_env, task_queue, complaint_input(received))
+    before = clock_of(registered, "CMP-5")
+    due = date.fromisoformat(before.due_on)
+    calendar = WorkingCalendar()
+    extra = next(
+        d
+        for d in (due - timedelta(days=n) for n in range(10))
+        if d > date.fromisoformat(received) and calendar.is_working_day(d) and d.weekday() < 5
+    )
+    package = calendar.schedule(extra.year)
+    body = CalendarYearPut(
+        rest_days=sorted(package.rest_days | {extra}),
+        makeup_workdays=sorted(package.makeup_workdays),
+        source="国务院办公厅关于部分节假日安排的通知 (test)",
+    )
+
+    async def project_settled() -> bool | None:
+        async with sessions() as session:
+            return True if await session.get(Complaint, registered.id) else None
+
+    await eventually(project_settled)
+    async with sessions() as session:
+        await load_year(
+            session=session,
+            client=temporal_env.client,
+            task_queue=task_queue,
+            principal=supervisor,
+            year=extra.year,
+            body=body,
+        )
+
+    async def moved() -> str | None:
+        due_on = clock_of(await handle.query(ComplaintWorkflow.snapshot), "CMP-5").due_on
+        return due_on if due_on != before.due_on else None
+
+    assert date.fromisoformat(await eventually(moved)) > due
