@@ -1,21 +1,26 @@
 """Dependencies every route declares with these aliases."""
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from appraisal.api.auth import InvalidToken, read_token
-from appraisal.api.errors import ApiError, forbidden
+from appraisal.api.errors import DATABASE_DOWN, ApiError, forbidden
 from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.settings import Settings
+
+logger = logging.getLogger(__name__)
+SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -29,8 +34,17 @@ def get_settings(request: Request) -> Settings:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
+    session: AsyncSession = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        try:
+            await session.close()
+        except SESSION_CLOSE_FAILURES as err:
+            # The connection died with the database after the answer was sent:
+            # there is nothing left to roll back, and no response to change.
+            logger.warning("database session closed on a dead connection: %s", err)
+            await session.invalidate()
 
 
 def get_temporal(request: Request) -> Client:

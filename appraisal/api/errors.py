@@ -46,6 +46,18 @@ def unavailable(dependency: str) -> ApiError:
     )
 
 
+def temporal_unreachable() -> ApiError:
+    """Temporal failed mid-request: a step it had already accepted still completes
+    once it is back, so the caller checks the commission (or repeats the step,
+    which then answers 409 if it went through)."""
+    return ApiError(
+        503,
+        "unavailable",
+        "temporal is unavailable; the step may still complete: check the commission, then retry if it did not",
+        {"dependency": "temporal", "outcome": "unknown"},
+    )
+
+
 def body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -66,13 +78,21 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError:
 def from_rpc(err: RPCError) -> ApiError:
     if err.status == RPCStatusCode.NOT_FOUND:
         return not_found()
-    return unavailable("temporal")
+    return temporal_unreachable()
 
 
-def _caused_by_data_error(err: BaseException) -> bool:
+DATABASE_DOWN: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up (57P0x)
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    OSError,
+)
+
+
+def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
     seen: BaseException | None = err
     while seen is not None:
-        if isinstance(seen, asyncpg.exceptions.DataError):
+        if isinstance(seen, kinds):
             return True
         seen = getattr(seen, "orig", None) or seen.__cause__
     return False
@@ -139,17 +159,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
     async def update_timeout(_: Request, err: WorkflowUpdateRPCTimeoutOrCancelledError) -> JSONResponse:
-        # Temporal accepted the request but did not answer in time: the step may still
-        # complete. Repeating it is safe (entrustment is idempotent; a repeated step that
-        # did complete answers 409 not_in_stage, and the commission shows its outcome).
-        return _respond(
-            ApiError(
-                503,
-                "unavailable",
-                "Temporal did not answer in time; the step may still complete: check the commission or retry",
-                {"dependency": "temporal", "outcome": "unknown"},
-            )
-        )
+        return _respond(temporal_unreachable())
 
     @app.exception_handler(RuntimeError)
     async def temporal_never_reached(_: Request, err: RuntimeError) -> JSONResponse:
@@ -161,11 +171,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def database_refused_input(_: Request, err: DBAPIError) -> JSONResponse:
         # PostgreSQL refuses some text outright (a NUL character): bad input, not an outage.
-        if _caused_by_data_error(err):
+        if _caused_by(err, asyncpg.exceptions.DataError):
             details = [{"field": "parameters", "message": "contains characters PostgreSQL cannot store"}]
             return _respond(
                 ApiError(422, "invalid_input", "a parameter contains a NUL or invalid character", details)
             )
+        # Shutting down, starting up, or the connection gone: an outage, not a bug.
+        if err.connection_invalidated or _caused_by(err, *DATABASE_DOWN):
+            return _respond(unavailable("database"))
         raise err
 
     for db_error in (OperationalError, InterfaceError, OSError):
