@@ -60,7 +60,7 @@ from appraisal.services.calendar import load_year
 from appraisal.temporal import register_search_attributes
 from appraisal.worker import build_worker
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
-from appraisal.workflows.calendar import CalendarReloadWorkflow
+from appraisal.workflows.calendar import CalendarReloadResult
 from appraisal.workflows.commission import CommissionWorkflow
 from tests.conftest import free_port, time_skipping_server_path
 from tests.factories import (
@@ -203,7 +203,7 @@ async def calendar_reload(
             ),
         )
     assert loaded.reload_workflow_id
-    reload = env.client.get_workflow_handle_for(CalendarReloadWorkflow.run, loaded.reload_workflow_id)
+    reload = env.client.get_workflow_handle(loaded.reload_workflow_id, result_type=CalendarReloadResult)
     assert (await reload.result()).signalled >= 1
 
     async def moved() -> bool | None:
