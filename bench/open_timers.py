@@ -23,6 +23,7 @@ Starts `appraisal dev`, then, against its Temporal dev server:
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import random
 import statistics
@@ -111,6 +112,7 @@ async def run_concurrently(n: int, concurrency: int, one: Callable[[int], Awaita
 class Sample:
     seconds: float
     """Since the first timed start."""
+    at: datetime
     started: int
     worker_rss: int
     temporal_rss: int
@@ -131,6 +133,8 @@ class Timers:
     results: list[TimerResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     dues: list[datetime] = field(default_factory=list)
+    set_at: list[datetime] = field(default_factory=list)
+    """When each workflow set its timer, in order."""
     parts: dict[str, list[float]] = field(default_factory=dict)
     firing_cpu: dict[str, float] = field(default_factory=dict)
     firing_seconds: float = 0.0
@@ -159,14 +163,20 @@ class Timers:
     def lateness(self, q: float) -> float:
         return report.percentile([r.lateness_seconds for r in self.armed], q)
 
+    def set_by(self, at: datetime) -> int:
+        """How many workflows had set their timer by `at` (from their results:
+        each says how long before its instant it set it)."""
+        return bisect.bisect_right(self.set_at, at)
+
+    def open_samples(self) -> list[Sample]:
+        """The samples taken once every timer was set and before the first was due."""
+        if not self.dues:
+            return []
+        return [s for s in self.samples if s.at < self.dues[0] and self.set_by(s.at) == len(self.armed)]
+
     def open_rss(self, which: str) -> int:
-        """Median RSS over the samples taken once every workflow had started
-        and before the first was due."""
-        values = [
-            s.worker_rss if which == "worker" else s.temporal_rss
-            for s in self.samples
-            if s.started == self.n and s.seconds < self.start_seconds + self.slack_seconds
-        ]
+        """Median RSS while every timer was set and none due yet."""
+        values = [s.worker_rss if which == "worker" else s.temporal_rss for s in self.open_samples()]
         return int(statistics.median(values)) if values else 0
 
 
@@ -321,7 +331,13 @@ async def timers(stack: DevStack, n: int, window: float, concurrency: int, logs:
             while sampling:
                 try:
                     out.samples.append(
-                        Sample(time.perf_counter() - began, len(handles), rss(worker_process), rss(temporal))
+                        Sample(
+                            time.perf_counter() - began,
+                            datetime.now(UTC),
+                            len(handles),
+                            rss(worker_process),
+                            rss(temporal),
+                        )
                     )
                 except psutil.Error:
                     return
@@ -355,6 +371,9 @@ async def timers(stack: DevStack, n: int, window: float, concurrency: int, logs:
         sampling = False
         await sampler
         out.results, out.failures = await collect(handles, concurrency)
+        out.set_at = sorted(
+            datetime.fromisoformat(r.due) - timedelta(seconds=r.armed_seconds) for r in out.armed
+        )
         due_of = dict(zip(ids, out.dues, strict=True))
         chosen = random.Random(0).sample(handles, min(HISTORY_SAMPLE, len(handles)))
         parts = [await _parts(h, due_of[h.id]) for h in chosen]
@@ -444,23 +463,32 @@ def _mib(value: float) -> str:
 
 
 def rss_table(t: Timers) -> str:
-    """RSS as the workflows were started: at each tenth, and once all had."""
-    rows = ["| workflows started | timer worker RSS | Temporal dev server RSS |", "|---:|---:|---:|"]
-    rows.append(f"| 0 (idle) | {_mib(t.worker_rss_idle)} | {_mib(t.temporal_rss_idle)} |")
-    step = max(1, t.n // 5)
-    shown: set[int] = set()
+    """RSS as the workflows were started and set their timers (a row each
+    time another fifth had set theirs), while all waited, and at its peak."""
+    rows = [
+        "| seconds after the first start | started | timers set | timer worker RSS | Temporal dev server RSS |",
+        "|---:|---:|---:|---:|---:|",
+        f"| idle | 0 | 0 | {_mib(t.worker_rss_idle)} | {_mib(t.temporal_rss_idle)} |",
+    ]
+    step, shown = max(1, t.n // 5), 0
     for s in t.samples:
-        mark = s.started // step * step
-        if mark and mark not in shown and s.started < t.n:
-            shown.add(mark)
-            rows.append(f"| {s.started} | {_mib(s.worker_rss)} | {_mib(s.temporal_rss)} |")
-    rows.append(
-        f"| {t.n} (all open, before the first is due) | {_mib(t.open_rss('worker'))} | {_mib(t.open_rss('temporal'))} |"
-    )
-    peak = max(t.samples, key=lambda s: s.worker_rss) if t.samples else None
-    if peak:
+        set_now = t.set_by(s.at)
+        if set_now // step > shown and set_now < len(t.armed):
+            shown = set_now // step
+            rows.append(
+                f"| {s.seconds:.0f} | {s.started} | {set_now} | {_mib(s.worker_rss)} | {_mib(s.temporal_rss)} |"
+            )
+    waiting = t.open_samples()
+    if waiting:
         rows.append(
-            f"| peak while sampling | {_mib(peak.worker_rss)} | {_mib(max(s.temporal_rss for s in t.samples))} |"
+            f"| {waiting[0].seconds:.0f}–{waiting[-1].seconds:.0f} (all set, none due; median) | {t.n} |"
+            f" {len(t.armed)} | {_mib(t.open_rss('worker'))} | {_mib(t.open_rss('temporal'))} |"
+        )
+    if t.samples:
+        peak = max(t.samples, key=lambda s: s.worker_rss)
+        rows.append(
+            f"| peak, at {peak.seconds:.0f} | | | {_mib(peak.worker_rss)} |"
+            f" {_mib(max(s.temporal_rss for s in t.samples))} |"
         )
     return "\n".join(rows)
 
@@ -541,8 +569,10 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         "",
         parts_table(t),
         "",
-        "Memory of the timer worker and of the Temporal dev server as the workflows were started",
-        "(sampled every second):",
+        "Memory of the timer worker and of the Temporal dev server, sampled every second while the",
+        "workflows were started and set their timers (when each set it comes from its result), while",
+        "all waited, and at the worker's peak (the first due instant was at"
+        f" {t.start_seconds + t.slack_seconds:.0f} s):",
         "",
         rss_table(t),
         "",
