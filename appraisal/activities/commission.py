@@ -15,7 +15,7 @@ from temporalio import activity
 
 from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot
-from appraisal.domain.events import RecordEventInput, RecordResult
+from appraisal.domain.events import AuditEvent, Receiver, RecordEventInput, RecordResult
 
 
 def jsonable(value: Any) -> Any:
@@ -59,6 +59,48 @@ async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id:
     return int(pending.one())
 
 
+async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Receiver], message: str) -> int:
+    """Appends one event to its chain and queues its notifications, idempotent on
+    (workflow id, seq); returns how many notifications wait for a webhook delivery."""
+    await session.exec(
+        insert(AuditEventRow)
+        .values(
+            workflow_id=event.workflow_id,
+            commission_id=event.commission_id,
+            seq=event.seq,
+            kind=event.kind,
+            actor_role=event.actor_role,
+            actor_organisation_id=event.actor_organisation_id,
+            actor_subject=event.actor_subject,
+            occurred_at=event.occurred_at,
+            data=jsonable(event.data),
+            prev_hash=event.prev_hash,
+            hash=event.hash,
+        )
+        .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
+    )
+    for receiver in notify:
+        await session.exec(
+            insert(Notification)
+            .values(
+                workflow_id=event.workflow_id,
+                commission_id=event.commission_id,
+                event_seq=event.seq,
+                kind=event.kind,
+                receiver_role=receiver.role,
+                receiver_id=receiver.organisation_id,
+                message=message[:1000],
+                payload=jsonable(event),
+                created_at=event.occurred_at,
+            )
+            .on_conflict_do_nothing(
+                index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
+            )
+        )
+    pending = await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq) if notify else 0
+    return pending
+
+
 class CommissionActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -66,48 +108,8 @@ class CommissionActivities:
     @activity.defn(name="record_commission_event")
     async def record_commission_event(self, inp: RecordEventInput) -> RecordResult | None:
         """Returns how many of the event's notifications wait for a webhook delivery."""
-        event = inp.event
         async with self.sessions() as session, session.begin():
-            await session.exec(
-                insert(AuditEventRow)
-                .values(
-                    workflow_id=event.workflow_id,
-                    commission_id=event.commission_id,
-                    seq=event.seq,
-                    kind=event.kind,
-                    actor_role=event.actor_role,
-                    actor_organisation_id=event.actor_organisation_id,
-                    actor_subject=event.actor_subject,
-                    occurred_at=event.occurred_at,
-                    data=jsonable(event.data),
-                    prev_hash=event.prev_hash,
-                    hash=event.hash,
-                )
-                .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
-            )
-            for receiver in inp.notify:
-                await session.exec(
-                    insert(Notification)
-                    .values(
-                        workflow_id=event.workflow_id,
-                        commission_id=event.commission_id,
-                        event_seq=event.seq,
-                        kind=event.kind,
-                        receiver_role=receiver.role,
-                        receiver_id=receiver.organisation_id,
-                        message=inp.message[:1000],
-                        payload=jsonable(event),
-                        created_at=event.occurred_at,
-                    )
-                    .on_conflict_do_nothing(
-                        index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
-                    )
-                )
-            pending = (
-                await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq)
-                if inp.notify
-                else 0
-            )
+            pending = await append_event(session, inp.event, inp.notify, inp.message)
             await self._project(session, inp)
         return RecordResult(pending_deliveries=pending)
 

@@ -11,8 +11,8 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.activities.commission import _settle_receivers_without_endpoint, jsonable
-from appraisal.db.models import AuditEventRow, Complaint, IntegrityEntryRow, Notification
+from appraisal.activities.commission import append_event, jsonable
+from appraisal.db.models import Complaint, IntegrityEntryRow
 from appraisal.domain.complaint import (
     ComplaintSnapshot,
     IntegrityEntriesInput,
@@ -34,48 +34,8 @@ class ComplaintActivities:
     @activity.defn(name="record_complaint_event")
     async def record_complaint_event(self, inp: RecordComplaintEventInput) -> RecordResult:
         """Returns how many of the event's notifications wait for a webhook delivery."""
-        event = inp.event
         async with self.sessions() as session, session.begin():
-            await session.exec(
-                insert(AuditEventRow)
-                .values(
-                    workflow_id=event.workflow_id,
-                    commission_id=event.commission_id,
-                    seq=event.seq,
-                    kind=event.kind,
-                    actor_role=event.actor_role,
-                    actor_organisation_id=event.actor_organisation_id,
-                    actor_subject=event.actor_subject,
-                    occurred_at=event.occurred_at,
-                    data=jsonable(event.data),
-                    prev_hash=event.prev_hash,
-                    hash=event.hash,
-                )
-                .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
-            )
-            for receiver in inp.notify:
-                await session.exec(
-                    insert(Notification)
-                    .values(
-                        workflow_id=event.workflow_id,
-                        commission_id=event.commission_id,
-                        event_seq=event.seq,
-                        kind=event.kind,
-                        receiver_role=receiver.role,
-                        receiver_id=receiver.organisation_id,
-                        message=inp.message[:1000],
-                        payload=jsonable(event),
-                        created_at=event.occurred_at,
-                    )
-                    .on_conflict_do_nothing(
-                        index_elements=["workflow_id", "event_seq", "receiver_role", "receiver_id"]
-                    )
-                )
-            pending = (
-                await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq)
-                if inp.notify
-                else 0
-            )
+            pending = await append_event(session, inp.event, inp.notify, inp.message)
             await self._project(session, inp)
         return RecordResult(pending_deliveries=pending)
 
