@@ -70,6 +70,12 @@ APPRAISERS = [
         categories=["forensic_clinical"],
     ),
     Appraiser(
+        id=demo_id("appr-sun"),
+        name="孙丽 Sun Li",
+        institution_id=_XINAN,
+        categories=["forensic_clinical"],
+    ),
+    Appraiser(
         id=demo_id("appr-zhang"),
         name="张伟 Zhang Wei",
         institution_id=_XINAN,
@@ -86,6 +92,13 @@ APPRAISERS = [
         name="陈静 Chen Jing",
         institution_id=_SHANCHENG,
         categories=["forensic_clinical", "trace_evidence"],
+    ),
+    Appraiser(
+        id=demo_id("appr-wu"),
+        name="吴刚 Wu Gang",
+        institution_id=_SHANCHENG,
+        categories=["forensic_clinical"],
+        senior_title=True,
     ),
     Appraiser(
         id=demo_id("appr-yang"),

@@ -11,9 +11,13 @@ COURT = COURTS[0]
 OTHER_COURT = COURTS[1]
 INSTITUTION = INSTITUTIONS[0]  # forensic_clinical, forensic_pathology
 OTHER_INSTITUTION = INSTITUTIONS[1]
-CLINICAL_APPRAISERS = [
+ELIGIBLE_APPRAISERS = [
     a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" in a.categories
 ]
+CLINICAL_APPRAISERS = ELIGIBLE_APPRAISERS[:2]
+"""The usual team of two; the third eligible appraiser stands in after a recusal."""
+RESERVE_APPRAISER = ELIGIBLE_APPRAISERS[2]
+SENIOR_ELSEWHERE = next(a for a in APPRAISERS if a.institution_id == OTHER_INSTITUTION.id and a.senior_title)
 PATHOLOGY_ONLY = next(
     a for a in APPRAISERS if a.institution_id == INSTITUTION.id and "forensic_clinical" not in a.categories
 )
@@ -40,7 +44,7 @@ def commission_input(received_on: str, **overrides: object) -> CommissionInput:
         "entrusted_by": court_actor,
         "matters": ["伤残等级评定"],
         "materials": [Material("病历", "a" * 64)],
-        "eligible_appraisers": [EligibleAppraiser(a.id, a.name, a.senior_title) for a in CLINICAL_APPRAISERS],
+        "eligible_appraisers": [EligibleAppraiser(a.id, a.name, a.senior_title) for a in ELIGIBLE_APPRAISERS],
     }
     values.update(overrides)
     return CommissionInput(**values)  # type: ignore[arg-type]

@@ -6,8 +6,11 @@ New fields always get defaults so running workflows keep replaying."""
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.objection import ObjectionSnapshot
+from appraisal.domain.recusal import RecusalSnapshot
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage
 
@@ -59,6 +62,10 @@ class CommissionInput:
     """The judicial bureau supervising the institution (escalations go there)."""
     previous_commission_id: str = ""
     """Set when the court re-entrusted an overdue commission here (CRT-5)."""
+    reappraisal_of: str = ""
+    """Set when this is a re-appraisal of that commission (PROC-31): a senior title is needed."""
+    excluded_appraiser_ids: list[str] = field(default_factory=list)
+    """Appraisers of earlier commissions on the same matter (PROC-10): never assigned here."""
 
 
 @dataclass
@@ -236,6 +243,11 @@ class ReportSnapshot:
     attachments: list[Material] = field(default_factory=list)
     signatures: list[SignatureSnapshot] = field(default_factory=list)
     issued_at: datetime | None = None
+    kind: str = "original"
+    """original, supplementary (PROC-30) or correction (PROC-28)."""
+    previous_version: int | None = None
+    correction: dict[str, str] | None = None
+    """The defect kind and description of a correction."""
 
 
 @dataclass
@@ -263,6 +275,17 @@ class CommissionSnapshot:
     refund: dict[str, str] | None = None
     previous_commission_id: str = ""
     reassigned_to: str = ""
+    reappraisal_of: str = ""
+    reappraisals: list[str] = field(default_factory=list)
+    """Re-appraisals ordered from this commission (PROC-31): the lineage's other direction."""
+    opinion_status: str = "valid"
+    """valid; excluded (an appraiser refused to testify, TST-2) or superseded (re-appraisal ordered)."""
+    earlier_reports: list[ReportSnapshot] = field(default_factory=list)
+    supplementary: dict[str, str] | None = None
+    recusals: list[RecusalSnapshot] = field(default_factory=list)
+    objections: list[ObjectionSnapshot] = field(default_factory=list)
+    testimonies: list[dict[str, Any]] = field(default_factory=list)
+    """The latest snapshot of each court testimony (child workflow), as it reported it."""
     last_event_seq: int = 0
     last_hash: str = ""
     """Head of the audit chain: what the stored trail must end with."""

@@ -155,9 +155,95 @@ COMPLAINT_NOTICE = ClockRule(
     ladder=COMPLAINT_LADDER[:2],
 )
 
+# ---- after acceptance: recusal, objections, supplementary appraisal ----
+
+RECUSAL_DECISION = ClockRule(
+    rule_id="PROC-11",
+    name="recusal_decision",
+    limit=3,
+    unit=DayUnit.WORKING,
+    starts_on="the appraiser's declaration or the court's recusal request",
+    source="司法鉴定程序通则 (司法部令132) Art 21: no statutory limit; suggested SLA 3 wd (I)",
+    confidence="I",
+    assignee_role=Role.INSTITUTION,
+)
+
+OBJECTION_REPLY = ClockRule(
+    rule_id="CRT-7",
+    name="objection_reply",
+    limit=15,
+    unit=DayUnit.NATURAL,
+    starts_on="the court forwarding a party's objection; the period is the court's (15 d if unset)",
+    source="最高人民法院关于民事诉讼证据的若干规定 Art 37",
+    confidence="T",
+    assignee_role=Role.APPRAISER,
+)
+
+SUPPLEMENTARY_EXAMINATION = ClockRule(
+    rule_id="PROC-30",
+    name="supplementary_examination",
+    limit=30,
+    unit=DayUnit.WORKING,
+    starts_on="the court's request for a supplementary appraisal",
+    source="司法鉴定程序通则 (司法部令132) Art 30: part of the original appraisal; its limit (I) "
+    "follows PROC-17",
+    confidence="I",
+    assignee_role=Role.APPRAISER,
+    pausable_by=(Role.INSTITUTION, Role.APPRAISER),
+    extension_max=30,
+    extension_by=(Role.INSTITUTION_HEAD,),
+)
+
+# ---- court testimony (RULES.md section 8): TestimonyWorkflow ----
+
+TESTIMONY_CONFIRMATION = ClockRule(
+    rule_id="TST-7",
+    name="testimony_confirmation",
+    limit=2,
+    unit=DayUnit.WORKING,
+    starts_on="the court's notice to appear reaching the institution",
+    source="司法鉴定程序通则 (司法部令132) Arts 43-45: confirm promptly (及时确认); 2 wd is an SLA (I)",
+    confidence="M",
+    assignee_role=Role.APPRAISER,
+    # One reminder when the SLA passes: to the appraisers who have not answered and their head.
+    ladder=(
+        Rung(
+            RungKind.OVERDUE, (Audience.ASSIGNEES, Audience.INSTITUTION_HEAD), working_days_after_deadline=0
+        ),
+    ),
+)
+
+TESTIMONY_REFUND_RULING = ClockRule(
+    rule_id="TST-4",
+    name="testimony_refund_ruling",
+    limit=3,
+    unit=DayUnit.NATURAL,
+    starts_on="the court recording that an appraiser refused to testify (the refund request, I)",
+    source="最高人民法院关于民事诉讼证据的若干规定 Art 81: the court rules on the refund within 3 d",
+    confidence="T",
+    assignee_role=Role.COURT,
+    # The court rules: it is warned and told it is late; the bureau learns of it 5 wd on.
+    ladder=(
+        Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=60),
+        Rung(RungKind.OVERDUE, (Audience.ASSIGNEES,), working_days_after_deadline=0),
+        Rung(RungKind.ESCALATION, (Audience.ASSIGNEES, Audience.SUPERVISOR), working_days_after_deadline=5),
+    ),
+)
+
 CLOCK_RULES: dict[str, ClockRule] = {
     r.rule_id: r
-    for r in (ACCEPTANCE, EXAMINATION, COMPLAINT_ACCEPTANCE, COMPLAINT_HANDLING, COMPLAINT_NOTICE)
+    for r in (
+        ACCEPTANCE,
+        EXAMINATION,
+        COMPLAINT_ACCEPTANCE,
+        COMPLAINT_HANDLING,
+        COMPLAINT_NOTICE,
+        RECUSAL_DECISION,
+        OBJECTION_REPLY,
+        SUPPLEMENTARY_EXAMINATION,
+        TESTIMONY_CONFIRMATION,
+        TESTIMONY_REFUND_RULING,
+    )
 }
 
 

@@ -7,7 +7,7 @@ now, before anything reaches history."""
 import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -40,12 +40,43 @@ from appraisal.domain.commission import (
     check_appraisers,
     check_date_within_history,
     require_actor,
-    require_stage,
 )
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import AuditEvent, DeliveryRequest, Receiver, RecordEventInput
+from appraisal.domain.lifecycle import require_step
+from appraisal.domain.objection import (
+    MAX_REPLY_DAYS,
+    RESOLUTIONS,
+    ObjectionForward,
+    ObjectionReply,
+    ObjectionResolution,
+    ObjectionSnapshot,
+)
+from appraisal.domain.reappraisal import (
+    REAPPRAISAL_GROUNDS,
+    REFUNDED_GROUNDS,
+    ReappraisalOrder,
+    check_not_previously_appraised,
+    check_senior_title,
+)
+from appraisal.domain.recusal import RECUSAL_GROUNDS, RecusalDecision, RecusalRequest, RecusalSnapshot
+from appraisal.domain.report_changes import (
+    CORRECTION_KINDS,
+    SUPPLEMENTARY_GROUNDS,
+    CorrectionSubmission,
+    SupplementaryRequest,
+)
 from appraisal.domain.roles import Actor, Role
-from appraisal.domain.rules import ACCEPTANCE, CLOCK_RULES, EXAMINATION, Audience, RungKind
+from appraisal.domain.rules import (
+    ACCEPTANCE,
+    CLOCK_RULES,
+    EXAMINATION,
+    OBJECTION_REPLY,
+    RECUSAL_DECISION,
+    SUPPLEMENTARY_EXAMINATION,
+    Audience,
+    RungKind,
+)
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
@@ -63,14 +94,6 @@ DELIVERY_RETRY = RetryPolicy(
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
-BEFORE_ISSUE = (
-    Stage.AWAITING_ACCEPTANCE,
-    Stage.AWAITING_MATERIALS,
-    Stage.EXAMINING,
-    Stage.SIGNING,
-    Stage.AWAITING_ISSUE,
-)
-AFTER_ACCEPTANCE_BEFORE_ISSUE = BEFORE_ISSUE[1:]
 PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
 
 
@@ -104,6 +127,12 @@ class CommissionWorkflow:
         self.clocks_changed = False
         self.lock = asyncio.Lock()
         self.deliveries: list[Any] = []
+        self.recusals: list[RecusalSnapshot] = []
+        self.objections: list[ObjectionSnapshot] = []
+        self.earlier_reports: list[ReportSnapshot] = []
+        self.supplementary: dict[str, str] | None = None
+        self.reappraisals: list[str] = []
+        self.opinion_status = "valid"
 
     # ---- life ----
 
@@ -253,7 +282,7 @@ class CommissionWorkflow:
     @decide_acceptance.validator
     def _validate_acceptance(self, decision: AcceptanceDecision) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.AWAITING_ACCEPTANCE)
+            require_step(self.stage, "decide_acceptance")
             require_actor(decision.actor, Role.INSTITUTION, self.inp.institution_id)
             if decision.decision not in ("accept", "refuse"):
                 raise RuleViolation("unknown_decision", "decision is accept or refuse")
@@ -262,6 +291,9 @@ class CommissionWorkflow:
                     raise RuleViolation("unknown_ground", f"{decision.ground} is not a PROC-05 ground")
                 return
             check_appraisers(decision.appraiser_ids, self.inp.eligible_appraisers)
+            check_not_previously_appraised(decision.appraiser_ids, self.inp.excluded_appraiser_ids)
+            if self.inp.reappraisal_of:
+                check_senior_title(decision.appraiser_ids, self.inp.eligible_appraisers)
             if decision.agreement_effective_on:
                 check_date_within_history(
                     decision.agreement_effective_on,
@@ -275,8 +307,15 @@ class CommissionWorkflow:
     # ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
 
     def _running_clock(self) -> StatutoryClock:
-        rule = ACCEPTANCE if self.stage == Stage.AWAITING_ACCEPTANCE else EXAMINATION
-        return self.clocks[rule.rule_id]
+        if self.stage == Stage.AWAITING_ACCEPTANCE:
+            return self.clocks[ACCEPTANCE.rule_id]
+        return self._exam_clock()
+
+    def _exam_clock(self) -> StatutoryClock:
+        """The examination clock that runs now: PROC-17, or PROC-30 during a supplementary appraisal."""
+        if self.supplementary is not None:
+            return self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id]
+        return self.clocks[EXAMINATION.rule_id]
 
     @workflow.update
     async def request_materials(self, request: MaterialRequest) -> CommissionSnapshot:
@@ -313,7 +352,7 @@ class CommissionWorkflow:
     @request_materials.validator
     def _validate_material_request(self, request: MaterialRequest) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.AWAITING_ACCEPTANCE, Stage.EXAMINING)
+            require_step(self.stage, "request_materials")
             if request.kind not in PAUSE_KINDS:
                 raise RuleViolation("unknown_pause_kind", "kind is materials or witness")
             if request.kind == "witness" and self.stage != Stage.EXAMINING:
@@ -371,13 +410,14 @@ class CommissionWorkflow:
             return self._snapshot()
 
     def _running_clock_while_paused(self) -> StatutoryClock:
-        rule = ACCEPTANCE if self.resume_stage == Stage.AWAITING_ACCEPTANCE else EXAMINATION
-        return self.clocks[rule.rule_id]
+        if self.resume_stage == Stage.AWAITING_ACCEPTANCE:
+            return self.clocks[ACCEPTANCE.rule_id]
+        return self._exam_clock()
 
     @supply_materials.validator
     def _validate_supply(self, supply: MaterialSupply) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.AWAITING_MATERIALS)
+            require_step(self.stage, "supply_materials")
             require_actor(supply.actor, Role.COURT, self.inp.court_id)
             if supply.received_on:
                 check_date_within_history(
@@ -395,7 +435,7 @@ class CommissionWorkflow:
     async def extend_examination(self, request: ExtensionRequest) -> CommissionSnapshot:
         async with self.lock:
             self._validate_extension(request)
-            clock = self.clocks[EXAMINATION.rule_id]
+            clock = self._exam_clock()
             old_due = clock.state.due_on
             await clock.extend(
                 working_days=request.working_days, by=request.actor.subject, reason=request.reason
@@ -405,13 +445,13 @@ class CommissionWorkflow:
                 "clock.extended",
                 request.actor,
                 {
-                    "rule": EXAMINATION.rule_id,
+                    "rule": clock.rule.rule_id,
                     "working_days": request.working_days,
                     "reason": request.reason,
                     "old_due_on": old_due,
                     "new_due_on": clock.state.due_on,
                 },
-                notify=[Receiver(Role.COURT, self.inp.court_id), *self._assignees(EXAMINATION.rule_id)],
+                notify=[Receiver(Role.COURT, self.inp.court_id), *self._assignees(clock.rule.rule_id)],
                 message=f"{self.inp.court_reference}: examination extended by {request.working_days} working "
                 f"days to {clock.state.due_on}: {request.reason}",
             )
@@ -420,19 +460,19 @@ class CommissionWorkflow:
     @extend_examination.validator
     def _validate_extension(self, request: ExtensionRequest) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.EXAMINING)
+            require_step(self.stage, "extend_examination")
             require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
-            clock = self.clocks[EXAMINATION.rule_id]
+            clock = self._exam_clock()
             if clock.state.extended:
                 raise RuleViolation(
                     "extension_already_granted",
                     "the examination limit was already extended once",
                     rule="PROC-17",
                 )
-            if not 1 <= request.working_days <= EXAMINATION.extension_max:
+            if not 1 <= request.working_days <= clock.rule.extension_max:
                 raise RuleViolation(
                     "extension_too_long",
-                    f"an extension is 1 to {EXAMINATION.extension_max} working days",
+                    f"an extension is 1 to {clock.rule.extension_max} working days",
                     rule="PROC-17",
                 )
             if not request.reason.strip():
@@ -484,7 +524,7 @@ class CommissionWorkflow:
 
         def check() -> None:
             require_actor(request.actor, Role.COURT, self.inp.court_id)
-            require_stage(self.stage, Stage.AWAITING_ACCEPTANCE, Stage.AWAITING_MATERIALS, Stage.EXAMINING)
+            require_step(self.stage, "reassign")
             if not any(c.state.overdue and not c.state.stopped for c in self.clocks.values()):
                 raise RuleViolation(
                     "not_overdue", "only an overdue commission may be re-entrusted elsewhere", rule="CRT-5"
@@ -527,7 +567,7 @@ class CommissionWorkflow:
     def _validate_withdrawal(self, request: WithdrawalRequest) -> None:
         def check() -> None:
             require_actor(request.actor, Role.COURT, self.inp.court_id)
-            require_stage(self.stage, *BEFORE_ISSUE)
+            require_step(self.stage, "withdraw")
             if not request.reason.strip():
                 raise RuleViolation("reason_required", "a withdrawal states its reason")
 
@@ -565,7 +605,7 @@ class CommissionWorkflow:
     def _validate_termination(self, request: TerminationRequest) -> None:
         def check() -> None:
             require_actor(request.actor, Role.INSTITUTION, self.inp.institution_id)
-            require_stage(self.stage, *AFTER_ACCEPTANCE_BEFORE_ISSUE)
+            require_step(self.stage, "terminate")
             if self.stage == Stage.AWAITING_MATERIALS and self.resume_stage == Stage.AWAITING_ACCEPTANCE:
                 raise RuleViolation(
                     "not_in_stage", "not yet accepted: refuse it instead (PROC-05)", rule="PROC-20"
@@ -576,6 +616,475 @@ class CommissionWorkflow:
                 )
             if not request.reason.strip():
                 raise RuleViolation("reason_required", "a termination gives written reasons", rule="PROC-20")
+
+        self._check(check)
+
+    # ---- recusal (PROC-10, PROC-11) ----
+
+    def _pending_recusal(self) -> RecusalSnapshot | None:
+        return next((r for r in self.recusals if r.status == "pending"), None)
+
+    @workflow.update
+    async def request_recusal(self, request: RecusalRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_recusal_request(request)
+            today = self._today()
+            recusal = RecusalSnapshot(
+                id=str(len(self.recusals) + 1),
+                appraiser_id=request.appraiser_id,
+                ground=request.ground,
+                reason=request.reason,
+                requested_by_role=request.actor.role,
+                requested_on=today,
+            )
+            self.recusals.append(recusal)
+            self.clocks[RECUSAL_DECISION.rule_id] = await StatutoryClock.start(
+                RECUSAL_DECISION.rule_id, today, RECUSAL_DECISION.limit
+            )
+            self.clocks_changed = True
+            await self._record(
+                "recusal.requested",
+                request.actor,
+                {
+                    "recusal_id": recusal.id,
+                    "appraiser_id": request.appraiser_id,
+                    "ground": request.ground,
+                    "ground_text": RECUSAL_GROUNDS[request.ground],
+                    "reason": request.reason,
+                },
+                notify=[
+                    Receiver(Role.INSTITUTION, self.inp.institution_id),
+                    Receiver(Role.COURT, self.inp.court_id),
+                ],
+                message=f"{self.inp.court_reference}: recusal of appraiser {request.appraiser_id} asked "
+                f"({request.ground}); decide by {self.clocks[RECUSAL_DECISION.rule_id].state.due_on}",
+            )
+            return self._snapshot()
+
+    @request_recusal.validator
+    def _validate_recusal_request(self, request: RecusalRequest) -> None:
+        def check() -> None:
+            require_step(self.stage, "request_recusal")
+            if request.appraiser_id not in self.appraiser_ids:
+                raise RuleViolation("not_assigned", f"appraiser {request.appraiser_id} is not assigned here")
+            if request.actor.role == Role.APPRAISER:
+                if request.actor.organisation_id != request.appraiser_id:
+                    raise RuleViolation("wrong_actor", "an appraiser declares only their own conflict")
+            else:
+                require_actor(request.actor, Role.COURT, self.inp.court_id)
+            if request.ground not in RECUSAL_GROUNDS:
+                raise RuleViolation(
+                    "unknown_ground", f"{request.ground} is not a PROC-10 ground", rule="PROC-10"
+                )
+            if not request.reason.strip():
+                raise RuleViolation("reason_required", "a recusal states its reason", rule="PROC-10")
+            if self._pending_recusal() is not None:
+                raise RuleViolation(
+                    "recusal_pending", "the institution has not yet decided the open recusal", rule="PROC-11"
+                )
+
+        self._check(check)
+
+    @workflow.update
+    async def decide_recusal(self, decision: RecusalDecision) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_recusal_decision(decision)
+            recusal = self._pending_recusal()
+            assert recusal is not None
+            today = self._today()
+            self.clocks[RECUSAL_DECISION.rule_id].stop(today)
+            recusal.status = "granted" if decision.granted else "denied"
+            recusal.decided_on = today
+            recusal.decision_reason = decision.reason
+            receivers = [
+                Receiver(Role.COURT, self.inp.court_id),
+                Receiver(Role.APPRAISER, recusal.appraiser_id),
+            ]
+            if decision.granted:
+                recusal.replacement_id = decision.replacement_id
+                self.appraiser_ids = [
+                    decision.replacement_id if a == recusal.appraiser_id else a for a in self.appraiser_ids
+                ]
+                receivers.append(Receiver(Role.APPRAISER, decision.replacement_id))
+                message = (
+                    f"{self.inp.court_reference}: appraiser {recusal.appraiser_id} recused; "
+                    f"{decision.replacement_id} replaces them"
+                )
+            else:
+                message = (
+                    f"{self.inp.court_reference}: recusal of {recusal.appraiser_id} refused: {decision.reason}. "
+                    "A court that disagrees may withdraw the commission (PROC-11)."
+                )
+            self.clocks_changed = True
+            await self._record(
+                "recusal.decided",
+                decision.actor,
+                {
+                    "recusal_id": recusal.id,
+                    "appraiser_id": recusal.appraiser_id,
+                    "granted": decision.granted,
+                    "reason": decision.reason,
+                    "replacement_id": decision.replacement_id,
+                    "late": self.clocks[RECUSAL_DECISION.rule_id].state.overdue,
+                },
+                notify=receivers,
+                message=message,
+            )
+            return self._snapshot()
+
+    @decide_recusal.validator
+    def _validate_recusal_decision(self, decision: RecusalDecision) -> None:
+        def check() -> None:
+            require_step(self.stage, "decide_recusal")
+            require_actor(decision.actor, Role.INSTITUTION, self.inp.institution_id)
+            recusal = self._pending_recusal()
+            if recusal is None or recusal.id != decision.recusal_id:
+                raise RuleViolation(
+                    "no_such_recusal", f"no open recusal {decision.recusal_id}", rule="PROC-11"
+                )
+            if not decision.reason.strip():
+                raise RuleViolation("reason_required", "a recusal decision states its reason", rule="PROC-11")
+            if not decision.granted:
+                return
+            replacement = decision.replacement_id
+            if not replacement:
+                raise RuleViolation(
+                    "replacement_required",
+                    "a granted recusal names the replacement appraiser",
+                    rule="PROC-11",
+                )
+            recused = {r.appraiser_id for r in self.recusals if r.status == "granted"} | {
+                recusal.appraiser_id
+            }
+            if replacement in recused:
+                raise RuleViolation("appraiser_recused", f"{replacement} was recused here", rule="PROC-10")
+            if replacement in self.appraiser_ids:
+                raise RuleViolation(
+                    "duplicate_appraiser", f"{replacement} is already assigned", rule="PROC-09"
+                )
+            team = [replacement if a == recusal.appraiser_id else a for a in self.appraiser_ids]
+            check_appraisers(team, self.inp.eligible_appraisers)
+            check_not_previously_appraised([replacement], self.inp.excluded_appraiser_ids)
+            if self.inp.reappraisal_of:
+                check_senior_title(team, self.inp.eligible_appraisers)
+
+        self._check(check)
+
+    # ---- objections to the issued opinion (CRT-7, CRT-8) ----
+
+    def _objection(self, objection_id: str) -> ObjectionSnapshot:
+        found = next((o for o in self.objections if o.id == objection_id), None)
+        if found is None:
+            raise RuleViolation("no_such_objection", f"no objection {objection_id}", rule="CRT-7")
+        return found
+
+    @workflow.update
+    async def forward_objection(self, objection: ObjectionForward) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_objection(objection)
+            today = self._today()
+            days = (date.fromisoformat(objection.reply_by) - date.fromisoformat(today)).days
+            snapshot = ObjectionSnapshot(
+                id=str(len(self.objections) + 1),
+                party=objection.party,
+                content=objection.content,
+                forwarded_on=today,
+                reply_by=objection.reply_by,
+            )
+            self.objections.append(snapshot)
+            self.clocks[OBJECTION_REPLY.rule_id] = await StatutoryClock.start(
+                OBJECTION_REPLY.rule_id, today, days
+            )
+            self.clocks_changed = True
+            await self._record(
+                "objection.forwarded",
+                objection.actor,
+                {
+                    "objection_id": snapshot.id,
+                    "party": objection.party,
+                    "content": objection.content,
+                    "reply_by": objection.reply_by,
+                },
+                notify=[
+                    *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
+                    Receiver(Role.INSTITUTION, self.inp.institution_id),
+                ],
+                message=f"{self.inp.court_reference}: {objection.party} objects to the opinion; "
+                f"answer in writing by {objection.reply_by} (CRT-7)",
+            )
+            return self._snapshot()
+
+    @forward_objection.validator
+    def _validate_objection(self, objection: ObjectionForward) -> None:
+        def check() -> None:
+            require_step(self.stage, "forward_objection")
+            require_actor(objection.actor, Role.COURT, self.inp.court_id)
+            if any(o.status == "awaiting_reply" for o in self.objections):
+                raise RuleViolation(
+                    "objection_pending",
+                    "the appraisers have not yet answered the open objection",
+                    rule="CRT-7",
+                )
+            if not objection.party.strip() or not objection.content.strip():
+                raise RuleViolation("objection_incomplete", "name the objecting party and the objection")
+            days = (date.fromisoformat(objection.reply_by) - local_today(workflow.now())).days
+            if not 1 <= days <= MAX_REPLY_DAYS:
+                raise RuleViolation(
+                    "date_out_of_range",
+                    f"reply_by is 1 to {MAX_REPLY_DAYS} days from today (the court sets the period)",
+                    rule="CRT-7",
+                )
+
+        self._check(check)
+
+    @workflow.update
+    async def answer_objection(self, reply: ObjectionReply) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_objection_reply(reply)
+            objection = self._objection(reply.objection_id)
+            today = self._today()
+            clock = self.clocks[OBJECTION_REPLY.rule_id]
+            clock.stop(today)
+            objection.status = "answered"
+            objection.reply = reply.content
+            objection.replied_by = reply.actor.organisation_id
+            objection.replied_on = today
+            objection.late = clock.state.overdue
+            self.clocks_changed = True
+            await self._record(
+                "objection.answered",
+                reply.actor,
+                {"objection_id": objection.id, "content": reply.content, "late": objection.late},
+                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                message=f"{self.inp.court_reference}: the appraisers answered objection {objection.id} in writing",
+            )
+            return self._snapshot()
+
+    @answer_objection.validator
+    def _validate_objection_reply(self, reply: ObjectionReply) -> None:
+        def check() -> None:
+            require_step(self.stage, "answer_objection")
+            self._require_assigned_appraiser(reply.actor)
+            if self._objection(reply.objection_id).status != "awaiting_reply":
+                raise RuleViolation("objection_answered", "this objection was already answered", rule="CRT-7")
+            if not reply.content.strip():
+                raise RuleViolation("reply_required", "the answer is written", rule="CRT-7")
+
+        self._check(check)
+
+    @workflow.update
+    async def resolve_objection(self, resolution: ObjectionResolution) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_objection_resolution(resolution)
+            objection = self._objection(resolution.objection_id)
+            objection.status = resolution.resolution
+            objection.resolution_note = resolution.note
+            await self._record(
+                "objection.resolved",
+                resolution.actor,
+                {
+                    "objection_id": objection.id,
+                    "resolution": resolution.resolution,
+                    "meaning": RESOLUTIONS[resolution.resolution],
+                    "note": resolution.note,
+                },
+                notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
+                message=f"{self.inp.court_reference}: objection {objection.id}: "
+                f"{RESOLUTIONS[resolution.resolution]}",
+            )
+            return self._snapshot()
+
+    @resolve_objection.validator
+    def _validate_objection_resolution(self, resolution: ObjectionResolution) -> None:
+        def check() -> None:
+            require_step(self.stage, "resolve_objection")
+            require_actor(resolution.actor, Role.COURT, self.inp.court_id)
+            if resolution.resolution not in RESOLUTIONS:
+                raise RuleViolation("unknown_resolution", "resolution is withdrawn, maintained or waived")
+            if self._objection(resolution.objection_id).status != "answered":
+                raise RuleViolation(
+                    "objection_not_answered",
+                    "an objection is resolved after the written answer",
+                    rule="CRT-8",
+                )
+
+        self._check(check)
+
+    # ---- supplementary appraisal (PROC-30) and correction (PROC-28) ----
+
+    @workflow.update
+    async def request_supplementary(self, request: SupplementaryRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_supplementary(request)
+            today = self._today()
+            self.supplementary = {
+                "ground": request.ground,
+                "reason": request.reason,
+                "requested_on": today,
+                "of_version": str(self.report.version if self.report else 0),
+            }
+            budget = SUPPLEMENTARY_EXAMINATION.limit
+            if self.inp.court_deadline_working_days:
+                budget = min(budget, self.inp.court_deadline_working_days)
+            self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id] = await StatutoryClock.start(
+                SUPPLEMENTARY_EXAMINATION.rule_id, today, budget
+            )
+            self.stage = Stage.EXAMINING
+            self.clocks_changed = True
+            await self._record(
+                "supplementary.requested",
+                request.actor,
+                {
+                    "ground": request.ground,
+                    "ground_text": SUPPLEMENTARY_GROUNDS[request.ground],
+                    "reason": request.reason,
+                    "materials": [asdict(m) for m in request.materials],
+                    "due_on": self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on,
+                },
+                notify=[
+                    *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
+                    Receiver(Role.INSTITUTION, self.inp.institution_id),
+                ],
+                message=f"{self.inp.court_reference}: supplementary appraisal asked ({request.ground}); "
+                f"due {self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on}",
+            )
+            return self._snapshot()
+
+    @request_supplementary.validator
+    def _validate_supplementary(self, request: SupplementaryRequest) -> None:
+        def check() -> None:
+            require_step(self.stage, "request_supplementary")
+            require_actor(request.actor, Role.COURT, self.inp.court_id)
+            if request.ground not in SUPPLEMENTARY_GROUNDS:
+                raise RuleViolation(
+                    "unknown_ground", f"{request.ground} is not a PROC-30 ground", rule="PROC-30"
+                )
+            if not request.reason.strip():
+                raise RuleViolation("reason_required", "a supplementary appraisal states its reason")
+            if self.opinion_status == "superseded":
+                raise RuleViolation(
+                    "opinion_superseded",
+                    "a re-appraisal was ordered: the opinion is not supplemented",
+                    rule="PROC-35",
+                )
+
+        self._check(check)
+
+    @workflow.update
+    async def submit_correction(self, correction: CorrectionSubmission) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_correction(correction)
+            previous = self.report
+            assert previous is not None
+            attachments = [asdict(a) for a in correction.attachments]
+            content_hash = report_hash(correction.content, correction.opinion, attachments)
+            self.earlier_reports.append(previous)
+            self.report = ReportSnapshot(
+                version=previous.version + 1,
+                content_hash=content_hash,
+                opinion=correction.opinion,
+                submitted_by=correction.actor.organisation_id,
+                submitted_at=workflow.now(),
+                attachments=list(correction.attachments),
+                kind="correction",
+                previous_version=previous.version,
+                correction={"defect_kind": correction.defect_kind, "description": correction.description},
+            )
+            self.stage = Stage.SIGNING
+            await self._record(
+                "report.corrected",
+                correction.actor,
+                {
+                    "version": self.report.version,
+                    "previous_version": previous.version,
+                    "content_hash": content_hash,
+                    "content": correction.content,
+                    "opinion": correction.opinion,
+                    "attachments": attachments,
+                    "defect_kind": correction.defect_kind,
+                    "description": correction.description,
+                },
+                notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
+                message=f"{self.inp.court_reference}: correction v{self.report.version} "
+                f"({CORRECTION_KINDS[correction.defect_kind]}); sign again",
+            )
+            return self._snapshot()
+
+    @submit_correction.validator
+    def _validate_correction(self, correction: CorrectionSubmission) -> None:
+        def check() -> None:
+            require_step(self.stage, "submit_correction")
+            self._require_assigned_appraiser(correction.actor)
+            if correction.defect_kind not in CORRECTION_KINDS:
+                raise RuleViolation(
+                    "not_correctable",
+                    f"{correction.defect_kind} is not a defect a correction may fix",
+                    rule="PROC-28",
+                )
+            if not correction.description.strip():
+                raise RuleViolation("reason_required", "describe the defect corrected", rule="PROC-28")
+            if self.report is None or correction.opinion.strip() != self.report.opinion.strip():
+                raise RuleViolation(
+                    "correction_changes_opinion",
+                    "a correction must not change the opinion: ask for a supplementary appraisal",
+                    rule="PROC-28",
+                )
+
+        self._check(check)
+
+    # ---- re-appraisal (PROC-31, PROC-32, PROC-35): the new commission is linked here ----
+
+    @workflow.update
+    async def order_reappraisal(self, order: ReappraisalOrder) -> CommissionSnapshot:
+        async with self.lock:
+            if order.new_commission_id in self.reappraisals:
+                return self._snapshot()  # a repeated request: already done
+            self._validate_reappraisal(order)
+            self.reappraisals.append(order.new_commission_id)
+            self.opinion_status = "superseded"
+            await self._record(
+                "commission.reappraisal_ordered",
+                order.actor,
+                {
+                    "new_commission_id": order.new_commission_id,
+                    "new_institution_id": order.new_institution_id,
+                    "ground": order.ground,
+                    "ground_text": REAPPRAISAL_GROUNDS[order.ground],
+                    "reason": order.reason,
+                },
+                notify=[
+                    Receiver(Role.INSTITUTION, self.inp.institution_id),
+                    *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
+                ],
+                message=f"{self.inp.court_reference}: the court ordered a re-appraisal ({order.ground}); "
+                "the opinion is no longer a basis for the judgment (PROC-35)",
+            )
+            if order.ground in REFUNDED_GROUNDS:
+                self.refund = {
+                    "rule": "PROC-35",
+                    "payer": self.inp.institution_id,
+                    "payee": self.inp.court_id,
+                    "reason": f"re-appraisal on ground {order.ground}: fees received are refunded",
+                }
+                await self._record("fee.refund_ordered", order.actor, dict(self.refund))
+            return self._snapshot()
+
+    @order_reappraisal.validator
+    def _validate_reappraisal(self, order: ReappraisalOrder) -> None:
+        if order.new_commission_id in self.reappraisals:
+            return
+
+        def check() -> None:
+            require_step(self.stage, "order_reappraisal")
+            require_actor(order.actor, Role.COURT, self.inp.court_id)
+            if order.ground not in REAPPRAISAL_GROUNDS:
+                raise RuleViolation(
+                    "unknown_ground", f"{order.ground} is not a PROC-31 ground", rule="PROC-31"
+                )
+            if not order.reason.strip():
+                raise RuleViolation(
+                    "reason_required", "a re-appraisal order states its reason", rule="PROC-31"
+                )
 
         self._check(check)
 
@@ -617,6 +1126,9 @@ class CommissionWorkflow:
             attachments = [asdict(a) for a in submission.attachments]
             content_hash = report_hash(submission.content, submission.opinion, attachments)
             version = self.report.version + 1 if self.report else 1
+            previous = self.report
+            if previous is not None:  # a supplementary appraisal: the issued version is kept
+                self.earlier_reports.append(previous)
             self.report = ReportSnapshot(
                 version=version,
                 content_hash=content_hash,
@@ -624,9 +1136,11 @@ class CommissionWorkflow:
                 submitted_by=submission.actor.organisation_id,
                 submitted_at=workflow.now(),
                 attachments=list(submission.attachments),
+                kind="supplementary" if previous else "original",
+                previous_version=previous.version if previous else None,
             )
             self.stage = Stage.SIGNING
-            self.clocks[EXAMINATION.rule_id].stop(self._today())
+            self._exam_clock().stop(self._today())
             self.clocks_changed = True
             await self._record(
                 "report.submitted",
@@ -646,7 +1160,7 @@ class CommissionWorkflow:
     @submit_report.validator
     def _validate_report(self, submission: ReportSubmission) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.EXAMINING)
+            require_step(self.stage, "submit_report")
             self._require_assigned_appraiser(submission.actor)
 
         self._check(check)
@@ -687,7 +1201,7 @@ class CommissionWorkflow:
     @sign_report.validator
     def _validate_signature(self, submission: SignatureSubmission) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.SIGNING)
+            require_step(self.stage, "sign_report")
             self._require_assigned_appraiser(submission.actor)
             if submission.kind not in ("sign", "dissent"):
                 raise RuleViolation("unknown_signature_kind", "kind is sign or dissent")
@@ -719,7 +1233,7 @@ class CommissionWorkflow:
     @issue_report.validator
     def _validate_issue(self, request: IssueRequest) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.AWAITING_ISSUE)
+            require_step(self.stage, "issue_report")
             require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
 
         self._check(check)
@@ -735,7 +1249,7 @@ class CommissionWorkflow:
     @close.validator
     def _validate_close(self, request: ClosureRequest) -> None:
         def check() -> None:
-            require_stage(self.stage, Stage.ISSUED)
+            require_step(self.stage, "close")
             require_actor(request.actor, Role.COURT, self.inp.court_id)
 
         self._check(check)
@@ -789,9 +1303,9 @@ class CommissionWorkflow:
         elif self.stage == Stage.AWAITING_MATERIALS:
             tasks.append(TaskSnapshot("supply_materials", Role.COURT, court, None, "PROC-04"))
         elif self.stage == Stage.EXAMINING:
+            exam = self._exam_clock().rule.rule_id
             tasks += [
-                TaskSnapshot("submit_report", Role.APPRAISER, a, due("PROC-17"), "PROC-17")
-                for a in self.appraiser_ids
+                TaskSnapshot("submit_report", Role.APPRAISER, a, due(exam), exam) for a in self.appraiser_ids
             ]
         elif self.stage == Stage.SIGNING:
             tasks += [
@@ -802,6 +1316,16 @@ class CommissionWorkflow:
             tasks.append(TaskSnapshot("issue_report", Role.INSTITUTION_HEAD, inst, None, "PROC-25"))
         elif self.stage == Stage.ISSUED:
             tasks.append(TaskSnapshot("close_commission", Role.COURT, court, None, None))
+        if self._pending_recusal() is not None:
+            tasks.append(TaskSnapshot("decide_recusal", Role.INSTITUTION, inst, due("PROC-11"), "PROC-11"))
+        for objection in self.objections:
+            if objection.status == "awaiting_reply":
+                tasks += [
+                    TaskSnapshot("answer_objection", Role.APPRAISER, a, objection.reply_by, "CRT-7")
+                    for a in self.appraiser_ids
+                ]
+            elif objection.status == "answered":
+                tasks.append(TaskSnapshot("resolve_objection", Role.COURT, court, None, "CRT-8"))
         for clock in self.clocks.values():
             if clock.state.stopped or not clock.state.overdue:
                 continue
@@ -848,6 +1372,13 @@ class CommissionWorkflow:
             refund=self.refund,
             previous_commission_id=inp.previous_commission_id,
             reassigned_to=self.reassigned_to,
+            reappraisal_of=inp.reappraisal_of,
+            reappraisals=list(self.reappraisals),
+            opinion_status=self.opinion_status,
+            earlier_reports=list(self.earlier_reports),
+            supplementary=self.supplementary,
+            recusals=list(self.recusals),
+            objections=list(self.objections),
             last_event_seq=self.seq,
             last_hash=self.last_hash,
         )

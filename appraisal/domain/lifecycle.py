@@ -1,0 +1,94 @@
+"""Each workflow's lifecycle as a table of transitions. The commission
+workflow's validators ask this table whether a step is allowed in the current
+stage, and docs/lifecycle.md is generated from it (a test keeps them equal),
+so the diagram cannot drift from the code."""
+
+from dataclasses import dataclass
+
+from appraisal.domain.complaint import ComplaintStage
+from appraisal.domain.errors import RuleViolation
+from appraisal.domain.stages import Stage
+
+START = "[*]"
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    step: str
+    target: str
+    note: str = ""
+
+
+def _each(sources: tuple[str, ...], step: str, target: str | None = None, note: str = "") -> list[Transition]:
+    """The step from every source stage; without a target it stays in that stage."""
+    return [Transition(s, step, target or s, note) for s in sources]
+
+
+S = Stage
+BEFORE_ISSUE = (S.AWAITING_ACCEPTANCE, S.AWAITING_MATERIALS, S.EXAMINING, S.SIGNING, S.AWAITING_ISSUE)
+ASSIGNED_BEFORE_REPORT = (S.AWAITING_MATERIALS, S.EXAMINING)
+
+COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "court, PROC-03 clock starts"),
+    Transition(S.AWAITING_ACCEPTANCE, "decide_acceptance", S.EXAMINING, "accept, PROC-17 clock starts"),
+    Transition(S.AWAITING_ACCEPTANCE, "decide_acceptance", S.REFUSED, "refuse (PROC-05)"),
+    *_each((S.AWAITING_ACCEPTANCE, S.EXAMINING), "request_materials", S.AWAITING_MATERIALS, "clock paused"),
+    Transition(S.AWAITING_MATERIALS, "supply_materials", S.AWAITING_ACCEPTANCE, "clock resumes"),
+    Transition(S.AWAITING_MATERIALS, "supply_materials", S.EXAMINING, "clock resumes"),
+    Transition(S.EXAMINING, "extend_examination", S.EXAMINING, "once, ≤30 wd (PROC-17)"),
+    *_each(ASSIGNED_BEFORE_REPORT, "request_recusal", note="PROC-10, PROC-11 clock"),
+    *_each(ASSIGNED_BEFORE_REPORT, "decide_recusal", note="replacement qualified"),
+    Transition(S.EXAMINING, "submit_report", S.SIGNING),
+    Transition(S.SIGNING, "sign_report", S.SIGNING),
+    Transition(S.SIGNING, "sign_report", S.AWAITING_ISSUE, "last signature"),
+    Transition(S.AWAITING_ISSUE, "issue_report", S.ISSUED),
+    Transition(S.ISSUED, "forward_objection", S.ISSUED, "CRT-7 clock, court-set days"),
+    Transition(S.ISSUED, "answer_objection", S.ISSUED),
+    Transition(S.ISSUED, "resolve_objection", S.ISSUED, "withdrawn, maintained or waived (CRT-8)"),
+    Transition(S.ISSUED, "summon_testimony", S.IN_TESTIMONY, "child workflow (TST-2…9)"),
+    Transition(S.IN_TESTIMONY, "testimony_event", S.ISSUED, "testimony concluded"),
+    Transition(S.ISSUED, "request_supplementary", S.EXAMINING, "PROC-30 clock"),
+    Transition(S.ISSUED, "submit_correction", S.SIGNING, "PROC-28, new version, signed again"),
+    *_each((S.ISSUED, S.IN_TESTIMONY), "order_reappraisal", note="PROC-31, a new linked commission"),
+    Transition(S.ISSUED, "close", S.CLOSED),
+    *_each(BEFORE_ISSUE, "withdraw", S.WITHDRAWN),
+    *_each(BEFORE_ISSUE[1:], "terminate", S.TERMINATED, "PROC-20, refund"),
+    *_each(BEFORE_ISSUE[:3], "reassign", S.REASSIGNED, "overdue, CRT-5, refund"),
+    *(Transition(s, "end", START) for s in (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)),
+)
+
+C = ComplaintStage
+COMPLAINT_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", C.AWAITING_ACCEPTANCE, "supervisor, CMP-5 clock"),
+    Transition(C.AWAITING_ACCEPTANCE, "accept", C.HANDLING, "CMP-6 clock"),
+    Transition(C.AWAITING_ACCEPTANCE, "decline", C.DECLINED, "older than 3 years or a listed ground"),
+    Transition(C.AWAITING_ACCEPTANCE, "request_supplement", C.AWAITING_SUPPLEMENT, "CMP-5 paused"),
+    Transition(C.HANDLING, "request_supplement", C.AWAITING_SUPPLEMENT, "CMP-6 paused"),
+    Transition(C.AWAITING_SUPPLEMENT, "receive_supplement", C.AWAITING_ACCEPTANCE),
+    Transition(C.AWAITING_SUPPLEMENT, "receive_supplement", C.HANDLING),
+    Transition(C.AWAITING_ACCEPTANCE, "extend_acceptance", C.AWAITING_ACCEPTANCE, "once, ≤15 wd"),
+    Transition(C.HANDLING, "extend_handling", C.HANDLING, "once, ≤30 d, complainant told"),
+    Transition(C.HANDLING, "decide", C.DECIDED, "CMP-7 clock, integrity record"),
+    Transition(C.DECIDED, "notify_parties", C.CLOSED),
+    *(Transition(s, "end", START) for s in (C.CLOSED, C.DECLINED)),
+)
+
+
+def stages_for(transitions: tuple[Transition, ...], step: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.source for t in transitions if t.step == step))
+
+
+def require_step(stage: str, step: str) -> None:
+    """The commission's stage must allow this step (COMMISSION_TRANSITIONS)."""
+    allowed = stages_for(COMMISSION_TRANSITIONS, step)
+    if stage not in allowed:
+        raise RuleViolation("not_in_stage", f"the commission is {stage}; {step} needs {', '.join(allowed)}")
+
+
+def mermaid(transitions: tuple[Transition, ...]) -> str:
+    lines = ["stateDiagram-v2"]
+    for t in transitions:
+        label = t.step + (f" — {t.note}" if t.note else "")
+        lines.append(f"    {t.source} --> {t.target}: {label}")
+    return "\n".join(lines)
