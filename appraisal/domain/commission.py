@@ -284,7 +284,7 @@ class CommissionSnapshot:
     supplementary: dict[str, str] | None = None
     recusals: list[RecusalSnapshot] = field(default_factory=list)
     objections: list[ObjectionSnapshot] = field(default_factory=list)
-    testimonies: list[dict[str, Any]] = field(default_factory=list)
+    testimonies: list[Any] = field(default_factory=list)
     """The latest snapshot of each court testimony (child workflow), as it reported it."""
     last_event_seq: int = 0
     last_hash: str = ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.stages import Stage
+from appraisal.domain.testimony import TestimonyStage
 
 START = "[*]"
 
@@ -75,6 +76,31 @@ COMPLAINT_TRANSITIONS: tuple[Transition, ...] = (
 )
 
 
+T = TestimonyStage
+TESTIMONY_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        START, "summon_testimony", T.AWAITING_HEARING, "child of the commission, short notice recorded"
+    ),
+    Transition(T.AWAITING_HEARING, "confirm", T.AWAITING_HEARING, "confirm, decline (TST-8) or remote"),
+    Transition(T.AWAITING_HEARING, "rule_on_request", T.AWAITING_HEARING, "the court allows or refuses"),
+    Transition(T.AWAITING_HEARING, "record_outcome", T.CONCLUDED, "everyone appeared or was excused"),
+    Transition(
+        T.AWAITING_HEARING,
+        "record_outcome",
+        T.AWAITING_REFUND_RULING,
+        "absent without valid reason, opinion excluded, TST-4 clock, penalty referral",
+    ),
+    Transition(T.AWAITING_REFUND_RULING, "rule_on_refund", T.CONCLUDED),
+    Transition(T.CONCLUDED, "end", START, "the commission returns to issued"),
+)
+
+WORKFLOWS: dict[str, tuple[Transition, ...]] = {
+    "CommissionWorkflow": COMMISSION_TRANSITIONS,
+    "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
+    "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
+}
+
+
 def stages_for(transitions: tuple[Transition, ...], step: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.source for t in transitions if t.step == step))
 
@@ -92,3 +118,22 @@ def mermaid(transitions: tuple[Transition, ...]) -> str:
         label = t.step + (f" — {t.note}" if t.note else "")
         lines.append(f"    {t.source} --> {t.target}: {label}")
     return "\n".join(lines)
+
+
+def lifecycle_document() -> str:
+    """docs/lifecycle.md, generated: `python -m appraisal.domain.lifecycle > docs/lifecycle.md`."""
+    parts = [
+        "# Lifecycles",
+        "",
+        "Generated from `appraisal/domain/lifecycle.py` (`python -m appraisal.domain.lifecycle >",
+        "docs/lifecycle.md`); a test fails when this file and the code disagree. The commission",
+        "workflow's validators ask the same table whether a step is allowed in the current stage;",
+        "a test checks that every Update and Signal of each workflow is in its table.",
+    ]
+    for name, transitions in WORKFLOWS.items():
+        parts += ["", f"## {name}", "", "```mermaid", mermaid(transitions), "```"]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(lifecycle_document(), end="")

@@ -222,9 +222,9 @@ TESTIMONY_REFUND_RULING = ClockRule(
     source="最高人民法院关于民事诉讼证据的若干规定 Art 81: the court rules on the refund within 3 d",
     confidence="T",
     assignee_role=Role.COURT,
-    # The court rules: it is warned and told it is late; the bureau learns of it 5 wd on.
+    # The court is told it is late, and the bureau 5 wd on. No warning: with a 3-day budget
+    # rolled past rest days (CAL-3) it would often fall on the deadline itself.
     ladder=(
-        Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=60),
         Rung(RungKind.OVERDUE, (Audience.ASSIGNEES,), working_days_after_deadline=0),
         Rung(RungKind.ESCALATION, (Audience.ASSIGNEES, Audience.SUPERVISOR), working_days_after_deadline=5),
     ),

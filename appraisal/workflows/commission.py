@@ -78,8 +78,17 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
+from appraisal.domain.testimony import (
+    TestimonyEvent,
+    TestimonyInput,
+    TestimonySnapshot,
+    TestimonyStage,
+    TestimonySummons,
+    testimony_workflow_id,
+)
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.testimony import TestimonyWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
@@ -133,6 +142,9 @@ class CommissionWorkflow:
         self.supplementary: dict[str, str] | None = None
         self.reappraisals: list[str] = []
         self.opinion_status = "valid"
+        self.testimonies: dict[str, TestimonySnapshot] = {}
+        self.testimony_seqs: dict[str, int] = {}
+        self.testimonies_recorded: set[str] = set()
 
     # ---- life ----
 
@@ -910,6 +922,85 @@ class CommissionWorkflow:
 
         self._check(check)
 
+    # ---- court testimony (TST-2…TST-9): a child workflow per summons ----
+
+    @workflow.update
+    async def summon_testimony(self, summons: TestimonySummons) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_summons(summons)
+            testimony_id = str(workflow.uuid4())
+            self.stage = Stage.IN_TESTIMONY
+            await workflow.start_child_workflow(
+                TestimonyWorkflow.run,
+                TestimonyInput(
+                    commission_id=self.inp.commission_id,
+                    parent_workflow_id=workflow.info().workflow_id,
+                    testimony_id=testimony_id,
+                    court_id=self.inp.court_id,
+                    institution_id=self.inp.institution_id,
+                    bureau_id=self.inp.bureau_id,
+                    court_reference=self.inp.court_reference,
+                    appraiser_ids=list(summons.appraiser_ids),
+                    hearing_at=summons.hearing_at,
+                    place=summons.place,
+                    summoned_at=workflow.now(),
+                    requirements=summons.requirements,
+                    reason=summons.reason,
+                    summoned_by=summons.actor,
+                ),
+                id=testimony_workflow_id(self.inp.commission_id, testimony_id),
+            )
+        # The child reports its summons back as its first event: answer once it is recorded,
+        # so the read model already shows the testimony when the court gets the reply.
+        await workflow.wait_condition(lambda: testimony_id in self.testimonies_recorded)
+        return self._snapshot()
+
+    @summon_testimony.validator
+    def _validate_summons(self, summons: TestimonySummons) -> None:
+        def check() -> None:
+            require_step(self.stage, "summon_testimony")
+            require_actor(summons.actor, Role.COURT, self.inp.court_id)
+            if not summons.appraiser_ids or len(set(summons.appraiser_ids)) != len(summons.appraiser_ids):
+                raise RuleViolation(
+                    "invalid_summons", "summon at least one appraiser, each once", rule="TST-8"
+                )
+            strangers = [a for a in summons.appraiser_ids if a not in self.appraiser_ids]
+            if strangers:
+                raise RuleViolation(
+                    "not_assigned", f"not an appraiser of this opinion: {', '.join(strangers)}", rule="TST-8"
+                )
+            if summons.hearing_at.tzinfo is None or summons.hearing_at <= workflow.now():
+                raise RuleViolation("date_out_of_range", "the hearing is in the future", rule="TST-3")
+            if not summons.place.strip():
+                raise RuleViolation(
+                    "invalid_summons", "the notice states the place of the hearing", rule="TST-3"
+                )
+
+        self._check(check)
+
+    @workflow.signal
+    async def testimony_event(self, event: TestimonyEvent) -> None:
+        """A step of a running testimony: appended to this commission's hash chain."""
+        async with self.lock:
+            if event.seq and event.seq <= self.testimony_seqs.get(event.testimony_id, 0):
+                return  # delivered twice: already recorded
+            self.testimony_seqs[event.testimony_id] = event.seq
+            snapshot = event.snapshot
+            if snapshot.excluded_from_fact_finding:
+                self.opinion_status = "excluded"
+            if snapshot.stage == TestimonyStage.CONCLUDED and self.stage == Stage.IN_TESTIMONY:
+                self.stage = Stage.ISSUED
+            self.testimonies[event.testimony_id] = snapshot
+            self.clocks_changed = True
+            await self._record(
+                event.kind,
+                event.actor,
+                {"testimony_id": event.testimony_id, **event.data},
+                notify=event.notify,
+                message=event.message,
+            )
+            self.testimonies_recorded.add(event.testimony_id)
+
     # ---- supplementary appraisal (PROC-30) and correction (PROC-28) ----
 
     @workflow.update
@@ -1326,6 +1417,8 @@ class CommissionWorkflow:
                 ]
             elif objection.status == "answered":
                 tasks.append(TaskSnapshot("resolve_objection", Role.COURT, court, None, "CRT-8"))
+        for testimony in self.testimonies.values():
+            tasks += testimony.open_tasks
         for clock in self.clocks.values():
             if clock.state.stopped or not clock.state.overdue:
                 continue
@@ -1379,6 +1472,7 @@ class CommissionWorkflow:
             supplementary=self.supplementary,
             recusals=list(self.recusals),
             objections=list(self.objections),
+            testimonies=list(self.testimonies.values()),
             last_event_seq=self.seq,
             last_hash=self.last_hash,
         )

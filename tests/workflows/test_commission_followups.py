@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -13,8 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.db.models import AuditEventRow
+from appraisal.domain import testimony as tm
+from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.commission import (
     AcceptanceDecision,
+    ClosureRequest,
     CommissionSnapshot,
     EligibleAppraiser,
     IssueRequest,
@@ -26,6 +30,7 @@ from appraisal.domain.reappraisal import ReappraisalOrder
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.seed import APPRAISERS, BUREAU
+from appraisal.workflows import testimony as tw
 from appraisal.workflows.commission import CommissionWorkflow
 from tests.factories import (
     CLINICAL_APPRAISERS,
@@ -319,3 +324,96 @@ async def test_an_appraiser_of_an_earlier_commission_on_the_matter_cannot_be_ass
         AcceptanceDecision(institution_actor, "accept", [APPRAISER_IDS[1], RESERVE_APPRAISER.id]),
     )
     assert snapshot.stage == "examining"
+
+
+async def test_testimony_runs_as_a_child_and_every_step_lands_in_the_commission_chain(
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    handle = await issued(temporal_env, task_queue)
+    now = await temporal_env.get_current_time()
+    hearing_at = (now + timedelta(days=2)).astimezone(CHINA_TZ)
+    stranger = tm.TestimonySummons(court_actor, hearing_at, "第三法庭", [ELSEWHERE.id])
+    assert await rejected(handle, CommissionWorkflow.summon_testimony, stranger) == "not_assigned"
+    past = tm.TestimonySummons(court_actor, now - timedelta(hours=1), "第三法庭", APPRAISER_IDS)
+    assert await rejected(handle, CommissionWorkflow.summon_testimony, past) == "date_out_of_range"
+
+    snapshot = await handle.execute_update(
+        CommissionWorkflow.summon_testimony,
+        tm.TestimonySummons(court_actor, hearing_at, "第三法庭", APPRAISER_IDS),
+    )
+    assert snapshot.stage == "in_testimony"
+    (testimony,) = snapshot.testimonies
+    assert testimony["short_notice"]  # two days' notice: TST-3 not met
+    assert {t.assignee_id for t in snapshot.open_tasks if t.assignee_role == "appraiser"} == set(
+        APPRAISER_IDS
+    )
+    close = ClosureRequest(court_actor)
+    assert await rejected(handle, CommissionWorkflow.close, close) == "not_in_stage"
+
+    child = temporal_env.client.get_workflow_handle(
+        tm.testimony_workflow_id(snapshot.id, testimony["testimony_id"]), result_type=tm.TestimonyResult
+    )
+    await child.execute_update(tw.TestimonyWorkflow.confirm, tm.TestimonyConfirmation(FIRST, "confirm"))
+    await child.execute_update(
+        tw.TestimonyWorkflow.confirm,
+        tm.TestimonyConfirmation(SECOND, "decline", "TST-8-1", "通知不足三日，已有手术安排"),
+    )
+    await child.execute_update(
+        tw.TestimonyWorkflow.rule_on_request,
+        tm.TestimonyRuling(court_actor, SECOND.organisation_id, True, "准许"),
+    )
+    await temporal_env.sleep(hearing_at - await temporal_env.get_current_time() + timedelta(hours=2))
+    await child.execute_update(
+        tw.TestimonyWorkflow.record_outcome,
+        tm.TestimonyOutcome(
+            court_actor,
+            {FIRST.organisation_id: "absent_without_valid_reason", SECOND.organisation_id: "excused"},
+        ),
+    )
+
+    async def excluded() -> CommissionSnapshot | None:
+        state = await handle.query(CommissionWorkflow.snapshot)
+        return state if state.opinion_status == "excluded" else None
+
+    state = await eventually(excluded)
+    assert state.stage == "in_testimony"
+    assert ("rule_on_testimony_refund", "court") in {(t.kind, t.assignee_role) for t in state.open_tasks}
+    await child.execute_update(
+        tw.TestimonyWorkflow.rule_on_refund, tm.RefundRuling(court_actor, True, "裁定退还鉴定费")
+    )
+    await child.result()
+
+    async def back_to_issued() -> CommissionSnapshot | None:
+        state = await handle.query(CommissionWorkflow.snapshot)
+        return state if state.stage == "issued" else None
+
+    await eventually(back_to_issued)
+    await handle.execute_update(CommissionWorkflow.close, close)
+    await handle.result()
+    async with sessions() as session:
+        events = (
+            await session.exec(
+                select(AuditEventRow)
+                .where(AuditEventRow.workflow_id == handle.id)
+                .order_by(col(AuditEventRow.seq))
+            )
+        ).all()
+    kinds = [e.kind for e in events]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert {
+        "testimony.summoned",
+        "testimony.confirmed",
+        "testimony.outcome_recorded",
+        "testimony.concluded",
+    } <= set(kinds)
+    assert (
+        kinds.index("testimony.summoned")
+        < kinds.index("testimony.outcome_recorded")
+        < kinds.index("commission.closed")
+    )
+    assert all(
+        e.data["testimony_id"] == testimony["testimony_id"] for e in events if e.kind.startswith("testimony.")
+    )

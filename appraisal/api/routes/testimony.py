@@ -1,0 +1,194 @@
+"""Court testimony: the court summons through the commission, whose workflow
+starts a TestimonyWorkflow; the later steps go to that child workflow, which
+reports each of them back into the commission's audit trail."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from appraisal.activities.commission import jsonable
+from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
+from appraisal.api.errors import not_found
+from appraisal.api.lifecycle_schemas import (
+    RefundRulingCreate,
+    TestimonyConfirmationCreate,
+    TestimonyCreate,
+    TestimonyOutcomeCreate,
+    TestimonyPublic,
+    TestimonyRulingCreate,
+)
+from appraisal.api.policy import AuthorizedDep
+from appraisal.api.routes.commissions import ERRORS, _step
+from appraisal.api.schemas import CommissionPublic
+from appraisal.domain.errors import RuleViolation
+from appraisal.domain.roles import Actor
+from appraisal.domain.testimony import (
+    RefundRuling,
+    TestimonyConfirmation,
+    TestimonyOutcome,
+    TestimonyRuling,
+    TestimonyStage,
+    TestimonySummons,
+    testimony_workflow_id,
+)
+from appraisal.services import commission as service
+from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.workflows.testimony import TestimonyWorkflow
+
+router = APIRouter(prefix="/v1/commissions", tags=["testimony"])
+TESTIMONY = "/{commission_id}/testimony/{testimony_id}"
+
+
+@router.post("/{commission_id}/testimony", response_model=CommissionPublic, responses=ERRORS)
+async def summon(
+    commission_id: str,
+    body: TestimonyCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> CommissionPublic:
+    """Summon appraisers of the issued opinion to a hearing (court, TST-2, TST-3). Shorter
+    notice than 3 days is accepted and recorded: it makes late notice a valid ground to decline."""
+    message = TestimonySummons(
+        principal, body.hearing_at, body.place, list(body.appraiser_ids), body.requirements, body.reason
+    )
+    return await _step(
+        session=session,
+        client=client,
+        calendar=calendar,
+        today=today,
+        principal=principal,
+        commission_id=commission_id,
+        update=CommissionWorkflow.summon_testimony,
+        message=message,
+    )
+
+
+async def _testimony_step(
+    *,
+    session: SessionDep,
+    client: TemporalDep,
+    principal: Actor,
+    commission_id: str,
+    testimony_id: str,
+    update: Any,
+    message: Any,
+) -> TestimonyPublic:
+    testimony = await _known_testimony(
+        session=session, principal=principal, commission_id=commission_id, testimony_id=testimony_id
+    )
+    if testimony["stage"] == TestimonyStage.CONCLUDED:  # its workflow has ended: no Update can reach it
+        raise RuleViolation("not_in_stage", "the testimony has concluded; no step remains")
+    handle = client.get_workflow_handle(testimony_workflow_id(commission_id, testimony_id))
+    return TestimonyPublic.model_validate(jsonable(await handle.execute_update(update, message)))
+
+
+async def _known_testimony(
+    *, session: SessionDep, principal: Actor, commission_id: str, testimony_id: str
+) -> dict[str, Any]:
+    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    found = next((t for t in row.snapshot.get("testimonies", []) if t["testimony_id"] == testimony_id), None)
+    if found is None:
+        raise not_found("testimony")
+    return dict(found)
+
+
+@router.get(TESTIMONY, response_model=TestimonyPublic, responses=ERRORS)
+async def get_testimony(
+    commission_id: str, testimony_id: str, principal: AuthorizedDep, session: SessionDep
+) -> TestimonyPublic:
+    """A testimony's state as last recorded in the commission's read model."""
+    return TestimonyPublic.model_validate(
+        await _known_testimony(
+            session=session, principal=principal, commission_id=commission_id, testimony_id=testimony_id
+        )
+    )
+
+
+@router.post(f"{TESTIMONY}/confirmation", response_model=TestimonyPublic, responses=ERRORS)
+async def confirm(
+    commission_id: str,
+    testimony_id: str,
+    body: TestimonyConfirmationCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+) -> TestimonyPublic:
+    """A summoned appraiser confirms (TST-7), asks in writing not to appear on a TST-8
+    ground, or proposes remote testimony; the court rules on the last two."""
+    return await _testimony_step(
+        session=session,
+        client=client,
+        principal=principal,
+        commission_id=commission_id,
+        testimony_id=testimony_id,
+        update=TestimonyWorkflow.confirm,
+        message=TestimonyConfirmation(principal, body.response, body.ground, body.reason),
+    )
+
+
+@router.post(f"{TESTIMONY}/ruling", response_model=TestimonyPublic, responses=ERRORS)
+async def rule_on_request(
+    commission_id: str,
+    testimony_id: str,
+    body: TestimonyRulingCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+) -> TestimonyPublic:
+    """The court allows or refuses an appraiser's request not to appear or to testify remotely."""
+    return await _testimony_step(
+        session=session,
+        client=client,
+        principal=principal,
+        commission_id=commission_id,
+        testimony_id=testimony_id,
+        update=TestimonyWorkflow.rule_on_request,
+        message=TestimonyRuling(principal, body.appraiser_id, body.allow, body.note),
+    )
+
+
+@router.post(f"{TESTIMONY}/outcome", response_model=TestimonyPublic, responses=ERRORS)
+async def record_outcome(
+    commission_id: str,
+    testimony_id: str,
+    body: TestimonyOutcomeCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+) -> TestimonyPublic:
+    """After the hearing (court): each appraiser's result. Absent without a valid reason: the
+    opinion is excluded from fact-finding, a 3-day refund ruling clock starts (TST-4), the
+    bureau gets a penalty referral and the appraiser's integrity record an entry (TST-9)."""
+    return await _testimony_step(
+        session=session,
+        client=client,
+        principal=principal,
+        commission_id=commission_id,
+        testimony_id=testimony_id,
+        update=TestimonyWorkflow.record_outcome,
+        message=TestimonyOutcome(principal, dict(body.results), body.note),
+    )
+
+
+@router.post(f"{TESTIMONY}/refund-ruling", response_model=TestimonyPublic, responses=ERRORS)
+async def rule_on_refund(
+    commission_id: str,
+    testimony_id: str,
+    body: RefundRulingCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    client: TemporalDep,
+) -> TestimonyPublic:
+    """The court's refund ruling after a refusal to testify (TST-4, within 3 days)."""
+    return await _testimony_step(
+        session=session,
+        client=client,
+        principal=principal,
+        commission_id=commission_id,
+        testimony_id=testimony_id,
+        update=TestimonyWorkflow.rule_on_refund,
+        message=RefundRuling(principal, body.ordered, body.note),
+    )
