@@ -1,15 +1,26 @@
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from appraisal.api.deps import SessionDep
+from appraisal.api.deps import SessionDep, TodayDep
 from appraisal.api.policy import AuthorizedDep
+from appraisal.api.registry_schemas import (
+    AppraiserCreate,
+    AppraiserUpdate,
+    InstitutionCreate,
+    InstitutionUpdate,
+    RegistryStatusCreate,
+)
 from appraisal.api.routes.commissions import ERRORS
 from appraisal.db.models import (
     Appraiser,
     AppraiserPublic,
     Institution,
     InstitutionPublic,
+    LicenceTaskPublic,
+    RegistryChange,
+    RegistryChangePublic,
 )
+from appraisal.services import registry as service
 
 router = APIRouter(prefix="/v1/registry", tags=["registry"])
 
@@ -41,3 +52,91 @@ async def list_appraisers(
     if category:
         query = query.where(col(Appraiser.categories).contains([category]))
     return list((await session.exec(query)).all())
+
+
+@router.post("/institutions", response_model=InstitutionPublic, status_code=201, responses=ERRORS)
+async def create_institution(
+    body: InstitutionCreate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+) -> Institution:
+    """Register an institution under the caller's bureau (supervisor); audited."""
+    return await service.create_institution(session=session, principal=principal, body=body, today=today)
+
+
+@router.post("/appraisers", response_model=AppraiserPublic, status_code=201, responses=ERRORS)
+async def create_appraiser(
+    body: AppraiserCreate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+) -> Appraiser:
+    """Register an appraiser at an institution under the caller's bureau (supervisor), within
+    the institution's categories (REG-1); audited."""
+    return await service.create_appraiser(session=session, principal=principal, body=body, today=today)
+
+
+@router.patch("/institutions/{institution_id}", response_model=InstitutionPublic, responses=ERRORS)
+async def update_institution(
+    institution_id: str,
+    body: InstitutionUpdate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+) -> Institution:
+    """Change an institution's name, categories or licence date (a renewal closes its REG-8 task); audited."""
+    return await service.update_institution(
+        session=session, principal=principal, institution_id=institution_id, body=body, today=today
+    )
+
+
+@router.patch("/appraisers/{appraiser_id}", response_model=AppraiserPublic, responses=ERRORS)
+async def update_appraiser(
+    appraiser_id: str, body: AppraiserUpdate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+) -> Appraiser:
+    """Change an appraiser's name, categories, senior title or licence date; audited."""
+    return await service.update_appraiser(
+        session=session, principal=principal, appraiser_id=appraiser_id, body=body, today=today
+    )
+
+
+@router.post("/institutions/{institution_id}/status", response_model=InstitutionPublic, responses=ERRORS)
+async def change_institution_status(
+    institution_id: str,
+    body: RegistryStatusCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+) -> Institution:
+    """Suspend (optionally until a day), reinstate or revoke an institution (REG-6). Revocation is
+    final (409 `registry_status_final`); a suspended or revoked institution is never selected."""
+    return await service.change_institution_status(
+        session=session, principal=principal, institution_id=institution_id, body=body, today=today
+    )
+
+
+@router.post("/appraisers/{appraiser_id}/status", response_model=AppraiserPublic, responses=ERRORS)
+async def change_appraiser_status(
+    appraiser_id: str,
+    body: RegistryStatusCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+) -> Appraiser:
+    """Suspend (optionally until a day), reinstate or revoke an appraiser (REG-7). Revocation is
+    final (409 `registry_status_final`); a suspended or revoked appraiser cannot be assigned."""
+    return await service.change_appraiser_status(
+        session=session, principal=principal, appraiser_id=appraiser_id, body=body, today=today
+    )
+
+
+@router.get("/changes", response_model=list[RegistryChangePublic], responses=ERRORS)
+async def list_changes(
+    principal: AuthorizedDep,
+    session: SessionDep,
+    entity_id: str | None = Query(default=None, max_length=36),
+) -> list[RegistryChange]:
+    """Every registry change of the caller's bureau (or of one institution or appraiser), in
+    order, with who, when, before, after and reason, hash-chained like the commission trail."""
+    return await service.changes(session=session, principal=principal, entity_id=entity_id)
+
+
+@router.get("/licence-tasks", response_model=list[LicenceTaskPublic], responses=ERRORS)
+async def list_licence_tasks(principal: AuthorizedDep, session: SessionDep) -> list[LicenceTaskPublic]:
+    """Licences of the caller's bureau expiring within 60 days, or expired, not yet renewed (REG-8)."""
+    return await service.licence_tasks(session=session, bureau_id=principal.organisation_id)

@@ -1,0 +1,47 @@
+"""Random inspections (双随机一公开): a supervisor draws; anyone with a token reads
+the published draw and whether it re-runs to the same picks."""
+
+from fastapi import APIRouter, Query
+
+from appraisal.api.deps import SessionDep
+from appraisal.api.policy import AuthorizedDep
+from appraisal.api.registry_schemas import InspectionCreate, InspectionPublic
+from appraisal.api.routes.commissions import ERRORS
+from appraisal.api.schemas import Page
+from appraisal.services import inspection as service
+
+router = APIRouter(prefix="/v1/supervision/inspections", tags=["supervision"])
+
+
+@router.post("", response_model=InspectionPublic, status_code=201, responses=ERRORS)
+async def draw_inspection(
+    body: InspectionCreate, principal: AuthorizedDep, session: SessionDep
+) -> InspectionPublic:
+    """Draw `institutions` active institutions of the caller's bureau, `case_files_per_institution`
+    commissions of each (received in `period`, if given) and `inspectors` from the bureau's
+    inspector list, with random.Random(seed) over each list sorted by id. Fewer are drawn where
+    fewer exist. 409 `no_candidate_institution` or `no_inspector` when a list is empty."""
+    return await service.create(session=session, principal=principal, body=body)
+
+
+@router.get("", response_model=Page[InspectionPublic], responses=ERRORS)
+async def list_inspections(
+    _: AuthorizedDep,
+    session: SessionDep,
+    bureau_id: str | None = Query(default=None, max_length=36),
+    limit: int = Query(default=50, ge=1, le=200),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> Page[InspectionPublic]:
+    """Every published draw, newest first."""
+    items, total = await service.list_inspections(
+        session=session, bureau_id=bureau_id, limit=limit, offset=offset
+    )
+    return Page[InspectionPublic](
+        items=items, total=total, limit=limit, offset=offset, has_more=offset + len(items) < total
+    )
+
+
+@router.get("/{inspection_id}", response_model=InspectionPublic, responses=ERRORS)
+async def get_inspection(inspection_id: str, _: AuthorizedDep, session: SessionDep) -> InspectionPublic:
+    """A published draw: its seed, every candidate list, the picks, and `reproduced`."""
+    return await service.get(session=session, inspection_id=inspection_id)

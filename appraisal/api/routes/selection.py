@@ -1,0 +1,18 @@
+from fastapi import APIRouter
+
+from appraisal.api.deps import SessionDep
+from appraisal.api.policy import AuthorizedDep
+from appraisal.api.registry_schemas import SelectionPublic
+from appraisal.api.routes.commissions import ERRORS
+from appraisal.services import commission
+from appraisal.services import selection as service
+
+router = APIRouter(prefix="/v1/commissions", tags=["commissions"])
+
+
+@router.get("/{commission_id}/selection", response_model=SelectionPublic, responses=ERRORS)
+async def get_selection(commission_id: str, principal: AuthorizedDep, session: SessionDep) -> SelectionPublic:
+    """How the institution was chosen: the mode, and for a random draw (SEL-3) the recorded
+    seed and candidates, the pick re-computed now from them and whether it matches the record."""
+    row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    return await service.selection(session=session, commission=row)

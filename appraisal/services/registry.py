@@ -1,0 +1,353 @@
+"""Registry writes by the supervising bureau, each audited in `registry_change`
+(hash-chained per bureau); who may be assigned at acceptance; the licence
+renewal tasks (REG-8)."""
+
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import uuid4
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from appraisal.activities.registry import Registered, standing, sync_licence_tasks
+from appraisal.api.errors import ApiError, not_found
+from appraisal.api.registry_schemas import (
+    AppraiserCreate,
+    AppraiserUpdate,
+    InstitutionCreate,
+    InstitutionUpdate,
+    RegistryStatusCreate,
+)
+from appraisal.db.models import (
+    Appraiser,
+    Bureau,
+    Institution,
+    LicenceTask,
+    LicenceTaskPublic,
+    RegistryChange,
+)
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.roles import Actor
+
+FINAL_STATUS = "revoked"
+Entity = TypeVar("Entity", Institution, Appraiser)
+
+
+def _kind(entity: Registered) -> str:
+    return "institution" if isinstance(entity, Institution) else "appraiser"
+
+
+def chained_fields(row: RegistryChange) -> dict[str, Any]:
+    """What a registry change's hash covers: every column but its id and its own hash."""
+    return row.model_dump(mode="json", exclude={"id", "hash"})
+
+
+async def _record(
+    *,
+    session: AsyncSession,
+    principal: Actor,
+    entity: Registered,
+    bureau_id: str,
+    action: str,
+    before: dict[str, Any] | None,
+    reason: str,
+) -> None:
+    """Appends one change to the bureau's chain. A transaction-scoped lock per
+    bureau serialises writers, so the chain never forks."""
+    await (await session.connection()).execute(
+        text("select pg_advisory_xact_lock(hashtext(:key))"), {"key": f"registry_change:{bureau_id}"}
+    )
+    last = (
+        await session.exec(
+            select(RegistryChange)
+            .where(RegistryChange.bureau_id == bureau_id)
+            .order_by(col(RegistryChange.seq).desc())
+            .limit(1)
+        )
+    ).first()
+    row = RegistryChange(
+        bureau_id=bureau_id,
+        seq=last.seq + 1 if last else 1,
+        entity_kind=_kind(entity),
+        entity_id=entity.id,
+        action=action,
+        actor_role=principal.role,
+        actor_organisation_id=principal.organisation_id,
+        actor_subject=principal.subject,
+        occurred_at=datetime.now(UTC),
+        before=before,
+        after=entity.model_dump(mode="json"),
+        reason=reason,
+        prev_hash=last.hash if last else "",
+        hash="",
+    )
+    row.hash = chain_hash(row.prev_hash, chained_fields(row))
+    session.add(row)
+
+
+async def _institution_in_bureau(
+    *, session: AsyncSession, principal: Actor, institution_id: str, for_update: bool = False
+) -> Institution:
+    query = select(Institution).where(
+        Institution.id == institution_id, Institution.bureau_id == principal.organisation_id
+    )
+    found = (await session.exec(query.with_for_update() if for_update else query)).first()
+    if found is None:
+        raise not_found("institution")
+    return found
+
+
+async def _appraiser_in_bureau(*, session: AsyncSession, principal: Actor, appraiser_id: str) -> Appraiser:
+    found = (
+        await session.exec(
+            select(Appraiser)
+            .join(Institution, col(Institution.id) == col(Appraiser.institution_id))
+            .where(Appraiser.id == appraiser_id, Institution.bureau_id == principal.organisation_id)
+            .with_for_update(of=Appraiser)
+        )
+    ).first()
+    if found is None:
+        raise not_found("appraiser")
+    return found
+
+
+def _within_scope(categories: list[str], institution: Institution) -> None:
+    outside = [c for c in categories if c not in institution.categories]
+    if outside:
+        raise InvalidInput(
+            "categories",
+            f"{', '.join(outside)} not in the institution's registered categories "
+            f"({', '.join(institution.categories)}) (REG-1)",
+        )
+
+
+async def create_institution(
+    *, session: AsyncSession, principal: Actor, body: InstitutionCreate, today: date
+) -> Institution:
+    """A new institution under the caller's bureau."""
+    if await session.get(Bureau, principal.organisation_id) is None:
+        raise RuleViolation("bureau_not_registered", f"bureau {principal.organisation_id} is not registered")
+    institution = Institution(
+        id=str(uuid4()),
+        name=body.name,
+        bureau_id=principal.organisation_id,
+        categories=body.categories,
+        licence_valid_until=body.licence_valid_until,
+    )
+    session.add(institution)
+    await _record(
+        session=session,
+        principal=principal,
+        entity=institution,
+        bureau_id=principal.organisation_id,
+        action="created",
+        before=None,
+        reason=body.reason,
+    )
+    await session.flush()
+    await sync_licence_tasks(session, today=today, entity_id=institution.id)
+    await session.commit()
+    await session.refresh(institution)
+    return institution
+
+
+async def create_appraiser(
+    *, session: AsyncSession, principal: Actor, body: AppraiserCreate, today: date
+) -> Appraiser:
+    """A new appraiser at an institution under the caller's bureau."""
+    institution = await session.get(Institution, body.institution_id)
+    if institution is None:
+        raise InvalidInput("institution_id", f"no institution {body.institution_id}")
+    if institution.bureau_id != principal.organisation_id:
+        raise RuleViolation("not_in_bureau", "that institution is registered with another bureau")
+    _within_scope(body.categories, institution)
+    appraiser = Appraiser(
+        id=str(uuid4()),
+        name=body.name,
+        institution_id=institution.id,
+        categories=body.categories,
+        senior_title=body.senior_title,
+        licence_valid_until=body.licence_valid_until,
+    )
+    session.add(appraiser)
+    await _record(
+        session=session,
+        principal=principal,
+        entity=appraiser,
+        bureau_id=institution.bureau_id,
+        action="created",
+        before=None,
+        reason=body.reason,
+    )
+    await session.flush()
+    await sync_licence_tasks(session, today=today, entity_id=appraiser.id)
+    await session.commit()
+    await session.refresh(appraiser)
+    return appraiser
+
+
+async def _apply(
+    *,
+    session: AsyncSession,
+    principal: Actor,
+    entity: Entity,
+    changes: dict[str, Any],
+    reason: str,
+    today: date,
+) -> Entity:
+    """Applies the changed fields, audits them, and settles its licence tasks."""
+    before = entity.model_dump(mode="json")
+    for field, value in changes.items():
+        setattr(entity, field, value)
+    if entity.model_dump(mode="json") != before:
+        await _record(
+            session=session,
+            principal=principal,
+            entity=entity,
+            bureau_id=principal.organisation_id,  # the entity was found under it
+            action="updated" if "status" not in changes else "status",
+            before=before,
+            reason=reason,
+        )
+        session.add(entity)
+        await session.flush()
+        await sync_licence_tasks(session, today=today, entity_id=entity.id)
+    await session.commit()
+    await session.refresh(entity)
+    return entity
+
+
+async def update_institution(
+    *, session: AsyncSession, principal: Actor, institution_id: str, body: InstitutionUpdate, today: date
+) -> Institution:
+    institution = await _institution_in_bureau(
+        session=session, principal=principal, institution_id=institution_id, for_update=True
+    )
+    changes = body.model_dump(include=body.model_fields_set - {"reason"})
+    return await _apply(
+        session=session,
+        principal=principal,
+        entity=institution,
+        changes=changes,
+        reason=body.reason,
+        today=today,
+    )
+
+
+async def update_appraiser(
+    *, session: AsyncSession, principal: Actor, appraiser_id: str, body: AppraiserUpdate, today: date
+) -> Appraiser:
+    appraiser = await _appraiser_in_bureau(session=session, principal=principal, appraiser_id=appraiser_id)
+    if body.categories is not None:
+        institution = await session.get(Institution, appraiser.institution_id)
+        assert institution is not None  # the foreign key
+        _within_scope(body.categories, institution)
+    changes = body.model_dump(include=body.model_fields_set - {"reason"})
+    return await _apply(
+        session=session,
+        principal=principal,
+        entity=appraiser,
+        changes=changes,
+        reason=body.reason,
+        today=today,
+    )
+
+
+async def _change_status(
+    *, session: AsyncSession, principal: Actor, entity: Entity, body: RegistryStatusCreate, today: date
+) -> Entity:
+    if entity.status == FINAL_STATUS:
+        raise RuleViolation(
+            "registry_status_final",
+            f"this {_kind(entity)}'s registration was revoked; that is final",
+            rule="REG-3",
+        )
+    if body.until is not None and body.until < today:
+        raise InvalidInput("until", f"{body.until} is already past")
+    changes = {"status": body.status, "status_until": body.until}
+    return await _apply(
+        session=session, principal=principal, entity=entity, changes=changes, reason=body.reason, today=today
+    )
+
+
+async def change_institution_status(
+    *, session: AsyncSession, principal: Actor, institution_id: str, body: RegistryStatusCreate, today: date
+) -> Institution:
+    """Suspend, reinstate or revoke (final) an institution (REG-6)."""
+    institution = await _institution_in_bureau(
+        session=session, principal=principal, institution_id=institution_id, for_update=True
+    )
+    return await _change_status(
+        session=session, principal=principal, entity=institution, body=body, today=today
+    )
+
+
+async def change_appraiser_status(
+    *, session: AsyncSession, principal: Actor, appraiser_id: str, body: RegistryStatusCreate, today: date
+) -> Appraiser:
+    """Suspend, reinstate or revoke (final) an appraiser (REG-7)."""
+    appraiser = await _appraiser_in_bureau(session=session, principal=principal, appraiser_id=appraiser_id)
+    return await _change_status(
+        session=session, principal=principal, entity=appraiser, body=body, today=today
+    )
+
+
+async def changes(*, session: AsyncSession, principal: Actor, entity_id: str | None) -> list[RegistryChange]:
+    """The bureau's registry changes in chain order, optionally of one entity."""
+    query = select(RegistryChange).where(RegistryChange.bureau_id == principal.organisation_id)
+    if entity_id:
+        query = query.where(RegistryChange.entity_id == entity_id)
+    return list((await session.exec(query.order_by(col(RegistryChange.seq)))).all())
+
+
+async def require_active_appraisers(*, session: AsyncSession, appraiser_ids: list[str], today: date) -> None:
+    """409 naming the first appraiser the registry does not allow to be assigned
+    today (suspended, revoked or licence expired since entrustment). Ids the
+    registry does not know are left to the workflow's own check."""
+    found = {
+        a.id: a
+        for a in (await session.exec(select(Appraiser).where(col(Appraiser.id).in_(appraiser_ids)))).all()
+    }
+    for appraiser_id in appraiser_ids:
+        appraiser = found.get(appraiser_id)
+        reason = standing(appraiser, today) if appraiser else None
+        if appraiser and reason:
+            why, rule = reason
+            raise ApiError(
+                409,
+                "appraiser_not_active",
+                f"appraiser {appraiser.name} ({appraiser.id}) may not be assigned: {why}",
+                {"rule": rule, "appraiser_id": appraiser.id},
+            )
+
+
+async def licence_tasks(*, session: AsyncSession, bureau_id: str) -> list[LicenceTaskPublic]:
+    """The bureau's open REG-8 tasks, soonest expiry first; due on the licence's last valid day."""
+    rows = (
+        await session.exec(
+            select(LicenceTask)
+            .where(LicenceTask.bureau_id == bureau_id, col(LicenceTask.closed_at).is_(None))
+            .order_by(col(LicenceTask.licence_valid_until), col(LicenceTask.id))
+        )
+    ).all()
+    ids = [r.entity_id for r in rows]
+    names = dict(
+        (
+            await session.exec(select(Institution.id, Institution.name).where(col(Institution.id).in_(ids)))
+        ).all()
+    )
+    names |= dict(
+        (await session.exec(select(Appraiser.id, Appraiser.name).where(col(Appraiser.id).in_(ids)))).all()
+    )
+    return [
+        LicenceTaskPublic.model_validate(
+            {
+                **row.model_dump(),
+                "entity_name": names.get(row.entity_id, ""),
+                "due_on": row.licence_valid_until,
+            }
+        )
+        for row in rows
+    ]
