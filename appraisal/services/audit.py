@@ -1,4 +1,4 @@
-"""Verifying a commission's audit trail (全程留痕) and tracing an appraiser (倒查)."""
+"""Verifying a commission's or a complaint's audit trail (全程留痕) and tracing an appraiser (倒查)."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -7,7 +7,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import AppraiserKey, AuditEventRow, Commission
+from appraisal.api.schemas import TraceItem
+from appraisal.db.models import AppraiserKey, AuditEventRow, Commission, Complaint
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.events import chained_fields
 from appraisal.signing import signed_message, verify
@@ -145,3 +146,72 @@ async def trace_appraiser(
         )
     ).all()
     return [(event, commission) for event, commission in rows]
+
+
+TRACE_COMPLAINT_KINDS = (
+    "complaint.registered",
+    "complaint.accepted",
+    "complaint.declined",
+    "complaint.decided",
+    "integrity.recorded",
+    "complaint.parties_notified",
+)
+
+
+async def verify_complaint(*, session: AsyncSession, complaint: Complaint) -> ChainVerdict:
+    """A complaint's chain: the same audit trail under its own workflow id; it has no signatures."""
+    rows = (
+        await session.exec(
+            select(AuditEventRow)
+            .where(AuditEventRow.workflow_id == complaint.workflow_id)
+            .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
+        )
+    ).all()
+    return verify_chain(
+        list(rows),
+        last_seq=complaint.last_event_seq,
+        last_hash=str(complaint.snapshot.get("last_hash", "")),
+        keys={},
+    )
+
+
+async def complaint_trace_items(*, session: AsyncSession, appraiser_id: str) -> list[TraceItem]:
+    """The registration, acceptance or decline, decision, integrity record and notice
+    of every complaint naming the appraiser, in time order, each saying whether the
+    complaint's chain verifies through it. The complainant's identity stays in the
+    complaint itself."""
+    rows = (
+        await session.exec(
+            select(AuditEventRow, Complaint, Commission.court_reference)
+            .join(Complaint, col(Complaint.workflow_id) == col(AuditEventRow.workflow_id))
+            .join(Commission, col(Commission.id) == col(Complaint.commission_id), isouter=True)
+            .where(
+                col(Complaint.appraiser_id) == appraiser_id,
+                col(AuditEventRow.kind).in_(TRACE_COMPLAINT_KINDS),
+            )
+            .order_by(col(AuditEventRow.occurred_at), col(AuditEventRow.seq))
+        )
+    ).all()
+    verdicts: dict[str, ChainVerdict] = {}
+    items: list[TraceItem] = []
+    for event, complaint, court_reference in rows:
+        verdict = verdicts.get(complaint.id)
+        if verdict is None:
+            verdict = verdicts[complaint.id] = await verify_complaint(session=session, complaint=complaint)
+        items.append(
+            TraceItem(
+                at=event.occurred_at,
+                kind=event.kind,
+                commission_id=complaint.commission_id or "",
+                court_reference=court_reference or "",
+                complaint_id=complaint.id,
+                complaint_reference=complaint.reference,
+                seq=event.seq,
+                actor_role=event.actor_role,
+                actor_organisation_id=event.actor_organisation_id,
+                details={k: v for k, v in event.data.items() if k != "complainant"},
+                audit_event=f"/v1/complaints/{complaint.id}/audit#seq-{event.seq}",
+                verified=verdict.ok or (verdict.broken_at is not None and event.seq < verdict.broken_at),
+            )
+        )
+    return items
