@@ -16,4 +16,10 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
     rm -f .venv/.installed-* && touch "$stamp"
 fi
+# The dashboard's browser tests drive Debian's Chromium (and need a CJK font for its
+# screenshots): installed once, when missing, if we are root on a system with apt-get.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    echo "Installing Chromium for the dashboard's browser tests (once)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
 export PATH="$root/.venv/bin:$PATH"

@@ -1,16 +1,16 @@
 from datetime import date
 
-from fastapi import APIRouter
-from sqlmodel import select
+from fastapi import APIRouter, Query
 
 from appraisal.activities.anchor import heads_hash
-from appraisal.api.deps import SessionDep
+from appraisal.api.deps import CalendarDep, SessionDep, TodayDep
 from appraisal.api.errors import not_found
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import AnchorCheck, AppraiserTrace, TraceItem
-from appraisal.db.models import Appraiser, AuditAnchor, Institution
-from appraisal.services import audit
+from appraisal.api.schemas import AnchorCheck, AppraiserTrace
+from appraisal.api.supervision_schemas import SupervisionOverview
+from appraisal.db.models import AuditAnchor
+from appraisal.services import audit, supervision
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 
@@ -36,40 +36,31 @@ async def check_anchor(day: date, _: AuthorizedDep, session: SessionDep) -> Anch
 @router.get("/appraisers/{appraiser_id}/trace", response_model=AppraiserTrace, responses=ERRORS)
 async def trace_appraiser(appraiser_id: str, principal: AuthorizedDep, session: SessionDep) -> AppraiserTrace:
     """Reverse trace (倒查) of one appraiser, in time order: every commission, report,
-    signature, dissent, pause, extension, missed deadline and escalation, each pointing
-    at its audit event and saying whether that commission's chain verifies through it."""
-    found = (
-        await session.exec(
-            select(Appraiser)
-            .join(Institution, Institution.id == Appraiser.institution_id)  # type: ignore[arg-type]
-            .where(Appraiser.id == appraiser_id, Institution.bureau_id == principal.organisation_id)
-        )
-    ).first()
-    if found is None:
-        raise not_found("appraiser")
-    verdicts: dict[str, audit.ChainVerdict] = {}
-    items: list[TraceItem] = []
-    for event, commission in await audit.trace_appraiser(session=session, appraiser_id=appraiser_id):
-        verdict = verdicts.get(commission.id)
-        if verdict is None:
-            verdict = verdicts[commission.id] = await audit.verify_commission(
-                session=session, commission=commission
-            )
-        details = {k: v for k, v in event.data.items() if k not in ("content", "signature")}
-        items.append(
-            TraceItem(
-                at=event.occurred_at,
-                kind=event.kind,
-                commission_id=commission.id,
-                court_reference=commission.court_reference,
-                seq=event.seq,
-                actor_role=event.actor_role,
-                actor_organisation_id=event.actor_organisation_id,
-                details=details,
-                audit_event=f"/v1/commissions/{commission.id}/audit#seq-{event.seq}",
-                verified=verdict.ok or (verdict.broken_at is not None and event.seq < verdict.broken_at),
-            )
-        )
-    return AppraiserTrace(
-        appraiser_id=found.id, name=found.name, institution_id=found.institution_id, items=items
+    signature, dissent, pause, extension, missed deadline and escalation, and every
+    complaint naming them (registration, decision, outcome), each pointing at its audit
+    event and saying whether that commission's or complaint's chain verifies through it."""
+    trace = await supervision.appraiser_trace(session=session, principal=principal, appraiser_id=appraiser_id)
+    complaints = await audit.complaint_trace_items(session=session, appraiser_id=appraiser_id)
+    trace.items = sorted([*trace.items, *complaints], key=lambda item: item.at)  # stable: seq order kept
+    return trace
+
+
+@router.get("/overview", response_model=SupervisionOverview, responses=ERRORS)
+async def overview(
+    principal: AuthorizedDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    due_within: int = Query(
+        default=supervision.DUE_WITHIN_DEFAULT,
+        ge=1,
+        le=supervision.DUE_WITHIN_MAX,
+        description="working days ahead that count as due soon",
+    ),
+) -> SupervisionOverview:
+    """The bureau's commissions counted from the read model: by stage, overdue, due
+    within `due_within` working days, escalated to the bureau; overall, by
+    institution and by category."""
+    return await supervision.overview(
+        session=session, principal=principal, calendar=calendar, today=today, due_within=due_within
     )

@@ -1,0 +1,190 @@
+"""What supervision reads, as keyword-only functions: counts over the read model
+(never Temporal) and the reverse trace of an appraiser (倒查)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, func, not_
+from sqlalchemy import select as select_columns
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from appraisal.api.errors import not_found
+from appraisal.api.schemas import AppraiserTrace, TraceItem
+from appraisal.api.supervision_schemas import (
+    CategoryCounts,
+    InstitutionCounts,
+    OverviewCounts,
+    SupervisionOverview,
+)
+from appraisal.db.models import Appraiser, Commission, Institution, Task
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import TERMINAL_STAGES, Stage
+from appraisal.services import audit
+from appraisal.services.commission import scope_filter
+
+DUE_WITHIN_DEFAULT = 5
+DUE_WITHIN_MAX = 60
+
+Group = tuple[str, str, str]
+"""(institution id, category, stage): the finest breakdown the overview needs."""
+
+
+@dataclass
+class _Tally:
+    by_stage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Stage, 0))
+    overdue: int = 0
+    due_soon: int = 0
+    escalations_open: int = 0
+
+    def add(self, stage: str, total: int, overdue: int, due_soon: int, escalated: int) -> None:
+        self.by_stage[stage] = self.by_stage.get(stage, 0) + total
+        self.overdue += overdue
+        self.due_soon += due_soon
+        self.escalations_open += escalated
+
+    def counts(self) -> dict[str, object]:
+        return {
+            "total": sum(self.by_stage.values()),
+            "open": sum(n for stage, n in self.by_stage.items() if stage not in TERMINAL_STAGES),
+            "by_stage": {str(stage): n for stage, n in self.by_stage.items()},
+            "overdue": self.overdue,
+            "due_soon": self.due_soon,
+            "escalations_open": self.escalations_open,
+        }
+
+
+async def overview(
+    *, session: AsyncSession, principal: Actor, calendar: WorkingCalendar, today: date, due_within: int
+) -> SupervisionOverview:
+    """Counts of the commissions in the principal's scope by stage, overdue, due
+    within `due_within` working days and escalated to the bureau; overall, by
+    institution and by category. Two GROUP BY queries count per (institution,
+    category, stage), a few hundred groups at most, which are then summed up."""
+    due_by = calendar.add_working_days(today, due_within).due_on
+    overall, institutions, categories = _Tally(), dict[str, _Tally](), dict[str, _Tally]()
+    escalated = await _escalated(session=session, principal=principal)
+    counted = await _counted(session=session, principal=principal, due_by=due_by)
+    for institution_id, category, stage, total, overdue, due_soon in counted:
+        numbers = (total, overdue, due_soon, escalated.get((institution_id, category, stage), 0))
+        overall.add(stage, *numbers)
+        institutions.setdefault(institution_id, _Tally()).add(stage, *numbers)
+        categories.setdefault(category, _Tally()).add(stage, *numbers)
+    registered = await _institutions(session=session, principal=principal, seen=set(institutions))
+    for institution in registered:
+        for registered_category in institution.categories:
+            categories.setdefault(registered_category, _Tally())
+    names = {i.id: i.name for i in registered}
+    return SupervisionOverview(
+        today=today,
+        due_within=due_within,
+        due_by=due_by,
+        counts=OverviewCounts.model_validate(overall.counts()),
+        by_institution=sorted(
+            (
+                InstitutionCounts.model_validate(
+                    {"institution_id": i, "name": names.get(i, i), **institutions.get(i, _Tally()).counts()}
+                )
+                for i in set(institutions) | set(names)
+            ),
+            key=lambda counts: (counts.name, counts.institution_id),
+        ),
+        by_category=[
+            CategoryCounts.model_validate({"category": c, **categories[c].counts()})
+            for c in sorted(categories)
+        ],
+    )
+
+
+GROUP_COLUMNS = (col(Commission.institution_id), col(Commission.category), col(Commission.stage))
+
+
+async def _counted(
+    *, session: AsyncSession, principal: Actor, due_by: date
+) -> Sequence[tuple[str, str, str, int, int, int]]:
+    """Per group: commissions, overdue ones, and the others due by `due_by`. Six
+    columns: more than sqlmodel's select() and exec() type, so SQLAlchemy's own, on
+    the session's connection (its transaction)."""
+    query = (
+        select_columns(
+            *GROUP_COLUMNS,
+            func.count(),
+            func.count().filter(col(Commission.overdue)),
+            func.count().filter(and_(not_(col(Commission.overdue)), col(Commission.next_due_on) <= due_by)),
+        )
+        .where(scope_filter(principal))
+        .group_by(*GROUP_COLUMNS)
+    )
+    return (await (await session.connection()).execute(query)).all()
+
+
+async def _escalated(*, session: AsyncSession, principal: Actor) -> dict[Group, int]:
+    """Per group: commissions with an open overdue_escalation task for the bureau,
+    found from the task side (few rows, indexed by assignee role)."""
+    rows = (
+        await session.exec(
+            select(*GROUP_COLUMNS, func.count(func.distinct(col(Commission.id))))
+            .join(Task, col(Task.commission_id) == col(Commission.id))
+            .where(
+                scope_filter(principal),
+                col(Task.assignee_role) == Role.SUPERVISOR,
+                col(Task.kind) == "overdue_escalation",
+            )
+            .group_by(*GROUP_COLUMNS)
+        )
+    ).all()
+    return {(institution_id, category, stage): n for institution_id, category, stage, n in rows}
+
+
+async def _institutions(*, session: AsyncSession, principal: Actor, seen: set[str]) -> list[Institution]:
+    """A supervisor's whole bureau (an institution with nothing entrusted shows as
+    zero); for anyone else, the institutions their commissions went to."""
+    condition = (
+        col(Institution.bureau_id) == principal.organisation_id
+        if principal.role == Role.SUPERVISOR
+        else col(Institution.id).in_(seen)
+    )
+    return list((await session.exec(select(Institution).where(condition))).all())
+
+
+async def appraiser_trace(*, session: AsyncSession, principal: Actor, appraiser_id: str) -> AppraiserTrace:
+    """Reverse trace (倒查) of one appraiser under the supervisor's bureau (else
+    404), in time order, each item saying whether its commission's chain
+    verifies through it."""
+    found = (
+        await session.exec(
+            select(Appraiser)
+            .join(Institution, col(Institution.id) == col(Appraiser.institution_id))
+            .where(Appraiser.id == appraiser_id, Institution.bureau_id == principal.organisation_id)
+        )
+    ).first()
+    if found is None:
+        raise not_found("appraiser")
+    verdicts: dict[str, audit.ChainVerdict] = {}
+    items: list[TraceItem] = []
+    for event, commission in await audit.trace_appraiser(session=session, appraiser_id=appraiser_id):
+        verdict = verdicts.get(commission.id)
+        if verdict is None:
+            verdict = verdicts[commission.id] = await audit.verify_commission(
+                session=session, commission=commission
+            )
+        details = {k: v for k, v in event.data.items() if k not in ("content", "signature")}
+        items.append(
+            TraceItem(
+                at=event.occurred_at,
+                kind=event.kind,
+                commission_id=commission.id,
+                court_reference=commission.court_reference,
+                seq=event.seq,
+                actor_role=event.actor_role,
+                actor_organisation_id=event.actor_organisation_id,
+                details=details,
+                audit_event=f"/v1/commissions/{commission.id}/audit#seq-{event.seq}",
+                verified=verdict.ok or (verdict.broken_at is not None and event.seq < verdict.broken_at),
+            )
+        )
+    return AppraiserTrace(
+        appraiser_id=found.id, name=found.name, institution_id=found.institution_id, items=items
+    )

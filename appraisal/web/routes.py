@@ -1,0 +1,276 @@
+"""The dashboard's pages for courts and supervisors, under /ui: server-rendered,
+read from the same services (and with the same scope checks) as the REST API."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.responses import Response
+
+from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TodayDep
+from appraisal.api.routes.tasks import decode_cursor, encode_cursor
+from appraisal.api.supervision_schemas import SupervisionOverview
+from appraisal.db.models import Appraiser, Bureau, Court, Institution
+from appraisal.domain.calendar import CHINA_TZ
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.services import audit, supervision
+from appraisal.services import commission as commissions
+from appraisal.web import charts
+from appraisal.web.pages import STAGES, render
+from appraisal.web.session import (
+    HOME_PATH,
+    PREFIX,
+    PagePrincipalDep,
+    PageRoute,
+    forget,
+    login_page,
+    read_form,
+    same_origin,
+    sign_in,
+)
+
+router = APIRouter(
+    prefix=PREFIX,
+    route_class=PageRoute,
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+LIST_LIMIT = 20
+INBOX_LIMIT = 50
+DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
+DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
+
+
+async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
+    """Who is signed in, with their court's or bureau's name, for the page header."""
+    organisation = (
+        await session.get(Court, principal.organisation_id)
+        if principal.role == Role.COURT
+        else await session.get(Bureau, principal.organisation_id)
+    )
+    return {
+        "role": principal.role,
+        "organisation": organisation.name if organisation else principal.organisation_id,
+        "subject": principal.subject,
+    }
+
+
+def _short(name: str) -> str:
+    """A chart label: the Chinese name alone when a name gives both."""
+    first = name.split(" ", 1)[0]
+    return first if not first.isascii() else name[:28]
+
+
+def _counts_context(overview: SupervisionOverview) -> dict[str, Any]:
+    by_stage = charts.bar_chart(
+        "按阶段 By stage",
+        [
+            (STAGES.get(stage, stage), [("final" if stage in TERMINAL_STAGES else "open", n)])
+            for stage, n in overview.counts.by_stage.items()
+        ],
+        legend=[("open", "在办 Open"), ("final", "已终结 Final")],
+    )
+    by_institution = charts.bar_chart(
+        "按机构 By institution",
+        [
+            (
+                _short(i.name),
+                [
+                    ("overdue", i.overdue),
+                    ("due-soon", i.due_soon),
+                    ("open", max(i.open - i.overdue - i.due_soon, 0)),
+                    ("final", i.total - i.open),
+                ],
+            )
+            for i in overview.by_institution
+        ],
+        legend=[
+            ("overdue", "逾期 Overdue"),
+            ("due-soon", "即将到期 Due soon"),
+            ("open", "其他在办 Other open"),
+            ("final", "已终结 Final"),
+        ],
+    )
+    return {
+        "overview": overview,
+        "by_stage_chart": by_stage,
+        "by_institution_chart": by_institution,
+        "refreshed_at": datetime.now(CHINA_TZ).strftime("%H:%M:%S"),
+    }
+
+
+@router.get("/login")
+async def login_form(request: Request, next_path: str = Query(default=HOME_PATH, alias="next")) -> Response:
+    return login_page(request, next_path=next_path)
+
+
+@router.post("/login")
+async def login(request: Request, settings: SettingsDep, session: SessionDep) -> Response:
+    if not same_origin(request):
+        return login_page(request, next_path=HOME_PATH, error="跨站登录被拒绝 Cross-site sign-in refused")
+    form = await read_form(request)
+    return await sign_in(
+        request, settings, session, token=form.get("token", ""), next_path=form.get("next", HOME_PATH)
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    response = login_page(request, next_path=HOME_PATH, notice="已退出 Signed out")
+    forget(response)
+    return response
+
+
+@router.get("/overview")
+async def overview_page(
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    due_within: DueWithin = supervision.DUE_WITHIN_DEFAULT,
+) -> Response:
+    overview = await supervision.overview(
+        session=session, principal=principal, calendar=calendar, today=today, due_within=due_within
+    )
+    listed: dict[str, Any] = {}
+    for name, overdue, due_before in (("overdue", True, None), ("due_soon", False, overview.due_by)):
+        listing = await commissions.list_commissions(
+            session=session,
+            principal=principal,
+            stage=None,
+            institution_id=None,
+            court_id=None,
+            category=None,
+            overdue=overdue,
+            due_before=due_before,
+            limit=LIST_LIMIT,
+            offset=0,
+        )
+        listed[name] = [
+            (row, calendar.working_days_between(today, row.next_due_on) if row.next_due_on else None)
+            for row in listing.rows
+        ]
+    return render(
+        request,
+        "overview.html",
+        {
+            "viewer": await _viewer(session, principal),
+            "active": "overview",
+            **_counts_context(overview),
+            **listed,
+            "overdue_total": overview.counts.overdue,
+            "due_soon_total": overview.counts.due_soon,
+            "institutions": {i.institution_id: i.name for i in overview.by_institution},
+            "choices": sorted({*DUE_WITHIN_CHOICES, due_within}),
+        },
+    )
+
+
+@router.get("/overview/counts")
+async def overview_counts(
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    due_within: DueWithin = supervision.DUE_WITHIN_DEFAULT,
+) -> Response:
+    """The counts panel alone: what the overview's htmx refresh swaps in."""
+    overview = await supervision.overview(
+        session=session, principal=principal, calendar=calendar, today=today, due_within=due_within
+    )
+    return render(request, "_counts.html", _counts_context(overview))
+
+
+@router.get("/commissions/{commission_id}")
+async def commission_page(
+    request: Request,
+    commission_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> Response:
+    row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
+    court = await session.get(Court, commission.court_id)
+    institution = await session.get(Institution, commission.institution_id)
+    named = {
+        a.id: a.name
+        for a in (
+            await session.exec(select(Appraiser).where(col(Appraiser.id).in_(commission.appraiser_ids)))
+        ).all()
+    }
+    return render(
+        request,
+        "commission.html",
+        {
+            "viewer": await _viewer(session, principal),
+            "active": "",
+            "commission": commission,
+            "court_name": court.name if court else commission.court_id,
+            "institution_name": institution.name if institution else commission.institution_id,
+            "appraisers": [(a, named.get(a, a)) for a in commission.appraiser_ids],
+            "may_trace": principal.role == Role.SUPERVISOR,
+            "timeline": charts.timeline(commission.clocks, received_on=commission.received_on, today=today),
+            "trail": await commissions.audit_trail(session=session, commission_id=row.id),
+            "verdict": await audit.verify_commission(session=session, commission=row),
+        },
+    )
+
+
+@router.get("/appraisers/{appraiser_id}")
+async def appraiser_page(
+    request: Request, appraiser_id: str, principal: PagePrincipalDep, session: SessionDep
+) -> Response:
+    trace = await supervision.appraiser_trace(session=session, principal=principal, appraiser_id=appraiser_id)
+    institution = await session.get(Institution, trace.institution_id)
+    return render(
+        request,
+        "appraiser.html",
+        {
+            "viewer": await _viewer(session, principal),
+            "active": "",
+            "trace": trace,
+            "institution_name": institution.name if institution else trace.institution_id,
+        },
+    )
+
+
+@router.get("/inbox")
+async def inbox_page(
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    cursor: str | None = Query(default=None, max_length=200),
+) -> Response:
+    after = decode_cursor(cursor) if cursor is not None else None
+    tasks, following = await commissions.inbox(
+        session=session, principal=principal, limit=INBOX_LIMIT, after=after
+    )
+    return render(
+        request,
+        "inbox.html",
+        {
+            "viewer": await _viewer(session, principal),
+            "active": "inbox",
+            "tasks": tasks,
+            "left": {
+                t.due_on: calendar.working_days_between(today, t.due_on)
+                for t in tasks
+                if t.due_on is not None
+            },
+            "next_page": f"{PREFIX}/inbox?{urlencode({'cursor': encode_cursor(following)})}"
+            if following
+            else None,
+        },
+    )

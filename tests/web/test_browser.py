@@ -1,0 +1,194 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven by
+Playwright, against the app served by uvicorn on a free localhost port (on the
+test's event loop, with the time-skipping Temporal server, the production worker
+and embedded PostgreSQL). Signs in by pasting a token, clicks overview →
+commission → appraiser trace → inbox, and saves a screenshot of each page to
+docs/screenshots/ (docs/dashboard.md shows them)."""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from appraisal.api.app import create_app
+from appraisal.api.auth import issue_token
+from appraisal.api.deps import get_today
+from appraisal.domain.calendar import local_today
+from appraisal.domain.roles import Actor
+from appraisal.settings import Settings
+from tests.api.test_commissions_api import APPRAISER_IDS, entrust
+from tests.conftest import ROOT, free_port
+from tests.factories import court_actor
+from tests.web.scenario import Scenario, drive, supervisor
+from tests.workflows.test_commission_workflow import eventually
+
+Auth = Callable[[Actor], dict[str, str]]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def require_chromium() -> None:
+    """Only a machine where nobody could install it skips; scripts/bootstrap.sh
+    installs Chromium when run as root, so in CI a missing browser fails."""
+    if CHROMIUM.exists():
+        return
+    if os.geteuid() != 0:
+        pytest.skip(f"{CHROMIUM} is missing and, not being root, scripts/bootstrap.sh cannot install it")
+    pytest.fail(f"{CHROMIUM} is missing: scripts/bootstrap.sh installs it (apt-get install chromium) as root")
+
+
+class InProcessServer(uvicorn.Server):
+    """uvicorn on the test's own event loop (the engine and the Temporal client
+    live there); Ctrl-C stays pytest's."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@pytest.fixture
+async def served(
+    settings: Settings, temporal_env: WorkflowEnvironment, engine: AsyncEngine, worker: Worker
+) -> AsyncIterator[str]:
+    app = create_app(settings, temporal=temporal_env.client, engine=engine)
+    env_today = local_today(await temporal_env.get_current_time())
+    app.dependency_overrides[get_today] = lambda: env_today
+    port = free_port()
+    server = InProcessServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+
+    async def started() -> bool | None:
+        if serving.done():
+            serving.result()  # raises what stopped it
+        return True if server.started else None
+
+    await eventually(started)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await serving
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    require_chromium()
+    async with async_playwright() as playwright:
+        # `launch` gives every run a fresh temporary profile (user-data-dir) of its own.
+        chromium = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        await chromium.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def sign_in(page: Page, base: str, settings: Settings, actor: Actor, *, shot: str = "") -> None:
+    await page.goto(f"{base}/ui/overview")
+    await expect(page).to_have_url(f"{base}/ui/login?next=%2Fui%2Foverview")
+    if shot:
+        await screenshot(page, shot)
+    await page.fill("#token", issue_token(settings, actor))
+    await page.click("button:has-text('登录 Sign in')")
+    await expect(page).to_have_url(f"{base}/ui/overview")
+
+
+async def test_click_through_the_dashboard(
+    served: str,
+    browser: Browser,
+    api: httpx.AsyncClient,
+    auth: Auth,
+    settings: Settings,
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    scenario: Scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    counts = (await api.get("/v1/supervision/overview", headers=auth(supervisor))).json()["counts"]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    await sign_in(page, served, settings, supervisor, shot="login")
+    await expect(page.locator("#viewer")).to_contain_text("重庆市司法局")
+    await expect(page.locator("#count-total")).to_have_text(str(counts["total"]))
+    await expect(page.locator("#count-overdue")).to_have_text("2")
+    await expect(page.locator("#count-escalations")).to_have_text("2")
+    await expect(page.locator("#chart-stage g.bar")).to_have_count(len(counts["by_stage"]))
+    await expect(page.locator("#overdue-list tbody tr")).to_have_count(2)
+
+    # The counts panel refreshes in place (htmx), without reloading the page.
+    await page.evaluate("window.stillTheSamePage = true")
+    await entrust(api, auth, court_reference="(2026)渝0103民初105号-鉴1")
+    await page.click("#refresh")
+    await expect(page.locator("#count-total")).to_have_text(str(counts["total"] + 1))
+    assert await page.evaluate("window.stillTheSamePage") is True
+
+    await page.select_option("#due_within", "10")
+    await page.click("button:has-text('应用 Apply')")
+    await expect(page).to_have_url(f"{served}/ui/overview?due_within=10")
+    await expect(page.locator("#due-soon-list tbody a")).not_to_have_count(0)
+    await screenshot(page, "overview")
+
+    reference = scenario.paused_late["court_reference"]
+    await page.click(f"#overdue-list a:has-text('{reference}')")
+    await expect(page).to_have_url(f"{served}/ui/commissions/{scenario.paused_late['id']}")
+    await expect(page.locator("#court-reference")).to_have_text(reference)
+    await expect(page.locator("#stage")).to_have_text("鉴定中 Examining")
+    await expect(page.locator("svg.timeline rect.pause")).to_have_count(1)
+    await expect(page.locator("svg.timeline line.today")).to_have_count(1)
+    await expect(page.locator("#verdict")).to_contain_text("✓ 哈希链校验通过")
+    trail = (
+        await api.get(f"/v1/commissions/{scenario.paused_late['id']}/audit", headers=auth(supervisor))
+    ).json()
+    await expect(page.locator("#audit-trail tbody tr")).to_have_count(len(trail))
+    await screenshot(page, "commission")
+
+    await page.click(f"#appraisers a[href='/ui/appraisers/{APPRAISER_IDS[0]}']")
+    await expect(page).to_have_url(f"{served}/ui/appraisers/{APPRAISER_IDS[0]}")
+    await expect(page.locator("#trace tbody")).to_contain_text("commission.accepted")
+    await expect(page.locator("#trace tbody")).to_contain_text("clock.paused")
+    await expect(page.locator("#trace .unverified")).to_have_count(0)
+    await screenshot(page, "appraiser")
+
+    await page.click("nav a:has-text('待办 Inbox')")
+    await expect(page).to_have_url(f"{served}/ui/inbox")
+    await expect(page.locator("#inbox tbody tr")).to_have_count(2)
+    await expect(page.locator("#inbox tbody")).to_contain_text("逾期督办 Overdue escalation")
+    await screenshot(page, "inbox")
+
+    await page.click("button:has-text('退出 Sign out')")
+    await expect(page.locator(".notice")).to_have_text("已退出 Signed out")
+    await page.goto(f"{served}/ui/inbox")
+    await expect(page).to_have_url(f"{served}/ui/login?next=%2Fui%2Finbox")
+
+    assert problems == [], problems
+
+    # A court sees its own commissions only (the scenario's four and the one added); another
+    # court's commission is "not found".
+    await sign_in(page, served, settings, court_actor)
+    await expect(page.locator("#count-total")).to_have_text("5")
+    await page.goto(f"{served}/ui/commissions/{scenario.other_courts['id']}")
+    await expect(page.locator("h1")).to_contain_text("404 · 未找到 Not found")
+    await context.close()
