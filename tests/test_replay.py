@@ -10,9 +10,12 @@ import pytest
 from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from appraisal.worker import WORKFLOWS
+from appraisal.domain import testimony as tm
+from appraisal.worker import WORKFLOW_SANDBOX, WORKFLOWS
 from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadResult
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
@@ -20,12 +23,20 @@ RECORDED = sorted(HISTORIES.rglob("*.json"))
 """Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks)."""
 
 
+def replayer() -> Replayer:
+    """Today's workflows in the production sandbox: the domain module passed
+    through, as the worker runs them (its datetimes decode only there)."""
+    return Replayer(
+        workflows=WORKFLOWS, workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX)
+    )
+
+
 def load(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
 
 
 def steps(history: WorkflowHistory) -> list[str]:
-    """Accepted updates, signals, fired timers and the ending, in order."""
+    """Accepted updates, signals, fired timers, children ended and the ending, in order."""
     found: list[str] = []
     for event in history.events:
         kind = event.event_type
@@ -37,9 +48,32 @@ def steps(history: WorkflowHistory) -> list[str]:
             found.append(f"signal:{event.workflow_execution_signaled_event_attributes.signal_name}")
         elif kind == EventType.EVENT_TYPE_TIMER_FIRED:
             found.append("timer")
+        elif kind == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+            child = event.child_workflow_execution_completed_event_attributes.workflow_type.name
+            found.append(f"child_completed:{child}")
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
             found.append("completed")
     return found
+
+
+def kinds_of_testimony_events(history: WorkflowHistory) -> list[str]:
+    """The kinds of the `testimony_event` signals a commission received, in order."""
+    converter = DataConverter.default.payload_converter
+    kinds: list[str] = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+            signal = event.workflow_execution_signaled_event_attributes
+            if signal.signal_name == "testimony_event":
+                (received,) = converter.from_payloads(signal.input.payloads, [tm.TestimonyEvent])
+                kinds.append(received.kind)
+    return kinds
+
+
+def without_timers_and_signals(recorded: list[str]) -> list[str]:
+    return [s for s in recorded if s != "timer" and not s.startswith("signal:")]
+
+
+ISSUE = ["register", "decide_acceptance", "submit_report", "sign_report", "sign_report", "issue_report"]
 
 
 def test_the_recorded_histories_cover_the_paths_they_are_named_for() -> None:
@@ -74,9 +108,89 @@ def test_the_recorded_histories_cover_the_paths_they_are_named_for() -> None:
     assert recorded["daily_anchor"] == ["completed"]
 
 
+def test_the_histories_after_acceptance_and_issue_cover_their_paths() -> None:
+    recorded = {path.stem: steps(load(path)) for path in HISTORIES.glob("*.json")}
+    assert without_timers_and_signals(recorded["recusal"]) == [
+        "register",
+        "decide_acceptance",
+        "request_recusal",
+        "decide_recusal",
+    ]  # still running with the reserve appraiser
+    assert without_timers_and_signals(recorded["after_issue"]) == [
+        *ISSUE,
+        "forward_objection",
+        "answer_objection",
+        "resolve_objection",
+        "summon_testimony",
+        "child_completed:TestimonyWorkflow",
+        "request_supplementary",
+        "submit_report",
+        "sign_report",
+        "sign_report",
+        "issue_report",
+        "submit_correction",
+        "sign_report",
+        "sign_report",
+        "issue_report",
+        "close",
+        "completed",
+    ]
+    after_issue = recorded["after_issue"]
+    summoned, supplemented = after_issue.index("summon_testimony"), after_issue.index("request_supplementary")
+    assert set(after_issue[summoned + 1 : supplemented]) <= {
+        "signal:testimony_event",
+        "child_completed:TestimonyWorkflow",
+        "timer",
+    }
+    assert kinds_of_testimony_events(load(HISTORIES / "after_issue.json")) == [
+        "testimony.summoned",
+        "testimony.confirmed",
+        "testimony.decline_requested",
+        "testimony.request_ruled",
+        "testimony.reminder",
+        "testimony.outcome_recorded",
+        "testimony.opinion_excluded",
+        "testimony.penalty_referred",
+        "testimony.refund_ruled",
+        "testimony.concluded",
+    ]
+    testimony = recorded["after_issue_testimony"]
+    assert without_timers_and_signals(testimony) == [
+        "confirm",
+        "confirm",
+        "rule_on_request",
+        "record_outcome",
+        "rule_on_refund",
+        "completed",
+    ]
+    assert "timer" in testimony[testimony.index("rule_on_request") : testimony.index("record_outcome")]
+    assert without_timers_and_signals(recorded["reappraisal"]) == [*ISSUE, "order_reappraisal"]
+    assert without_timers_and_signals(recorded["complaint"]) == [
+        "register",
+        "accept",
+        "decide",
+        "notify_parties",
+        "completed",
+    ]
+
+
+def test_each_history_names_the_workflow_it_replays_with() -> None:
+    """The Replayer picks the class by the recorded type: the child and the
+    complaint replay through their own workflows, not the commission's."""
+    registered = {w.__name__ for w in WORKFLOWS}
+    types = {
+        path.stem: load(path).events[0].workflow_execution_started_event_attributes.workflow_type.name
+        for path in HISTORIES.glob("*.json")
+    }
+    assert set(types.values()) <= registered
+    assert types["after_issue_testimony"] == "TestimonyWorkflow"
+    assert types["complaint"] == "ComplaintWorkflow"
+    assert types["after_issue"] == types["recusal"] == types["reappraisal"] == "CommissionWorkflow"
+
+
 @pytest.mark.parametrize("path", RECORDED, ids=[str(p.relative_to(HISTORIES)) for p in RECORDED])
 async def test_todays_workflows_replay_each_recorded_history(path: Path) -> None:
-    result = await Replayer(workflows=WORKFLOWS).replay_workflow(load(path), raise_on_replay_failure=True)
+    result = await replayer().replay_workflow(load(path), raise_on_replay_failure=True)
     assert result.replay_failure is None
 
 
@@ -85,7 +199,7 @@ async def test_all_histories_replay_together() -> None:
         for path in RECORDED:
             yield load(path)
 
-    results = await Replayer(workflows=WORKFLOWS).replay_workflows(histories(), raise_on_replay_failure=True)
+    results = await replayer().replay_workflows(histories(), raise_on_replay_failure=True)
     assert results.replay_failures == {}
 
 

@@ -12,16 +12,31 @@ tests/histories/<name>.json:
   re-entrusted elsewhere by the court (CRT-5);
 - calendar_reload and calendar_recomputed_commission: an official schedule
   loaded while a commission examines; the reload workflow and the commission
-  that recomputed its deadline (left running, as at an upgrade).
+  that recomputed its deadline (left running, as at an upgrade);
+- withdrawn and terminated: withdrawn by the court before acceptance;
+  terminated by the institution while examining;
+- daily_anchor: one day's anchor of the hash chains;
+- recusal: an appraiser declares a recusal, the institution grants it with
+  a reserve appraiser (left running);
+- after_issue and after_issue_testimony: after issue, an objection answered
+  and maintained; a testimony summoned at short notice (one appraiser
+  confirms, the other is excused, the one who stays away leads to a refund
+  ruling), the child's history beside the commission's; a supplementary
+  report, a correction, then closure;
+- reappraisal: issued, then a re-appraisal ordered (left running);
+- complaint: a complaint registered, accepted, decided with a sanction and
+  the parties notified.
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
-commissions would break (see docs/operations.md).
+commissions would break (see docs/operations.md). Name the scenarios to
+record only those and leave the other files as they are (no names: all):
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record recusal after_issue
 """
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,7 +52,8 @@ from temporalio.testing import WorkflowEnvironment
 from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
-from appraisal.domain.calendar import WorkingCalendar, local_today
+from appraisal.domain import testimony as tm
+from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar, local_today
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
 from appraisal.domain.commission import (
     AcceptanceDecision,
@@ -53,6 +69,11 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
+from appraisal.domain.complaint import ComplaintAcceptance, ComplaintDecision, PartiesNotice
+from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
+from appraisal.domain.reappraisal import ReappraisalOrder
+from appraisal.domain.recusal import RecusalDecision, RecusalRequest
+from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import BUREAU, seed_demo
@@ -62,10 +83,13 @@ from appraisal.worker import build_worker
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadResult
 from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.testimony import TestimonyWorkflow
 from tests.conftest import free_port, time_skipping_server_path
 from tests.factories import (
     CLINICAL_APPRAISERS,
     OTHER_INSTITUTION,
+    RESERVE_APPRAISER,
     appraiser_actor,
     commission_input,
     court_actor,
@@ -74,6 +98,8 @@ from tests.factories import (
     signature,
 )
 from tests.workflows.test_commission_workflow import eventually, start, today
+from tests.workflows.test_complaint_workflow import complaint_input, supervisor
+from tests.workflows.test_complaint_workflow import start as start_complaint
 
 HERE = Path(__file__).resolve().parent
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
@@ -245,17 +271,192 @@ async def daily_anchor(
     return {"daily_anchor": handle}
 
 
-SCENARIOS: list[Scenario] = [
-    happy_path,
-    materials_and_extension,
-    overdue_escalated,
-    calendar_reload,
-    withdrawn_and_terminated,
-    daily_anchor,
-]
+CommissionHandle = WorkflowHandle[CommissionWorkflow, CommissionSnapshot]
 
 
-async def record(target: Path = HERE) -> list[Path]:
+async def _accepted(env: WorkflowEnvironment, task_queue: str) -> CommissionHandle:
+    handle, _ = await start(env, task_queue, commission_input(await today(env), bureau_id=BUREAU.id))
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    return handle
+
+
+async def _sign_and_issue(handle: CommissionHandle, content_hash: str) -> CommissionSnapshot:
+    for actor in (appraiser_actor(a) for a in APPRAISER_IDS):
+        await handle.execute_update(
+            CommissionWorkflow.sign_report,
+            SignatureSubmission(actor, "sign", signature=signature(actor.organisation_id, content_hash)),
+        )
+    return await handle.execute_update(CommissionWorkflow.issue_report, IssueRequest(head_actor))
+
+
+async def _issued(env: WorkflowEnvironment, task_queue: str) -> CommissionHandle:
+    handle = await _accepted(env, task_queue)
+    submitted = await handle.execute_update(
+        CommissionWorkflow.submit_report,
+        ReportSubmission(appraiser_actor(APPRAISER_IDS[0]), "检验所见……", "构成十级伤残"),
+    )
+    assert submitted.report is not None
+    assert (await _sign_and_issue(handle, submitted.report.content_hash)).stage == "issued"
+    return handle
+
+
+async def recusal(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle = await _accepted(env, task_queue)
+    declaring = appraiser_actor(APPRAISER_IDS[1])
+    requested = await handle.execute_update(
+        CommissionWorkflow.request_recusal,
+        RecusalRequest(declaring, declaring.organisation_id, "PROC-10-1", "被鉴定人系其表兄弟"),
+    )
+    granted = await handle.execute_update(
+        CommissionWorkflow.decide_recusal,
+        RecusalDecision(institution_actor, requested.recusals[0].id, True, "回避成立", RESERVE_APPRAISER.id),
+    )
+    assert granted.appraiser_ids == [APPRAISER_IDS[0], RESERVE_APPRAISER.id]
+    return {"recusal": handle}  # left examining with the new team: running, as at an upgrade
+
+
+async def _testimony_with_refund_ruling(env: WorkflowEnvironment, handle: CommissionHandle) -> Handle:
+    """Summoned two days ahead (short notice): the first appraiser confirms and
+    stays away, the second is excused for the late notice; the court rules on
+    the refund and the commission returns to issued."""
+    stays_away, excused = (appraiser_actor(a) for a in APPRAISER_IDS)
+    hearing_at = (await env.get_current_time() + timedelta(days=2)).astimezone(CHINA_TZ)
+    summoned = await handle.execute_update(
+        CommissionWorkflow.summon_testimony,
+        tm.TestimonySummons(
+            court_actor, hearing_at, "第三法庭", APPRAISER_IDS, "携带鉴定档案", "异议未能消除"
+        ),
+    )
+    (testimony,) = summoned.testimonies
+    assert testimony["short_notice"]
+    child = env.client.get_workflow_handle(
+        tm.testimony_workflow_id(summoned.id, testimony["testimony_id"]), result_type=tm.TestimonyResult
+    )
+    await child.execute_update(TestimonyWorkflow.confirm, tm.TestimonyConfirmation(stays_away, "confirm"))
+    await child.execute_update(
+        TestimonyWorkflow.confirm,
+        tm.TestimonyConfirmation(excused, "decline", tm.LATE_NOTICE_GROUND, "通知不足三日，已有手术安排"),
+    )
+    await child.execute_update(
+        TestimonyWorkflow.rule_on_request,
+        tm.TestimonyRuling(court_actor, excused.organisation_id, True, "准许"),
+    )
+    await env.sleep(hearing_at - await env.get_current_time() + timedelta(hours=2))
+    await child.execute_update(
+        TestimonyWorkflow.record_outcome,
+        tm.TestimonyOutcome(
+            court_actor,
+            {stays_away.organisation_id: "absent_without_valid_reason", excused.organisation_id: "excused"},
+        ),
+    )
+
+    async def excluded() -> bool | None:
+        return (
+            True if (await handle.query(CommissionWorkflow.snapshot)).opinion_status == "excluded" else None
+        )
+
+    await eventually(excluded)
+    await child.execute_update(
+        TestimonyWorkflow.rule_on_refund, tm.RefundRuling(court_actor, True, "裁定退还鉴定费")
+    )
+    await child.result()
+
+    async def back_to_issued() -> bool | None:
+        return True if (await handle.query(CommissionWorkflow.snapshot)).stage == "issued" else None
+
+    await eventually(back_to_issued)
+    return child
+
+
+async def after_issue(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle = await _issued(env, task_queue)
+    first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
+    reply_by = (date.fromisoformat(await today(env)) + timedelta(days=3)).isoformat()
+    forwarded = await handle.execute_update(
+        CommissionWorkflow.forward_objection, ObjectionForward(court_actor, "被告", "伤残等级过高", reply_by)
+    )
+    objection_id = forwarded.objections[0].id
+    await handle.execute_update(
+        CommissionWorkflow.answer_objection,
+        ObjectionReply(second, objection_id, "依据《人体损伤致残程度分级》5.10"),
+    )
+    resolved = await handle.execute_update(
+        CommissionWorkflow.resolve_objection, ObjectionResolution(court_actor, objection_id, "maintained")
+    )
+    assert resolved.objections[0].status == "maintained"
+
+    testimony = await _testimony_with_refund_ruling(env, handle)
+
+    await handle.execute_update(
+        CommissionWorkflow.request_supplementary,
+        SupplementaryRequest(court_actor, "PROC-30-1", "遗漏后续治疗费评估"),
+    )
+    supplemented = await handle.execute_update(
+        CommissionWorkflow.submit_report, ReportSubmission(first, "补充检验所见", "后续治疗费约两万元")
+    )
+    assert supplemented.report is not None and supplemented.report.kind == "supplementary"
+    await _sign_and_issue(handle, supplemented.report.content_hash)
+
+    corrected = await handle.execute_update(
+        CommissionWorkflow.submit_correction,
+        CorrectionSubmission(
+            first, "PROC-28-1", "附图三不清晰，重新附图", "补充检验所见（附图清晰）", "后续治疗费约两万元"
+        ),
+    )
+    assert corrected.report is not None and corrected.report.kind == "correction"
+    await _sign_and_issue(handle, corrected.report.content_hash)
+    await handle.execute_update(CommissionWorkflow.close, ClosureRequest(court_actor))
+    assert (await handle.result()).stage == "closed"
+    return {"after_issue": handle, "after_issue_testimony": testimony}
+
+
+async def reappraisal(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle = await _issued(env, task_queue)
+    ordered = await handle.execute_update(
+        CommissionWorkflow.order_reappraisal,
+        ReappraisalOrder(court_actor, str(uuid.uuid4()), OTHER_INSTITUTION.id, "PROC-31-3", "应回避未回避"),
+    )
+    assert ordered.opinion_status == "superseded" and ordered.refund is not None
+    return {"reappraisal": handle}  # left issued and superseded: running, as at an upgrade
+
+
+async def complaint(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle, _ = await start_complaint(env, task_queue, complaint_input(await today(env)))
+    await handle.execute_update(ComplaintWorkflow.accept, ComplaintAcceptance(supervisor))
+    await handle.execute_update(
+        ComplaintWorkflow.decide, ComplaintDecision(supervisor, "鉴定人应回避而未回避", "industry_discipline")
+    )
+    await handle.execute_update(ComplaintWorkflow.notify_parties, PartiesNotice(supervisor, method="挂号信"))
+    assert (await handle.result()).stage == "closed"
+    return {"complaint": handle}
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "happy_path": happy_path,
+    "materials_and_extension": materials_and_extension,
+    "overdue_escalated": overdue_escalated,
+    "calendar_reload": calendar_reload,
+    "withdrawn_and_terminated": withdrawn_and_terminated,
+    "daily_anchor": daily_anchor,
+    "recusal": recusal,
+    "after_issue": after_issue,
+    "reappraisal": reappraisal,
+    "complaint": complaint,
+}
+
+
+async def record(names: list[str], target: Path = HERE) -> list[Path]:
+    """Runs the named scenarios in the order given and writes their histories."""
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as data:
         postgres = EmbeddedPostgres(Path(data), free_port())
@@ -275,8 +476,10 @@ async def record(target: Path = HERE) -> list[Path]:
                 async with env:
                     task_queue = f"record-{uuid.uuid4()}"
                     async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
-                        for scenario in SCENARIOS:
-                            for name, handle in (await scenario(env, task_queue, sessions)).items():
+                        for scenario in names:
+                            for name, handle in (
+                                await SCENARIOS[scenario](env, task_queue, sessions)
+                            ).items():
                                 path = target / f"{name}.json"
                                 path.write_text((await handle.fetch_history()).to_json() + "\n")
                                 written.append(path)
@@ -289,7 +492,11 @@ async def record(target: Path = HERE) -> list[Path]:
 
 
 def main() -> None:
-    for path in asyncio.run(record()):
+    names = sys.argv[1:] or list(SCENARIOS)
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    for path in asyncio.run(record(names)):
         print(f"{path.name}: {path.stat().st_size // 1024} KiB")
 
 
