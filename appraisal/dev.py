@@ -90,10 +90,15 @@ def _banner(settings: Settings, data_dir: Path) -> str:
     lines = [
         "",
         "Judicial appraisal commissions are running.",
+        f"  Dashboard    {api}/ui/overview (sign in with a court or supervisor token below)",
         f"  API docs     {api}/docs",
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}"
         if not settings.temporal_address
         else f"  Temporal     {settings.temporal_address}",
+        f"  API metrics  {api}/metrics",
+        f"  Worker       http://{settings.worker_metrics_address}/metrics (Temporal SDK metrics)"
+        if settings.worker_metrics_address
+        else "  Worker       metrics off (WORKER_METRICS_ADDRESS is empty)",
         f"  Data folder  {data_dir}",
         f"  Logs         {data_dir / 'logs'}",
         "",

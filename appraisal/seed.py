@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Institution
+from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution
 from appraisal.domain.roles import Actor, Role
 from appraisal.signing import demo_private_key, fingerprint, public_key_b64
 
@@ -138,6 +138,15 @@ def _demo_key(appraiser: Appraiser) -> AppraiserKey:
 
 
 APPRAISER_KEYS = [_demo_key(a) for a in APPRAISERS]
+INSPECTORS = [
+    Inspector(id=demo_id(f"inspector-{key}"), name=name, bureau_id=BUREAU.id)
+    for key, name in [
+        ("sun", "孙丽 Sun Li"),
+        ("ma", "马军 Ma Jun"),
+        ("hu", "胡婷 Hu Ting"),
+        ("guo", "郭强 Guo Qiang"),
+    ]
+]
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,7 @@ def demo_principals() -> list[DemoPrincipal]:
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS, *APPRAISER_KEYS]
+        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS, *APPRAISER_KEYS, *INSPECTORS]
         for row in rows:
             table = type(row)
             await session.exec(insert(table).values(**row.model_dump()).on_conflict_do_nothing())

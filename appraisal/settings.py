@@ -8,6 +8,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-production-000000"  # noqa: S105 - refused outside dev
 
+# REG-9: the official grades and cycle are unverified, so this rule is provisional and configurable.
+DEFAULT_INTEGRITY_DEDUCTIONS = {
+    "overdue_deadline": 2,
+    "refused_to_testify": 20,
+    "criticism_or_correction_order": 5,
+    "industry_discipline": 15,
+    "administrative_penalty_referral": 30,
+}
+DEFAULT_INTEGRITY_GRADE_FLOORS = {"A": 90, "B": 75, "C": 60}
+LOWEST_INTEGRITY_GRADE = "D"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -49,6 +60,30 @@ class Settings(BaseSettings):
         ge=1,
         description="largest request body the API reads; a larger one is refused with 413",
     )
+    worker_metrics_address: str = Field(
+        default="127.0.0.1:9464",
+        description="host:port where the worker serves Temporal SDK metrics to Prometheus; empty: off",
+    )
+    integrity_deductions: dict[str, int] = Field(
+        default=DEFAULT_INTEGRITY_DEDUCTIONS,
+        description="points the annual integrity evaluation takes off 100 per item, as JSON "
+        "(REG-9: provisional)",
+    )
+    integrity_grade_floors: dict[str, int] = Field(
+        default=DEFAULT_INTEGRITY_GRADE_FLOORS,
+        description="lowest score of each integrity grade, best first, as JSON; below the last: "
+        f"{LOWEST_INTEGRITY_GRADE} (REG-9: provisional)",
+    )
+
+    inspection_institutions: int = Field(
+        default=3, ge=1, le=100, description="institutions the monthly random inspection draws per bureau"
+    )
+    inspection_case_files_per_institution: int = Field(
+        default=2, ge=1, le=100, description="case files (commissions) it draws of each institution"
+    )
+    inspection_inspectors: int = Field(
+        default=2, ge=1, le=50, description="inspectors it draws from the bureau's inspector list"
+    )
 
     @model_validator(mode="after")
     def no_development_secret_in_production(self) -> "Settings":
@@ -58,6 +93,17 @@ class Settings(BaseSettings):
             )
         if len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        return self
+
+    @model_validator(mode="after")
+    def integrity_rule_is_complete(self) -> "Settings":
+        deductions = self.integrity_deductions
+        if set(deductions) != set(DEFAULT_INTEGRITY_DEDUCTIONS) or min(deductions.values()) < 0:
+            items = ", ".join(DEFAULT_INTEGRITY_DEDUCTIONS)
+            raise ValueError(f"INTEGRITY_DEDUCTIONS gives each of {items} points ≥ 0, and nothing else")
+        floors = list(self.integrity_grade_floors.values())
+        if not floors or floors != sorted(set(floors), reverse=True) or floors[0] > 100 or floors[-1] <= 0:
+            raise ValueError("INTEGRITY_GRADE_FLOORS are distinct scores from 100 down to 1, best first")
         return self
 
     def embedded_database_url(self) -> str:

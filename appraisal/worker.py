@@ -14,21 +14,34 @@ from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
+from appraisal.activities.registry import RegistryActivities
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.observability import tracing_interceptors
 from appraisal.settings import Settings
-from appraisal.temporal import connect, ensure_schedules
+from appraisal.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.workflows.anchor import DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.inspection import InspectionDrawWorkflow
+from appraisal.workflows.licence import LicenceExpiryWorkflow
+from appraisal.workflows.testimony import TestimonyWorkflow
 
 # The domain package is pure and deterministic (a test checks its imports), so the
 # sandbox may share it instead of re-importing it for every workflow run.
 WORKFLOW_SANDBOX = SandboxRestrictions.default.with_passthrough_modules("appraisal.domain")
 
-WORKFLOWS = [CommissionWorkflow, CalendarReloadWorkflow, DailyAnchorWorkflow, ComplaintWorkflow]
+WORKFLOWS = [
+    CommissionWorkflow,
+    CalendarReloadWorkflow,
+    DailyAnchorWorkflow,
+    ComplaintWorkflow,
+    TestimonyWorkflow,
+    LicenceExpiryWorkflow,
+    InspectionDrawWorkflow,
+]
 
 
 def build_worker(
@@ -44,6 +57,8 @@ def build_worker(
     calendar = CalendarActivities(sessions, client)
     anchor = AnchorActivities(sessions)
     complaint = ComplaintActivities(sessions)
+    registry = RegistryActivities(sessions)
+    inspection = InspectionActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -56,6 +71,9 @@ def build_worker(
             anchor.write_daily_anchor,
             complaint.record_complaint_event,
             complaint.write_integrity_entries,
+            registry.sweep_licence_tasks,
+            inspection.list_bureaus,
+            inspection.draw_scheduled_inspection,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),
@@ -63,7 +81,7 @@ def build_worker(
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    client = await connect(settings)
+    client = await connect(settings, runtime=metrics_runtime(settings))
     engine = create_engine(settings)
     worker = build_worker(
         client,
@@ -71,7 +89,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         sessions=session_factory(engine),
         interceptors=tracing_interceptors(settings),
     )
-    await ensure_schedules(client, task_queue=settings.task_queue)
+    await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:
         async with worker:
             await (stop or asyncio.Event()).wait()

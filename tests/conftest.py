@@ -57,7 +57,9 @@ async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         await conn.execute(
             text(
                 "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year, "
-                "complaint, integrity_entry cascade"
+                "complaint, integrity_entry, registry_change, licence_task, inspection, inspector, "
+                # The registry too: a test may suspend, revoke or add to it; the seed restores the demo.
+                "institution, appraiser, appraiser_key cascade"
             )
         )
     factory = session_factory(engine)

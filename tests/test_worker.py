@@ -51,6 +51,9 @@ async def test_production_worker_builds_with_every_workflow(
         "CalendarReloadWorkflow",
         "DailyAnchorWorkflow",
         "ComplaintWorkflow",
+        "LicenceExpiryWorkflow",
+        "InspectionDrawWorkflow",
+        "TestimonyWorkflow",
     }
 
 

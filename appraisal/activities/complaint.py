@@ -5,6 +5,7 @@ subject)."""
 
 from datetime import UTC, date, datetime
 
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
@@ -12,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from appraisal.activities.commission import append_event, jsonable
-from appraisal.db.models import Complaint, IntegrityEntryRow
+from appraisal.db.models import Complaint, IntegrityEntryRow, Task
 from appraisal.domain.complaint import (
     ComplaintSnapshot,
     IntegrityEntriesInput,
@@ -59,13 +60,25 @@ class ComplaintActivities:
             "updated_at": event.occurred_at,
         }
         upsert = insert(Complaint).values(**row)
-        await session.exec(
-            upsert.on_conflict_do_update(
-                index_elements=["id"],
-                set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
-                where=col(Complaint.last_event_seq) < upsert.excluded.last_event_seq,
+        newer = upsert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
+            where=col(Complaint.last_event_seq) < upsert.excluded.last_event_seq,
+        ).returning(col(Complaint.id))
+        if (await session.exec(newer)).first() is None:
+            return  # a later event already projected a newer state
+        await session.exec(delete(Task).where(col(Task.complaint_id) == snap.id))
+        for task in snap.open_tasks:
+            session.add(
+                Task(
+                    complaint_id=snap.id,
+                    kind=task.kind,
+                    assignee_role=task.assignee_role,
+                    assignee_id=task.assignee_id,
+                    due_on=date.fromisoformat(task.due_on) if task.due_on else None,
+                    rule=task.rule,
+                )
             )
-        )
 
     @activity.defn(name="write_integrity_entries")
     async def write_integrity_entries(self, inp: IntegrityEntriesInput) -> IntegrityEntriesResult:

@@ -4,24 +4,35 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from appraisal.api import errors, limits
+from appraisal.api import errors, limits, metrics
 from appraisal.api.routes import (
     calendar,
     commissions,
     complaints,
     health,
+    inspections,
+    integrity,
     notifications,
+    objections,
+    reappraisals,
+    recusals,
     registry,
+    report_changes,
     reports,
+    selection,
     supervision,
     tasks,
+    testimony,
 )
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.observability import install_request_ids
 from appraisal.settings import Settings, get_settings
+from appraisal.web import routes as web
+from appraisal.web.pages import STATIC_DIR
 
 DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
 Every 4xx/5xx body is `{"error": {"code", "message", "details"}}`."""
@@ -64,6 +75,11 @@ def create_app(
     for router in (
         health.router,
         commissions.router,
+        recusals.router,
+        objections.router,
+        report_changes.router,
+        reappraisals.router,
+        testimony.router,
         tasks.router,
         notifications.router,
         calendar.router,
@@ -71,6 +87,12 @@ def create_app(
         supervision.router,
         reports.router,
         complaints.router,
+        integrity.router,
+        selection.router,
+        inspections.router,
     ):
         app.include_router(router)
+    app.include_router(web.router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+    metrics.install(app)
     return app

@@ -22,7 +22,7 @@ class Scope(StrEnum):
     COMMISSION = "commission"
     """The commission in the path must be in the caller's scope, else 404."""
     BUREAU = "bureau"
-    """The appraiser or complaint in the path must be under the supervisor's bureau, else 404."""
+    """The appraiser, institution or complaint in the path must be under the supervisor's bureau, else 404."""
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,16 @@ def _only(*roles: Role) -> frozenset[Role]:
     return frozenset(roles)
 
 
+DASHBOARD = _only(Role.COURT, Role.SUPERVISOR)
+"""Who the web dashboard (/ui) is for; it takes the token from its HttpOnly cookie."""
+
 COMMISSION_PATH = "/v1/commissions/{commission_id}"
 COMPLAINT_PATH = "/v1/complaints/{complaint_id}"
 
 POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
     ("GET", "/readyz"): Access(frozenset(), Scope.PUBLIC, "Temporal and the database reachable"),
+    ("GET", "/metrics"): Access(frozenset(), Scope.PUBLIC, "Prometheus metrics"),
     ("POST", "/v1/commissions"): Access(_only(Role.COURT), Scope.OWN, "entrust, as the calling court"),
     ("GET", "/v1/commissions"): Access(EVERYONE, Scope.OWN, "only commissions in the caller's scope"),
     ("GET", COMMISSION_PATH): Access(EVERYONE, Scope.COMMISSION),
@@ -60,10 +64,44 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMMISSION_PATH}/report"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/signatures"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/issue"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/recusals"): Access(
+        _only(Role.COURT, Role.APPRAISER), Scope.COMMISSION, "an appraiser for themself; the court for any"
+    ),
+    ("POST", f"{COMMISSION_PATH}/recusals/{{recusal_id}}/decision"): Access(
+        _only(Role.INSTITUTION), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/objections"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/objections/{{objection_id}}/reply"): Access(
+        _only(Role.APPRAISER), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/objections/{{objection_id}}/resolution"): Access(
+        _only(Role.COURT), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/testimony"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/testimony/{{testimony_id}}"): Access(EVERYONE, Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/confirmation"): Access(
+        _only(Role.APPRAISER), Scope.COMMISSION, "a summoned appraiser, for themself"
+    ),
+    ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/ruling"): Access(
+        _only(Role.COURT), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/outcome"): Access(
+        _only(Role.COURT), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/refund-ruling"): Access(
+        _only(Role.COURT), Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/supplementary"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/corrections"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/reappraisal"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/lineage"): Access(EVERYONE, Scope.COMMISSION, "only commissions in scope"),
     ("POST", f"{COMMISSION_PATH}/closure"): Access(_only(Role.COURT), Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/audit"): Access(EVERYONE, Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/verify"): Access(EVERYONE, Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/report.pdf"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/selection"): Access(
+        EVERYONE, Scope.COMMISSION, "the institution's selection, re-run from its recorded seed"
+    ),
     ("GET", "/v1/tasks"): Access(EVERYONE, Scope.OWN, "the caller's own inbox"),
     ("GET", "/v1/notifications"): Access(EVERYONE, Scope.OWN, "sent to the caller's organisation"),
     ("PUT", "/v1/notifications/webhook"): Access(EVERYONE, Scope.OWN, "the caller's organisation's endpoint"),
@@ -72,6 +110,33 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
+    ("POST", "/v1/registry/institutions"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "under the caller's bureau"
+    ),
+    ("POST", "/v1/registry/appraisers"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "at an institution under the caller's bureau"
+    ),
+    ("PATCH", "/v1/registry/institutions/{institution_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("PATCH", "/v1/registry/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("POST", "/v1/registry/institutions/{institution_id}/status"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "suspend, reinstate, revoke (final)"
+    ),
+    ("POST", "/v1/registry/appraisers/{appraiser_id}/status"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "suspend, reinstate, revoke (final)"
+    ),
+    ("GET", "/v1/registry/changes"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "the audited registry changes of the caller's bureau"
+    ),
+    ("GET", "/v1/registry/licence-tasks"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "licences of the caller's bureau expiring within 60 days (REG-8)"
+    ),
+    ("POST", "/v1/supervision/inspections"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "random inspection draw in the caller's bureau"
+    ),
+    ("GET", "/v1/supervision/inspections"): Access(EVERYONE, Scope.OWN, "published draws (公开)"),
+    ("GET", "/v1/supervision/inspections/{inspection_id}"): Access(
+        EVERYONE, Scope.OWN, "a published draw (公开), re-run"
+    ),
     ("POST", "/v1/complaints"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "register, for an institution under the caller's bureau"
     ),
@@ -79,9 +144,28 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMPLAINT_PATH}/decision"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", f"{COMPLAINT_PATH}/audit"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("GET", "/v1/supervision/integrity/appraisers/{appraiser_id}"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "integrity record (REG-9) of a year"
+    ),
+    ("GET", "/v1/supervision/integrity/institutions/{institution_id}"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "integrity record (REG-9) of a year"
+    ),
     ("GET", "/v1/supervision/anchors/{day}"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "the daily audit anchor, checked"
     ),
+    ("GET", "/v1/supervision/overview"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "counts over the commissions of the caller's bureau"
+    ),
+    ("GET", "/ui/login"): Access(frozenset(), Scope.PUBLIC, "dashboard: paste a token to sign in"),
+    ("POST", "/ui/login"): Access(frozenset(), Scope.PUBLIC, "dashboard: checks the token, sets the cookie"),
+    ("POST", "/ui/logout"): Access(frozenset(), Scope.PUBLIC, "dashboard: clears the cookie"),
+    ("GET", "/ui/overview"): Access(
+        DASHBOARD, Scope.OWN, "dashboard: counts and lists in the caller's scope"
+    ),
+    ("GET", "/ui/overview/counts"): Access(DASHBOARD, Scope.OWN, "dashboard: the counts panel, refreshed"),
+    ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "dashboard"),
+    ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "dashboard"),
+    ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "dashboard: the caller's own inbox"),
 }
 
 

@@ -59,6 +59,11 @@ class MaterialIn(Strict):
 class Selection(Strict):
     mode: Literal["designated", "negotiated", "random"]
     institution_id: Id | None = None
+    excluded_institution_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=50,
+        description="random draw only: institutions left out (a conflict of interest, a recusal)",
+    )
 
 
 class EntrustmentCreate(Strict):
@@ -224,8 +229,12 @@ class TaskPublic(BaseModel):
 
 
 class InboxTask(TaskPublic):
-    commission_id: str
-    court_reference: str
+    commission_id: str | None = Field(description="the commission the task belongs to, if it is one's")
+    complaint_id: str | None = Field(
+        default=None, description="the complaint, for a supervisor's complaint task"
+    )
+    licence_task_id: int | None = Field(default=None, description="the REG-8 licence task, for a supervisor")
+    court_reference: str = Field(description="the court's reference; a complaint's reference; the licensee")
     stage: str
 
 
@@ -247,6 +256,38 @@ class ReportPublic(BaseModel):
     attachments: list[MaterialIn] = Field(default_factory=list)
     signatures: list[SignaturePublic] = Field(default_factory=list)
     issued_at: datetime | None = None
+    kind: str = Field(
+        default="original", description="original, supplementary (PROC-30) or correction (PROC-28)"
+    )
+    previous_version: int | None = None
+    correction: dict[str, str] | None = None
+
+
+class RecusalPublic(BaseModel):
+    id: str
+    appraiser_id: str
+    ground: str
+    reason: str
+    requested_by_role: str
+    requested_on: date
+    status: str = Field(description="pending, granted or denied")
+    decided_on: date | None = None
+    decision_reason: str = ""
+    replacement_id: str = ""
+
+
+class ObjectionPublic(BaseModel):
+    id: str
+    party: str
+    content: str
+    forwarded_on: date
+    reply_by: date
+    status: str = Field(description="awaiting_reply, answered, withdrawn, maintained or waived")
+    reply: str = ""
+    replied_by: str = ""
+    replied_on: date | None = None
+    late: bool = False
+    resolution_note: str = ""
 
 
 class CommissionPublic(BaseModel):
@@ -271,6 +312,19 @@ class CommissionPublic(BaseModel):
     refund: dict[str, str] | None = None
     previous_commission_id: str = ""
     reassigned_to: str = ""
+    reappraisal_of: str = Field(default="", description="the commission this one re-appraises (PROC-31)")
+    reappraisals: list[str] = Field(default_factory=list, description="re-appraisals ordered from this one")
+    opinion_status: str = Field(
+        default="valid",
+        description="valid; excluded (an appraiser refused to testify, TST-2); superseded (re-appraisal ordered)",
+    )
+    earlier_reports: list[ReportPublic] = Field(default_factory=list, description="versions before `report`")
+    supplementary: dict[str, str] | None = None
+    recusals: list[RecusalPublic] = Field(default_factory=list)
+    objections: list[ObjectionPublic] = Field(default_factory=list)
+    testimonies: list[dict[str, Any]] = Field(
+        default_factory=list, description="each court testimony's state"
+    )
     workflow_id: str
     last_event_seq: int
 
@@ -280,9 +334,16 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(
+        description="how many match: exact when `total_exact`, else a lower bound (ask `count=exact`)"
+    )
     limit: int
     offset: int
+    total_exact: bool = Field(
+        default=True,
+        description="false when the count stopped early: more than `total` match",
+    )
+    has_more: bool = Field(default=False, description="another page follows, at `offset + limit`")
 
 
 class ChainVerdictPublic(BaseModel):
@@ -297,14 +358,18 @@ class ChainVerdictPublic(BaseModel):
 class TraceItem(BaseModel):
     at: datetime
     kind: str
-    commission_id: str
+    commission_id: str = Field(description="the commission; for a complaint, the one it concerns, if any")
     court_reference: str
+    complaint_id: str | None = Field(default=None, description="set when the event is a complaint's")
+    complaint_reference: str | None = None
     seq: int
     actor_role: str
     actor_organisation_id: str
     details: dict[str, object]
-    audit_event: str = Field(description="where the event is: the commission's audit trail, at this seq")
-    verified: bool = Field(description="the commission's chain verifies through this event")
+    audit_event: str = Field(
+        description="where the event is: the commission's (or complaint's) audit trail, at this seq"
+    )
+    verified: bool = Field(description="the commission's (or complaint's) chain verifies through this event")
 
 
 class AnchorCheck(BaseModel):

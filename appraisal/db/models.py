@@ -4,7 +4,17 @@ the audit trail. Workflows write here only through activities."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -32,7 +42,8 @@ class InstitutionBase(SQLModel):
     name: str = Field(max_length=200)
     bureau_id: str = Field(foreign_key="bureau.id", max_length=36, index=True)
     categories: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
-    status: str = Field(default="active", max_length=20)
+    status: str = Field(default="active", max_length=20, description="active, suspended or revoked")
+    status_until: date | None = Field(default=None, description="a suspension's last day")
     licence_valid_until: date | None = None
 
 
@@ -49,7 +60,9 @@ class AppraiserBase(SQLModel):
     institution_id: str = Field(foreign_key="institution.id", max_length=36, index=True)
     categories: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
     senior_title: bool = False
-    status: str = Field(default="active", max_length=20)
+    status: str = Field(default="active", max_length=20, description="active, suspended or revoked")
+    status_until: date | None = Field(default=None, description="a suspension's last day")
+    licence_valid_until: date | None = None
 
 
 class Appraiser(AppraiserBase, table=True):
@@ -93,6 +106,14 @@ class Commission(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("court_id", "court_reference"),
         Index("ix_commission_appraiser_ids", "appraiser_ids", postgresql_using="gin"),
+        # The supervision overview counts by these from the index alone.
+        Index(
+            "ix_commission_overview",
+            "institution_id",
+            "category",
+            "stage",
+            postgresql_include=["overdue", "next_due_on"],
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -113,12 +134,27 @@ class Commission(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
-    """An open step waiting on someone: the inbox (GET /v1/tasks)."""
+    """An open step waiting on someone: the inbox (GET /v1/tasks). It belongs to
+    a commission, a complaint or a licence about to expire (REG-8)."""
 
-    __table_args__ = (Index("ix_task_assignee", "assignee_role", "assignee_id", "due_on"),)
+    __table_args__ = (
+        # Soonest deadline first, none last, then by id: a page of an inbox is one range scan.
+        Index(
+            "ix_task_inbox",
+            "assignee_role",
+            "assignee_id",
+            text("coalesce(due_on, 'infinity'::date)"),
+            "id",
+        ),
+        CheckConstraint(
+            "num_nonnulls(commission_id, complaint_id, licence_task_id) = 1", name="ck_task_one_source"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    commission_id: str = Field(foreign_key="commission.id", max_length=36, index=True)
+    commission_id: str | None = Field(default=None, foreign_key="commission.id", max_length=36, index=True)
+    complaint_id: str | None = Field(default=None, foreign_key="complaint.id", max_length=36, index=True)
+    licence_task_id: int | None = Field(default=None, foreign_key="licence_task.id", index=True)
     kind: str = Field(max_length=40)
     assignee_role: str = Field(max_length=30)
     assignee_id: str = Field(max_length=36)
@@ -143,7 +179,15 @@ class AuditEventRow(SQLModel, table=True):
     so a retried activity never writes twice."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (UniqueConstraint("workflow_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "seq"),
+        # /metrics counts escalations by rule on every scrape.
+        Index(
+            "ix_audit_event_escalation",
+            text("(data ->> 'rule')"),
+            postgresql_where=text("kind = 'clock.escalation'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(max_length=100)
@@ -256,3 +300,105 @@ class IntegrityEntryRow(SQLModel, table=True):
     findings: str = Field(max_length=4000)
     decided_on: date
     recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# ---- registry changes, licence renewals (REG-8), random inspections ----
+
+
+class RegistryChangeBase(SQLModel):
+    bureau_id: str = Field(max_length=36)
+    seq: int = Field(description="position in the bureau's chain of registry changes, from 1")
+    entity_kind: str = Field(max_length=20, description="institution or appraiser")
+    entity_id: str = Field(max_length=36, index=True)
+    action: str = Field(max_length=20, description="created, updated or status")
+    actor_role: str = Field(max_length=30)
+    actor_organisation_id: str = Field(max_length=36)
+    actor_subject: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    reason: str = Field(default="", max_length=4000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class RegistryChange(RegistryChangeBase, table=True):
+    """Append-only: every write to the registry, hash-chained per bureau like
+    the commission trail; unique on (bureau, seq) so the chain cannot fork."""
+
+    __tablename__ = "registry_change"
+    __table_args__ = (UniqueConstraint("bureau_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class RegistryChangePublic(RegistryChangeBase):
+    id: int
+
+
+class LicenceTaskBase(SQLModel):
+    entity_kind: str = Field(max_length=20, description="institution or appraiser")
+    entity_id: str = Field(max_length=36)
+    bureau_id: str = Field(max_length=36)
+    licence_valid_until: date
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LicenceTask(LicenceTaskBase, table=True):
+    """A licence expiring within 60 days (REG-8), waiting on the supervising
+    bureau; one per licence date, closed when the licence is renewed."""
+
+    __tablename__ = "licence_task"
+    __table_args__ = (
+        UniqueConstraint("entity_kind", "entity_id", "licence_valid_until"),
+        Index("ix_licence_task_bureau_open", "bureau_id", "closed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_reason: str = Field(default="", max_length=200)
+
+
+class LicenceTaskPublic(LicenceTaskBase):
+    id: int
+    entity_name: str
+    kind: str = "licence_renewal"
+    rule: str = "REG-8"
+    due_on: date = Field(description="the licence's last valid day")
+
+
+class InspectorBase(SQLModel):
+    name: str = Field(max_length=100)
+    bureau_id: str = Field(foreign_key="bureau.id", max_length=36, index=True)
+    status: str = Field(default="active", max_length=20)
+
+
+class Inspector(InspectorBase, table=True):
+    """A member of the bureau's inspector list, drawn for random inspections."""
+
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class InspectorPublic(InspectorBase):
+    id: str
+
+
+class InspectionBase(SQLModel):
+    bureau_id: str = Field(max_length=36, index=True)
+    period: str = Field(default="", max_length=7, description="YYYY-MM of the case files drawn; empty: any")
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    institutions: int = Field(description="how many institutions were asked for")
+    case_files_per_institution: int
+    inspectors: int
+    origin: str = Field(max_length=20, description="manual or scheduled")
+    drawn_by: str = Field(max_length=200)
+    drawn_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    candidates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    picks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class Inspection(InspectionBase, table=True):
+    """A random inspection draw (双随机一公开): its seed, every candidate list and
+    the picks, so anyone can re-run it."""
+
+    id: str = Field(primary_key=True, max_length=36)

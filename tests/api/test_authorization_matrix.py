@@ -17,6 +17,7 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.api.test_complaints_api import complaint_body
 from tests.factories import (
     ELSEWHERE,
+    INSTITUTION,
     OTHER_COURT,
     OTHER_INSTITUTION,
     appraiser_actor,
@@ -45,7 +46,7 @@ OUTSIDE = {
 
 
 def body_for(method: str, path: str) -> dict[str, Any] | None:
-    if method not in ("POST", "PUT"):
+    if method not in ("POST", "PUT", "PATCH"):
         return None
     bodies: dict[str, dict[str, Any]] = {
         "/v1/commissions": entrustment(f"MATRIX-{uuid.uuid4().hex[:8]}"),
@@ -68,6 +69,14 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "decision": {"decision": "accept"},
         "webhook": {"url": "http://hooks.test/appraisal"},
         "{year}": {"rest_days": ["2030-01-01"], "makeup_workdays": [], "source": "test"},
+        "institutions": {"name": "矩阵鉴定所", "categories": ["forensic_clinical"]},
+        "appraisers": {"name": "矩阵", "institution_id": INSTITUTION.id, "categories": ["forensic_clinical"]},
+        "{institution_id}": {"licence_valid_until": None},
+        "{appraiser_id}": {"licence_valid_until": None},
+        "status": {"status": "active", "reason": "矩阵"},  # already active: changes nothing
+        "/v1/supervision/inspections": {"institutions": 1, "case_files_per_institution": 1, "inspectors": 1},
+        "login": {},  # the dashboard's form: no token shows the form again (200)
+        "logout": {},
     }
     return bodies.get(path) or bodies[path.rsplit("/", 1)[-1]]
 
@@ -99,6 +108,14 @@ async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_rout
     assert complaint.status_code == 201, complaint.text
     params = {"commission_id": cid, "year": "2030", "appraiser_id": APPRAISER_IDS[0]}
     params["complaint_id"] = complaint.json()["id"]
+    params["institution_id"] = INSTITUTION.id
+    inspection = await api.post(
+        "/v1/supervision/inspections",
+        json=body_for("POST", "/v1/supervision/inspections"),
+        headers=auth(INSIDE[Role.SUPERVISOR]),
+    )
+    assert inspection.status_code == 201, inspection.text
+    params["inspection_id"] = inspection.json()["id"]
     wrong: list[str] = []
     checked = 0
 

@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
@@ -48,7 +48,7 @@ from appraisal.domain.commission import (
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
-from appraisal.services import audit
+from appraisal.services import audit, registry
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
@@ -128,9 +128,14 @@ async def list_commissions(
     due_before: date | None = None,
     limit: int = Query(default=50, ge=1, le=200),
     offset: int = Query(default=0, ge=0, le=1_000_000),
+    count: Literal["capped", "exact"] = Query(
+        default="capped",
+        description=f"`capped`: `total` counts at most {service.COUNT_AHEAD:,} past `offset` (cheap);"
+        " `exact`: every match",
+    ),
 ) -> Page[CommissionPublic]:
     """What the caller may see, soonest deadline first."""
-    rows, total = await service.list_commissions(
+    listing = await service.list_commissions(
         session=session,
         principal=principal,
         stage=stage,
@@ -141,9 +146,17 @@ async def list_commissions(
         due_before=due_before,
         limit=limit,
         offset=offset,
+        exact_total=count == "exact",
     )
-    items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in rows]
-    return Page[CommissionPublic](items=items, total=total, limit=limit, offset=offset)
+    items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in listing.rows]
+    return Page[CommissionPublic](
+        items=items,
+        total=listing.total,
+        limit=limit,
+        offset=offset,
+        total_exact=listing.total_exact,
+        has_more=listing.has_more,
+    )
 
 
 @router.get("/{commission_id}", response_model=CommissionPublic, responses=ERRORS)
@@ -168,7 +181,15 @@ async def decide_acceptance(
     calendar: CalendarDep,
     today: TodayDep,
 ) -> CommissionPublic:
-    """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution)."""
+    """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution).
+    An appraiser suspended, revoked or out of licence since entrustment is refused (409
+    `appraiser_not_active`)."""
+    if body.decision == "accept":
+        # The workflow's list of eligible appraisers is the registry at entrustment; re-check it now.
+        await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+        await registry.require_active_appraisers(
+            session=session, appraiser_ids=body.appraiser_ids, today=today
+        )
     message = AcceptanceDecision(
         actor=principal,
         decision=body.decision,
