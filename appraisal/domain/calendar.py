@@ -6,10 +6,11 @@ statutory base rule (CAL-2) and is *provisional*; an operator can load the
 official schedule of any year as an override.
 """
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cache
+from functools import cache, lru_cache
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 """China keeps one offset all year, so a fixed zone is exact and deterministic."""
@@ -71,8 +72,19 @@ def _package_schedule(year: int) -> YearSchedule:
     return YearSchedule(year, rest, makeup, official=official, source=source)
 
 
+@lru_cache(maxsize=128)
+def _working_ordinals(schedule: YearSchedule) -> tuple[int, ...]:
+    """The year's working days as sorted ordinals. Keyed by the schedule's value, so the
+    API's per-request calendars (rebuilt from the database each time) share one copy."""
+    first = date(schedule.year, 1, 1).toordinal()
+    last = date(schedule.year, 12, 31).toordinal()
+    return tuple(o for o in range(first, last + 1) if schedule.is_working_day(date.fromordinal(o)))
+
+
 class WorkingCalendar:
-    """Counts periods the way RULES.md decides (binding for the code)."""
+    """Counts periods the way RULES.md decides (binding for the code). Periods are
+    counted with a binary search in each year's sorted working days, not day by day:
+    a list page computes the days left of every running clock it shows."""
 
     def __init__(self, overrides: Mapping[int, YearSchedule] | None = None) -> None:
         self._overrides = dict(overrides or {})
@@ -83,6 +95,9 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         return self.schedule(day.year).is_working_day(day)
 
+    def _working(self, year: int) -> tuple[int, ...]:
+        return _working_ordinals(self.schedule(year))
+
     def _provisional(self, years: Iterable[int]) -> bool:
         return any(not self.schedule(y).official for y in years)
 
@@ -91,11 +106,14 @@ class WorkingCalendar:
         ends at 24:00 of the `days`-th working day (CAL-5)."""
         if days < 1:
             raise ValueError("a working-day period has at least one day")
-        day, counted = trigger, 0
-        while counted < days:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                counted += 1
+        year, left = trigger.year, days
+        working = self._working(year)
+        index = bisect_right(working, trigger.toordinal())  # the first working day after the trigger
+        while index + left > len(working):
+            left -= len(working) - index
+            year, index = year + 1, 0
+            working = self._working(year)
+        day = date.fromordinal(working[index + left - 1])
         years = range(trigger.year, day.year + 1)
         return Deadline(day, end_of_day(day), self._provisional(years))
 
@@ -115,9 +133,10 @@ class WorkingCalendar:
         `end` is before `start`."""
         if end < start:
             return -self.working_days_between(end, start)
-        count, day = 0, start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                count += 1
+        count = 0
+        for year in range(start.year, end.year + 1):
+            working = self._working(year)
+            after = bisect_right(working, start.toordinal()) if year == start.year else 0
+            through = bisect_right(working, end.toordinal()) if year == end.year else len(working)
+            count += through - after
         return count

@@ -3,20 +3,22 @@ build the message, send it to the workflow, or read the read model."""
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy import ColumnElement, Date, false, func, literal, literal_column, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from appraisal.activities.registry import eligible, standing
 from appraisal.api.errors import not_found
 from appraisal.api.schemas import (
     AuditEventPublic,
-    ClockPublic,
     CommissionPublic,
     EntrustmentCreate,
     InboxTask,
@@ -24,7 +26,16 @@ from appraisal.api.schemas import (
     Selection,
     SignatureCreate,
 )
-from appraisal.db.models import Appraiser, AppraiserKey, AuditEventRow, Commission, Institution, Task
+from appraisal.db.models import (
+    Appraiser,
+    AppraiserKey,
+    AuditEventRow,
+    Commission,
+    Complaint,
+    Institution,
+    LicenceTask,
+    Task,
+)
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import (
     CommissionInput,
@@ -43,6 +54,8 @@ from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
 COMMISSION_NAMESPACE = uuid.UUID("6f1d3c2a-4b7e-5d8f-9a0b-1c2d3e4f5a6b")
 MAX_PAST_DAYS = 365
+MAX_LINEAGE = 20
+"""Re-appraisals of re-appraisals: a bound, so a corrupt link cannot loop forever."""
 
 
 def commission_id_for(*, court_id: str, court_reference: str) -> str:
@@ -89,8 +102,10 @@ def _received_on(body: EntrustmentCreate, today: date) -> date:
 
 
 async def _choose_institution(
-    *, session: AsyncSession, body: EntrustmentCreate
+    *, session: AsyncSession, body: EntrustmentCreate, today: date
 ) -> tuple[Institution, str, list[str]]:
+    """Only an institution the registry allows today (active, licence valid) is
+    drawn or accepted; a random draw also leaves out those the court excludes."""
     selection = body.selection
     if selection.mode == "random":
         if selection.institution_id:
@@ -99,8 +114,9 @@ async def _choose_institution(
             (
                 await session.exec(
                     select(Institution.id).where(
-                        Institution.status == "active",
+                        eligible(Institution, today),
                         col(Institution.categories).contains([body.category]),
+                        col(Institution.id).not_in(selection.excluded_institution_ids),
                     )
                 )
             ).all()
@@ -116,16 +132,18 @@ async def _choose_institution(
     else:
         if not selection.institution_id:
             raise InvalidInput("selection.institution_id", f"required for mode {selection.mode}")
+        if selection.excluded_institution_ids:
+            raise InvalidInput(
+                "selection.excluded_institution_ids", "only a random draw excludes institutions"
+            )
         seed, candidates, institution_id = "", [], selection.institution_id
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise InvalidInput("selection.institution_id", f"no institution {institution_id}")
-    if institution.status != "active":
-        raise RuleViolation(
-            "institution_not_active",
-            f"institution {institution.name} is {institution.status}",
-            rule="REG-6",
-        )
+    not_allowed = standing(institution, today)
+    if not_allowed:
+        why, rule = not_allowed
+        raise RuleViolation("institution_not_active", f"institution {institution.name} is {why}", rule=rule)
     if body.category not in institution.categories:
         raise RuleViolation(
             "institution_not_qualified",
@@ -144,6 +162,8 @@ async def entrust(
     body: EntrustmentCreate,
     today: date,
     previous_commission_id: str = "",
+    reappraisal_of: str = "",
+    excluded_appraiser_ids: list[str] | None = None,
 ) -> tuple[CommissionSnapshot | Commission, bool]:
     """Starts the commission's workflow, or finds the one this court
     reference already started. Returns the commission and whether it is new."""
@@ -154,13 +174,13 @@ async def entrust(
     if existing is not None:
         return existing, False
     received_on = _received_on(body, today)
-    institution, seed, candidates = await _choose_institution(session=session, body=body)
+    institution, seed, candidates = await _choose_institution(session=session, body=body, today=today)
     appraisers = (
         await session.exec(
             select(Appraiser)
             .where(
                 Appraiser.institution_id == institution.id,
-                Appraiser.status == "active",
+                eligible(Appraiser, today),
                 col(Appraiser.categories).contains([body.category]),
             )
             .order_by(col(Appraiser.id))
@@ -184,6 +204,8 @@ async def entrust(
         selection_candidates=candidates,
         bureau_id=institution.bureau_id,
         previous_commission_id=previous_commission_id,
+        reappraisal_of=reappraisal_of,
+        excluded_appraiser_ids=list(excluded_appraiser_ids or []),
     )
     start = WithStartWorkflowOperation(
         CommissionWorkflow.run,
@@ -231,7 +253,7 @@ async def reentrust(
         received_on=today,
         court_deadline_working_days=snapshot.get("court_deadline_working_days"),
     )
-    institution, _, _ = await _choose_institution(session=session, body=new_body)
+    institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
     new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
     if snapshot.get("reassigned_to") != new_id:  # else a repeat: the old workflow has ended
         await client.get_workflow_handle(old.workflow_id).execute_update(
@@ -252,7 +274,28 @@ async def reentrust(
         body=new_body,
         today=today,
         previous_commission_id=old.id,
+        excluded_appraiser_ids=await lineage_appraisers(session=session, commission=old),
     )
+
+
+async def lineage(*, session: AsyncSession, commission: Commission) -> list[tuple[Commission, str]]:
+    """The commission's earlier commissions on the same matter, nearest first,
+    each with how it led to the next: reentrustment (CRT-5) or reappraisal (PROC-31)."""
+    chain: list[tuple[Commission, str]] = []
+    current: Commission | None = commission
+    while current is not None and len(chain) < MAX_LINEAGE:
+        link = "reappraisal" if current.snapshot.get("reappraisal_of") else "reentrustment"
+        earlier_id = current.snapshot.get("reappraisal_of") or current.snapshot.get("previous_commission_id")
+        current = await session.get(Commission, earlier_id) if earlier_id else None
+        if current is not None:
+            chain.append((current, link))
+    return chain
+
+
+async def lineage_appraisers(*, session: AsyncSession, commission: Commission) -> list[str]:
+    """Everyone who appraised this matter before (PROC-10): never assigned to it again."""
+    earlier = [c for c, _ in await lineage(session=session, commission=commission)]
+    return sorted({a for c in (commission, *earlier) for a in c.appraiser_ids})
 
 
 async def check_signature(
@@ -284,15 +327,28 @@ async def check_signature(
 
 
 def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date) -> CommissionPublic:
-    clocks = []
+    clocks: list[dict[str, Any]] = []
     for clock in snapshot["clocks"]:
         left = None
         if clock.get("paused"):
             left = clock["budget_days"] + clock.get("extension_days", 0) - clock.get("used_days", 0)
         elif not clock["stopped"]:
             left = calendar.working_days_between(today, date.fromisoformat(clock["due_on"]))
-        clocks.append(ClockPublic.model_validate({**clock, "working_days_left": left}))
-    return CommissionPublic.model_validate({**snapshot, "clocks": clocks})
+        clocks.append({**clock, "working_days_left": left})
+    return CommissionPublic.model_validate({**snapshot, "clocks": clocks})  # one pass, clocks included
+
+
+COUNT_AHEAD = 1000
+"""How far past a page's offset a list counts its matches unless asked for the exact total."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    rows: list[Commission]
+    total: int
+    """Every match when `total_exact`; otherwise a lower bound (offset + COUNT_AHEAD)."""
+    total_exact: bool
+    has_more: bool
 
 
 async def list_commissions(
@@ -307,7 +363,11 @@ async def list_commissions(
     due_before: date | None,
     limit: int,
     offset: int,
-) -> tuple[list[Commission], int]:
+    exact_total: bool = False,
+) -> Listing:
+    """One page, soonest deadline first. Counting every match in scope for each page
+    grows with the scope (tens of ms at 100,000), so unless `exact_total` asks for it
+    the count stops COUNT_AHEAD rows past the offset, and a last page needs none."""
     conditions: list[ColumnElement[bool]] = [scope_filter(principal)]
     if stage:
         conditions.append(col(Commission.stage) == stage.value)
@@ -321,34 +381,80 @@ async def list_commissions(
         conditions.append(col(Commission.overdue) == overdue)
     if due_before:
         conditions.append(col(Commission.next_due_on) <= due_before)
-    total = (await session.exec(select(func.count()).select_from(Commission).where(*conditions))).one()
-    rows = (
+    fetched = (
         await session.exec(
             select(Commission)
             .where(*conditions)
             .order_by(col(Commission.next_due_on).asc().nulls_last(), col(Commission.id))
-            .limit(limit)
+            .limit(limit + 1)  # one more tells whether another page follows
             .offset(offset)
         )
     ).all()
-    return list(rows), total
+    rows, has_more = list(fetched[:limit]), len(fetched) > limit
+    if not has_more and (rows or offset == 0):  # the last page tells the total itself
+        return Listing(rows, offset + len(rows), total_exact=True, has_more=False)
+    matches: SelectOfScalar[Any] = select(literal_column("1")).where(*conditions)  # index-only countable
+    if exact_total:
+        total = (await session.exec(select(func.count()).select_from(matches.subquery()))).one()
+        return Listing(rows, total, total_exact=True, has_more=has_more)
+    ceiling = offset + COUNT_AHEAD
+    counted = (
+        await session.exec(select(func.count()).select_from(matches.limit(ceiling + 1).subquery()))
+    ).one()
+    return Listing(rows, min(counted, ceiling), total_exact=counted <= ceiling, has_more=has_more)
 
 
-async def inbox(*, session: AsyncSession, principal: Actor) -> list[InboxTask]:
+@dataclass(frozen=True)
+class InboxPosition:
+    """Where a page of the inbox ended: its last task's deadline (None: it has
+    none) and id. The next page starts strictly after it."""
+
+    due_on: date | None
+    task_id: int
+
+
+# Soonest deadline first, tasks without one last, then by id. The same expression
+# keys the index `task (assignee_role, assignee_id, coalesce(due_on, 'infinity'::date), id)`,
+# so a page is a short index range scan whatever the backlog; the constant must stay
+# a literal (a bound parameter would not match the index's expression).
+NO_DEADLINE = literal_column("'infinity'::date", Date)
+INBOX_ORDER = func.coalesce(col(Task.due_on), NO_DEADLINE)
+
+
+async def inbox(
+    *, session: AsyncSession, principal: Actor, limit: int, after: InboxPosition | None = None
+) -> tuple[list[InboxTask], InboxPosition | None]:
+    """One page of the caller's inbox and where the next one starts (None: this was the last)."""
+    conditions: list[ColumnElement[bool]] = [
+        col(Task.assignee_role) == principal.role,
+        col(Task.assignee_id) == principal.organisation_id,
+    ]
+    if after is not None:
+        due = NO_DEADLINE if after.due_on is None else literal(after.due_on, Date)
+        conditions.append(tuple_(INBOX_ORDER, col(Task.id)) > tuple_(due, literal(after.task_id)))
+    # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
+    reference = func.coalesce(
+        col(Commission.court_reference),
+        col(Complaint.reference),
+        col(LicenceTask.entity_kind) + " " + col(LicenceTask.entity_id),
+    )
+    stage = func.coalesce(col(Commission.stage), col(Complaint.stage), "licence_expiring")
     rows = (
         await session.exec(
-            select(Task, Commission.court_reference, Commission.stage)
-            .join(Commission, col(Commission.id) == col(Task.commission_id))
-            .where(
-                Task.assignee_role == principal.role,
-                Task.assignee_id == principal.organisation_id,
-            )
-            .order_by(col(Task.due_on).asc().nulls_last(), col(Task.id))
+            select(Task, reference, stage)
+            .outerjoin(Commission, col(Commission.id) == col(Task.commission_id))
+            .outerjoin(Complaint, col(Complaint.id) == col(Task.complaint_id))
+            .outerjoin(LicenceTask, col(LicenceTask.id) == col(Task.licence_task_id))
+            .where(*conditions)
+            .order_by(INBOX_ORDER, col(Task.id))
+            .limit(limit + 1)
         )
     ).all()
-    return [
+    page = [
         InboxTask(
             commission_id=task.commission_id,
+            complaint_id=task.complaint_id,
+            licence_task_id=task.licence_task_id,
             court_reference=reference,
             stage=stage,
             kind=task.kind,
@@ -357,8 +463,13 @@ async def inbox(*, session: AsyncSession, principal: Actor) -> list[InboxTask]:
             due_on=task.due_on,
             rule=task.rule,
         )
-        for task, reference, stage in rows
+        for task, reference, stage in rows[:limit]
     ]
+    if len(rows) <= limit:
+        return page, None
+    last = rows[limit - 1][0]
+    assert last.id is not None  # a stored row
+    return page, InboxPosition(last.due_on, last.id)
 
 
 async def audit_trail(*, session: AsyncSession, commission_id: str) -> list[AuditEventPublic]:
