@@ -31,6 +31,7 @@ from appraisal.api.schemas import (
     TerminationCreate,
     WithdrawalCreate,
 )
+from appraisal.api.steps import StepsDep
 from appraisal.db.models import Commission
 from appraisal.domain.commission import (
     AcceptanceDecision,
@@ -45,9 +46,7 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
-from appraisal.domain.errors import RuleViolation
-from appraisal.domain.roles import Actor
-from appraisal.domain.stages import TERMINAL_STAGES, Stage
+from appraisal.domain.stages import Stage
 from appraisal.services import audit, registry
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
@@ -69,24 +68,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         503: "Temporal or the database is unavailable; nothing was changed",
     }.items()
 }
-
-
-async def _step(
-    *,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: date,
-    principal: Actor,
-    commission_id: str,
-    update: Any,
-    message: Any,
-) -> CommissionPublic:
-    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
-        raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
-    snapshot = await client.get_workflow_handle(row.workflow_id).execute_update(update, message)
-    return service.to_public(jsonable(snapshot), calendar=calendar, today=today)
 
 
 @router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)
@@ -175,121 +156,75 @@ async def get_commission(
 async def decide_acceptance(
     commission_id: str,
     body: AcceptanceCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution).
     An appraiser suspended, revoked or out of licence since entrustment is refused (409
     `appraiser_not_active`)."""
     if body.decision == "accept":
         # The workflow's list of eligible appraisers is the registry at entrustment; re-check it now.
-        await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+        await service.load_in_scope(
+            session=steps.session, principal=steps.principal, commission_id=commission_id
+        )
         await registry.require_active_appraisers(
-            session=session, appraiser_ids=body.appraiser_ids, today=today
+            session=steps.session, appraiser_ids=body.appraiser_ids, today=steps.today
         )
     message = AcceptanceDecision(
-        actor=principal,
+        actor=steps.principal,
         decision=body.decision,
         appraiser_ids=list(body.appraiser_ids),
         agreement_effective_on=body.agreement_effective_on.isoformat() if body.agreement_effective_on else "",
         ground=body.ground or "",
         reason=body.reason or "",
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.decide_acceptance,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.decide_acceptance, message)
 
 
 @router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=ERRORS)
 async def request_materials(
     commission_id: str,
     body: MaterialRequestCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Ask the court for materials (or wait for an absent witness): pauses the
     running clock (PROC-04 during intake, PROC-17 during examination, PROC-15)."""
     message = MaterialRequest(
-        actor=principal,
+        actor=steps.principal,
         description=body.description,
         requested_on=body.requested_on.isoformat() if body.requested_on else "",
         kind=body.kind,
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.request_materials,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.request_materials, message)
 
 
 @router.post("/{commission_id}/materials", response_model=CommissionPublic, responses=ERRORS)
 async def supply_materials(
     commission_id: str,
     body: MaterialsCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Supply the requested materials (or confirm the witness attends): the clock resumes
     from the day after `received_on` with the budget it had left (court)."""
     message = MaterialSupply(
-        actor=principal,
+        actor=steps.principal,
         received_on=body.received_on.isoformat() if body.received_on else "",
         materials=[Material(m.name, m.sha256) for m in body.materials],
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.supply_materials,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.supply_materials, message)
 
 
 @router.post("/{commission_id}/extension", response_model=CommissionPublic, responses=ERRORS)
 async def extend_examination(
     commission_id: str,
     body: ExtensionCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Extend the examination limit once, by at most 30 working days, before it ends;
     the court is notified (institution head, PROC-17)."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.extend_examination,
-        message=ExtensionRequest(actor=principal, working_days=body.working_days, reason=body.reason),
+    return await steps.send(
+        commission_id,
+        CommissionWorkflow.extend_examination,
+        ExtensionRequest(actor=steps.principal, working_days=body.working_days, reason=body.reason),
     )
 
 
@@ -328,23 +263,14 @@ async def reentrust_overdue_commission(
 async def withdraw_commission(
     commission_id: str,
     body: WithdrawalCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Withdraw the commission at any stage before the report is issued (court); the
     materials are returned."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.withdraw,
-        message=WithdrawalRequest(actor=principal, reason=body.reason),
+    return await steps.send(
+        commission_id,
+        CommissionWorkflow.withdraw,
+        WithdrawalRequest(actor=steps.principal, reason=body.reason),
     )
 
 
@@ -352,23 +278,14 @@ async def withdraw_commission(
 async def terminate_commission(
     commission_id: str,
     body: TerminationCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Terminate an accepted commission on a PROC-20 ground with written reasons (institution):
     materials returned, fees refunded (PROC-21)."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.terminate,
-        message=TerminationRequest(actor=principal, ground=body.ground, reason=body.reason),
+    return await steps.send(
+        commission_id,
+        CommissionWorkflow.terminate,
+        TerminationRequest(actor=steps.principal, ground=body.ground, reason=body.reason),
     )
 
 
@@ -376,86 +293,51 @@ async def terminate_commission(
 async def submit_report(
     commission_id: str,
     body: ReportCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Submit the draft report (an assigned appraiser); its content is hashed."""
     message = ReportSubmission(
-        actor=principal,
+        actor=steps.principal,
         content=body.content,
         opinion=body.opinion,
         attachments=[Material(a.name, a.sha256) for a in body.attachments],
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.submit_report,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.submit_report, message)
 
 
 @router.post("/{commission_id}/signatures", response_model=CommissionPublic, responses=ERRORS)
 async def sign_report(
     commission_id: str,
     body: SignatureCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once),
     with the appraiser's own Ed25519 key (`appraisal sign` computes it for demo appraisers)."""
-    row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    row = await service.load_in_scope(
+        session=steps.session, principal=steps.principal, commission_id=commission_id
+    )
     fingerprint = await service.check_signature(
-        session=session, principal=principal, commission=row, body=body, today=today
+        session=steps.session, principal=steps.principal, commission=row, body=body, today=steps.today
     )
     message = SignatureSubmission(
-        actor=principal,
+        actor=steps.principal,
         kind=body.kind,
         statement=body.statement,
         signature=body.signature,
         key_fingerprint=fingerprint,
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.sign_report,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.sign_report, message)
 
 
 @router.post("/{commission_id}/issue", response_model=CommissionPublic, responses=ERRORS)
 async def issue_report(
     commission_id: str,
     body: IssueCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Issue the signed report to the court (institution head)."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.issue_report,
-        message=IssueRequest(actor=principal),
+    return await steps.send(
+        commission_id, CommissionWorkflow.issue_report, IssueRequest(actor=steps.principal)
     )
 
 
@@ -463,22 +345,11 @@ async def issue_report(
 async def close_commission(
     commission_id: str,
     body: ClosureCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Close the commission once the report is issued (court)."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.close,
-        message=ClosureRequest(actor=principal, reason=body.reason),
+    return await steps.send(
+        commission_id, CommissionWorkflow.close, ClosureRequest(actor=steps.principal, reason=body.reason)
     )
 
 

@@ -1,10 +1,9 @@
 from fastapi import APIRouter
 
-from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
 from appraisal.api.lifecycle_schemas import RecusalCreate, RecusalDecisionCreate
-from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS, _step
+from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import CommissionPublic
+from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.workflows.commission import CommissionWorkflow
 
@@ -15,23 +14,14 @@ router = APIRouter(prefix="/v1/commissions", tags=["recusal"])
 async def request_recusal(
     commission_id: str,
     body: RecusalCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """An appraiser declares their own conflict, or the court asks for an appraiser's
     recusal (PROC-10); the institution must decide within the PROC-11 limit."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.request_recusal,
-        message=RecusalRequest(principal, body.appraiser_id, body.ground, body.reason),
+    return await steps.send(
+        commission_id,
+        CommissionWorkflow.request_recusal,
+        RecusalRequest(steps.principal, body.appraiser_id, body.ground, body.reason),
     )
 
 
@@ -42,21 +32,12 @@ async def decide_recusal(
     commission_id: str,
     recusal_id: str,
     body: RecusalDecisionCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Grant with a qualified replacement, or refuse with reasons (institution, PROC-11).
     A court that disagrees with a refusal may withdraw the commission."""
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.decide_recusal,
-        message=RecusalDecision(principal, recusal_id, body.granted, body.reason, body.replacement_id or ""),
+    return await steps.send(
+        commission_id,
+        CommissionWorkflow.decide_recusal,
+        RecusalDecision(steps.principal, recusal_id, body.granted, body.reason, body.replacement_id or ""),
     )

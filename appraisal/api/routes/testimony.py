@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from appraisal.activities.commission import jsonable
-from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
+from appraisal.api.deps import SessionDep
 from appraisal.api.errors import not_found
 from appraisal.api.lifecycle_schemas import (
     RefundRulingCreate,
@@ -18,8 +18,9 @@ from appraisal.api.lifecycle_schemas import (
     TestimonyRulingCreate,
 )
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS, _step
+from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import CommissionPublic
+from appraisal.api.steps import CommissionSteps, StepsDep
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor
 from appraisal.domain.testimony import (
@@ -43,45 +44,28 @@ TESTIMONY = "/{commission_id}/testimony/{testimony_id}"
 async def summon(
     commission_id: str,
     body: TestimonyCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    steps: StepsDep,
 ) -> CommissionPublic:
     """Summon appraisers of the issued opinion to a hearing (court, TST-2, TST-3). Shorter
     notice than 3 days is accepted and recorded: it makes late notice a valid ground to decline."""
     message = TestimonySummons(
-        principal, body.hearing_at, body.place, list(body.appraiser_ids), body.requirements, body.reason
+        steps.principal, body.hearing_at, body.place, list(body.appraiser_ids), body.requirements, body.reason
     )
-    return await _step(
-        session=session,
-        client=client,
-        calendar=calendar,
-        today=today,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.summon_testimony,
-        message=message,
-    )
+    return await steps.send(commission_id, CommissionWorkflow.summon_testimony, message)
 
 
 async def _testimony_step(
-    *,
-    session: SessionDep,
-    client: TemporalDep,
-    principal: Actor,
-    commission_id: str,
-    testimony_id: str,
-    update: Any,
-    message: Any,
+    steps: CommissionSteps, commission_id: str, testimony_id: str, update: Any, message: Any
 ) -> TestimonyPublic:
     testimony = await _known_testimony(
-        session=session, principal=principal, commission_id=commission_id, testimony_id=testimony_id
+        session=steps.session,
+        principal=steps.principal,
+        commission_id=commission_id,
+        testimony_id=testimony_id,
     )
     if testimony["stage"] == TestimonyStage.CONCLUDED:  # its workflow has ended: no Update can reach it
         raise RuleViolation("not_in_stage", "the testimony has concluded; no step remains")
-    handle = client.get_workflow_handle(testimony_workflow_id(commission_id, testimony_id))
+    handle = steps.client.get_workflow_handle(testimony_workflow_id(commission_id, testimony_id))
     return TestimonyPublic.model_validate(jsonable(await handle.execute_update(update, message)))
 
 
@@ -112,20 +96,16 @@ async def confirm(
     commission_id: str,
     testimony_id: str,
     body: TestimonyConfirmationCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
+    steps: StepsDep,
 ) -> TestimonyPublic:
     """A summoned appraiser confirms (TST-7), asks in writing not to appear on a TST-8
     ground, or proposes remote testimony; the court rules on the last two."""
     return await _testimony_step(
-        session=session,
-        client=client,
-        principal=principal,
-        commission_id=commission_id,
-        testimony_id=testimony_id,
-        update=TestimonyWorkflow.confirm,
-        message=TestimonyConfirmation(principal, body.response, body.ground, body.reason),
+        steps,
+        commission_id,
+        testimony_id,
+        TestimonyWorkflow.confirm,
+        TestimonyConfirmation(steps.principal, body.response, body.ground, body.reason),
     )
 
 
@@ -134,19 +114,15 @@ async def rule_on_request(
     commission_id: str,
     testimony_id: str,
     body: TestimonyRulingCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
+    steps: StepsDep,
 ) -> TestimonyPublic:
     """The court allows or refuses an appraiser's request not to appear or to testify remotely."""
     return await _testimony_step(
-        session=session,
-        client=client,
-        principal=principal,
-        commission_id=commission_id,
-        testimony_id=testimony_id,
-        update=TestimonyWorkflow.rule_on_request,
-        message=TestimonyRuling(principal, body.appraiser_id, body.allow, body.note),
+        steps,
+        commission_id,
+        testimony_id,
+        TestimonyWorkflow.rule_on_request,
+        TestimonyRuling(steps.principal, body.appraiser_id, body.allow, body.note),
     )
 
 
@@ -155,21 +131,17 @@ async def record_outcome(
     commission_id: str,
     testimony_id: str,
     body: TestimonyOutcomeCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
+    steps: StepsDep,
 ) -> TestimonyPublic:
     """After the hearing (court): each appraiser's result. Absent without a valid reason: the
     opinion is excluded from fact-finding, a 3-day refund ruling clock starts (TST-4), the
     bureau gets a penalty referral and the appraiser's integrity record an entry (TST-9)."""
     return await _testimony_step(
-        session=session,
-        client=client,
-        principal=principal,
-        commission_id=commission_id,
-        testimony_id=testimony_id,
-        update=TestimonyWorkflow.record_outcome,
-        message=TestimonyOutcome(principal, dict(body.results), body.note),
+        steps,
+        commission_id,
+        testimony_id,
+        TestimonyWorkflow.record_outcome,
+        TestimonyOutcome(steps.principal, dict(body.results), body.note),
     )
 
 
@@ -178,17 +150,13 @@ async def rule_on_refund(
     commission_id: str,
     testimony_id: str,
     body: RefundRulingCreate,
-    principal: AuthorizedDep,
-    session: SessionDep,
-    client: TemporalDep,
+    steps: StepsDep,
 ) -> TestimonyPublic:
     """The court's refund ruling after a refusal to testify (TST-4, within 3 days)."""
     return await _testimony_step(
-        session=session,
-        client=client,
-        principal=principal,
-        commission_id=commission_id,
-        testimony_id=testimony_id,
-        update=TestimonyWorkflow.rule_on_refund,
-        message=RefundRuling(principal, body.ordered, body.note),
+        steps,
+        commission_id,
+        testimony_id,
+        TestimonyWorkflow.rule_on_refund,
+        RefundRuling(steps.principal, body.ordered, body.note),
     )

@@ -1,0 +1,49 @@
+"""One step on a commission, as every step route takes it: the authorised
+principal finds the commission in its scope, the Update goes to its workflow
+(whose validator decides whether the step is allowed now), and the new state
+comes back as the commission's public shape."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from appraisal.activities.commission import jsonable
+from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
+from appraisal.api.policy import AuthorizedDep
+from appraisal.api.schemas import CommissionPublic
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.errors import RuleViolation
+from appraisal.domain.roles import Actor
+from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.services import commission as service
+
+
+@dataclass(frozen=True)
+class CommissionSteps:
+    principal: Actor
+    session: AsyncSession
+    client: Client
+    calendar: WorkingCalendar
+    today: date
+
+    async def send(self, commission_id: str, update: Any, message: Any) -> CommissionPublic:
+        row = await service.load_in_scope(
+            session=self.session, principal=self.principal, commission_id=commission_id
+        )
+        if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
+            raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
+        snapshot = await self.client.get_workflow_handle(row.workflow_id).execute_update(update, message)
+        return service.to_public(jsonable(snapshot), calendar=self.calendar, today=self.today)
+
+
+def commission_steps(
+    principal: AuthorizedDep, session: SessionDep, client: TemporalDep, calendar: CalendarDep, today: TodayDep
+) -> CommissionSteps:
+    return CommissionSteps(principal, session, client, calendar, today)
+
+
+StepsDep = Annotated[CommissionSteps, Depends(commission_steps)]
