@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
+from appraisal.seed import BUREAU
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import accepted, error
 from tests.api.test_commission_endings_api import audit_kinds
@@ -255,3 +256,22 @@ async def test_testimony_summoned_confirmed_and_recorded(
     assert "testimony.confirmed" in kinds and "testimony.outcome_recorded" in kinds
     again = await api.post(f"{url}/{tid}/outcome", json=outcome, headers=auth(court_actor))
     assert error(again) == (409, "not_in_stage")
+
+
+async def test_a_replacement_suspended_since_entrustment_is_refused(
+    api: httpx.AsyncClient, auth: Auth
+) -> None:
+    cid = await accepted(api, auth, reference="REF-RECUSAL-SUSPENDED")
+    url = f"/v1/commissions/{cid}/recusals"
+    body = {"appraiser_id": SECOND.organisation_id, "ground": "PROC-10-1", "reason": "近亲属"}
+    await post(api, auth, SECOND, url, body)
+    suspended = await api.post(
+        f"/v1/registry/appraisers/{RESERVE_APPRAISER.id}/status",
+        json={"status": "suspended", "reason": "拒不出庭作证 (REG-7)"},
+        headers=auth(Actor(Role.SUPERVISOR, BUREAU.id, "registrar")),
+    )
+    assert suspended.status_code == 200, suspended.text
+    decision = {"granted": True, "reason": "回避成立", "replacement_id": RESERVE_APPRAISER.id}
+    refused = await api.post(f"{url}/1/decision", json=decision, headers=auth(institution_actor))
+    assert error(refused) == (409, "appraiser_not_active")
+    assert (await state(api, auth, cid))["recusals"][0]["status"] == "pending"

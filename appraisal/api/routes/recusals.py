@@ -5,6 +5,8 @@ from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import CommissionPublic
 from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
+from appraisal.services import commission as service
+from appraisal.services import registry
 from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(prefix="/v1/commissions", tags=["recusal"])
@@ -35,7 +37,15 @@ async def decide_recusal(
     steps: StepsDep,
 ) -> CommissionPublic:
     """Grant with a qualified replacement, or refuse with reasons (institution, PROC-11).
-    A court that disagrees with a refusal may withdraw the commission."""
+    A court that disagrees with a refusal may withdraw the commission. A replacement
+    suspended, revoked or out of licence since entrustment is refused (409 `appraiser_not_active`)."""
+    if body.granted and body.replacement_id:
+        await service.load_in_scope(
+            session=steps.session, principal=steps.principal, commission_id=commission_id
+        )
+        await registry.require_active_appraisers(
+            session=steps.session, appraiser_ids=[body.replacement_id], today=steps.today
+        )
     return await steps.send(
         commission_id,
         CommissionWorkflow.decide_recusal,
