@@ -64,6 +64,36 @@ class Settings(BaseSettings):
         default="127.0.0.1:9464",
         description="host:port where the worker serves Temporal SDK metrics to Prometheus; empty: off",
     )
+    # How much one worker process takes on at once: the SDK's defaults but for the sticky
+    # timeout (docs/benchmarks.md, timers due at one instant).
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        description="open workflows the worker keeps in memory (about 300 KiB each); one not kept is "
+        "replayed from its history when it wakes; 0: none kept",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        default=100, ge=2, description="workflow tasks the worker runs at once"
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=100, ge=1, description="activities the worker runs at once (they share DB_POOL_SIZE)"
+    )
+    worker_max_concurrent_local_activities: int = Field(
+        default=100, ge=1, description="local activities (clock planning) the worker runs at once"
+    )
+    worker_workflow_task_pollers: int = Field(
+        default=5, ge=2, description="long polls the worker keeps open for workflow tasks, at most"
+    )
+    worker_activity_task_pollers: int = Field(
+        default=5, ge=1, description="long polls the worker keeps open for activity tasks, at most"
+    )
+    worker_sticky_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="seconds a woken workflow's task waits for the worker that caches it before any worker "
+        "may take it and replay it (SDK default 10; a burst of timers queues longer, and each task timed out "
+        "is done twice); a worker that died holds its cached workflows' tasks this long",
+    )
     integrity_deductions: dict[str, int] = Field(
         default=DEFAULT_INTEGRITY_DEDUCTIONS,
         description="points the annual integrity evaluation takes off 100 per item, as JSON "

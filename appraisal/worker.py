@@ -1,12 +1,14 @@
 """The Temporal worker: every workflow and activity of the product."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
-from temporalio.worker import Interceptor, Worker
+from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from appraisal.activities.anchor import AnchorActivities
@@ -44,12 +46,26 @@ WORKFLOWS = [
 ]
 
 
+def worker_tuning(settings: Settings) -> dict[str, Any]:
+    """The WORKER_* settings as Worker options: how much one worker process takes on at once."""
+    return {
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "max_concurrent_local_activities": settings.worker_max_concurrent_local_activities,
+        "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(settings.worker_workflow_task_pollers),
+        "activity_task_poller_behavior": PollerBehaviorSimpleMaximum(settings.worker_activity_task_pollers),
+        "sticky_queue_schedule_to_start_timeout": timedelta(seconds=settings.worker_sticky_timeout_seconds),
+    }
+
+
 def build_worker(
     client: Client,
     *,
     task_queue: str,
     sessions: async_sessionmaker[AsyncSession],
     interceptors: Sequence[Interceptor] = (),
+    tuning: Mapping[str, Any] | None = None,
 ) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
@@ -77,6 +93,7 @@ def build_worker(
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),
+        **(tuning or {}),
     )
 
 
@@ -88,6 +105,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         task_queue=settings.task_queue,
         sessions=session_factory(engine),
         interceptors=tracing_interceptors(settings),
+        tuning=worker_tuning(settings),
     )
     await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:

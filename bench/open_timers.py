@@ -5,8 +5,8 @@ Starts `appraisal dev`, then, against its Temporal dev server:
 1. Timers. A worker for the benchmark-only `TimerWorkflow`
    (bench/timer_workflow.py: one `workflow.wait_condition` with a timeout,
    the mechanism the commission workflow sleeps on until its next clock
-   rung) runs as its own process with the SDK's defaults (as the product's
-   worker: 1,000 cached workflows). The start rate is probed first (empty
+   rung) runs as its own process, tuned as the product's worker is (the
+   WORKER_* settings of this environment). The start rate is probed first (empty
    workflows, not counted); then N TimerWorkflows are started, C in flight,
    each due at an instant of the same W-second window placed after the last
    start is expected. While they wait, the worker's RSS is sampled. Each
@@ -43,9 +43,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from appraisal.settings import Settings
 from bench import report
 from bench.commissions import entrustment
-from bench.stack import ROOT, DevStack, cpu_used
+from bench.stack import ROOT, DevStack, cpu_used, installed_python_env
 from bench.timer_workflow import READY_LINE, TimerInput, TimerResult, TimerWorkflow
 
 NAME = "open_timers"
@@ -54,8 +55,9 @@ HISTORY_SAMPLE = 200
 ENTRUST_CONCURRENCY = 16
 ENTRUST_WARM_UP = 20
 MIB = 1024 * 1024
-CACHE = 1000
-"""The SDK's default max_cached_workflows, which both workers keep."""
+TUNING = Settings()
+"""This environment's WORKER_* settings, which tune the product's worker and the timer worker alike."""
+CACHE = TUNING.worker_max_cached_workflows
 
 
 def _log(message: str) -> None:
@@ -157,6 +159,10 @@ class Timers:
         ahead = [r.armed_seconds for r in self.armed] or [float("nan")]
         return min(ahead), max(ahead)
 
+    def busy(self, process: str) -> float:
+        """Share of one core a process used while the timers fired."""
+        return self.firing_cpu.get(process, 0.0) / self.firing_seconds if self.firing_seconds else 0.0
+
     def cpu_ms_per_timer(self, process: str) -> float:
         return self.firing_cpu.get(process, 0.0) * 1000 / max(1, len(self.armed))
 
@@ -213,15 +219,28 @@ async def _parts(handle: WorkflowHandle[TimerWorkflow, TimerResult], due: dateti
 Handles = list[WorkflowHandle[TimerWorkflow, TimerResult]]
 
 
-def start_timer_worker(address: str, task_queue: str, log: Path) -> subprocess.Popen[bytes]:
-    """`python -m bench.timer_workflow` as its own process, its output in `log`."""
+def start_timer_worker(
+    address: str, task_queue: str, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`python -m bench.timer_workflow` as its own process, its output in `log`;
+    `env` overrides variables of this environment (WORKER_* settings)."""
     with open(log, "w") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "bench.timer_workflow", "--address", address, "--task-queue", task_queue],
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
+            env={**installed_python_env(log.parent / "pycache"), **(env or {})},
         )
+
+
+def tuning_line(settings: Settings) -> str:
+    return (
+        f"at most {settings.worker_max_cached_workflows:,} cached workflows,"
+        f" {settings.worker_max_concurrent_workflow_tasks} workflow tasks at once,"
+        f" {settings.worker_workflow_task_pollers} workflow-task pollers,"
+        f" sticky timeout {settings.worker_sticky_timeout_seconds:g} s"
+    )
 
 
 async def start_all(
@@ -522,8 +541,8 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         "and a timeout — one durable timer, the mechanism the commission workflow sleeps on until its",
         "next clock rung — and returns how late it woke (`workflow.now()` when it woke minus the instant).",
         "The product's rule table is untouched: its limits are whole working days. The workflow's worker",
-        "is its own process with the SDK's defaults, as the product's worker has them (at most 1,000",
-        "cached workflows: the others are replayed from their history when their timer fires). First a",
+        "is its own process tuned as the product's worker is (WORKER_* settings, below; workflows beyond",
+        "its cache are replayed from their history when their timer fires). First a",
         "probe of the same workflow, due 1 s after its start (not counted), measures how fast one goes",
         "through (start, set its timer, wake, complete), to place the window late enough;",
         f"then {t.n} of them are started, {t.concurrency} in flight, all due within one {t.window:.0f}-second",
@@ -535,6 +554,7 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         "",
         *run.bullets(),
         f"- Scale: {t.n} timer workflows, {p.r} real commissions",
+        f"- Both workers' tuning: {tuning_line(TUNING)}",
         "",
         f"**{headline(t, p)}.**",
         "",
@@ -569,6 +589,16 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         "",
         parts_table(t),
         "",
+        f"While they fired ({t.firing_seconds:.0f} s), the timer worker used"
+        f" {t.busy('timer worker'):.0%} of one core and the dev server {t.busy('temporal dev server'):.0%}"
+        + (
+            ": the workflow tasks waited at the server, not for a worker that had little to do"
+            if t.busy("timer worker") < 0.5
+            else ": the worker was busy"
+        )
+        + " (the section on timers due at one instant compares the worker's sticky timeout and",
+        "pollers with the dev server's SQLite settings).",
+        "",
         "Memory of the timer worker and of the Temporal dev server, sampled every second while the",
         "workflows were started and set their timers (when each set it comes from its result), while",
         "all waited, and at the worker's peak (the first due instant was at"
@@ -577,7 +607,7 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         rss_table(t),
         "",
         f"With {t.n} open workflows the timer worker held {_mib(growth)} more than idle. It caches at most",
-        f"1,000 workflows (the SDK's default), so that is {growth / min(t.n, CACHE) / 1024:.0f} KiB per cached"
+        f"{CACHE:,} workflows, so that is {growth / max(1, min(t.n, CACHE)) / 1024:.0f} KiB per cached"
         " workflow; open workflows beyond the cache cost the worker no memory while they wait, and a",
         "replay from their history when they wake.",
         "",

@@ -38,6 +38,16 @@ _CLEARED_ENV = (
 )
 
 
+def installed_python_env(cache: Path) -> dict[str, str]:
+    """This environment for a Python child process that keeps bytecode caches (in
+    `cache`, not the working tree), as an installed product does: pip compiles the
+    modules it installs. With PYTHONDONTWRITEBYTECODE set and no caches, the worker's
+    workflow sandbox compiles the workflow modules again for every workflow it creates."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -138,7 +148,7 @@ class DevStack:
                 self._ready.set()
 
     def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in _CLEARED_ENV}
+        env = {k: v for k, v in installed_python_env(self.tmp / "pycache").items() if k not in _CLEARED_ENV}
         env.update({k: str(v) for k, v in self.ports.items()})
         env.update(DATA_DIR=str(self.data_dir), API_HOST=HOST, ENVIRONMENT="dev")
         _log(f"starting appraisal dev (data in {self.data_dir}, ports {self.ports})")

@@ -62,10 +62,13 @@ class TimerWorkflow:
 
 
 async def serve(address: str, task_queue: str) -> None:
-    """A worker with the SDK's defaults, as the product's worker has them
-    (1,000 cached workflows, the sandboxed runner), until SIGINT or SIGTERM."""
+    """A worker tuned as the product's worker is (the WORKER_* settings of this
+    environment, the sandboxed runner), until SIGINT or SIGTERM."""
     from temporalio.client import Client
     from temporalio.worker import Worker
+
+    from appraisal.settings import Settings
+    from appraisal.worker import worker_tuning
 
     # Run as `python -m`, this file is `__main__`; the sandbox re-imports a
     # workflow by its module, so register the class of the importable module.
@@ -76,7 +79,7 @@ async def serve(address: str, task_queue: str) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Worker(client, task_queue=task_queue, workflows=[Importable]):
+    async with Worker(client, task_queue=task_queue, workflows=[Importable], **worker_tuning(Settings())):
         print(READY_LINE, flush=True)
         await stop.wait()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -22,11 +22,6 @@ from tests.factories import COURT, INSTITUTION, OTHER_INSTITUTION, institution_a
 
 Auth = Callable[[Actor], dict[str, str]]
 MONDAY = date(2026, 11, 30)
-# The index a migration adds for the inbox (see docs/benchmarks.md); created here if absent.
-INBOX_INDEX = (
-    "create index if not exists ix_task_inbox on task"
-    " (assignee_role, assignee_id, (coalesce(due_on, 'infinity'::date)), id)"
-)
 
 
 def snapshot(cid: str, n: int, institution_id: str) -> dict[str, Any]:
@@ -195,8 +190,6 @@ async def test_a_later_page_is_a_range_scan_of_the_inbox_index_without_a_sort(
 ) -> None:
     cid = await add_commission(sessions, 1, INSTITUTION.id)
     await add_tasks(sessions, [task(cid, MONDAY + timedelta(days=i)) for i in range(5)] + [task(cid, None)])
-    async with engine.begin() as conn:
-        await conn.execute(text(INBOX_INDEX))
     first = await api.get("/v1/tasks", params={"limit": 2}, headers=auth(institution_actor))
     with statements(engine) as seen:
         later = await api.get(
