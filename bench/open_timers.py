@@ -590,14 +590,14 @@ def section(t: Timers, p: Product, run: report.Run) -> str:
         parts_table(t),
         "",
         f"While they fired ({t.firing_seconds:.0f} s), the timer worker used"
-        f" {t.busy('timer worker'):.0%} of one core and the dev server {t.busy('temporal dev server'):.0%}"
-        + (
-            ": the workflow tasks waited at the server, not for a worker that had little to do"
+        f" {t.busy('timer worker'):.0%} of one core and the dev server {t.busy('temporal dev server'):.0%}:",
+        (
+            "the workflow tasks waited at the server, not for a worker that had little to do"
             if t.busy("timer worker") < 0.5
-            else ": the worker was busy"
+            else "the worker was busy"
         )
-        + " (the section on timers due at one instant compares the worker's sticky timeout and",
-        "pollers with the dev server's SQLite settings).",
+        + " (the section on timers due at one instant compares the worker's sticky timeout",
+        "and pollers with the dev server's SQLite settings).",
         "",
         "Memory of the timer worker and of the Temporal dev server, sampled every second while the",
         "workflows were started and set their timers (when each set it comes from its result), while",
