@@ -5,14 +5,12 @@ Every step is an Update whose validator rejects what the rules do not allow
 now, before anything reaches history."""
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.calendar import local_today
@@ -89,6 +87,7 @@ from appraisal.domain.testimony import (
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
 from appraisal.workflows.testimony import TestimonyWorkflow
+from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
@@ -108,10 +107,6 @@ PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
 
 def workflow_id_for(commission_id: str) -> str:
     return f"commission-{commission_id}"
-
-
-def _violation(err: RuleViolation) -> ApplicationError:
-    return ApplicationError(err.message, err.details(), type=err.code, non_retryable=True)
 
 
 @workflow.defn
@@ -242,7 +237,7 @@ class CommissionWorkflow:
 
     @register.validator
     def _validate_register(self, request: RegistrationRequest) -> None:
-        self._check(lambda: require_actor(request.actor, Role.COURT, self.inp.court_id))
+        enforce(lambda: require_actor(request.actor, Role.COURT, self.inp.court_id))
 
     @workflow.update
     async def decide_acceptance(self, decision: AcceptanceDecision) -> CommissionSnapshot:
@@ -314,7 +309,7 @@ class CommissionWorkflow:
                     name="agreement_effective_on",
                 )
 
-        self._check(check)
+        enforce(check)
 
     # ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
 
@@ -393,7 +388,7 @@ class CommissionWorkflow:
                     rule=clock.rule.rule_id,
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def supply_materials(self, supply: MaterialSupply) -> CommissionSnapshot:
@@ -439,7 +434,7 @@ class CommissionWorkflow:
                     name="received_on",
                 )
 
-        self._check(check)
+        enforce(check)
 
     # ---- extension (PROC-17) ----
 
@@ -491,7 +486,7 @@ class CommissionWorkflow:
                 raise RuleViolation("reason_required", "an extension states its reason", rule="PROC-17")
             self._require_not_overdue(clock)
 
-        self._check(check)
+        enforce(check)
 
     # ---- the court's remedy for an overdue commission (CRT-5) ----
 
@@ -544,7 +539,7 @@ class CommissionWorkflow:
             if request.new_institution_id == self.inp.institution_id:
                 raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
 
-        self._check(check)
+        enforce(check)
 
     # ---- withdrawal (court) and termination (PROC-20, PROC-21) ----
 
@@ -583,7 +578,7 @@ class CommissionWorkflow:
             if not request.reason.strip():
                 raise RuleViolation("reason_required", "a withdrawal states its reason")
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def terminate(self, request: TerminationRequest) -> CommissionSnapshot:
@@ -629,7 +624,7 @@ class CommissionWorkflow:
             if not request.reason.strip():
                 raise RuleViolation("reason_required", "a termination gives written reasons", rule="PROC-20")
 
-        self._check(check)
+        enforce(check)
 
     # ---- recusal (PROC-10, PROC-11) ----
 
@@ -695,7 +690,7 @@ class CommissionWorkflow:
                     "recusal_pending", "the institution has not yet decided the open recusal", rule="PROC-11"
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def decide_recusal(self, decision: RecusalDecision) -> CommissionSnapshot:
@@ -780,7 +775,7 @@ class CommissionWorkflow:
             if self.inp.reappraisal_of:
                 check_senior_title(team, self.inp.eligible_appraisers)
 
-        self._check(check)
+        enforce(check)
 
     # ---- objections to the issued opinion (CRT-7, CRT-8) ----
 
@@ -847,7 +842,7 @@ class CommissionWorkflow:
                     rule="CRT-7",
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def answer_objection(self, reply: ObjectionReply) -> CommissionSnapshot:
@@ -882,7 +877,7 @@ class CommissionWorkflow:
             if not reply.content.strip():
                 raise RuleViolation("reply_required", "the answer is written", rule="CRT-7")
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def resolve_objection(self, resolution: ObjectionResolution) -> CommissionSnapshot:
@@ -920,7 +915,7 @@ class CommissionWorkflow:
                     rule="CRT-8",
                 )
 
-        self._check(check)
+        enforce(check)
 
     # ---- court testimony (TST-2…TST-9): a child workflow per summons ----
 
@@ -976,7 +971,7 @@ class CommissionWorkflow:
                     "invalid_summons", "the notice states the place of the hearing", rule="TST-3"
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.signal
     async def testimony_event(self, event: TestimonyEvent) -> None:
@@ -1059,7 +1054,7 @@ class CommissionWorkflow:
                     rule="PROC-35",
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def submit_correction(self, correction: CorrectionSubmission) -> CommissionSnapshot:
@@ -1121,7 +1116,7 @@ class CommissionWorkflow:
                     rule="PROC-28",
                 )
 
-        self._check(check)
+        enforce(check)
 
     # ---- re-appraisal (PROC-31, PROC-32, PROC-35): the new commission is linked here ----
 
@@ -1177,7 +1172,7 @@ class CommissionWorkflow:
                     "reason_required", "a re-appraisal order states its reason", rule="PROC-31"
                 )
 
-        self._check(check)
+        enforce(check)
 
     # ---- calendar ----
 
@@ -1254,7 +1249,7 @@ class CommissionWorkflow:
             require_step(self.stage, "submit_report")
             self._require_assigned_appraiser(submission.actor)
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def sign_report(self, submission: SignatureSubmission) -> CommissionSnapshot:
@@ -1303,7 +1298,7 @@ class CommissionWorkflow:
                     "already_signed", "this appraiser has already signed this report", rule="PROC-24"
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def issue_report(self, request: IssueRequest) -> CommissionSnapshot:
@@ -1327,7 +1322,7 @@ class CommissionWorkflow:
             require_step(self.stage, "issue_report")
             require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def close(self, request: ClosureRequest) -> CommissionSnapshot:
@@ -1343,20 +1338,13 @@ class CommissionWorkflow:
             require_step(self.stage, "close")
             require_actor(request.actor, Role.COURT, self.inp.court_id)
 
-        self._check(check)
+        enforce(check)
 
     @workflow.query
     def snapshot(self) -> CommissionSnapshot:
         return self._snapshot()
 
     # ---- helpers ----
-
-    @staticmethod
-    def _check(check: Callable[[], None]) -> None:
-        try:
-            check()
-        except RuleViolation as err:
-            raise _violation(err) from None
 
     def _today(self) -> str:
         return local_today(workflow.now()).isoformat()

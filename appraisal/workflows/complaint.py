@@ -7,14 +7,12 @@ anything reaches history; every step is one link of the complaint's audit
 hash chain."""
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.calendar import local_today
@@ -56,6 +54,7 @@ from appraisal.domain.rules import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
@@ -68,10 +67,6 @@ DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
-
-
-def _violation(err: RuleViolation) -> ApplicationError:
-    return ApplicationError(err.message, err.details(), type=err.code, non_retryable=True)
 
 
 @workflow.defn
@@ -101,7 +96,7 @@ class ComplaintWorkflow:
     async def run(self, inp: ComplaintInput) -> ComplaintSnapshot:
         # The API refused an invalid complaint before starting; this is defence in depth:
         # the workflow fails without writing anything.
-        self._check(lambda: check_registration(inp))
+        enforce(lambda: check_registration(inp))
         async with self.lock:
             clock = await StatutoryClock.start(
                 COMPLAINT_ACCEPTANCE.rule_id, inp.received_on, COMPLAINT_ACCEPTANCE.limit
@@ -197,7 +192,7 @@ class ComplaintWorkflow:
             check_registration(self.inp)
             require_bureau(request.actor, self.inp.bureau_id)
 
-        self._check(check)
+        enforce(check)
 
     # ---- acceptance (CMP-4, CMP-5) ----
 
@@ -229,7 +224,7 @@ class ComplaintWorkflow:
             if request.accepted_on:
                 self._within_history(request.accepted_on, COMPLAINT_ACCEPTANCE, "accepted_on")
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def decline(self, request: ComplaintDecline) -> ComplaintSnapshot:
@@ -273,7 +268,7 @@ class ComplaintWorkflow:
                 earliest = clock.state.paused_on or clock.state.segment_start
                 self._date_between(request.declined_on, earliest, "declined_on")
 
-        self._check(check)
+        enforce(check)
 
     # ---- supplementing materials: CMP-5 paused ----
 
@@ -319,7 +314,7 @@ class ComplaintWorkflow:
                     rule=clock.rule.rule_id,
                 )
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def receive_supplement(self, receipt: SupplementReceipt) -> ComplaintSnapshot:
@@ -355,7 +350,7 @@ class ComplaintWorkflow:
                 paused_on = self.clocks[COMPLAINT_ACCEPTANCE.rule_id].state.paused_on
                 self._date_between(receipt.received_on, paused_on or self.inp.received_on, "received_on")
 
-        self._check(check)
+        enforce(check)
 
     # ---- extensions: CMP-5 (≤15 wd) and CMP-6 (≤30 d, approved, complainant told) ----
 
@@ -371,7 +366,7 @@ class ComplaintWorkflow:
             require_complaint_stage(self.stage, ComplaintStage.AWAITING_ACCEPTANCE)
             self._check_extension(COMPLAINT_ACCEPTANCE, request)
 
-        self._check(check)
+        enforce(check)
 
     @workflow.update
     async def extend_handling(self, request: ComplaintExtension) -> ComplaintSnapshot:
@@ -391,7 +386,7 @@ class ComplaintWorkflow:
             if request.complainant_told_on:
                 self._within_history(request.complainant_told_on, COMPLAINT_HANDLING, "complainant_told_on")
 
-        self._check(check)
+        enforce(check)
 
     def _check_extension(self, rule: ClockRule, request: ComplaintExtension) -> None:
         require_bureau(request.actor, self.inp.bureau_id)
@@ -472,7 +467,7 @@ class ComplaintWorkflow:
             if decision.decided_on:
                 self._within_history(decision.decided_on, COMPLAINT_HANDLING, "decided_on")
 
-        self._check(check)
+        enforce(check)
 
     async def _write_integrity_record(self, decision: ComplaintDecision, on: str) -> None:
         subjects = [("institution", self.inp.institution_id)]
@@ -541,7 +536,7 @@ class ComplaintWorkflow:
             if notice.notified_on:
                 self._within_history(notice.notified_on, COMPLAINT_NOTICE, "notified_on")
 
-        self._check(check)
+        enforce(check)
 
     # ---- calendar ----
 
@@ -574,13 +569,6 @@ class ComplaintWorkflow:
         return self._snapshot()
 
     # ---- helpers ----
-
-    @staticmethod
-    def _check(check: Callable[[], None]) -> None:
-        try:
-            check()
-        except RuleViolation as err:
-            raise _violation(err) from None
 
     def _today(self) -> str:
         return local_today(workflow.now()).isoformat()

@@ -15,18 +15,15 @@ carries."""
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
 
 from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import TaskSnapshot
 from appraisal.domain.complaint import IntegrityEntriesInput
-from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import Receiver
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.rules import TESTIMONY_CONFIRMATION, TESTIMONY_REFUND_RULING, Audience, RungKind
@@ -59,6 +56,7 @@ from appraisal.domain.testimony import (
     testimony_workflow_id,
 )
 from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
@@ -81,10 +79,6 @@ ANSWER_STATES = {
     Response.REMOTE: AppraiserState.REMOTE_REQUESTED,
 }
 APPEARING = (AppraiserState.CONFIRMED, AppraiserState.REMOTE_ALLOWED, AppraiserState.APPEARANCE_REQUIRED)
-
-
-def _violation(err: RuleViolation) -> ApplicationError:
-    return ApplicationError(err.message, err.details(), type=err.code, non_retryable=True)
 
 
 @workflow.defn
@@ -115,7 +109,7 @@ class TestimonyWorkflow:
     async def run(self, inp: TestimonyInput) -> TestimonyResult:
         # The commission checked the summons before starting this; defence in depth:
         # the workflow fails without signalling anything if it ever gets a bad one.
-        self._check(lambda: check_input(inp))
+        enforce(lambda: check_input(inp))
         async with self.lock:
             confirmation = await StatutoryClock.start(
                 TESTIMONY_CONFIRMATION.rule_id,
@@ -276,7 +270,7 @@ class TestimonyWorkflow:
 
     @confirm.validator
     def _validate_confirm(self, request: TestimonyConfirmation) -> None:
-        self._check(lambda: check_confirmation(self._snapshot(), request, workflow.now()))
+        enforce(lambda: check_confirmation(self._snapshot(), request, workflow.now()))
 
     # ---- the court rules on a request ----
 
@@ -309,7 +303,7 @@ class TestimonyWorkflow:
 
     @rule_on_request.validator
     def _validate_ruling(self, ruling: TestimonyRuling) -> None:
-        self._check(lambda: check_ruling(self._snapshot(), ruling))
+        enforce(lambda: check_ruling(self._snapshot(), ruling))
 
     # ---- the hearing's outcome (TST-2, TST-4, TST-6, TST-9) ----
 
@@ -351,7 +345,7 @@ class TestimonyWorkflow:
 
     @record_outcome.validator
     def _validate_outcome(self, outcome: TestimonyOutcome) -> None:
-        self._check(lambda: check_outcome(self._snapshot(), outcome, workflow.now()))
+        enforce(lambda: check_outcome(self._snapshot(), outcome, workflow.now()))
 
     async def _refused(self, court: Actor, refused: list[str], today: str) -> None:
         """TST-2: the opinion is no basis for fact-finding; TST-4: the court rules on
@@ -423,20 +417,13 @@ class TestimonyWorkflow:
 
     @rule_on_refund.validator
     def _validate_refund(self, ruling: RefundRuling) -> None:
-        self._check(lambda: check_refund_ruling(self._snapshot(), ruling))
+        enforce(lambda: check_refund_ruling(self._snapshot(), ruling))
 
     @workflow.query
     def snapshot(self) -> TestimonySnapshot:
         return self._snapshot()
 
     # ---- helpers ----
-
-    @staticmethod
-    def _check(check: Callable[[], None]) -> None:
-        try:
-            check()
-        except RuleViolation as err:
-            raise _violation(err) from None
 
     def _today(self) -> str:
         return local_today(workflow.now()).isoformat()
