@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
 from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
-from appraisal.domain.commission import CommissionSnapshot
+from appraisal.domain.commission import CommissionSnapshot, TaskSnapshot
 from appraisal.domain.events import AuditEvent, Receiver, RecordEventInput, RecordResult
 
 
@@ -101,6 +101,28 @@ async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Re
     return pending
 
 
+async def replace_tasks(
+    session: AsyncSession, open_tasks: list[TaskSnapshot], *, commission_id: str = "", complaint_id: str = ""
+) -> None:
+    """The inbox rows of one commission or complaint become its snapshot's open tasks."""
+    owner = (
+        col(Task.commission_id) == commission_id if commission_id else col(Task.complaint_id) == complaint_id
+    )
+    await session.exec(delete(Task).where(owner))
+    for task in open_tasks:
+        session.add(
+            Task(
+                commission_id=commission_id or None,
+                complaint_id=complaint_id or None,
+                kind=task.kind,
+                assignee_role=task.assignee_role,
+                assignee_id=task.assignee_id,
+                due_on=date.fromisoformat(task.due_on) if task.due_on else None,
+                rule=task.rule,
+            )
+        )
+
+
 class CommissionActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
@@ -142,15 +164,4 @@ class CommissionActivities:
         projected = (await session.exec(newer)).first()
         if projected is None:
             return  # a later event already projected a newer state
-        await session.exec(delete(Task).where(col(Task.commission_id) == snap.id))
-        for task in snap.open_tasks:
-            session.add(
-                Task(
-                    commission_id=snap.id,
-                    kind=task.kind,
-                    assignee_role=task.assignee_role,
-                    assignee_id=task.assignee_id,
-                    due_on=date.fromisoformat(task.due_on) if task.due_on else None,
-                    rule=task.rule,
-                )
-            )
+        await replace_tasks(session, snap.open_tasks, commission_id=snap.id)

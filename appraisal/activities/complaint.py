@@ -5,15 +5,14 @@ subject)."""
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.activities.commission import append_event, jsonable
-from appraisal.db.models import Complaint, IntegrityEntryRow, Task
+from appraisal.activities.commission import append_event, jsonable, replace_tasks
+from appraisal.db.models import Complaint, IntegrityEntryRow
 from appraisal.domain.complaint import (
     ComplaintSnapshot,
     IntegrityEntriesInput,
@@ -67,18 +66,7 @@ class ComplaintActivities:
         ).returning(col(Complaint.id))
         if (await session.exec(newer)).first() is None:
             return  # a later event already projected a newer state
-        await session.exec(delete(Task).where(col(Task.complaint_id) == snap.id))
-        for task in snap.open_tasks:
-            session.add(
-                Task(
-                    complaint_id=snap.id,
-                    kind=task.kind,
-                    assignee_role=task.assignee_role,
-                    assignee_id=task.assignee_id,
-                    due_on=date.fromisoformat(task.due_on) if task.due_on else None,
-                    rule=task.rule,
-                )
-            )
+        await replace_tasks(session, snap.open_tasks, complaint_id=snap.id)
 
     @activity.defn(name="write_integrity_entries")
     async def write_integrity_entries(self, inp: IntegrityEntriesInput) -> IntegrityEntriesResult:
