@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.calendar import local_today
@@ -86,6 +85,7 @@ from appraisal.domain.testimony import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.recording import DELIVERY_RETRY, RECORD_AS_LOCAL_ACTIVITY, RECORDING_RETRY
 from appraisal.workflows.testimony import TestimonyWorkflow
 from appraisal.workflows.validation import enforce
 
@@ -93,12 +93,6 @@ with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
     from appraisal.activities.notification import NotificationActivities
 
-RECORDING_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
-)
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
-)
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
@@ -1515,12 +1509,23 @@ class CommissionWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        recorded = await workflow.execute_activity_method(
-            CommissionActivities.record_commission_event,
-            RecordEventInput(event=event, snapshot=self._snapshot(), notify=notify or [], message=message),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORDING_RETRY,
+        recording = RecordEventInput(
+            event=event, snapshot=self._snapshot(), notify=notify or [], message=message
         )
+        if workflow.patched(RECORD_AS_LOCAL_ACTIVITY):
+            recorded = await workflow.execute_local_activity_method(
+                CommissionActivities.record_commission_event,
+                recording,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORDING_RETRY,
+            )
+        else:
+            recorded = await workflow.execute_activity_method(
+                CommissionActivities.record_commission_event,
+                recording,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORDING_RETRY,
+            )
         # Histories from before this change always started a delivery; keep them replaying.
         nothing_to_deliver = workflow.patched(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.calendar import local_today
@@ -54,18 +53,13 @@ from appraisal.domain.rules import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.recording import DELIVERY_RETRY, RECORD_AS_LOCAL_ACTIVITY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
     from appraisal.activities.notification import NotificationActivities
 
-RECORDING_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
-)
-DELIVERY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
-)
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 
 
@@ -684,14 +678,23 @@ class ComplaintWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        recorded = await workflow.execute_activity_method(
-            ComplaintActivities.record_complaint_event,
-            RecordComplaintEventInput(
-                event=event, snapshot=self._snapshot(), notify=notify or [], message=message
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RECORDING_RETRY,
+        recording = RecordComplaintEventInput(
+            event=event, snapshot=self._snapshot(), notify=notify or [], message=message
         )
+        if workflow.patched(RECORD_AS_LOCAL_ACTIVITY):
+            recorded = await workflow.execute_local_activity_method(
+                ComplaintActivities.record_complaint_event,
+                recording,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORDING_RETRY,
+            )
+        else:
+            recorded = await workflow.execute_activity_method(
+                ComplaintActivities.record_complaint_event,
+                recording,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RECORDING_RETRY,
+            )
         if notify and recorded.pending_deliveries:
             self.deliveries.append(
                 workflow.start_activity_method(

@@ -184,6 +184,36 @@ async def test_happy_path_from_entrustment_to_closure(
     assert tasks == []
 
 
+async def test_events_are_recorded_inside_the_workflow_task_that_made_them(
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    handle, _ = await start(temporal_env, task_queue, commission_input(await today(temporal_env)))
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert "record_commission_event" not in scheduled
+    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert any(m.marker_recorded_event_attributes.marker_name == "core_patch" for m in markers)
+    async with sessions() as session:
+        seqs = (
+            await session.exec(
+                select(AuditEventRow.seq)
+                .where(AuditEventRow.workflow_id == handle.id)
+                .order_by(col(AuditEventRow.seq))
+            )
+        ).all()
+    assert list(seqs) == [1, 2]
+
+
 async def test_validator_rejection_leaves_history_unchanged(
     temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker
 ) -> None:

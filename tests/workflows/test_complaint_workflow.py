@@ -499,6 +499,7 @@ async def test_validators_refuse_before_anything_is_written(
     after = await recorded_events(handle)
     assert "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED" not in after[len(before) :]
     assert "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" not in after[len(before) :]
+    assert "EVENT_TYPE_MARKER_RECORDED" not in after[len(before) :]
 
 
 @pytest.mark.parametrize("years_and_days", [(3, 1), (4, 0)])
