@@ -104,6 +104,10 @@ FINDINGS_MAX = 4000
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+TESTIMONY_WORKFLOW = "TestimonyWorkflow"
+"""The child's workflow type, by which the commission starts it."""
+
+
 def testimony_workflow_id(commission_id: str, testimony_id: str) -> str:
     return f"testimony-{commission_id}-{testimony_id}"
 

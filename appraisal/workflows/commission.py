@@ -76,6 +76,7 @@ from appraisal.domain.rules import (
 )
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.domain.testimony import (
+    TESTIMONY_WORKFLOW,
     TestimonyEvent,
     TestimonyInput,
     TestimonySnapshot,
@@ -86,7 +87,6 @@ from appraisal.domain.testimony import (
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
 from appraisal.workflows.recording import DELIVERY_RETRY, RECORD_AS_LOCAL_ACTIVITY, RECORDING_RETRY
-from appraisal.workflows.testimony import TestimonyWorkflow
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -919,8 +919,9 @@ class CommissionWorkflow:
             self._validate_summons(summons)
             testimony_id = str(workflow.uuid4())
             self.stage = Stage.IN_TESTIMONY
+            # By name: importing the child's module would make every commission's sandbox load it too.
             await workflow.start_child_workflow(
-                TestimonyWorkflow.run,
+                TESTIMONY_WORKFLOW,
                 TestimonyInput(
                     commission_id=self.inp.commission_id,
                     parent_workflow_id=workflow.info().workflow_id,

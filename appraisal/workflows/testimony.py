@@ -33,6 +33,7 @@ from appraisal.domain.testimony import (
     HEARING_REMINDERS,
     MINIMUM_NOTICE_DAYS,
     REQUEST_STATES,
+    TESTIMONY_WORKFLOW,
     AppraiserState,
     AppraiserTestimony,
     RefundRuling,
@@ -81,7 +82,7 @@ ANSWER_STATES = {
 APPEARING = (AppraiserState.CONFIRMED, AppraiserState.REMOTE_ALLOWED, AppraiserState.APPEARANCE_REQUIRED)
 
 
-@workflow.defn
+@workflow.defn(name=TESTIMONY_WORKFLOW)
 class TestimonyWorkflow:
     @workflow.init
     def __init__(self, inp: TestimonyInput) -> None:
