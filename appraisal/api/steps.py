@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.activities.commission import jsonable
 from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
@@ -36,7 +37,14 @@ class CommissionSteps:
         )
         if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
             raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
-        snapshot = await self.client.get_workflow_handle(row.workflow_id).execute_update(update, message)
+        try:
+            snapshot = await self.client.get_workflow_handle(row.workflow_id).execute_update(update, message)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The row is there, so its workflow ended after the row was read: a step that
+            # closed it (perhaps this caller's own, repeated) went through meanwhile.
+            raise RuleViolation("not_in_stage", "the commission has ended; no step remains") from err
         return service.to_public(jsonable(snapshot), calendar=self.calendar, today=self.today)
 
 

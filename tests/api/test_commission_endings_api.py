@@ -4,8 +4,10 @@
 from collections.abc import Callable
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain.roles import Actor
+from appraisal.workflows.commission import workflow_id_for
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import accepted, error
 from tests.api.test_commissions_api import entrust, inbox
@@ -41,6 +43,19 @@ async def test_the_court_withdraws_before_issue(api: httpx.AsyncClient, auth: Au
         n["kind"] for n in (await api.get("/v1/notifications", headers=auth(institution_actor))).json()
     ]
     assert "commission.withdrawn" in notified
+
+
+async def test_a_step_reaching_an_ended_workflow_is_refused_as_not_in_stage(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+) -> None:
+    """The read model still shows the stage before the ending (the step that ended the
+    workflow is being recorded): the next step is a 409, not a 404."""
+    cid = await accepted(api, auth, reference="REF-ENDED-RACE")
+    await temporal_env.client.get_workflow_handle(workflow_id_for(cid)).terminate("the race, staged")
+    late = await api.post(
+        f"/v1/commissions/{cid}/withdrawal", json={"reason": "晚了"}, headers=auth(court_actor)
+    )
+    assert error(late) == (409, "not_in_stage")
 
 
 async def test_no_withdrawal_once_issued(api: httpx.AsyncClient, auth: Auth) -> None:
