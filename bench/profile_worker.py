@@ -32,7 +32,7 @@ WARM_UP = 20
 
 PARTS = [
     ("creating the workflow's sandbox (re-importing its module, `@workflow.defn`)", "_create_instance"),
-    ("recording an event (local activity: audit chain, read model, inbox)", "record_commission_event"),
+    ("recording an event (activity: audit chain, read model, inbox)", "record_commission_event"),
     ("planning a clock (local activity: calendar from PostgreSQL)", "plan_clock"),
     ("running workflow code (activations in the sandbox)", "_Instance.activate"),
     ("other activity plumbing", "_handle_start_activity_task"),
@@ -89,14 +89,16 @@ def section(counted: Counter[str], total: int, *, n: int, cpu_ms: float, run: re
             "",
             *rows,
             "",
-            "What the profile led to: each event is now recorded in a local activity inside the",
-            "workflow task that made it (it had been an activity through the task queue: three more",
-            "history events, a second workflow task and the snapshot stored in the history, per step);",
-            "the commission starts its testimony child by name, so a commission's sandbox no longer",
-            "imports the child's module. What remains largest is the sandbox itself: every new workflow",
-            "re-executes its workflow module and `@workflow.defn` in a fresh sandbox. Passing the workflow",
-            "modules through the sandbox would remove that cost, and with it the sandbox's isolation of",
-            "workflow code, which the product keeps.",
+            "What the profile led to: the commission starts its testimony child by name, so a",
+            "commission's sandbox no longer imports the child's module. Recording each event in a local",
+            "activity, inside the workflow task that made it, was tried and measured (half the history",
+            "events of a step, no second workflow task) and then reverted: the worker-kill drill broke",
+            "two chains with it, because a local activity's input is durable only once its workflow task",
+            "completes, so a task retried after the crash recorded another event under a seq already",
+            "written. What remains largest is the sandbox itself: every new workflow re-executes its",
+            "workflow module and `@workflow.defn` in a fresh sandbox. Passing the workflow modules through",
+            "the sandbox would remove that cost, and with it the sandbox's isolation of workflow code,",
+            "which the product keeps.",
         ]
     )
 

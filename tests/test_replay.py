@@ -20,8 +20,7 @@ from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadResu
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORDED = sorted(HISTORIES.rglob("*.json"))
-"""Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks;
-v2/: before recording each event in a local activity)."""
+"""Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks)."""
 
 
 def replayer() -> Replayer:

@@ -86,7 +86,7 @@ from appraisal.domain.testimony import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
-from appraisal.workflows.recording import DELIVERY_RETRY, RECORD_AS_LOCAL_ACTIVITY, RECORDING_RETRY
+from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -1510,23 +1510,12 @@ class CommissionWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        recording = RecordEventInput(
-            event=event, snapshot=self._snapshot(), notify=notify or [], message=message
+        recorded = await workflow.execute_activity_method(
+            CommissionActivities.record_commission_event,
+            RecordEventInput(event=event, snapshot=self._snapshot(), notify=notify or [], message=message),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORDING_RETRY,
         )
-        if workflow.patched(RECORD_AS_LOCAL_ACTIVITY):
-            recorded = await workflow.execute_local_activity_method(
-                CommissionActivities.record_commission_event,
-                recording,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORDING_RETRY,
-            )
-        else:
-            recorded = await workflow.execute_activity_method(
-                CommissionActivities.record_commission_event,
-                recording,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORDING_RETRY,
-            )
         # Histories from before this change always started a delivery; keep them replaying.
         nothing_to_deliver = workflow.patched(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries

@@ -53,7 +53,7 @@ from appraisal.domain.rules import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock
-from appraisal.workflows.recording import DELIVERY_RETRY, RECORD_AS_LOCAL_ACTIVITY, RECORDING_RETRY
+from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -678,23 +678,14 @@ class ComplaintWorkflow:
         event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
-        recording = RecordComplaintEventInput(
-            event=event, snapshot=self._snapshot(), notify=notify or [], message=message
+        recorded = await workflow.execute_activity_method(
+            ComplaintActivities.record_complaint_event,
+            RecordComplaintEventInput(
+                event=event, snapshot=self._snapshot(), notify=notify or [], message=message
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RECORDING_RETRY,
         )
-        if workflow.patched(RECORD_AS_LOCAL_ACTIVITY):
-            recorded = await workflow.execute_local_activity_method(
-                ComplaintActivities.record_complaint_event,
-                recording,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORDING_RETRY,
-            )
-        else:
-            recorded = await workflow.execute_activity_method(
-                ComplaintActivities.record_complaint_event,
-                recording,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RECORDING_RETRY,
-            )
         if notify and recorded.pending_deliveries:
             self.deliveries.append(
                 workflow.start_activity_method(

@@ -1,5 +1,11 @@
 """What the commission and complaint workflows share about recording an event
-(the hash chain, the read model, the outbox) and delivering its notifications."""
+(the hash chain, the read model, the outbox) and delivering its notifications.
+
+Recording is an activity through the task queue, never a local activity: a
+local activity's input becomes durable only when its workflow task completes,
+so a task retried after a worker crash could record a different event (another
+time, or another Update first) under a sequence number already written, and
+break the chain. The worker-kill drill showed exactly that (docs/benchmarks.md)."""
 
 from datetime import timedelta
 
@@ -12,7 +18,3 @@ RECORDING_RETRY = RetryPolicy(
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
-RECORD_AS_LOCAL_ACTIVITY = "record-as-local-activity"
-"""Patch: record each event in a local activity, inside the workflow task that made
-it, instead of a round trip through the task queue (half the history events and
-workflow tasks of a step). Histories from before it keep replaying the old path."""

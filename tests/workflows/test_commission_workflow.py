@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -30,6 +31,7 @@ from appraisal.domain.commission import (
     ReportSubmission,
     SignatureSubmission,
 )
+from appraisal.domain.events import RecordEventInput
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 from tests.factories import (
     CLINICAL_APPRAISERS,
@@ -184,34 +186,40 @@ async def test_happy_path_from_entrustment_to_closure(
     assert tasks == []
 
 
-async def test_events_are_recorded_inside_the_workflow_task_that_made_them(
+async def test_each_event_is_scheduled_in_the_history_before_it_is_recorded(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    """Recording is an activity through the task queue, not a local activity: its
+    input (the event and its hash) is in the history before it runs, so a workflow
+    task retried after a crash can never record another event under the same seq."""
     handle, _ = await start(temporal_env, task_queue, commission_input(await today(temporal_env)))
     await handle.execute_update(
         CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
     )
     history = await handle.fetch_history()
     scheduled = [
-        e.activity_task_scheduled_event_attributes.activity_type.name
+        e.activity_task_scheduled_event_attributes
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "record_commission_event"
     ]
-    assert "record_commission_event" not in scheduled
-    markers = [e for e in history.events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
-    assert any(m.marker_recorded_event_attributes.marker_name == "core_patch" for m in markers)
+    (first, second) = [
+        DataConverter.default.payload_converter.from_payloads(a.input.payloads, [RecordEventInput])[0]
+        for a in scheduled
+    ]
     async with sessions() as session:
-        seqs = (
+        rows = (
             await session.exec(
-                select(AuditEventRow.seq)
+                select(AuditEventRow)
                 .where(AuditEventRow.workflow_id == handle.id)
                 .order_by(col(AuditEventRow.seq))
             )
         ).all()
-    assert list(seqs) == [1, 2]
+    assert [(r.seq, r.hash) for r in rows] == [(1, first.event.hash), (2, second.event.hash)]
+    assert second.event.prev_hash == first.event.hash
 
 
 async def test_validator_rejection_leaves_history_unchanged(
