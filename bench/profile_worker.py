@@ -72,6 +72,10 @@ def parts_of(raw: Path) -> tuple[Counter[str], int]:
     return counted, total
 
 
+def largest(counted: Counter[str]) -> str:
+    return max((label for label, _ in PARTS), key=lambda label: counted[label])
+
+
 def section(counted: Counter[str], total: int, *, n: int, cpu_ms: float, run: report.Run) -> str:
     rows = ["| part | share of the worker's samples |", "|---|---:|"]
     for label, _ in [*PARTS, ("the rest (idle threads, unknown)", "")]:
@@ -85,7 +89,10 @@ def section(counted: Counter[str], total: int, *, n: int, cpu_ms: float, run: re
             "part its stack shows.",
             "",
             *run.bullets(),
-            f"- Samples: {total}; the worker used {cpu_ms:.0f} ms of CPU per entrustment meanwhile",
+            f"- Samples: {total}",
+            "",
+            f"**The worker used {cpu_ms:.0f} ms of CPU per entrustment; the largest named part:"
+            f" {largest(counted)} ({counted[largest(counted)] * 100 / max(total, 1):.0f} % of its samples).**",
             "",
             *rows,
             "",
@@ -144,9 +151,9 @@ def main() -> None:
     text = section(counted, total, n=args.n, cpu_ms=cpu_ms, run=run)
     print(text)
     report.update_section(NAME, text)
-    largest, samples = counted.most_common(1)[0]
+    part = largest(counted)
     print(
-        f"worker: {cpu_ms:.0f} CPU ms per entrustment; largest part: {largest} ({samples * 100 / total:.0f} %)"
+        f"worker: {cpu_ms:.0f} CPU ms per entrustment; largest part: {part} ({counted[part] * 100 / total:.0f} %)"
     )
 
 

@@ -5,6 +5,7 @@ between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`, appended if absent).""
 import math
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -131,16 +132,48 @@ def busiest(used: dict[str, float], wall_seconds: float) -> str:
     return f"{name}, {used[name]:.1f} CPU s in {wall_seconds:.1f} s = {used[name] / wall_seconds:.0%} of one core"
 
 
-def update_section(name: str, section: str) -> None:
-    """Replaces (or appends) this benchmark's section of docs/benchmarks.md."""
+SUMMARY = "summary"
+SECTION = re.compile(r"<!-- bench:(\w+) -->\n(.*?)\n<!-- /bench:\1 -->", re.S)
+
+
+def _replace(text: str, name: str, section: str) -> str:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{start}\n{section.strip()}\n{end}"
-    text = DOC.read_text() if DOC.exists() else INTRO
     if start in text and end in text:
         before, rest = text.split(start, 1)
-        after = rest.split(end, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
+        return before + block + rest.split(end, 1)[1]
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
+def summary(text: str) -> str:
+    """One row per section on the page: its title, its headline (the first bold line) and when it ran."""
+    rows = ["## At a glance", "", "| benchmark or drill | headline | run |", "|---|---|---|"]
+    for name, body in SECTION.findall(text):
+        if name == SUMMARY:
+            continue
+        title = next((line[3:] for line in body.splitlines() if line.startswith("## ")), name)
+        bold = [
+            line for line in body.splitlines() if line.startswith("**") and line.rstrip(".").endswith("**")
+        ]
+        headline = bold[-1].rstrip(".").strip("*") if bold else ""
+        ran = next(
+            (
+                line[len("- Run: ") :].split(",")[0]
+                for line in body.splitlines()
+                if line.startswith("- Run: ")
+            ),
+            "",
+        )
+        rows.append(f"| {title} | {headline.replace('|', '/')} | {ran} |")
+    return "\n".join(rows)
+
+
+def update_section(name: str, section: str) -> None:
+    """Replaces (or appends) this benchmark's section of docs/benchmarks.md, then the summary at the top."""
+    text = _replace(DOC.read_text() if DOC.exists() else INTRO, name, section)
+    marker = f"<!-- bench:{SUMMARY} -->"
+    if marker not in text:
+        first = text.index("<!-- bench:")
+        text = text[:first] + f"{marker}\n<!-- /bench:{SUMMARY} -->\n\n" + text[first:]
+    DOC.write_text(_replace(text, SUMMARY, summary(text)))
     print(f"[bench] updated {DOC.relative_to(ROOT)} (section {name})", flush=True)

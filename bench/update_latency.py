@@ -130,6 +130,9 @@ def section(result: Latencies, *, samples: int, run: report.Run) -> str:
         "",
         *run.bullets(),
         "",
+        f"**One acceptance through the API: p50 {result.p('api', 50):.0f} ms, p99 {result.p('api', 99):.0f} ms;"
+        f" API/raw {result.ratio(50):.1f} at p50, {result.ratio(99):.1f} at p99.**",
+        "",
         "| path | p50 ms | p99 ms | min ms | max ms |",
         "|---|---:|---:|---:|---:|",
         *(
