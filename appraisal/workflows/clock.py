@@ -4,14 +4,17 @@ queries. The rule table says the limit, unit and ladder; an activity does
 the calendar arithmetic; the workflow only sleeps until the next rung and
 records what fired. No stage hand-codes a timer."""
 
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from appraisal.domain.clock import ClockPlan, ClockPlanRequest
 from appraisal.domain.commission import ClockPause, ClockSnapshot
-from appraisal.domain.rules import CLOCK_RULES, ClockRule, RungKind
+from appraisal.domain.rules import CLOCK_RULES, ClockRule, Rung, RungKind
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.clock import ClockActivities
@@ -147,3 +150,46 @@ class StatutoryClock:
         self.state.stopped_on = on
         self.state.overdue = on > self.state.due_on
         self._pending.clear()
+
+
+# ---- the loop every timed workflow runs: sleep until the next rung, fire what is due ----
+
+
+@dataclass(frozen=True)
+class FiredRung:
+    clock: StatutoryClock
+    rung: Rung
+    at: datetime
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the audit event of a fired rung records."""
+        state = self.clock.state
+        return {"rule": self.clock.rule.rule_id, "due_on": state.due_on, "rung_at": self.at.isoformat()}
+
+
+async def sleep_until_due(
+    clocks: Iterable[StatutoryClock],
+    *,
+    woken: Callable[[], bool],
+    summary: str,
+    also: Iterable[datetime] = (),
+) -> bool:
+    """Sleeps until the earliest pending rung of the clocks (or instant in `also`) or
+    until `woken()` holds; True when it slept until that instant, False when woken."""
+    wake_ups = [w for c in clocks if (w := c.next_wake_up()) is not None]
+    wake_ups += also
+    timeout = max(min(wake_ups) - workflow.now(), timedelta(0)) if wake_ups else None
+    try:
+        await workflow.wait_condition(woken, timeout=timeout, timeout_summary=summary)
+    except TimeoutError:
+        return True
+    return False
+
+
+def due_rungs(clocks: Iterable[StatutoryClock], now: datetime) -> Iterator[FiredRung]:
+    """Fires the due rungs clock by clock, lazily: a clock's rungs are marked when the
+    caller reaches it, so each recorded event's snapshot shows only what fired so far."""
+    for clock in clocks:
+        for kind, at in clock.fire_due(now):
+            yield FiredRung(clock, next(r for r in clock.rule.ladder if r.kind == kind), at)

@@ -52,7 +52,7 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.clock import StatutoryClock, due_rungs, sleep_until_due
 from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
@@ -120,31 +120,24 @@ class ComplaintWorkflow:
         return self._snapshot()
 
     async def _sleep_until_next_rung(self) -> None:
-        wake_ups = [w for c in self.clocks.values() if (w := c.next_wake_up()) is not None]
-        timeout = max(min(wake_ups) - workflow.now(), timedelta(0)) if wake_ups else None
         self.clocks_changed = False
-        try:
-            await workflow.wait_condition(
-                lambda: self.clocks_changed or self.stage in TERMINAL_COMPLAINT_STAGES,
-                timeout=timeout,
-                timeout_summary="next statutory-clock rung",
-            )
-        except TimeoutError:
+        if await sleep_until_due(
+            self.clocks.values(),
+            woken=lambda: self.clocks_changed or self.stage in TERMINAL_COMPLAINT_STAGES,
+            summary="next statutory-clock rung",
+        ):
             async with self.lock:
                 await self._fire_due_rungs()
 
     async def _fire_due_rungs(self) -> None:
-        now = workflow.now()
-        for clock in self.clocks.values():
-            for kind, at in clock.fire_due(now):
-                rung = next(r for r in clock.rule.ladder if r.kind == kind)
-                await self._record(
-                    f"clock.{kind}",
-                    SYSTEM,
-                    {"rule": clock.rule.rule_id, "due_on": clock.state.due_on, "rung_at": at.isoformat()},
-                    notify=self._audience(rung.notify),
-                    message=self._rung_message(kind, clock),
-                )
+        for fired in due_rungs(self.clocks.values(), workflow.now()):
+            await self._record(
+                f"clock.{fired.rung.kind}",
+                SYSTEM,
+                fired.data,
+                notify=self._audience(fired.rung.notify),
+                message=self._rung_message(fired.rung.kind, fired.clock),
+            )
 
     def _rung_message(self, kind: str, clock: StatutoryClock) -> str:
         name, due, reference = clock.rule.name, clock.state.due_on, self.inp.reference

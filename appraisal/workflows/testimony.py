@@ -56,7 +56,7 @@ from appraisal.domain.testimony import (
     refused_to_testify,
     testimony_workflow_id,
 )
-from appraisal.workflows.clock import StatutoryClock
+from appraisal.workflows.clock import StatutoryClock, due_rungs, sleep_until_due
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -161,19 +161,16 @@ class TestimonyWorkflow:
         return TestimonyResult(self._snapshot())
 
     async def _sleep_until_next_wake_up(self) -> None:
-        wake_ups = [w for c in self.clocks.values() if (w := c.next_wake_up()) is not None]
-        wake_ups += [at for _, at in self.reminders]
+        others = [at for _, at in self.reminders]
         if not self.hearing_began:
-            wake_ups.append(self.inp.hearing_at)
-        timeout = max(min(wake_ups) - workflow.now(), timedelta(0)) if wake_ups else None
+            others.append(self.inp.hearing_at)
         self.timers_changed = False
-        try:
-            await workflow.wait_condition(
-                lambda: self.timers_changed or self.stage == TestimonyStage.CONCLUDED,
-                timeout=timeout,
-                timeout_summary="next testimony reminder or clock rung",
-            )
-        except TimeoutError:
+        if await sleep_until_due(
+            self.clocks.values(),
+            also=others,
+            woken=lambda: self.timers_changed or self.stage == TestimonyStage.CONCLUDED,
+            summary="next testimony reminder or clock rung",
+        ):
             async with self.lock:
                 await self._fire_due()
 
@@ -185,22 +182,19 @@ class TestimonyWorkflow:
         self.reminders = [r for r in self.reminders if r[1] > now]
         for name, at in due:
             await self._remind(name, at)
-        for clock in self.clocks.values():
-            for kind, at in clock.fire_due(now):
-                rung = next(r for r in clock.rule.ladder if r.kind == kind)
-                unanswered = self._in_state(AppraiserState.SUMMONED)
-                await self._emit(
-                    f"{RUNG_EVENT_PREFIX[clock.rule.rule_id]}_{kind}",
-                    SYSTEM,
-                    {
-                        "rule": clock.rule.rule_id,
-                        "due_on": clock.state.due_on,
-                        "rung_at": at.isoformat(),
-                        **({"unanswered": unanswered} if clock.rule is TESTIMONY_CONFIRMATION else {}),
-                    },
-                    notify=self._audience(clock, rung.notify),
-                    message=self._rung_message(kind, clock),
-                )
+        for fired in due_rungs(self.clocks.values(), now):
+            clock = fired.clock
+            unanswered = self._in_state(AppraiserState.SUMMONED)
+            await self._emit(
+                f"{RUNG_EVENT_PREFIX[clock.rule.rule_id]}_{fired.rung.kind}",
+                SYSTEM,
+                {
+                    **fired.data,
+                    **({"unanswered": unanswered} if clock.rule is TESTIMONY_CONFIRMATION else {}),
+                },
+                notify=self._audience(clock, fired.rung.notify),
+                message=self._rung_message(fired.rung.kind, clock),
+            )
 
     def _begin_hearing(self) -> None:
         """Past the hearing's start nobody can still confirm: the SLA clock stops."""
