@@ -12,7 +12,8 @@ stage is a snapshot the product itself stored (bench/snapshot_templates.json,
 captured from `appraisal dev` by bench/snapshot_templates.py) with the ids,
 references, category, running deadline and overdue state of the row put in;
 its inbox rows are that snapshot's open tasks, as the worker's projection
-writes them. Distributions: stages (mostly closed, about a third with a
+writes them; the overview's counts (`commission_count`) are filled by the same
+triggers the projection's writes fire, once for the whole INSERT … SELECT. Distributions: stages (mostly closed, about a third with a
 running clock), 3 institutions (45/35/20 %), their 2 categories each
 (65/35 %), 2 courts (55/45 %), about 5 % overdue (past their deadline by up
 to 60 days; those more than 7 days past are escalated to the bureau and the
@@ -36,6 +37,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +60,7 @@ from appraisal.db.migrate import upgrade
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import APPRAISERS, BUREAU, COURTS, INSTITUTIONS, seed_demo
+from appraisal.services.commission import COUNT_AHEAD
 from appraisal.settings import Settings
 from bench import report
 from bench.snapshot_templates import TEMPLATES
@@ -141,7 +144,7 @@ def _pairs() -> list[tuple[tuple[str, str, str, str], int, int]]:
 
 SEED_SQL = """
 insert into commission (id, workflow_id, court_id, court_reference, case_number, institution_id,
-                        category, stage, appraiser_ids, overdue, next_due_on, snapshot,
+                        category, stage, appraiser_ids, overdue, escalated, next_due_on, snapshot,
                         last_event_seq, created_at, updated_at)
 with draw as materialized (
     select g, gen_random_uuid()::text as id,
@@ -169,7 +172,7 @@ with draw as materialized (
 select id, 'commission-' || id, court_id, reference, '(' || (2024 + g % 3) || ')渝0103民初' || g || '号',
        institution_id, category, stage,
        case when has_appraisers then array[a1, a2]::varchar[] else '{}'::varchar[] end,
-       overdue, due,
+       overdue, overdue and due < cast(:today as date) - cast(:escalated as int), due,
        replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(body,
            '@@CID@@', id), '@@COURT@@', court_id), '@@INST@@', institution_id), '@@REF@@', reference),
            '@@A1@@', a1), '@@A2@@', a2), '@@CAT@@', category),
@@ -211,6 +214,18 @@ from commission c, jsonb_array_elements(c.snapshot -> 'open_tasks') as t
 """
 
 
+# Groups where the triggers' counts and a GROUP BY over the loaded rows disagree (none, or the
+# overview would be measured on wrong numbers).
+COUNTS_CHECK_SQL = """
+select count(*) from (
+    select institution_id, court_id, category, stage, overdue, escalated, count(*) as n
+    from commission group by 1, 2, 3, 4, 5, 6
+) as grouped full join (select * from commission_count where commissions <> 0) as counted
+using (institution_id, court_id, category, stage, overdue, escalated)
+where grouped.n is distinct from counted.commissions
+"""
+
+
 @dataclass
 class Data:
     n: int
@@ -219,6 +234,8 @@ class Data:
     overdue: int = 0
     escalated: int = 0
     tasks: int = 0
+    count_rows: int = 0
+    """Rows of `commission_count`: groups of (court, institution, category, stage, overdue, escalated)."""
     snapshot_bytes: float = 0.0
     snapshot_stored_bytes: float = 0.0
     sizes: dict[str, str] = field(default_factory=dict)
@@ -305,6 +322,12 @@ async def load(engine: AsyncEngine, n: int, today: date) -> Data:
             ).scalar_one()
         )
         data.tasks = int((await conn.execute(text("select count(*) from task"))).scalar_one())
+        mismatched = (await conn.execute(text(COUNTS_CHECK_SQL))).scalar_one()
+        if mismatched:
+            raise RuntimeError(f"commission_count disagrees with the rows in {mismatched} groups")
+        data.count_rows = int(
+            (await conn.execute(text("select count(*) from commission_count"))).scalar_one()
+        )
         sizes = (
             await conn.execute(
                 text(
@@ -330,6 +353,10 @@ async def load(engine: AsyncEngine, n: int, today: date) -> Data:
 # ---- the measurement ----
 
 
+DEEP_SHARE = 0.6
+"""Where the deep page starts, as a share of all commissions (60,000 rows in at 100,000)."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     label: str
@@ -337,9 +364,20 @@ class Endpoint:
     actor: Actor
     path: str
     params: dict[str, str]
+    cursor_at: int = 0
+    """If set, the page starts this many rows in, by the cursor a client holds there: the
+    X-Next-Cursor of the page just before, fetched once beforehand."""
+    for_comparison: bool = False
+    """Not a way the product asks clients to read: shown, not held to the target."""
+
+    def shown_path(self) -> str:
+        params = {**self.params, **({"cursor": f"<{self.cursor_at:,} rows in>"} if self.cursor_at else {})}
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return self.path + (f"?{query}" if query else "")
 
 
-def endpoints() -> list[Endpoint]:
+def endpoints(n: int) -> list[Endpoint]:
+    deep = round(n * DEEP_SHARE)
     supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
     institution = Actor(Role.INSTITUTION, INSTITUTIONS[0].id, f"desk@{INSTITUTIONS[0].id[:8]}")
     # The second appraiser of the largest share (institution 1, clinical): an appraiser
@@ -359,12 +397,14 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint("institution's list", "institution 1", institution, "/v1/commissions", {"limit": "50"}),
         Endpoint("appraiser's list", "appraiser 2", appraiser, "/v1/commissions", {"limit": "50"}),
+        Endpoint("supervisor, deep page", "supervisor", supervisor, "/v1/commissions", {"limit": "50"}, deep),
         Endpoint(
-            "supervisor, deep page",
+            "supervisor, deep page by offset",
             "supervisor",
             supervisor,
             "/v1/commissions",
-            {"limit": "50", "offset": "60000"},
+            {"limit": "50", "offset": str(deep)},
+            for_comparison=True,
         ),
         Endpoint("institution's inbox", "institution 1", institution, "/v1/tasks", {"limit": "50"}),
         Endpoint("appraiser's inbox", "appraiser 2", appraiser, "/v1/tasks", {"limit": "50"}),
@@ -419,7 +459,7 @@ class Measured:
 
     @property
     def count_ms(self) -> float:
-        """The `total` of a page: an exact count of every row in scope."""
+        """The `total` of a page: a count of the matches at most COUNT_AHEAD past its start."""
         return self._executed_ms(counts=True)
 
     @property
@@ -494,7 +534,7 @@ async def explain(engine: AsyncEngine, statement: str, parameters: tuple[Any, ..
         return [str(r[0]) for r in rows]
 
 
-async def measure(engine: AsyncEngine, settings: Settings, samples: int) -> list[Measured]:
+async def measure(engine: AsyncEngine, settings: Settings, n: int, samples: int) -> list[Measured]:
     log = StatementLog(engine)
     temporal = await Client.connect(settings.resolved_temporal_address(), lazy=True)
     app = create_app(settings, temporal=temporal, engine=engine)
@@ -502,16 +542,23 @@ async def measure(engine: AsyncEngine, settings: Settings, samples: int) -> list
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api", timeout=60) as api:
-            for endpoint in endpoints():
+            for endpoint in endpoints(n):
                 headers = {"Authorization": f"Bearer {issue_token(settings, endpoint.actor)}"}
+                params = dict(endpoint.params)
 
                 async def call(
-                    endpoint: Endpoint = endpoint, headers: dict[str, str] = headers
+                    endpoint: Endpoint = endpoint,
+                    headers: dict[str, str] = headers,
+                    params: dict[str, str] = params,
                 ) -> httpx.Response:
-                    response = await api.get(endpoint.path, params=endpoint.params, headers=headers)
+                    response = await api.get(endpoint.path, params=params, headers=headers)
                     if response.status_code != 200:
                         raise RuntimeError(f"{endpoint.path}: {response.status_code} {response.text[:300]}")
                     return response
+
+                if endpoint.cursor_at:
+                    before = {"offset": str(endpoint.cursor_at - int(params["limit"]))}
+                    params["cursor"] = (await call(params={**params, **before})).headers["X-Next-Cursor"]
 
                 for _ in range(WARM_UP):
                     await call()
@@ -538,7 +585,7 @@ async def measure(engine: AsyncEngine, settings: Settings, samples: int) -> list
                     total_exact=not isinstance(body, dict) or body.get("total_exact", True) is True,
                 )
                 for statement, parameters in statements:
-                    if re.search(r"\bFROM (commission|task)\b", statement):
+                    if re.search(r"\bFROM (commission|commission_count|task)\b", statement):
                         measured.plans.append((statement, await explain(engine, statement, parameters)))
                 print(
                     f"[bench] {endpoint.label}: p50 {measured.p(50):.1f} ms, p99 {measured.p(99):.1f} ms,"
@@ -586,7 +633,7 @@ async def run(url: str, n: int, samples: int) -> tuple[Data, list[Measured]]:
         print(f"[bench] loaded in {data.seconds:.1f}s: {data.stages}, {data.tasks} tasks", flush=True)
         # Nothing listens on that port: the read routes never reach Temporal.
         settings = Settings(environment="dev", database_url=url, temporal_address=f"{HOST}:{free_port()}")
-        return data, await measure(engine, settings, samples)
+        return data, await measure(engine, settings, n, samples)
     finally:
         await engine.dispose()
 
@@ -608,13 +655,13 @@ def latency_table(results: list[Measured]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for m in results:
-        query = "&".join(f"{k}={v}" for k, v in m.endpoint.params.items())
-        path = m.endpoint.path + (f"?{query}" if query else "")
         total = f" ({m.total}{'' if m.total_exact else '+'})" if m.total is not None else ""
+        meets = "yes" if m.meets else "**no**"
         rows.append(
-            f"| {m.endpoint.label}: `GET {path}` | {m.endpoint.who} | {m.items}{total} |"
+            f"| {m.endpoint.label}: `GET {m.endpoint.shown_path()}` | {m.endpoint.who} | {m.items}{total} |"
             f" {m.response_bytes / 1024:.0f} | {m.p(50):.1f} | {m.p(99):.1f} | {max(m.ms):.1f} |"
-            f" {m.cpu_ms:.1f} | {m.sql_ms:.1f} | {', '.join(m.seq_scans) or 'none'} | {'yes' if m.meets else '**no**'} |"
+            f" {m.cpu_ms:.1f} | {m.sql_ms:.1f} | {', '.join(m.seq_scans) or 'none'} |"
+            f" {meets + ' (for comparison)' if m.endpoint.for_comparison else meets} |"
         )
     return "\n".join(rows)
 
@@ -622,23 +669,9 @@ def latency_table(results: list[Measured]) -> str:
 def why(m: Measured) -> str:
     """What the measurements say about one endpoint that missed the target."""
     reasons = []
-    if m.endpoint.path.endswith("/overview") and m.sql_ms >= TARGET_MS / 4:
-        reasons.append(
-            f"its GROUP BY reads every commission in the bureau ({m.total} rows, {m.sql_ms:.0f} ms of"
-            " SQL); a covering index `commission (institution_id, category, stage) INCLUDE (overdue,"
-            " next_due_on)` lets it scan the index alone instead of the table and its snapshots"
-        )
-    elif int(m.endpoint.params.get("offset", "0")) > 0 and m.sql_ms >= TARGET_MS / 4:
-        reasons.append(
-            f"an `offset` of {int(m.endpoint.params['offset']):,} makes PostgreSQL read, sort and discard every"
-            f" row before the page ({m.sql_ms:.0f} ms of SQL): the order `next_due_on NULLS LAST, id` has only"
-            " `next_due_on` indexed, and past the running clocks every row's `next_due_on` is null"
-        )
-    elif m.count_ms >= TARGET_MS / 4:
-        reasons.append(
-            f"the `count(*)` behind the page's `total` ({m.total} rows counted) takes"
-            f" {m.count_ms:.0f} ms of the {m.sql_ms:.0f} ms of SQL; the page itself is an index scan"
-        )
+    if m.sql_ms >= TARGET_MS / 4:
+        counting = f", {m.count_ms:.0f} ms of it the count behind `total`" if m.count_ms else ""
+        reasons.append(f"its SQL takes {m.sql_ms:.0f} ms{counting} (plans below)")
     if m.cpu_ms >= TARGET_MS / 2:
         reasons.append(f"the app uses {m.cpu_ms:.0f} ms of CPU per call")
     if not reasons:
@@ -652,37 +685,138 @@ def why(m: Measured) -> str:
             f"its SQL ({m.sql_ms:.1f} ms) and the app's CPU ({m.cpu_ms:.0f} ms per call) fit the target"
             f" (p50 {m.p(50):.0f} ms); the tail: {tail}"
         )
-    return f"- {m.endpoint.label}: " + "; ".join(reasons) + "."
+    return _wrap(f"{m.endpoint.label}: " + "; ".join(reasons) + ".", bullet=True)
 
 
-PROPOSALS = """What the product does, and what is left:
+def _plan_of(m: Measured, *, counts: bool) -> list[str]:
+    return next(
+        (plan for statement, plan in m.plans if statement.lstrip().startswith("SELECT count(") == counts), []
+    )
 
-- `GET /v1/tasks` answers one page (`limit`, default 50, at most 200) ordered by
-  `(coalesce(due_on, 'infinity'), id)`, the next page's cursor in `X-Next-Cursor` and `Link`.
-  On the index `ix_task_inbox (assignee_role, assignee_id, coalesce(due_on, 'infinity'), id)`
-  a page, first or later, is an index range scan of `limit + 1` tasks and as many
-  primary-key lookups.
-- `GET /v1/commissions` fetches `limit + 1` rows for `has_more`; a last page gives its own
-  total; otherwise it counts at most 1,000 matches past `offset` (`total_exact: false` and
-  `total` a lower bound beyond that); `?count=exact` still counts every match.
-- Left: the app's CPU per page. Any authenticated request costs a few ms in process (the
-  middleware, the token and revoked-token check, the calendar, the session); a list page adds
-  50 ORM rows whose JSONB snapshots `json` decodes (`pydantic_core.from_json` as the engine's
-  `json_deserializer` decodes them in about half the time), validating and serialising the
-  page, and the garbage collector's full collections over a large heap (`gc.freeze()` once
-  the app has started keeps them short).
-- Left: a deep `offset` (see the deep page above). Keyset paging like the inbox's, on an index
-  `commission (coalesce(next_due_on, 'infinity'::date), id)`, would make every page as cheap
-  as the first."""
+
+def _rows_read(plan: list[str]) -> int:
+    """Rows the plan's scans of `commission` went through (returned and filtered out)."""
+    read, scanning = 0, False
+    for line in plan:
+        if re.search(r"(Scan|Scan using \w+) on commission\b", line):
+            scanning = True
+            found = re.search(r"actual time=\S+ rows=([\d.]+) loops=(\d+)", line)
+            read += int(float(found.group(1)) * int(found.group(2))) if found else 0
+        elif scanning and (found := re.search(r"Rows Removed by Filter: (\d+)", line)):
+            read += int(found.group(1))
+        elif "->" in line:
+            scanning = False
+    return read
+
+
+def _wrap(text: str, *, bullet: bool = False) -> str:
+    return textwrap.fill(
+        text,
+        width=96,
+        initial_indent="- " if bullet else "",
+        subsequent_indent="  " if bullet else "",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def deep_pages(results: list[Measured]) -> str:
+    """The same deep page by cursor and by offset, side by side, from their plans."""
+    by_cursor = next((m for m in results if m.endpoint.cursor_at), None)
+    by_offset = next((m for m in results if m.endpoint.for_comparison), None)
+    if by_cursor is None or by_offset is None:
+        return ""
+    cursor_read, offset_read = (_rows_read(_plan_of(m, counts=False)) for m in (by_cursor, by_offset))
+    return _wrap(
+        f"The deep page, {by_cursor.endpoint.cursor_at:,} rows in: a client following `X-Next-Cursor`"
+        f" gets it from a range scan that starts at the cursor's row ({cursor_read:,} rows of `commission`"
+        f" read for the page, {by_cursor.sql_ms:.1f} ms of SQL in all, p99 {by_cursor.p(99):.0f} ms)."
+        " `offset` still works for clients that page with it, at a price that grows with the offset:"
+        f" PostgreSQL goes through every row before the page ({offset_read:,} rows read,"
+        f" {by_offset.sql_ms:.0f} ms of SQL, p99 {by_offset.p(99):.0f} ms); that row is there for"
+        " comparison, not held to the target."
+    )
+
+
+def early_stops(results: list[Measured]) -> list[str]:
+    """What the sequential scans of `commission` were, from their plans."""
+    lines = []
+    for m in results:
+        for statement, plan in m.plans:
+            if not any(re.search(r"Seq Scan on commission\b", line) for line in plan):
+                continue
+            kind = (
+                "the count behind `total`" if statement.lstrip().startswith("SELECT count(") else "the page"
+            )
+            limited = any(line.lstrip().startswith(("Limit", "->  Limit")) for line in plan)
+            stop = "stopping at its LIMIT" if limited else "reading the whole table"
+            lines.append(f"{m.endpoint.label}: {kind}, {stop} after {_rows_read(plan):,} rows")
+    return lines
+
+
+def _appraiser_plan(appraiser: Measured) -> str:
+    page = _plan_of(appraiser, counts=False)
+    how = (
+        "took the appraiser's commissions from the GIN index"
+        if any("ix_commission_appraiser_ids" in line for line in page)
+        else "walked the order's index"
+    )
+    return (
+        f" Here PostgreSQL {how}: the page read {_rows_read(page):,} rows of `commission`, the count"
+        f" behind `total` {_rows_read(_plan_of(appraiser, counts=True)):,}."
+    )
+
+
+def product_text(data: Data, results: list[Measured]) -> str:
+    pauses = [p for m in results for p in m.full_gc_ms]
+    overview = next((m for m in results if m.endpoint.path.endswith("/overview")), None)
+    appraiser = next((m for m in results if m.endpoint.label == "appraiser's list"), None)
+    bullets = [
+        "`GET /v1/commissions` and `GET /v1/tasks` answer one page (`limit`, default 50, at most 200) in"
+        " the order `(coalesce(due, 'infinity'), id)`, the next page's cursor in `X-Next-Cursor` and"
+        " `Link`. Commissions are kept in that order by `ix_commission_due_order` (a bureau's list: its"
+        " institutions hold nearly every row) and by the same led by `institution_id` or `court_id` (an"
+        " institution's or a court's list, however small its share), tasks by `ix_task_inbox`: a page,"
+        " first or later, is an index range scan of `limit + 1` rows. `offset` still works and hands out"
+        " the cursor of the page after it.",
+        f"A page's `total` counts only the matches after its last row, at most {COUNT_AHEAD:,} past its"
+        " start; a last page gives its own; `?count=exact` counts every match.",
+        "An appraiser's commissions have no ordered index of their own (`appraiser_ids` is an array under"
+        " a GIN index): PostgreSQL walks the order's index keeping the appraiser's rows, or takes every"
+        " commission of the appraiser from the GIN index and sorts them, whichever its statistics make"
+        " cheaper for that appraiser." + (_appraiser_plan(appraiser) if appraiser else ""),
+        "`GET /v1/supervision/overview` reads no commission but the few due soon: the counts per (court,"
+        " institution, category, stage, overdue, escalated) are rows of `commission_count`"
+        f" ({data.count_rows} here), kept by statement-level triggers on `commission` in the transaction"
+        " of every write (the projection's upsert, this loader's INSERT … SELECT); \"due soon\" depends on"
+        " today, so it is counted from the partial index `ix_commission_due_soon (next_due_on) INCLUDE (…)"
+        " WHERE not overdue`, which holds only the running clocks and is read up to the cut-off day"
+        + (f" ({overview.sql_ms:.1f} ms of SQL in all)." if overview else "."),
+        "The app freezes what its startup built (`gc.freeze()` in its lifespan), so the collector's full"
+        " collections walk only what requests leave behind: "
+        + (
+            f"{len(pauses)} during all the timed calls here, the longest {max(pauses):.0f} ms."
+            if pauses
+            else "none during the timed calls here."
+        ),
+        "Left: the app's CPU per page. Any authenticated request costs a few ms in process (the"
+        " middleware, the token and revoked-token check, the calendar, the session); a list page adds 50"
+        " ORM rows whose JSONB snapshots `json` decodes (`pydantic_core.from_json` as the engine's"
+        " `json_deserializer` decodes them in about half the time), validating and serialising the page.",
+    ]
+    return "\n".join(
+        ["What the product does, and what is left:", "", *(_wrap(b, bullet=True) for b in bullets)]
+    )
 
 
 def section(data: Data, results: list[Measured], *, samples: int, run: report.Run) -> str:
-    missed = [m for m in results if not m.meets]
-    scans = [m for m in results if m.seq_scans]
+    held = [m for m in results if not m.endpoint.for_comparison]
+    missed = [m for m in held if not m.meets]
+    scans = early_stops(results)
     verdict = (
-        "every endpoint meets the target"
+        f"all {len(held)} endpoints meet it"
         if not missed
-        else f"{len(missed)} of {len(results)} miss it: " + "; ".join(m.endpoint.label for m in missed)
+        else f"{len(missed)} of {len(held)} miss it: " + "; ".join(m.endpoint.label for m in missed)
     )
     stage_rows = "\n".join(f"| {stage} | {count} |" for stage, count in data.stages.items())
     plans: list[str] = []
@@ -720,13 +854,16 @@ def section(data: Data, results: list[Measured], *, samples: int, run: report.Ru
         "",
         "App CPU ms: CPU time of the benchmark process (the app runs in it) per timed call. SQL ms:",
         "the execution time EXPLAIN ANALYZE reported for the endpoint's statements on",
-        "`commission`/`task`. The rest of a call is the token check (a revoked-token lookup), the",
-        "calendar, building and validating the response, and waiting for a core on a shared machine.",
-        "The supervision overview (`GET /v1/supervision/overview`) counts every commission in the",
-        "bureau (its items column: none listed, the total counted) with one GROUP BY over (institution,",
-        "category, stage) and a second one over the open escalation tasks, plus the working-day",
-        "calendar and the bureau's institutions.",
-        *(["", "Why the misses:", "", *(why(m) for m in missed), "", PROPOSALS] if missed else []),
+        "`commission`/`commission_count`/`task`. The rest of a call is the token check (a revoked-token",
+        "lookup), the calendar, building and validating the response, and waiting for a core on a shared",
+        "machine. The supervision overview (`GET /v1/supervision/overview`) counts every commission in",
+        "the bureau (its items column: none listed, the total counted) from `commission_count`, and",
+        "those due within 5 working days from an index, plus the working-day calendar and the",
+        "bureau's institutions.",
+        *(["", deep_pages(results)] if deep_pages(results) else []),
+        *(["", "Why the misses:", "", *(why(m) for m in missed)] if missed else []),
+        "",
+        product_text(data, results),
         "",
         "What was loaded:",
         "",
@@ -737,6 +874,7 @@ def section(data: Data, results: list[Measured], *, samples: int, run: report.Ru
         "",
         f"- Overdue: {data.overdue}; escalated to the bureau and the court: {data.escalated}",
         f"- Inbox rows (`task`): {data.tasks}",
+        f"- Rows of `commission_count`: {data.count_rows} (equal, group by group, to a GROUP BY over the rows)",
         f"- Snapshot: {data.snapshot_bytes:.0f} bytes of JSON on average, {data.snapshot_stored_bytes:.0f}"
         " bytes stored (pg_column_size)",
         *(f"- `{table}`: {size}" for table, size in data.sizes.items()),
@@ -747,11 +885,7 @@ def section(data: Data, results: list[Measured], *, samples: int, run: report.Ru
         *plans,
     ]
     if scans:
-        lines += [
-            "Sequential scans of `commission` or `task`: "
-            + ", ".join(f"{m.endpoint.label} ({', '.join(m.seq_scans)})" for m in scans)
-            + ".",
-        ]
+        lines += [_wrap("Sequential scans of `commission`: " + "; ".join(scans) + ".")]
     return "\n".join(lines)
 
 
@@ -772,12 +906,13 @@ def main() -> None:
             print(f"\n-- {m.endpoint.label}: {' '.join(statement.split())[:200]}")
             print("\n".join(_trim(plan)))
     report.update_section(NAME, section(data, results, samples=args.samples, run=started))
-    missed = [m for m in results if not m.meets]
+    held = [m for m in results if not m.endpoint.for_comparison]
+    missed = [m for m in held if not m.meets]
     print(
         f"supervisor reads over {data.n:,} commissions, p99: "
         + "; ".join(f"{m.endpoint.label} {m.p(99):.1f} ms" for m in results)
-        + f" (target < {TARGET_MS:.0f} ms: "
-        + (f"{len(missed)} of {len(results)} miss it)" if missed else "all meet it)")
+        + f" (target < {TARGET_MS:.0f} ms, the offset page aside: "
+        + (f"{len(missed)} of {len(held)} miss it)" if missed else "all meet it)")
     )
 
 

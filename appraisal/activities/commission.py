@@ -16,6 +16,7 @@ from temporalio import activity
 from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot, TaskSnapshot
 from appraisal.domain.events import AuditEvent, Receiver, RecordEventInput, RecordResult
+from appraisal.domain.roles import Role
 
 
 def jsonable(value: Any) -> Any:
@@ -37,6 +38,13 @@ def jsonable(value: Any) -> Any:
 def _next_due_on(snapshot: CommissionSnapshot) -> date | None:
     running = [c.due_on for c in snapshot.clocks if not c.stopped and not c.paused]
     return date.fromisoformat(min(running)) if running else None
+
+
+def _escalated(snapshot: CommissionSnapshot) -> bool:
+    """An overdue escalation to the bureau is among its open tasks (the overview counts these)."""
+    return any(
+        t.kind == "overdue_escalation" and t.assignee_role == Role.SUPERVISOR for t in snapshot.open_tasks
+    )
 
 
 async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id: str, seq: int) -> int:
@@ -136,7 +144,9 @@ class CommissionActivities:
         return RecordResult(pending_deliveries=pending)
 
     async def _project(self, session: AsyncSession, inp: RecordEventInput) -> None:
-        """The read model and the inbox, unless a later event already projected a newer state."""
+        """The read model and the inbox, unless a later event already projected a newer state.
+        The upsert's statement also moves the commission between the overview's counts
+        (`commission_count`, kept by a trigger in this transaction)."""
         event, snap = inp.event, inp.snapshot
         row = {
             "id": snap.id,
@@ -149,6 +159,7 @@ class CommissionActivities:
             "stage": snap.stage,
             "appraiser_ids": snap.appraiser_ids,
             "overdue": any(c.overdue and not c.stopped for c in snap.clocks),
+            "escalated": _escalated(snap),
             "next_due_on": _next_due_on(snap),
             "snapshot": jsonable(snap),
             "last_event_seq": snap.last_event_seq,

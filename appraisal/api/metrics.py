@@ -31,7 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from appraisal.api.errors import DATABASE_DOWN
-from appraisal.db.models import AuditEventRow, Commission, Notification
+from appraisal.db.models import AuditEventRow, CommissionCount, Notification
 from appraisal.domain.rules import CLOCK_RULES
 from appraisal.domain.stages import Stage
 
@@ -99,10 +99,15 @@ class ReadModelFigures:
 
 
 async def _query(session: AsyncSession) -> ReadModelFigures:
-    stage = col(Commission.stage)
+    # The overview's counts, kept as commissions change: no scan of the commissions per scrape.
+    stage, commissions = col(CommissionCount.stage), col(CommissionCount.commissions)
     by_stage = (
         await session.exec(
-            select(stage, func.count(), func.count().filter(col(Commission.overdue))).group_by(stage)
+            select(
+                stage,
+                func.sum(commissions),
+                func.coalesce(func.sum(commissions).filter(col(CommissionCount.overdue)), 0),
+            ).group_by(stage)
         )
     ).all()
     rule = col(AuditEventRow.data)["rule"].astext

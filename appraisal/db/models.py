@@ -100,37 +100,63 @@ class RevokedToken(SQLModel, table=True):
 # ---- read model ----
 
 
+DUE_ORDER = "coalesce(next_due_on, 'infinity'::date)"
+"""A list's order, soonest deadline first and none last (then by id), as the indexes key it."""
+
+
 class Commission(SQLModel, table=True):
     """One row per commission, projected from its workflow's events."""
 
     __table_args__ = (
         UniqueConstraint("court_id", "court_reference"),
         Index("ix_commission_appraiser_ids", "appraiser_ids", postgresql_using="gin"),
-        # The supervision overview counts by these from the index alone.
+        # A page of a list, the bureau's, an institution's or a court's, from its cursor on
+        # or up to a due date: one range scan of one of these.
+        Index("ix_commission_due_order", text(DUE_ORDER), "id"),
+        Index("ix_commission_institution_due_order", "institution_id", text(DUE_ORDER), "id"),
+        Index("ix_commission_court_due_order", "court_id", text(DUE_ORDER), "id"),
+        # The overview's "due soon": the few running clocks due by a day, from the index alone.
         Index(
-            "ix_commission_overview",
-            "institution_id",
-            "category",
-            "stage",
-            postgresql_include=["overdue", "next_due_on"],
+            "ix_commission_due_soon",
+            "next_due_on",
+            postgresql_include=["institution_id", "court_id", "category", "stage"],
+            postgresql_where=text("not overdue and next_due_on is not null"),
         ),
     )
 
     id: str = Field(primary_key=True, max_length=36)
     workflow_id: str = Field(max_length=100, unique=True)
-    court_id: str = Field(max_length=36, index=True)
+    court_id: str = Field(max_length=36)
     court_reference: str = Field(max_length=200)
     case_number: str = Field(max_length=200)
-    institution_id: str = Field(max_length=36, index=True)
+    institution_id: str = Field(max_length=36)
     category: str = Field(max_length=60, index=True)
     stage: str = Field(max_length=30, index=True)
     appraiser_ids: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
     overdue: bool = Field(default=False, index=True)
-    next_due_on: date | None = Field(default=None, index=True)
+    escalated: bool = Field(default=False, description="an overdue escalation to the bureau is open")
+    next_due_on: date | None = None
     snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     last_event_seq: int = 0
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CommissionCount(SQLModel, table=True):
+    """How many commissions share a (court, institution, category, stage, overdue,
+    escalated): what the supervision overview sums instead of reading every commission.
+    Triggers on `commission` (migration 0009) keep it, in the transaction of every
+    statement that inserts, updates, deletes or truncates commissions."""
+
+    __tablename__ = "commission_count"
+
+    institution_id: str = Field(primary_key=True, max_length=36)
+    court_id: str = Field(primary_key=True, max_length=36)
+    category: str = Field(primary_key=True, max_length=60)
+    stage: str = Field(primary_key=True, max_length=30)
+    overdue: bool = Field(primary_key=True)
+    escalated: bool = Field(primary_key=True)
+    commissions: int
 
 
 class Task(SQLModel, table=True):

@@ -338,17 +338,53 @@ def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: dat
     return CommissionPublic.model_validate({**snapshot, "clocks": clocks})  # one pass, clocks included
 
 
+# Soonest deadline first, none last, then by id, for lists and the inbox alike. The same
+# expressions key the indexes `commission ([institution_id | court_id,] coalesce(next_due_on,
+# 'infinity'::date), id)` and `task (assignee_role, assignee_id, coalesce(due_on, 'infinity'::date),
+# id)`, so a page is a short index range scan however deep it is; the constant must stay a
+# literal (a bound parameter would not match the indexes' expression).
+NO_DEADLINE = literal_column("'infinity'::date", Date)
+LIST_ORDER = func.coalesce(col(Commission.next_due_on), NO_DEADLINE)
+INBOX_ORDER = func.coalesce(col(Task.due_on), NO_DEADLINE)
+
+
+def _after(order: ColumnElement[Any], key: Any, due_on: date | None, last_key: object) -> ColumnElement[bool]:
+    """Strictly after the row with deadline `due_on` (None: none) and key `last_key` in the
+    order (`order`, `key`): the next page's condition, bounding the index range scan."""
+    due = NO_DEADLINE if due_on is None else literal(due_on, Date)
+    return tuple_(order, key) > tuple_(due, literal(last_key))
+
+
 COUNT_AHEAD = 1000
-"""How far past a page's offset a list counts its matches unless asked for the exact total."""
+"""How far past a page's start a list counts its matches unless asked for the exact total."""
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a page of commissions ended: its last row's next deadline (None: it has
+    none) and id, and how many rows came before the next page. The next page starts
+    strictly after that row."""
+
+    next_due_on: date | None
+    commission_id: str
+    offset: int
 
 
 @dataclass(frozen=True)
 class Listing:
     rows: list[Commission]
+    offset: int
+    """Rows before this page: the offset asked for, or the one its cursor carried."""
     total: int
     """Every match when `total_exact`; otherwise a lower bound (offset + COUNT_AHEAD)."""
     total_exact: bool
     has_more: bool
+    following: ListPosition | None
+    """Where the next page starts (None: this was the last)."""
+
+
+async def _count(session: AsyncSession, matches: SelectOfScalar[Any]) -> int:
+    return int((await session.exec(select(func.count()).select_from(matches.subquery()))).one())
 
 
 async def list_commissions(
@@ -362,12 +398,15 @@ async def list_commissions(
     overdue: bool | None,
     due_before: date | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    after: ListPosition | None = None,
     exact_total: bool = False,
 ) -> Listing:
-    """One page, soonest deadline first. Counting every match in scope for each page
-    grows with the scope (tens of ms at 100,000), so unless `exact_total` asks for it
-    the count stops COUNT_AHEAD rows past the offset, and a last page needs none."""
+    """One page, soonest deadline first: `offset` rows in, or right after `after` (a keyset
+    page, as cheap at row 60,000 as the first; `offset` makes PostgreSQL read every row
+    before the page). Counting every match in scope for each page grows with the scope
+    (tens of ms at 100,000), so unless `exact_total` asks for it the count stops
+    COUNT_AHEAD rows past the page's start, and a last page needs none."""
     conditions: list[ColumnElement[bool]] = [scope_filter(principal)]
     if stage:
         conditions.append(col(Commission.stage) == stage.value)
@@ -380,28 +419,35 @@ async def list_commissions(
     if overdue is not None:
         conditions.append(col(Commission.overdue) == overdue)
     if due_before:
-        conditions.append(col(Commission.next_due_on) <= due_before)
-    fetched = (
-        await session.exec(
-            select(Commission)
-            .where(*conditions)
-            .order_by(col(Commission.next_due_on).asc().nulls_last(), col(Commission.id))
-            .limit(limit + 1)  # one more tells whether another page follows
-            .offset(offset)
-        )
-    ).all()
-    rows, has_more = list(fetched[:limit]), len(fetched) > limit
-    if not has_more and (rows or offset == 0):  # the last page tells the total itself
-        return Listing(rows, offset + len(rows), total_exact=True, has_more=False)
+        # The order's own expression, so the index bounds it (no deadline sorts after any date).
+        conditions.append(literal(due_before, Date) >= LIST_ORDER)
+    page = select(Commission).where(*conditions).order_by(LIST_ORDER, col(Commission.id)).limit(limit + 1)
+    if after is None:
+        start, page = offset, page.offset(offset)
+    else:
+        start = after.offset
+        page = page.where(_after(LIST_ORDER, col(Commission.id), after.next_due_on, after.commission_id))
+    fetched = (await session.exec(page)).all()
+    rows, has_more = list(fetched[:limit]), len(fetched) > limit  # one more tells whether a page follows
+    following = ListPosition(rows[-1].next_due_on, rows[-1].id, start + len(rows)) if has_more else None
+
+    def listing(total: int, exact: bool) -> Listing:
+        return Listing(rows, start, total, total_exact=exact, has_more=has_more, following=following)
+
+    if following is None and (rows or start == 0 or after is not None):
+        return listing(start + len(rows), exact=True)  # the last page tells the total itself
     matches: SelectOfScalar[Any] = select(literal_column("1")).where(*conditions)  # index-only countable
     if exact_total:
-        total = (await session.exec(select(func.count()).select_from(matches.subquery()))).one()
-        return Listing(rows, total, total_exact=True, has_more=has_more)
-    ceiling = offset + COUNT_AHEAD
-    counted = (
-        await session.exec(select(func.count()).select_from(matches.limit(ceiling + 1).subquery()))
-    ).one()
-    return Listing(rows, min(counted, ceiling), total_exact=counted <= ceiling, has_more=has_more)
+        return listing(await _count(session, matches), exact=True)
+    if following is None:  # an offset past the last match: count from the first
+        ceiling = offset + COUNT_AHEAD
+        counted = await _count(session, matches.limit(ceiling + 1))
+        return listing(min(counted, ceiling), exact=counted <= ceiling)
+    # Only the matches after the page's last row, and at most COUNT_AHEAD of them, however deep the page.
+    room = max(COUNT_AHEAD - len(rows), 1)
+    past_page = _after(LIST_ORDER, col(Commission.id), following.next_due_on, following.commission_id)
+    ahead = await _count(session, matches.where(past_page).limit(room + 1))
+    return listing(following.offset + min(ahead, room), exact=ahead <= room)
 
 
 @dataclass(frozen=True)
@@ -413,14 +459,6 @@ class InboxPosition:
     task_id: int
 
 
-# Soonest deadline first, tasks without one last, then by id. The same expression
-# keys the index `task (assignee_role, assignee_id, coalesce(due_on, 'infinity'::date), id)`,
-# so a page is a short index range scan whatever the backlog; the constant must stay
-# a literal (a bound parameter would not match the index's expression).
-NO_DEADLINE = literal_column("'infinity'::date", Date)
-INBOX_ORDER = func.coalesce(col(Task.due_on), NO_DEADLINE)
-
-
 async def inbox(
     *, session: AsyncSession, principal: Actor, limit: int, after: InboxPosition | None = None
 ) -> tuple[list[InboxTask], InboxPosition | None]:
@@ -430,8 +468,7 @@ async def inbox(
         col(Task.assignee_id) == principal.organisation_id,
     ]
     if after is not None:
-        due = NO_DEADLINE if after.due_on is None else literal(after.due_on, Date)
-        conditions.append(tuple_(INBOX_ORDER, col(Task.id)) > tuple_(due, literal(after.task_id)))
+        conditions.append(_after(INBOX_ORDER, col(Task.id), after.due_on, after.task_id))
     # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
     reference = func.coalesce(
         col(Commission.court_reference),

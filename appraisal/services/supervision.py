@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, func, not_
+from sqlalchemy import ColumnElement, func, not_
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.api.errors import not_found
+from appraisal.api.errors import forbidden, not_found
 from appraisal.api.schemas import AppraiserTrace, TraceItem
 from appraisal.api.supervision_schemas import (
     CategoryCounts,
@@ -18,7 +18,7 @@ from appraisal.api.supervision_schemas import (
     OverviewCounts,
     SupervisionOverview,
 )
-from appraisal.db.models import Appraiser, Commission, Institution, Task
+from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
@@ -61,14 +61,18 @@ async def overview(
 ) -> SupervisionOverview:
     """Counts of the commissions in the principal's scope by stage, overdue, due
     within `due_within` working days and escalated to the bureau; overall, by
-    institution and by category. Two GROUP BY queries count per (institution,
-    category, stage), a few hundred groups at most, which are then summed up."""
+    institution and by category. Nothing here reads every commission: the counts
+    come from `commission_count` (a row per court, institution, category, stage,
+    overdue and escalated, kept by triggers as commissions change), and "due soon",
+    which depends on today, from an index range scan over the running clocks due by
+    then; both per (institution, category, stage), then summed up."""
     due_by = calendar.add_working_days(today, due_within).due_on
     overall, institutions, categories = _Tally(), dict[str, _Tally](), dict[str, _Tally]()
-    escalated = await _escalated(session=session, principal=principal)
-    counted = await _counted(session=session, principal=principal, due_by=due_by)
-    for institution_id, category, stage, total, overdue, due_soon in counted:
-        numbers = (total, overdue, due_soon, escalated.get((institution_id, category, stage), 0))
+    due_soon = await _due_soon(session=session, principal=principal, due_by=due_by)
+    for institution_id, category, stage, total, overdue, escalated in await _counted(
+        session=session, principal=principal
+    ):
+        numbers = (total, overdue, due_soon.get((institution_id, category, stage), 0), escalated)
         overall.add(stage, *numbers)
         institutions.setdefault(institution_id, _Tally()).add(stage, *numbers)
         categories.setdefault(category, _Tally()).add(stage, *numbers)
@@ -98,41 +102,59 @@ async def overview(
     )
 
 
-GROUP_COLUMNS = (col(Commission.institution_id), col(Commission.category), col(Commission.stage))
+def _counts_scope(principal: Actor) -> ColumnElement[bool]:
+    """The counts of what `scope_filter` lets the principal see. An appraiser's commissions
+    are not counted apart (no route gives them an overview)."""
+    org = principal.organisation_id
+    match principal.role:
+        case Role.COURT:
+            return col(CommissionCount.court_id) == org
+        case Role.INSTITUTION | Role.INSTITUTION_HEAD:
+            return col(CommissionCount.institution_id) == org
+        case Role.SUPERVISOR:
+            return col(CommissionCount.institution_id).in_(
+                select(Institution.id).where(Institution.bureau_id == org)
+            )
+    raise forbidden(f"no overview is counted for the role {principal.role}")
 
 
 async def _counted(
-    *, session: AsyncSession, principal: Actor, due_by: date
+    *, session: AsyncSession, principal: Actor
 ) -> Sequence[tuple[str, str, str, int, int, int]]:
-    """Per group: commissions, overdue ones, and the others due by `due_by`. Six
-    columns: more than sqlmodel's select() and exec() type, so SQLAlchemy's own, on
-    the session's connection (its transaction)."""
+    """Per group: commissions, overdue ones, escalated ones, summed over courts (and
+    their flags) from `commission_count`. Six columns: more than sqlmodel's select()
+    and exec() type, so SQLAlchemy's own, on the session's connection (its transaction)."""
+    group = (
+        col(CommissionCount.institution_id),
+        col(CommissionCount.category),
+        col(CommissionCount.stage),
+    )
+    commissions = col(CommissionCount.commissions)
     query = (
         select_columns(
-            *GROUP_COLUMNS,
-            func.count(),
-            func.count().filter(col(Commission.overdue)),
-            func.count().filter(and_(not_(col(Commission.overdue)), col(Commission.next_due_on) <= due_by)),
+            *group,
+            func.sum(commissions),
+            func.coalesce(func.sum(commissions).filter(col(CommissionCount.overdue)), 0),
+            func.coalesce(func.sum(commissions).filter(col(CommissionCount.escalated)), 0),
         )
-        .where(scope_filter(principal))
-        .group_by(*GROUP_COLUMNS)
+        .where(_counts_scope(principal))
+        .group_by(*group)
+        .having(func.sum(commissions) > 0)
     )
     return (await (await session.connection()).execute(query)).all()
 
 
-async def _escalated(*, session: AsyncSession, principal: Actor) -> dict[Group, int]:
-    """Per group: commissions with an open overdue_escalation task for the bureau,
-    found from the task side (few rows, indexed by assignee role)."""
+async def _due_soon(*, session: AsyncSession, principal: Actor, due_by: date) -> dict[Group, int]:
+    """Per group: the commissions not overdue whose next deadline is by `due_by`, read from
+    the partial index of running, not overdue clocks by deadline (only those due by then)."""
+    group = (col(Commission.institution_id), col(Commission.category), col(Commission.stage))
     rows = (
         await session.exec(
-            select(*GROUP_COLUMNS, func.count(func.distinct(col(Commission.id))))
-            .join(Task, col(Task.commission_id) == col(Commission.id))
+            select(*group, func.count())
             .where(
-                scope_filter(principal),
-                col(Task.assignee_role) == Role.SUPERVISOR,
-                col(Task.kind) == "overdue_escalation",
+                scope_filter(principal), not_(col(Commission.overdue)), col(Commission.next_due_on) <= due_by
             )
-            .group_by(*GROUP_COLUMNS)
+            .group_by(*group)
         )
     ).all()
     return {(institution_id, category, stage): n for institution_id, category, stage, n in rows}

@@ -1,12 +1,16 @@
-"""Pages of the read model. GET /v1/tasks one page at a time: soonest deadline first,
-tasks without one last, ties by id; the next page's cursor in X-Next-Cursor and Link; no
-task lost or repeated while walking the pages. GET /v1/commissions: `has_more`, and a
-`total` counted only a bounded way past the page unless `count=exact` asks for all."""
+"""Pages of the read model. GET /v1/tasks and GET /v1/commissions one page at a time:
+soonest deadline first, those without one last, ties by id; the next page's cursor in
+X-Next-Cursor and Link (with the list's filters); no row lost or repeated while walking the
+pages; a later page is a range scan of an index, without a sort. GET /v1/commissions also:
+`offset` still works (and hands out a cursor too), `has_more`, and a `total` counted only a
+bounded way past the page unless `count=exact` asks for all."""
 
+import base64
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -16,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.models import Commission, Task
-from appraisal.domain.roles import Actor
+from appraisal.domain.roles import Actor, Role
+from appraisal.seed import BUREAU
 from appraisal.services import commission as service
 from tests.factories import COURT, INSTITUTION, OTHER_INSTITUTION, institution_actor
 
@@ -24,7 +29,7 @@ Auth = Callable[[Actor], dict[str, str]]
 MONDAY = date(2026, 11, 30)
 
 
-def snapshot(cid: str, n: int, institution_id: str) -> dict[str, Any]:
+def snapshot(cid: str, n: int, institution_id: str, category: str = "forensic_clinical") -> dict[str, Any]:
     """The fields a listed commission shows (CommissionPublic), no clock running."""
     return {
         "id": cid,
@@ -33,7 +38,7 @@ def snapshot(cid: str, n: int, institution_id: str) -> dict[str, Any]:
         "court_reference": f"REF-{n}",
         "case_number": f"CASE-{n}",
         "institution_id": institution_id,
-        "category": "forensic_clinical",
+        "category": category,
         "matters": ["伤残等级评定"],
         "selection_mode": "designated",
         "received_on": MONDAY.isoformat(),
@@ -45,7 +50,15 @@ def snapshot(cid: str, n: int, institution_id: str) -> dict[str, Any]:
     }
 
 
-async def add_commission(sessions: async_sessionmaker[AsyncSession], n: int, institution_id: str) -> str:
+async def add_commission(
+    sessions: async_sessionmaker[AsyncSession],
+    n: int,
+    institution_id: str,
+    *,
+    next_due_on: date | None = None,
+    category: str = "forensic_clinical",
+) -> str:
+    """Ids grow with `n`, so ties in the order go by `n`."""
     cid = f"00000000-0000-4000-8000-{n:012d}"
     now = datetime.now(UTC)
     async with sessions() as session:
@@ -57,9 +70,10 @@ async def add_commission(sessions: async_sessionmaker[AsyncSession], n: int, ins
                 court_reference=f"REF-{n}",
                 case_number=f"CASE-{n}",
                 institution_id=institution_id,
-                category="forensic_clinical",
+                category=category,
                 stage="awaiting_acceptance",
-                snapshot=snapshot(cid, n, institution_id),
+                next_due_on=next_due_on,
+                snapshot=snapshot(cid, n, institution_id, category),
                 created_at=now,
                 updated_at=now,
             )
@@ -185,6 +199,18 @@ def statements(engine: AsyncEngine) -> Iterator[list[tuple[str, tuple[Any, ...]]
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
+async def explain_without_seq_scan_or_sort(
+    engine: AsyncEngine, statement: str, parameters: tuple[Any, ...]
+) -> str:
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        async with driver.transaction():
+            # A handful of rows: make the planner show whether the index can serve the order.
+            await driver.execute("set local enable_seqscan = off; set local enable_sort = off")
+            return "\n".join(r[0] for r in await driver.fetch("explain " + statement, *parameters))
+
+
 async def test_a_later_page_is_a_range_scan_of_the_inbox_index_without_a_sort(
     api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
 ) -> None:
@@ -199,13 +225,7 @@ async def test_a_later_page_is_a_range_scan_of_the_inbox_index_without_a_sort(
         )
     assert later.status_code == 200
     (statement, parameters), *_ = [s for s in seen if "FROM task" in s[0]]
-    async with engine.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        async with driver.transaction():
-            # A handful of rows: make the planner show whether the index can serve the order.
-            await driver.execute("set local enable_seqscan = off; set local enable_sort = off")
-            plan = "\n".join(r[0] for r in await driver.fetch("explain " + statement, *parameters))
+    plan = await explain_without_seq_scan_or_sort(engine, statement, parameters)
     assert "Index Scan using ix_task_inbox on task" in plan, plan
     assert "Sort" not in plan, plan
     index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
@@ -246,3 +266,178 @@ async def test_commission_list_counts_a_bounded_way_ahead_unless_asked_for_every
     assert await page(limit=2, offset=10, count="exact") == ([], 8, True, False)
     other = await api.get("/v1/commissions", params={"count": "roughly"}, headers=auth(institution_actor))
     assert other.status_code == 422 and other.json()["error"]["details"][0]["field"] == "query.count"
+
+
+# ---- GET /v1/commissions by cursor ----
+
+supervisor_actor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
+court_actor = Actor(Role.COURT, COURT.id, "clerk")
+# (n, institution, next deadline in days from MONDAY or none, category): ties on the 1st, none last.
+LISTED = [
+    (0, INSTITUTION.id, 5, "forensic_clinical"),
+    (1, INSTITUTION.id, 1, "forensic_pathology"),
+    (2, INSTITUTION.id, 1, "forensic_clinical"),
+    (3, OTHER_INSTITUTION.id, 1, "forensic_clinical"),
+    (4, INSTITUTION.id, 9, "forensic_pathology"),
+    (5, INSTITUTION.id, None, "forensic_clinical"),
+    (6, INSTITUTION.id, 1, "forensic_clinical"),
+    (7, INSTITUTION.id, 3, "forensic_pathology"),
+    (8, INSTITUTION.id, None, "forensic_pathology"),
+    (9, INSTITUTION.id, -2, "forensic_clinical"),
+]
+
+
+async def add_listed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    for n, institution_id, days, category in LISTED:
+        due = MONDAY + timedelta(days=days) if days is not None else None
+        await add_commission(sessions, n, institution_id, next_due_on=due, category=category)
+
+
+def expected_order(keep: Callable[[tuple[int, str, int | None, str]], bool]) -> list[str]:
+    kept = [row for row in LISTED if keep(row)]
+    return [f"REF-{n}" for n, _, days, _ in sorted(kept, key=lambda r: (r[2] is None, r[2] or 0, r[0]))]
+
+
+async def walk_commissions(
+    api: httpx.AsyncClient, auth: Auth, actor: Actor, limit: int, **filters: str
+) -> list[dict[str, Any]]:
+    """Every page, following X-Next-Cursor; each page's body."""
+    params: dict[str, Any] = {"limit": limit, **filters}
+    bodies = []
+    while True:
+        response = await api.get("/v1/commissions", params=params, headers=auth(actor))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        bodies.append(body)
+        cursor = response.headers.get("x-next-cursor")
+        assert body["has_more"] == (cursor is not None)
+        if cursor is None:
+            assert "link" not in response.headers
+            return bodies
+        assert len(body["items"]) == limit
+        link = urlencode({"limit": limit, **filters, "cursor": cursor})
+        assert response.headers["link"] == f'</v1/commissions?{link}>; rel="next"'
+        params = {"limit": limit, **filters, "cursor": cursor}
+
+
+async def test_commission_pages_by_cursor_cover_the_list_in_order_without_gap_or_repeat(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_listed(sessions)
+    for actor, filters, keep in (
+        (supervisor_actor, {}, lambda r: True),
+        (institution_actor, {}, lambda r: r[1] == INSTITUTION.id),
+        (court_actor, {"category": "forensic_pathology"}, lambda r: r[3] == "forensic_pathology"),
+        (
+            institution_actor,
+            {"due_before": str(MONDAY + timedelta(days=3))},
+            lambda r: r[1] == INSTITUTION.id and r[2] is not None and r[2] <= 3,
+        ),
+    ):
+        expected = expected_order(keep)
+        for limit in (1, 3, len(expected)):
+            bodies = await walk_commissions(api, auth, actor, limit, **filters)
+            assert [i["court_reference"] for b in bodies for i in b["items"]] == expected, (actor, filters)
+            assert len(bodies) == max(1, -(-len(expected) // limit))
+            # Each page says where it starts and, counted from there, how many match.
+            assert [b["offset"] for b in bodies] == [limit * p for p in range(len(bodies))]
+            assert {(b["total"], b["total_exact"]) for b in bodies} == {(len(expected), True)}
+
+
+async def test_an_offset_page_hands_out_the_cursor_of_the_next(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await add_listed(sessions)
+    expected = expected_order(lambda r: True)
+    first = await api.get("/v1/commissions", params={"limit": 3, "offset": 2}, headers=auth(supervisor_actor))
+    assert [i["court_reference"] for i in first.json()["items"]] == expected[2:5]
+    assert (
+        first.headers["link"]
+        == f'</v1/commissions?limit=3&cursor={first.headers["x-next-cursor"]}>; rel="next"'
+    )
+    following = await api.get(
+        "/v1/commissions",
+        params={"limit": 3, "cursor": first.headers["x-next-cursor"]},
+        headers=auth(supervisor_actor),
+    )
+    body = following.json()
+    assert [i["court_reference"] for i in body["items"]] == expected[5:8]
+    assert (body["offset"], body["total"], body["total_exact"], body["has_more"]) == (5, 10, True, True)
+
+
+async def test_cursor_pages_count_a_bounded_way_ahead_too(
+    api: httpx.AsyncClient,
+    auth: Auth,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(service, "COUNT_AHEAD", 3)
+    for n in range(8):
+        await add_commission(sessions, n, INSTITUTION.id)
+    bodies = await walk_commissions(api, auth, institution_actor, 2)
+    # (offset, total, total_exact) of each page: counted up to 3 past its start, the last page exact.
+    assert [(b["offset"], b["total"], b["total_exact"]) for b in bodies] == [
+        (0, 3, False),
+        (2, 5, False),
+        (4, 7, False),
+        (6, 8, True),
+    ]
+    last = await api.get("/v1/commissions", params={"limit": 2, "offset": 4}, headers=auth(institution_actor))
+    exact = await api.get(
+        "/v1/commissions",
+        params={"limit": 2, "cursor": last.headers["x-next-cursor"], "count": "exact"},
+        headers=auth(institution_actor),
+    )
+    assert (exact.json()["offset"], exact.json()["total"], exact.json()["total_exact"]) == (6, 8, True)
+
+
+def cursor_of(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+async def test_a_bad_commission_cursor_or_one_with_an_offset_is_a_422(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for n in range(3):
+        await add_commission(sessions, n, INSTITUTION.id)
+    first = await api.get("/v1/commissions", params={"limit": 1}, headers=auth(institution_actor))
+    good = first.headers["x-next-cursor"]
+    for params, field in (
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": cursor_of('["2026-13-40", "x", 1]')}, "cursor"),  # no such date
+        ({"cursor": cursor_of("[null, 7, 1]")}, "cursor"),  # an id is text
+        ({"cursor": cursor_of('[null, "' + "x" * 37 + '", 1]')}, "cursor"),
+        ({"cursor": cursor_of('[null, "x", -1]')}, "cursor"),
+        ({"cursor": cursor_of('[null, "x"]')}, "cursor"),  # a task's cursor
+        ({"cursor": good, "offset": "5"}, "offset"),
+    ):
+        response = await api.get("/v1/commissions", params=params, headers=auth(institution_actor))
+        assert response.status_code == 422, params
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input"
+        assert [d["field"] for d in error["details"]] == [field]
+
+
+async def test_a_later_commission_page_is_a_range_scan_of_its_scope_s_index_without_a_sort(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> None:
+    await add_listed(sessions)
+    for actor, index in (
+        (supervisor_actor, "ix_commission_due_order"),
+        (institution_actor, "ix_commission_institution_due_order"),
+        (court_actor, "ix_commission_court_due_order"),
+    ):
+        first = await api.get("/v1/commissions", params={"limit": 2}, headers=auth(actor))
+        with statements(engine) as seen:
+            later = await api.get(
+                "/v1/commissions",
+                params={"limit": 2, "cursor": first.headers["x-next-cursor"]},
+                headers=auth(actor),
+            )
+        assert later.status_code == 200
+        (statement, parameters), *_ = [s for s in seen if s[0].startswith("SELECT commission.id")]
+        plan = await explain_without_seq_scan_or_sort(engine, statement, parameters)
+        assert f"Index Scan using {index} on commission" in plan, plan
+        assert "Sort" not in plan, plan
+        index_condition = next(line for line in plan.splitlines() if "Index Cond" in line)
+        assert "ROW(COALESCE(" in index_condition, plan  # the cursor bounds the scan, not a filter

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from appraisal.activities.commission import jsonable
 from appraisal.api.deps import (
@@ -12,6 +12,7 @@ from appraisal.api.deps import (
     TodayDep,
 )
 from appraisal.api.errors import body as error_body
+from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import (
     AcceptanceCreate,
@@ -46,6 +47,7 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
+from appraisal.domain.errors import InvalidInput
 from appraisal.domain.stages import Stage
 from appraisal.services import audit, registry
 from appraisal.services import commission as service
@@ -95,8 +97,27 @@ async def entrust_commission(
     return service.to_public(snapshot, calendar=calendar, today=today)
 
 
-@router.get("", response_model=Page[CommissionPublic], responses=ERRORS)
+def list_cursor(position: service.ListPosition) -> str:
+    due_on = position.next_due_on.isoformat() if position.next_due_on else None
+    return to_cursor([due_on, position.commission_id, position.offset])
+
+
+def _list_position(raw: Any) -> service.ListPosition:
+    """What `list_cursor` encoded; TypeError or ValueError for anything else."""
+    due_on, commission_id, offset = raw
+    if not isinstance(commission_id, str) or not 0 < len(commission_id) <= 36:
+        raise ValueError("a commission id is a string of at most 36 characters")
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**31:
+        raise ValueError("an offset is a non-negative 32-bit integer")
+    return service.ListPosition(
+        date.fromisoformat(due_on) if due_on is not None else None, commission_id, offset
+    )
+
+
+@router.get("", response_model=Page[CommissionPublic], responses={**ERRORS, 200: {"headers": PAGE_HEADERS}})
 async def list_commissions(
+    request: Request,
+    response: Response,
     principal: AuthorizedDep,
     session: SessionDep,
     calendar: CalendarDep,
@@ -108,14 +129,28 @@ async def list_commissions(
     overdue: bool | None = None,
     due_before: date | None = None,
     limit: int = Query(default=50, ge=1, le=200),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    offset: int = Query(
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="rows to skip (costs as much as reading them: prefer `cursor`)",
+    ),
+    cursor: str | None = Query(
+        default=None,
+        max_length=200,
+        description="where to continue: a previous page's X-Next-Cursor (same filters; not with `offset`)",
+    ),
     count: Literal["capped", "exact"] = Query(
         default="capped",
-        description=f"`capped`: `total` counts at most {service.COUNT_AHEAD:,} past `offset` (cheap);"
+        description=f"`capped`: `total` counts at most {service.COUNT_AHEAD:,} past the page's start (cheap);"
         " `exact`: every match",
     ),
 ) -> Page[CommissionPublic]:
-    """What the caller may see, soonest deadline first."""
+    """What the caller may see, soonest deadline first (none last, then by id), one page at a
+    time. Every page but the last gives the next one's cursor in the `X-Next-Cursor` and `Link`
+    headers: following it costs the same at any depth, while `offset` reads every row it skips."""
+    if cursor is not None and offset:
+        raise InvalidInput("offset", "give either offset or cursor: the cursor knows where it is")
     listing = await service.list_commissions(
         session=session,
         principal=principal,
@@ -127,14 +162,20 @@ async def list_commissions(
         due_before=due_before,
         limit=limit,
         offset=offset,
+        after=from_cursor(cursor, _list_position) if cursor is not None else None,
         exact_total=count == "exact",
     )
+    if listing.following is not None:
+        same_filters = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "cursor")
+        ]
+        link_next_page(response, request.url.path, same_filters, list_cursor(listing.following))
     items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in listing.rows]
     return Page[CommissionPublic](
         items=items,
         total=listing.total,
         limit=limit,
-        offset=offset,
+        offset=listing.offset,
         total_exact=listing.total_exact,
         has_more=listing.has_more,
     )

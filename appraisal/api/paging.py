@@ -1,0 +1,51 @@
+"""Keyset pages: an opaque cursor naming where the previous page ended, handed
+out in `X-Next-Cursor` and as the `Link` to the next page (RFC 8288)."""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Response
+
+from appraisal.domain.errors import InvalidInput
+
+T = TypeVar("T")
+
+NEXT_CURSOR = "X-Next-Cursor"
+PAGE_HEADERS: dict[str, Any] = {
+    NEXT_CURSOR: {
+        "description": "the `cursor` of the next page; absent on the last page",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'the next page, `<…>; rel="next"` (RFC 8288); absent on the last page',
+        "schema": {"type": "string"},
+    },
+}
+
+
+def to_cursor(position: list[Any]) -> str:
+    """A page's end as URL-safe text: JSON in base64, padding dropped."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
+def from_cursor(cursor: str, parse: Callable[[Any], T]) -> T:
+    """The position `parse` makes of a cursor's JSON; anything it refuses
+    (raising TypeError or ValueError) is a 422 naming `cursor`."""
+    try:
+        return parse(json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))))
+    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as err:
+        # ValueError covers bad JSON, a wrong shape and a bad date.
+        raise InvalidInput(
+            "cursor", "not a cursor this API handed out: pass the X-Next-Cursor of the previous page"
+        ) from err
+
+
+def link_next_page(response: Response, path: str, params: Iterable[tuple[str, Any]], cursor: str) -> None:
+    """Sets `X-Next-Cursor` and a `Link` to `path` with `params` and the cursor."""
+    response.headers[NEXT_CURSOR] = cursor
+    query = urlencode([*params, ("cursor", cursor)])
+    response.headers["Link"] = f'<{path}?{query}>; rel="next"'
