@@ -2,11 +2,13 @@
 Playwright, against the app served by uvicorn on a free localhost port (on the
 test's event loop, with the time-skipping Temporal server, the production worker
 and embedded PostgreSQL). Signs in by pasting a token, clicks overview →
-commission → appraiser trace → inbox, and saves a screenshot of each page to
-docs/screenshots/ (docs/dashboard.md shows them)."""
+commission → appraiser trace → inbox, and takes a screenshot of each page; with
+UPDATE_SCREENSHOTS=1 it saves them to docs/screenshots/ (docs/dashboard.md shows
+them), otherwise to a temporary folder, so a test run leaves the tree clean."""
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,7 +45,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "appraisal-screenshots"
+)
 
 
 def require_chromium() -> None:
