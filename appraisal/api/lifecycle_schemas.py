@@ -122,7 +122,15 @@ class TestimonyPublic(BaseModel):
     notice_days: int
     short_notice: bool = Field(description="less than 3 days' notice (TST-3): a valid ground to decline")
     appraisers: list[dict[str, Any]]
-    excluded_from_fact_finding: bool
+    case_kind: str = Field(
+        default="civil",
+        description="civil, criminal or administrative, from the case number's type character (刑, 行); "
+        "in a criminal case a refusal to testify has no refund ruling (TST-6)",
+    )
+    excluded_from_fact_finding: bool = Field(
+        description="an appraiser refused to testify: the opinion is no basis for fact-finding (TST-2) "
+        "or, in a criminal case, for conviction (TST-6)"
+    )
     penalty_referred: list[str]
     refund_ruling: dict[str, Any] | None = None
     clocks: list[dict[str, Any]]

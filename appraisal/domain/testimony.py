@@ -104,6 +104,23 @@ FINDINGS_MAX = 4000
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+class CaseKind(StrEnum):
+    CIVIL = "civil"
+    CRIMINAL = "criminal"
+    ADMINISTRATIVE = "administrative"
+
+
+CASE_TYPE_CHARACTER = re.compile(r"[)）][^刑民行]*?(刑|民|行)")
+"""The case type character after the year and court code of a case number, e.g. (2026)渝0103刑初12号."""
+
+
+def case_kind_of(case_number: str) -> CaseKind:
+    """Criminal (刑) or administrative (行) by the case number's type character; civil otherwise."""
+    found = CASE_TYPE_CHARACTER.search(case_number)
+    kind = found.group(1) if found else "民"
+    return {"刑": CaseKind.CRIMINAL, "行": CaseKind.ADMINISTRATIVE}.get(kind, CaseKind.CIVIL)
+
+
 TESTIMONY_WORKFLOW = "TestimonyWorkflow"
 """The child's workflow type, by which the commission starts it."""
 
@@ -135,6 +152,9 @@ class TestimonyInput:
     """Why the court summons (a party's objection, CRT-8, or the court deems it necessary, TST-2)."""
     summoned_by: Actor | None = None
     """The court's principal who summoned; the court itself when not given."""
+    case_kind: str = CaseKind.CIVIL
+    """TST-6: in a criminal case a refusal makes the opinion no basis for conviction and
+    there is no refund ruling (TST-4 is a civil rule); summonses before this field: civil."""
 
 
 @dataclass
@@ -210,13 +230,15 @@ class TestimonySnapshot:
     outcome_note: str = ""
     outcome_recorded_at: datetime | None = None
     excluded_from_fact_finding: bool = False
-    """TST-2: an appraiser refused to testify; the opinion is no basis for fact-finding."""
+    """TST-2: an appraiser refused to testify; the opinion is no basis for fact-finding
+    (TST-6, a criminal case: no basis for conviction)."""
     penalty_referred: list[str] = field(default_factory=list)
     """Appraisers referred to the supervising bureau (TST-6, TST-9)."""
     refund_ruling: dict[str, Any] | None = None
     clocks: list[ClockSnapshot] = field(default_factory=list)
     open_tasks: list[TaskSnapshot] = field(default_factory=list)
     last_event_seq: int = 0
+    case_kind: str = CaseKind.CIVIL
 
     def appraiser(self, appraiser_id: str) -> AppraiserTestimony | None:
         return next((a for a in self.appraisers if a.appraiser_id == appraiser_id), None)

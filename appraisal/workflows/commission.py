@@ -82,6 +82,7 @@ from appraisal.domain.testimony import (
     TestimonySnapshot,
     TestimonyStage,
     TestimonySummons,
+    case_kind_of,
     testimony_workflow_id,
 )
 from appraisal.workflows import search_attributes as sa
@@ -928,6 +929,7 @@ class CommissionWorkflow:
                     requirements=summons.requirements,
                     reason=summons.reason,
                     summoned_by=summons.actor,
+                    case_kind=case_kind_of(self.inp.case_number),
                 ),
                 id=testimony_workflow_id(self.inp.commission_id, testimony_id),
             )

@@ -36,6 +36,7 @@ from appraisal.domain.testimony import (
     TESTIMONY_WORKFLOW,
     AppraiserState,
     AppraiserTestimony,
+    CaseKind,
     RefundRuling,
     Response,
     TestimonyConfirmation,
@@ -138,6 +139,7 @@ class TestimonyWorkflow:
                     "summoned_at": inp.summoned_at.isoformat(),
                     "notice_days": snapshot.notice_days,
                     "short_notice": snapshot.short_notice,
+                    "case_kind": inp.case_kind,
                     "confirmation_due_on": confirmation.state.due_on,
                 },
                 notify=[*self._appraiser_receivers(inp.appraiser_ids), self._institution()],
@@ -316,7 +318,8 @@ class TestimonyWorkflow:
             self.outcome_recorded_at = workflow.now()
             refused = refused_to_testify({a: self.appraisers[a].state for a in self.inp.appraiser_ids})
             today = self._today()
-            if refused:
+            criminal = self.inp.case_kind == CaseKind.CRIMINAL
+            if refused and not criminal:
                 self.excluded = True
                 self.stage = TestimonyStage.AWAITING_REFUND_RULING
                 refund = await StatutoryClock.start(
@@ -325,6 +328,8 @@ class TestimonyWorkflow:
                 self.clocks[refund.rule.rule_id] = refund
                 self.timers_changed = True
             else:
+                # TST-6: a criminal case has no refund ruling; the outcome ends the testimony.
+                self.excluded = bool(refused)
                 self.stage = TestimonyStage.CONCLUDED
             results = self._snapshot().results
             await self._emit(
@@ -344,16 +349,27 @@ class TestimonyWorkflow:
 
     async def _refused(self, court: Actor, refused: list[str], today: str) -> None:
         """TST-2: the opinion is no basis for fact-finding; TST-4: the court rules on
-        the refund within 3 days; TST-6/TST-9: the bureau is told, the integrity record written."""
-        refund = self.clocks[TESTIMONY_REFUND_RULING.rule_id]
-        await self._emit(
-            "testimony.opinion_excluded",
-            court,
-            {"rule": "TST-2", "appraiser_ids": refused, "refund_ruling_due_on": refund.state.due_on},
-            notify=[self._institution(), self._head(), self._court()],
-            message=f"{self.inp.court_reference}: the appraisal opinion is not a basis for fact-finding "
-            f"(an appraiser refused to testify, TST-2); refund ruling due by {refund.state.due_on} (TST-4)",
-        )
+        the refund within 3 days; TST-6: in a criminal case, no basis for conviction and no
+        refund ruling; TST-6/TST-9: the bureau is told, the integrity record written."""
+        refund = self.clocks.get(TESTIMONY_REFUND_RULING.rule_id)
+        if refund is None:
+            await self._emit(
+                "testimony.opinion_excluded",
+                court,
+                {"rule": "TST-6", "appraiser_ids": refused, "case_kind": self.inp.case_kind},
+                notify=[self._institution(), self._head(), self._court()],
+                message=f"{self.inp.court_reference}: the appraisal opinion is not a basis for conviction "
+                "(an appraiser refused to testify in a criminal case, TST-6)",
+            )
+        else:
+            await self._emit(
+                "testimony.opinion_excluded",
+                court,
+                {"rule": "TST-2", "appraiser_ids": refused, "refund_ruling_due_on": refund.state.due_on},
+                notify=[self._institution(), self._head(), self._court()],
+                message=f"{self.inp.court_reference}: the appraisal opinion is not a basis for fact-finding "
+                f"(an appraiser refused to testify, TST-2); refund ruling due by {refund.state.due_on} (TST-4)",
+            )
         written = await workflow.execute_activity_method(
             ComplaintActivities.write_integrity_entries,
             IntegrityEntriesInput(
@@ -528,6 +544,7 @@ class TestimonyWorkflow:
             clocks=[c.state for c in self.clocks.values()],
             open_tasks=self._open_tasks(),
             last_event_seq=self.seq,
+            case_kind=inp.case_kind,
         )
 
     async def _emit(

@@ -20,8 +20,10 @@ Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 
 
-async def issued_commission(api: httpx.AsyncClient, auth: Auth, reference: str = "REF-AUDIT-1") -> str:
-    cid = str((await entrust(api, auth, reference=reference))["id"])
+async def issued_commission(
+    api: httpx.AsyncClient, auth: Auth, reference: str = "REF-AUDIT-1", **overrides: Any
+) -> str:
+    cid = str((await entrust(api, auth, reference=reference, **overrides))["id"])
     url = f"/v1/commissions/{cid}"
     first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
     await api.post(

@@ -258,6 +258,37 @@ async def test_testimony_summoned_confirmed_and_recorded(
     assert error(again) == (409, "not_in_stage")
 
 
+async def test_in_a_criminal_case_a_refusal_to_testify_returns_the_commission_without_a_refund_ruling(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+) -> None:
+    cid = await issued_commission(api, auth, "REF-TESTIMONY-CRIMINAL", case_number="(2026)渝0103刑初77号")
+    hearing_at = (await temporal_env.get_current_time() + timedelta(days=5)).astimezone(CHINA_TZ)
+    url = f"/v1/commissions/{cid}/testimony"
+    body = {
+        "hearing_at": hearing_at.isoformat(),
+        "place": "第一法庭",
+        "appraiser_ids": [FIRST.organisation_id],
+    }
+    (testimony,) = (await post(api, auth, court_actor, url, body))["testimonies"]
+    assert testimony["case_kind"] == "criminal"
+    tid = testimony["testimony_id"]
+    await temporal_env.sleep(hearing_at - await temporal_env.get_current_time() + timedelta(hours=3))
+    outcome = {"results": {FIRST.organisation_id: "absent_without_valid_reason"}}
+    recorded = await post(api, auth, court_actor, f"{url}/{tid}/outcome", outcome)
+    assert recorded["stage"] == "concluded" and recorded["excluded_from_fact_finding"] is True
+    assert recorded["refund_ruling"] is None
+
+    async def issued_again() -> dict[str, Any] | None:
+        current = await state(api, auth, cid)
+        return current if current["stage"] == "issued" else None
+
+    current = await eventually(issued_again)
+    assert current["opinion_status"] == "excluded"
+    assert (cid, "rule_on_testimony_refund") not in await inbox(api, auth, court_actor)
+    refund = await api.post(f"{url}/{tid}/refund-ruling", json={"ordered": True}, headers=auth(court_actor))
+    assert error(refund) == (409, "not_in_stage")
+
+
 async def test_a_replacement_suspended_since_entrustment_is_refused(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:

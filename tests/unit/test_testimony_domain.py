@@ -244,3 +244,18 @@ def test_refusals_and_their_integrity_entries() -> None:
 
 def test_the_workflow_id_names_the_commission_and_the_testimony() -> None:
     assert tm.testimony_workflow_id("c1", "t1") == "testimony-c1-t1"
+
+
+@pytest.mark.parametrize(
+    ("case_number", "kind"),
+    [
+        ("(2026)渝0103刑初123号", "criminal"),
+        ("（2026）渝01刑终45号", "criminal"),
+        ("(2026)渝0103民初1234号", "civil"),
+        ("(2026)渝0105行初7号", "administrative"),
+        ("(2026)渝0103执456号", "civil"),
+        ("no type character", "civil"),
+    ],
+)
+def test_the_case_kind_comes_from_the_case_numbers_type_character(case_number: str, kind: str) -> None:
+    assert tm.case_kind_of(case_number) == kind

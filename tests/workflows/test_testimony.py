@@ -127,7 +127,13 @@ def hearing_day(env_now: datetime, days_ahead: int) -> datetime:
     return datetime.combine(local_today(env_now) + timedelta(days=days_ahead), time(9, 30), tzinfo=CHINA_TZ)
 
 
-async def summon(env: WorkflowEnvironment, task_queue: str, parent_queue: str, days_ahead: int) -> Summons:
+async def summon(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    parent_queue: str,
+    days_ahead: int,
+    case_kind: tm.CaseKind = tm.CaseKind.CIVIL,
+) -> Summons:
     now = await env.get_current_time()
     commission_id = str(uuid.uuid4())
     inp = tm.TestimonyInput(
@@ -145,6 +151,7 @@ async def summon(env: WorkflowEnvironment, task_queue: str, parent_queue: str, d
         requirements="携带鉴定档案",
         reason="原告对鉴定意见有异议 (CRT-8)",
         summoned_by=court_actor,
+        case_kind=case_kind,
     )
     parent = await env.client.start_workflow(
         CollectingParent.run, ParentInput(inp, task_queue), id=inp.parent_workflow_id, task_queue=parent_queue
@@ -385,6 +392,45 @@ async def test_refusal_to_testify_excludes_the_opinion_refers_records_and_starts
     assert [e.kind for e in events][-2:] == ["testimony.refund_ruled", "testimony.concluded"]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[-1].snapshot.excluded_from_fact_finding
+
+
+async def test_in_a_criminal_case_a_refusal_excludes_the_opinion_without_a_refund_ruling(
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    parent_worker: str,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    s = await summon(temporal_env, task_queue, parent_worker, days_ahead=5, case_kind=tm.CaseKind.CRIMINAL)
+    assert (await s.event("testimony.summoned")).data["case_kind"] == "criminal"
+    for appraiser_id in (A, B):
+        await s.update(tw.TestimonyWorkflow.confirm, answer(appraiser_id, "confirm"))
+    await skip_to(temporal_env, s.inp.hearing_at, timedelta(hours=3))
+    results = {A: "appeared", B: "absent_without_valid_reason"}
+    await s.update(tw.TestimonyWorkflow.record_outcome, tm.TestimonyOutcome(court_actor, results))
+    result = await s.parent.result()
+    snapshot = result.snapshot
+    assert snapshot.stage == "concluded" and snapshot.excluded_from_fact_finding
+    assert snapshot.case_kind == "criminal" and snapshot.penalty_referred == [B]
+    assert snapshot.clock("TST-4") is None and snapshot.refund_ruling is None
+    assert not [t for t in snapshot.open_tasks if t.kind == "rule_on_testimony_refund"]
+    kinds = await s.kinds()
+    assert kinds[-4:] == [
+        "testimony.outcome_recorded",
+        "testimony.opinion_excluded",
+        "testimony.penalty_referred",
+        "testimony.concluded",
+    ]
+    excluded = await s.event("testimony.opinion_excluded")
+    assert excluded.data["rule"] == "TST-6" and "refund_ruling_due_on" not in excluded.data
+    assert "conviction" in excluded.message
+    async with sessions() as session:
+        rows = (
+            await session.exec(
+                select(IntegrityEntryRow).where(IntegrityEntryRow.complaint_id == s.inp.testimony_id)
+            )
+        ).all()
+    assert [(r.subject_id, r.rule) for r in rows] == [(B, "TST-9")]
 
 
 async def test_the_testimony_ends_with_the_outcome_when_nobody_refused(

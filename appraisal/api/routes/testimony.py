@@ -135,7 +135,9 @@ async def record_outcome(
 ) -> TestimonyPublic:
     """After the hearing (court): each appraiser's result. Absent without a valid reason: the
     opinion is excluded from fact-finding, a 3-day refund ruling clock starts (TST-4), the
-    bureau gets a penalty referral and the appraiser's integrity record an entry (TST-9)."""
+    bureau gets a penalty referral and the appraiser's integrity record an entry (TST-9). In a
+    criminal case (`刑` in the case number) the opinion is no basis for conviction and there is
+    no refund ruling (TST-6)."""
     return await _testimony_step(
         steps,
         commission_id,
