@@ -20,7 +20,8 @@ from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadResu
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORDED = sorted(HISTORIES.rglob("*.json"))
-"""Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks)."""
+"""Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks;
+v2/: before the court's reminder to record a testimony's outcome)."""
 
 
 def replayer() -> Replayer:

@@ -7,7 +7,7 @@ New fields always get defaults so running workflows keep replaying."""
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -23,6 +23,10 @@ MINIMUM_NOTICE_DAYS = 3
 
 HEARING_REMINDERS: tuple[tuple[str, int], ...] = (("hearing_in_3_days", 3), ("hearing_in_1_day", 1))
 """Reminders to the appraisers expected in court: (name, days before the hearing)."""
+OUTCOME_REMINDER = "record_outcome"
+OUTCOME_REMINDER_AFTER = timedelta(days=1)
+"""The court is reminded to record the hearing's outcome this long after the hearing
+began, unless it has (a product reminder: the commission waits on that step)."""
 
 
 class TestimonyStage(StrEnum):

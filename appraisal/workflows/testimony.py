@@ -32,6 +32,8 @@ from appraisal.domain.testimony import (
     EXPECTED_IN_COURT,
     HEARING_REMINDERS,
     MINIMUM_NOTICE_DAYS,
+    OUTCOME_REMINDER,
+    OUTCOME_REMINDER_AFTER,
     REQUEST_STATES,
     TESTIMONY_WORKFLOW,
     AppraiserState,
@@ -70,6 +72,8 @@ INTEGRITY_RETRY = RetryPolicy(
 )
 SYSTEM = Actor(role="system", organisation_id="", subject="testimony-timer")
 PARENT_SIGNAL = "testimony_event"
+REMIND_COURT_OF_OUTCOME = "remind-court-of-outcome"
+"""Patch: a reminder to the court a day after the hearing if no outcome is recorded."""
 RUNG_EVENT_PREFIX = {
     TESTIMONY_CONFIRMATION.rule_id: "testimony.confirmation",
     TESTIMONY_REFUND_RULING.rule_id: "testimony.refund_ruling",
@@ -125,6 +129,9 @@ class TestimonyWorkflow:
                 for name, days in HEARING_REMINDERS
                 if (at := inp.hearing_at - timedelta(days=days)) > now
             ]
+            # Summonses from before this change have no such reminder; keep them replaying.
+            if workflow.patched(REMIND_COURT_OF_OUTCOME):
+                self.reminders.append((OUTCOME_REMINDER, inp.hearing_at + OUTCOME_REMINDER_AFTER))
             snapshot = self._snapshot()
             await self._emit(
                 "testimony.summoned",
@@ -206,6 +213,9 @@ class TestimonyWorkflow:
             confirmation.stop(self._today())
 
     async def _remind(self, name: str, at: datetime) -> None:
+        if name == OUTCOME_REMINDER:
+            await self._remind_court_of_outcome(at)
+            return
         expected = [a.appraiser_id for a in self.appraisers.values() if a.state in EXPECTED_IN_COURT]
         if not expected:  # everyone was excused
             return
@@ -221,6 +231,22 @@ class TestimonyWorkflow:
             },
             notify=[*self._appraiser_receivers(expected), self._institution()],
             message=f"{self.inp.court_reference}: the hearing is at {self._hearing_text()}",
+        )
+
+    async def _remind_court_of_outcome(self, at: datetime) -> None:
+        if self.outcome_recorded_at is not None:
+            return
+        await self._emit(
+            "testimony.outcome_reminder",
+            SYSTEM,
+            {
+                "reminder": OUTCOME_REMINDER,
+                "at": at.isoformat(),
+                "hearing_at": self.inp.hearing_at.isoformat(),
+            },
+            notify=[self._court()],
+            message=f"{self.inp.court_reference}: record the outcome of the hearing of {self._hearing_text()};"
+            " the commission waits on it",
         )
 
     def _rung_message(self, kind: str, clock: StatutoryClock) -> str:

@@ -320,6 +320,38 @@ async def test_reminders_fire_at_their_instants(
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
 
 
+async def test_the_court_is_reminded_to_record_the_outcome_a_day_after_the_hearing(
+    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, parent_worker: str
+) -> None:
+    s = await summon(temporal_env, task_queue, parent_worker, days_ahead=4)
+    await s.update(tw.TestimonyWorkflow.confirm, answer(A, "confirm"))
+    await s.update(tw.TestimonyWorkflow.confirm, answer(B, "confirm"))
+    at = s.inp.hearing_at + tm.OUTCOME_REMINDER_AFTER
+    await skip_to(temporal_env, at, -timedelta(minutes=1))
+    assert "testimony.outcome_reminder" not in await s.kinds()
+    await skip_to(temporal_env, at, timedelta(seconds=1))
+    reminder = await s.event("testimony.outcome_reminder")
+    assert told(reminder) == {("court", COURT.id)} and reminder.data["at"] == at.isoformat()
+    assert ("record_testimony_outcome", "court", COURT.id) in tasks_of(reminder.snapshot)
+
+
+async def test_no_outcome_reminder_once_the_outcome_is_recorded(
+    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, parent_worker: str
+) -> None:
+    s = await summon(temporal_env, task_queue, parent_worker, days_ahead=4)
+    await s.update(tw.TestimonyWorkflow.confirm, answer(A, "confirm"))
+    await s.update(tw.TestimonyWorkflow.confirm, answer(B, "confirm"))
+    await skip_to(temporal_env, s.inp.hearing_at, timedelta(hours=2))
+    results = {A: "appeared", B: "absent_without_valid_reason"}
+    recorded = await s.update(tw.TestimonyWorkflow.record_outcome, tm.TestimonyOutcome(court_actor, results))
+    assert recorded.stage == "awaiting_refund_ruling"  # still running past the reminder's instant
+    await skip_to(temporal_env, s.inp.hearing_at + tm.OUTCOME_REMINDER_AFTER, timedelta(minutes=1))
+    # The ruling comes after the reminder's instant, so the testimony has passed it when it ends.
+    await s.update(tw.TestimonyWorkflow.rule_on_refund, tm.RefundRuling(court_actor, ordered=True))
+    await s.event("testimony.concluded")
+    assert "testimony.outcome_reminder" not in await s.kinds()
+
+
 async def test_refusal_to_testify_excludes_the_opinion_refers_records_and_starts_the_refund_ruling(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
