@@ -20,6 +20,7 @@ from appraisal.db.engine import create_engine, session_factory
 from appraisal.db.migrate import upgrade_async
 from appraisal.embedded import (
     EmbeddedPostgres,
+    ended_with_parent,
     temporal_dev_server_command,
     wait_for_port,
 )
@@ -64,7 +65,7 @@ async def _prepare_database(settings: Settings) -> None:
 def _spawn(name: str, command: list[str], env: dict[str, str], log: Path) -> Child:
     output = open(log, "ab")  # noqa: SIM115 - lives as long as the child
     process = subprocess.Popen(
-        command,
+        [*ended_with_parent("TERM"), *command],
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -138,7 +139,8 @@ def run_dev(settings: Settings) -> int:
         if not settings.database_url:
             postgres = EmbeddedPostgres(data_dir, settings.postgres_port)
             _log(f"starting PostgreSQL on 127.0.0.1:{settings.postgres_port}")
-            process = postgres.start(log=logs / "postgres.log")
+            # Killed without a chance to stop its children, this command takes them with it.
+            process = postgres.start(log=logs / "postgres.log", end_with_parent=True)
             # SIGINT is PostgreSQL's fast shutdown: it does not wait for clients.
             children.append(Child("postgresql", process, signal.SIGINT))
             postgres.ensure_database("appraisal")

@@ -56,6 +56,14 @@ def wait_for_port(
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout:.0f}s")
 
 
+def ended_with_parent(signal_name: str) -> list[str]:
+    """A command prefix that sends the child `signal_name` when the process that started it
+    dies, even by SIGKILL (Linux's parent-death signal, set by util-linux's `setpriv`); empty
+    where there is no `setpriv`. The parent must start the child from its main thread."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", signal_name, "--"] if setpriv else []
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as sock:
         return sock.connect_ex((host, port)) != 0
@@ -102,7 +110,9 @@ class EmbeddedPostgres:
         self.pgdata.chmod(0o700)
         return self.system_user
 
-    def start(self, *, log: Path | None = None, timeout: float = 30) -> subprocess.Popen[bytes]:
+    def start(
+        self, *, log: Path | None = None, timeout: float = 30, end_with_parent: bool = False
+    ) -> subprocess.Popen[bytes]:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         user = self._run_as()
         if not (self.pgdata / "PG_VERSION").exists():
@@ -127,6 +137,8 @@ class EmbeddedPostgres:
         output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the child
         self.process = subprocess.Popen(
             [
+                # INT: fast shutdown, as `appraisal dev` stops it.
+                *(ended_with_parent("INT") if end_with_parent else []),
                 self._bin("postgres"),
                 "-D",
                 str(self.pgdata),

@@ -142,3 +142,15 @@ def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevSta
         kinds = [e["kind"] for e in api.get(f"/v1/commissions/{cid}/audit", headers=auth("COURT_1")).json()]
         assert kinds[0] == "commission.entrusted" and kinds[-1] == "commission.closed"
     assert stack.stop() == 0
+
+
+def test_children_end_when_the_dev_command_is_killed(stack: DevStack) -> None:
+    """SIGKILL gives `appraisal dev` no chance to stop its children: they end with it."""
+    stack.start()
+    assert stack.process is not None
+    stack.process.kill()
+    stack.process.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while not all(port_is_free(port) for port in stack.ports.values()):
+        assert time.monotonic() < deadline, "a child of the killed dev command still holds its port"
+        time.sleep(0.2)
