@@ -187,6 +187,17 @@ async def sleep_until_due(
     return False
 
 
+RUNG_ORDER = ("none", RungKind.WARNING, RungKind.OVERDUE, RungKind.ESCALATION)
+
+
+def highest_rung(clocks: Iterable[StatutoryClock]) -> str:
+    """The highest rung fired on any of the clocks, as a word the Temporal UI can filter on."""
+    level = max(
+        (RUNG_ORDER.index(k) for c in clocks for k in c.state.rungs_fired if k in RUNG_ORDER), default=0
+    )
+    return str(RUNG_ORDER[level])
+
+
 def due_rungs(clocks: Iterable[StatutoryClock], now: datetime) -> Iterator[FiredRung]:
     """Fires the due rungs clock by clock, lazily: a clock's rungs are marked when the
     caller reaches it, so each recorded event's snapshot shows only what fired so far."""

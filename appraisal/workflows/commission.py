@@ -86,7 +86,7 @@ from appraisal.domain.testimony import (
     testimony_workflow_id,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import StatutoryClock, due_rungs, sleep_until_due
+from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
 from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
@@ -1463,17 +1463,10 @@ class CommissionWorkflow:
                 sa.INSTITUTION.value_set(self.inp.institution_id),
                 sa.CATEGORY.value_set(self.inp.category),
                 sa.OVERDUE.value_set(any(c.state.overdue for c in running)),
-                sa.ESCALATION.value_set(max((self._rung_level(c) for c in running), default="none")),
+                sa.ESCALATION.value_set(highest_rung(running)),
                 sa.NEXT_DUE_AT.value_set(next_due) if next_due else sa.NEXT_DUE_AT.value_unset(),
             ]
         )
-
-    @staticmethod
-    def _rung_level(clock: StatutoryClock) -> str:
-        """The highest rung fired, as a word the Temporal UI can filter on."""
-        order = ["none", RungKind.WARNING, RungKind.OVERDUE, RungKind.ESCALATION]
-        fired = [order.index(k) for k in clock.state.rungs_fired if k in order]
-        return str(order[max(fired, default=0)])
 
     async def _record(
         self,

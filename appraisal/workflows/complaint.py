@@ -52,7 +52,7 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import StatutoryClock, due_rungs, sleep_until_due
+from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
 from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
 from appraisal.workflows.validation import enforce
 
@@ -627,17 +627,12 @@ class ComplaintWorkflow:
     def _search_attributes(self) -> None:
         running = [c for c in self.clocks.values() if not c.state.stopped]
         next_due: datetime | None = min((c.state.due_at for c in running if not c.state.paused), default=None)
-        order = ["none", RungKind.WARNING, RungKind.OVERDUE, RungKind.ESCALATION]
-        level = max(
-            (order.index(k) for c in running for k in c.state.rungs_fired if k in order),
-            default=0,
-        )
         workflow.upsert_search_attributes(
             [
                 sa.STAGE.value_set(self.stage),
                 sa.INSTITUTION.value_set(self.inp.institution_id),
                 sa.OVERDUE.value_set(any(c.state.overdue for c in running)),
-                sa.ESCALATION.value_set(str(order[level])),
+                sa.ESCALATION.value_set(highest_rung(running)),
                 sa.NEXT_DUE_AT.value_set(next_due) if next_due else sa.NEXT_DUE_AT.value_unset(),
             ]
         )
