@@ -37,15 +37,20 @@ class CommissionSteps:
         )
         if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
             raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
+        snapshot = await self.update(row.workflow_id, update, message)
+        return service.to_public(jsonable(snapshot), calendar=self.calendar, today=self.today)
+
+    async def update(self, workflow_id: str, update: Any, message: Any, *, what: str = "commission") -> Any:
+        """The Update to a workflow (of a commission or its testimony) that its read model
+        showed still running."""
         try:
-            snapshot = await self.client.get_workflow_handle(row.workflow_id).execute_update(update, message)
+            return await self.client.get_workflow_handle(workflow_id).execute_update(update, message)
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise
             # The row is there, so its workflow ended after the row was read: a step that
-            # closed it (perhaps this caller's own, repeated) went through meanwhile.
-            raise RuleViolation("not_in_stage", "the commission has ended; no step remains") from err
-        return service.to_public(jsonable(snapshot), calendar=self.calendar, today=self.today)
+            # ended it (perhaps this caller's own, repeated) went through meanwhile.
+            raise RuleViolation("not_in_stage", f"the {what} has ended; no step remains") from err
 
 
 def commission_steps(

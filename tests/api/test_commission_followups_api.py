@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.domain import testimony as tm
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
@@ -256,6 +257,26 @@ async def test_testimony_summoned_confirmed_and_recorded(
     assert "testimony.confirmed" in kinds and "testimony.outcome_recorded" in kinds
     again = await api.post(f"{url}/{tid}/outcome", json=outcome, headers=auth(court_actor))
     assert error(again) == (409, "not_in_stage")
+
+
+async def test_a_testimony_step_reaching_an_ended_child_is_refused_as_not_in_stage(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+) -> None:
+    cid = await issued_commission(api, auth, "REF-TESTIMONY-ENDED")
+    hearing_at = (await temporal_env.get_current_time() + timedelta(days=5)).astimezone(CHINA_TZ)
+    url = f"/v1/commissions/{cid}/testimony"
+    body = {
+        "hearing_at": hearing_at.isoformat(),
+        "place": "第一法庭",
+        "appraiser_ids": [FIRST.organisation_id],
+    }
+    (testimony,) = (await post(api, auth, court_actor, url, body))["testimonies"]
+    tid = testimony["testimony_id"]
+    await temporal_env.client.get_workflow_handle(tm.testimony_workflow_id(cid, tid)).terminate(
+        "the race, staged"
+    )
+    late = await api.post(f"{url}/{tid}/confirmation", json={"response": "confirm"}, headers=auth(FIRST))
+    assert error(late) == (409, "not_in_stage")
 
 
 async def test_in_a_criminal_case_a_refusal_to_testify_returns_the_commission_without_a_refund_ruling(

@@ -65,8 +65,9 @@ async def _testimony_step(
     )
     if testimony["stage"] == TestimonyStage.CONCLUDED:  # its workflow has ended: no Update can reach it
         raise RuleViolation("not_in_stage", "the testimony has concluded; no step remains")
-    handle = steps.client.get_workflow_handle(testimony_workflow_id(commission_id, testimony_id))
-    return TestimonyPublic.model_validate(jsonable(await handle.execute_update(update, message)))
+    workflow_id = testimony_workflow_id(commission_id, testimony_id)
+    snapshot = await steps.update(workflow_id, update, message, what="testimony")
+    return TestimonyPublic.model_validate(jsonable(snapshot))
 
 
 async def _known_testimony(
