@@ -11,7 +11,7 @@ from typing import Any
 
 from temporalio import workflow
 
-from appraisal.domain.audit import chain_hash, report_hash
+from appraisal.domain.audit import report_hash
 from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import (
     REFUSAL_GROUNDS,
@@ -39,7 +39,7 @@ from appraisal.domain.commission import (
     require_actor,
 )
 from appraisal.domain.errors import RuleViolation
-from appraisal.domain.events import AuditEvent, DeliveryRequest, Receiver, RecordEventInput
+from appraisal.domain.events import Receiver, RecordEventInput
 from appraisal.domain.lifecycle import require_step
 from appraisal.domain.objection import (
     MAX_REPLY_DAYS,
@@ -87,12 +87,11 @@ from appraisal.domain.testimony import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
-from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
+from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
-    from appraisal.activities.notification import NotificationActivities
 
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
@@ -1481,19 +1480,14 @@ class CommissionWorkflow:
         model and queues its notifications, in one idempotent activity keyed
         by (workflow id, seq); then delivers the notifications."""
         self.seq += 1
-        event = AuditEvent(
-            workflow_id=workflow.info().workflow_id,
-            commission_id=self.inp.commission_id,
+        event = chained_event(
+            subject_id=self.inp.commission_id,
             seq=self.seq,
             kind=kind,
-            actor_role=actor.role,
-            actor_organisation_id=actor.organisation_id,
-            actor_subject=actor.subject,
-            occurred_at=workflow.now(),
+            actor=actor,
             data=data,
             prev_hash=self.last_hash,
         )
-        event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
         recorded = await workflow.execute_activity_method(
@@ -1507,12 +1501,4 @@ class CommissionWorkflow:
             recorded and recorded.pending_deliveries
         )
         if notify and not nothing_to_deliver:
-            self.deliveries.append(
-                workflow.start_activity_method(
-                    NotificationActivities.deliver_notifications,
-                    DeliveryRequest(workflow_id=event.workflow_id, event_seq=event.seq),
-                    start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=timedelta(days=7),
-                    retry_policy=DELIVERY_RETRY,
-                )
-            )
+            self.deliveries.append(start_delivery(event))

@@ -13,7 +13,6 @@ from typing import Any
 
 from temporalio import workflow
 
-from appraisal.domain.audit import chain_hash
 from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import CalendarChanged, TaskSnapshot, check_date_within_history
 from appraisal.domain.complaint import (
@@ -41,7 +40,7 @@ from appraisal.domain.complaint import (
     require_complaint_stage,
 )
 from appraisal.domain.errors import RuleViolation
-from appraisal.domain.events import AuditEvent, DeliveryRequest, Receiver
+from appraisal.domain.events import Receiver
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.rules import (
     COMPLAINT_ACCEPTANCE,
@@ -53,12 +52,11 @@ from appraisal.domain.rules import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
-from appraisal.workflows.recording import DELIVERY_RETRY, RECORDING_RETRY
+from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
-    from appraisal.activities.notification import NotificationActivities
 
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 
@@ -651,19 +649,14 @@ class ComplaintWorkflow:
         queues its notifications, in one idempotent activity keyed by
         (workflow id, seq); then delivers the notifications."""
         self.seq += 1
-        event = AuditEvent(
-            workflow_id=workflow.info().workflow_id,
-            commission_id=self.inp.complaint_id,
+        event = chained_event(
+            subject_id=self.inp.complaint_id,
             seq=self.seq,
             kind=kind,
-            actor_role=actor.role,
-            actor_organisation_id=actor.organisation_id,
-            actor_subject=actor.subject,
-            occurred_at=workflow.now(),
+            actor=actor,
             data=data,
             prev_hash=self.last_hash,
         )
-        event.hash = chain_hash(self.last_hash, event.chained_fields())
         self.last_hash = event.hash
         self._search_attributes()
         recorded = await workflow.execute_activity_method(
@@ -675,12 +668,4 @@ class ComplaintWorkflow:
             retry_policy=RECORDING_RETRY,
         )
         if notify and recorded.pending_deliveries:
-            self.deliveries.append(
-                workflow.start_activity_method(
-                    NotificationActivities.deliver_notifications,
-                    DeliveryRequest(workflow_id=event.workflow_id, event_seq=event.seq),
-                    start_to_close_timeout=timedelta(seconds=60),
-                    schedule_to_close_timeout=timedelta(days=7),
-                    retry_policy=DELIVERY_RETRY,
-                )
-            )
+            self.deliveries.append(start_delivery(event))
