@@ -123,6 +123,27 @@ def _within_scope(categories: list[str], institution: Institution) -> None:
         )
 
 
+async def _add(
+    *, session: AsyncSession, principal: Actor, entity: Entity, bureau_id: str, reason: str, today: date
+) -> Entity:
+    """Registers the new entity, audits its creation, and opens its licence tasks."""
+    session.add(entity)
+    await _record(
+        session=session,
+        principal=principal,
+        entity=entity,
+        bureau_id=bureau_id,
+        action="created",
+        before=None,
+        reason=reason,
+    )
+    await session.flush()
+    await sync_licence_tasks(session, today=today, entity_id=entity.id)
+    await session.commit()
+    await session.refresh(entity)
+    return entity
+
+
 async def create_institution(
     *, session: AsyncSession, principal: Actor, body: InstitutionCreate, today: date
 ) -> Institution:
@@ -136,21 +157,14 @@ async def create_institution(
         categories=body.categories,
         licence_valid_until=body.licence_valid_until,
     )
-    session.add(institution)
-    await _record(
+    return await _add(
         session=session,
         principal=principal,
         entity=institution,
         bureau_id=principal.organisation_id,
-        action="created",
-        before=None,
         reason=body.reason,
+        today=today,
     )
-    await session.flush()
-    await sync_licence_tasks(session, today=today, entity_id=institution.id)
-    await session.commit()
-    await session.refresh(institution)
-    return institution
 
 
 async def create_appraiser(
@@ -171,21 +185,14 @@ async def create_appraiser(
         senior_title=body.senior_title,
         licence_valid_until=body.licence_valid_until,
     )
-    session.add(appraiser)
-    await _record(
+    return await _add(
         session=session,
         principal=principal,
         entity=appraiser,
         bureau_id=institution.bureau_id,
-        action="created",
-        before=None,
         reason=body.reason,
+        today=today,
     )
-    await session.flush()
-    await sync_licence_tasks(session, today=today, entity_id=appraiser.id)
-    await session.commit()
-    await session.refresh(appraiser)
-    return appraiser
 
 
 async def _apply(
