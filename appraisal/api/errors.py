@@ -62,6 +62,14 @@ def body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def documented(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a router: each status with its meaning and an example body."""
+    return {
+        code: {"description": text, "content": {"application/json": {"example": body("code", text)}}}
+        for code, text in texts.items()
+    }
+
+
 def _respond(err: ApiError) -> JSONResponse:
     headers = {"Retry-After": "5"} if err.status == 503 else None
     return JSONResponse(body(err.code, err.message, err.details), err.status, headers=headers)

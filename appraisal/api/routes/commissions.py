@@ -11,7 +11,7 @@ from appraisal.api.deps import (
     TemporalDep,
     TodayDep,
 )
-from appraisal.api.errors import body as error_body
+from appraisal.api.errors import documented
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import (
@@ -55,12 +55,8 @@ from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(prefix="/v1/commissions", tags=["commissions"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": text,
-        "content": {"application/json": {"example": error_body("code", text)}},
-    }
-    for code, text in {
+ERRORS = documented(
+    {
         401: "no token or a bad one",
         403: "not allowed for this role",
         404: "no such commission in the caller's scope",
@@ -68,8 +64,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "the request body is larger than MAX_BODY_BYTES",
         422: "invalid input: which field and why",
         503: "Temporal or the database is unavailable; nothing was changed",
-    }.items()
-}
+    }
+)
 
 
 @router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)

@@ -1,14 +1,12 @@
 """Complaints against institutions and appraisers (RULES.md section 10), handled
 by the supervising bureau: register, read, and take each step."""
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 
 from appraisal.activities.commission import jsonable
 from appraisal.api.complaint_schemas import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.api.errors import body as error_body
+from appraisal.api.errors import documented
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.schemas import AuditEventPublic
 from appraisal.db.models import Complaint
@@ -18,12 +16,8 @@ from appraisal.services import complaint as service
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": text,
-        "content": {"application/json": {"example": error_body("code", text)}},
-    }
-    for code, text in {
+ERRORS = documented(
+    {
         401: "no token or a bad one",
         403: "not allowed for this role",
         404: "no such complaint in the caller's scope",
@@ -31,8 +25,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         413: "the request body is larger than MAX_BODY_BYTES",
         422: "invalid input: which field and why",
         503: "Temporal or the database is unavailable; nothing was changed",
-    }.items()
-}
+    }
+)
 
 
 @router.post("", response_model=ComplaintPublic, status_code=201, responses=ERRORS)

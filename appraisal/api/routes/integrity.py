@@ -1,31 +1,27 @@
 """The integrity record (诚信档案, REG-9) of an appraiser or an institution under
 the supervisor's bureau, for one year."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from appraisal.api.deps import SessionDep, SettingsDep, TodayDep
-from appraisal.api.errors import body as error_body
+from appraisal.api.errors import documented
 from appraisal.api.integrity_schemas import IntegrityRecord
 from appraisal.api.policy import AuthorizedDep
 from appraisal.services import integrity as service
 
 router = APIRouter(prefix="/v1/supervision/integrity", tags=["supervision"])
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {
-        "description": text,
-        "content": {"application/json": {"example": error_body("code", text)}},
-    }
-    for code, text in {
+ERRORS = documented(
+    {
         401: "no token or a bad one",
         403: "not allowed for this role",
         404: "no such appraiser or institution under the caller's bureau",
         422: "invalid input: which field and why (a year not yet begun)",
         503: "the database is unavailable",
-    }.items()
-}
+    }
+)
 
 YearQuery = Annotated[
     int | None, Query(ge=2000, le=9999, description="the calendar year (China time); default: this year")
