@@ -15,6 +15,7 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from appraisal.activities.commission import jsonable
 from appraisal.activities.registry import eligible, standing
 from appraisal.api.errors import not_found
 from appraisal.api.schemas import (
@@ -230,6 +231,31 @@ async def entrust(
     return snapshot, snapshot.created
 
 
+def same_matter(
+    old: Commission, *, court_reference: str, selection: Selection, today: date
+) -> EntrustmentCreate:
+    """The entrustment of a commission's matter again (CRT-5, PROC-31): its case, category,
+    matters and the court's deadline, received today under a new court reference."""
+    return EntrustmentCreate(
+        court_reference=court_reference,
+        case_number=old.case_number,
+        category=old.category,
+        matters=old.snapshot.get("matters", []),
+        selection=selection,
+        received_on=today,
+        court_deadline_working_days=old.snapshot.get("court_deadline_working_days"),
+    )
+
+
+def public_of(
+    result: CommissionSnapshot | Commission, *, calendar: WorkingCalendar, today: date
+) -> CommissionPublic:
+    """What an entrustment answers: the workflow's snapshot, or the read model's row of a
+    commission closed long ago."""
+    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
+    return to_public(snapshot, calendar=calendar, today=today)
+
+
 async def reentrust(
     *,
     session: AsyncSession,
@@ -244,15 +270,7 @@ async def reentrust(
     is overdue), then entrusts the same matter, linked, to another institution.
     Both steps are idempotent, so a repeated request completes a half-done one."""
     snapshot = old.snapshot
-    new_body = EntrustmentCreate(
-        court_reference=body.court_reference,
-        case_number=old.case_number,
-        category=old.category,
-        matters=snapshot.get("matters", []),
-        selection=body.selection,
-        received_on=today,
-        court_deadline_working_days=snapshot.get("court_deadline_working_days"),
-    )
+    new_body = same_matter(old, court_reference=body.court_reference, selection=body.selection, today=today)
     institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
     new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
     if snapshot.get("reassigned_to") != new_id:  # else a repeat: the old workflow has ended

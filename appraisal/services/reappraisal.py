@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from appraisal.activities.registry import eligible
 from appraisal.api.lifecycle_schemas import LineageItem, ReappraisalCreate
-from appraisal.api.schemas import EntrustmentCreate, Selection
+from appraisal.api.schemas import Selection
 from appraisal.db.models import Appraiser, Commission
 from appraisal.domain.commission import CommissionSnapshot
 from appraisal.domain.errors import RuleViolation
@@ -24,6 +24,7 @@ from appraisal.services.commission import (
     entrust,
     lineage,
     lineage_appraisers,
+    same_matter,
     scope_filter,
 )
 from appraisal.workflows.commission import CommissionWorkflow
@@ -57,15 +58,7 @@ async def reappraise(
     same_allowed = bool(body.same_institution_reason.strip())
     if selection.mode == "random" and not same_allowed:
         selection.excluded_institution_ids = [*selection.excluded_institution_ids, old.institution_id]
-    new_body = EntrustmentCreate(
-        court_reference=body.court_reference,
-        case_number=old.case_number,
-        category=old.category,
-        matters=old.snapshot.get("matters", []),
-        selection=selection,
-        received_on=today,
-        court_deadline_working_days=old.snapshot.get("court_deadline_working_days"),
-    )
+    new_body = same_matter(old, court_reference=body.court_reference, selection=selection, today=today)
     institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
     if institution.id == old.institution_id and not same_allowed:
         raise RuleViolation(

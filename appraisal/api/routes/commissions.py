@@ -3,7 +3,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from appraisal.activities.commission import jsonable
 from appraisal.api.deps import (
     CalendarDep,
     SessionDep,
@@ -33,7 +32,6 @@ from appraisal.api.schemas import (
     WithdrawalCreate,
 )
 from appraisal.api.steps import StepsDep
-from appraisal.db.models import Commission
 from appraisal.domain.commission import (
     AcceptanceDecision,
     ClosureRequest,
@@ -89,8 +87,7 @@ async def entrust_commission(
         today=today,
     )
     response.status_code = 201 if created else 200
-    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
-    return service.to_public(snapshot, calendar=calendar, today=today)
+    return service.public_of(result, calendar=calendar, today=today)
 
 
 def list_cursor(position: service.ListPosition) -> str:
@@ -292,8 +289,7 @@ async def reentrust_overdue_commission(
         today=today,
     )
     response.status_code = 201 if created else 200
-    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
-    return service.to_public(snapshot, calendar=calendar, today=today)
+    return service.public_of(result, calendar=calendar, today=today)
 
 
 @router.post("/{commission_id}/withdrawal", response_model=CommissionPublic, responses=ERRORS)

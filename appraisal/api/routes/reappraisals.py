@@ -1,12 +1,10 @@
 from fastapi import APIRouter, Response
 
-from appraisal.activities.commission import jsonable
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.lifecycle_schemas import LineageItem, ReappraisalCreate
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.routes.commissions import ERRORS
 from appraisal.api.schemas import CommissionPublic
-from appraisal.db.models import Commission
 from appraisal.services import commission as service
 from appraisal.services import reappraisal
 
@@ -42,8 +40,7 @@ async def order_reappraisal(
         today=today,
     )
     response.status_code = 201 if created else 200
-    snapshot = result.snapshot if isinstance(result, Commission) else jsonable(result)
-    return service.to_public(snapshot, calendar=calendar, today=today)
+    return service.public_of(result, calendar=calendar, today=today)
 
 
 @router.get("/{commission_id}/lineage", response_model=list[LineageItem], responses=ERRORS)
