@@ -34,7 +34,7 @@ from temporalio.client import Client
 from appraisal.embedded import DEV_SERVER_SQLITE_PRAGMAS, temporal_dev_server_command
 from bench import report
 from bench.open_timers import Handles, collect, running, start_all, start_timer_worker
-from bench.stack import HOST, free_port
+from bench.stack import HOST, cpu_seconds_of, free_port, stop_process
 from bench.timer_workflow import READY_LINE
 
 NAME = "dev_server_timers"
@@ -93,11 +93,6 @@ class Outcome:
         return report.percentile(self.lateness, q)
 
 
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
 async def _connect(address: str, within: float = 60) -> Client:
     deadline = time.monotonic() + within
     while True:
@@ -107,16 +102,6 @@ async def _connect(address: str, within: float = 60) -> Client:
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.3)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 def start_server(config: Config, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -170,14 +155,18 @@ async def one_run(config: Config, n: int) -> Outcome:
         )
         await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds() - 1))
         server_process, worker_process = psutil.Process(server.pid), psutil.Process(worker.pid)
-        server_before, worker_before, began = _cpu(server_process), _cpu(worker_process), time.perf_counter()
+        server_before, worker_before, began = (
+            cpu_seconds_of(server_process),
+            cpu_seconds_of(worker_process),
+            time.perf_counter(),
+        )
         waited_until = time.monotonic() + 900
         while (left := await running(client, task_queue)) and time.monotonic() < waited_until:
             print(f"[bench] {left} still running", flush=True)
             await asyncio.sleep(2.0)
         out.seconds = time.perf_counter() - began - 1
-        out.server_cpu = _cpu(server_process) - server_before
-        out.worker_cpu = _cpu(worker_process) - worker_before
+        out.server_cpu = cpu_seconds_of(server_process) - server_before
+        out.worker_cpu = cpu_seconds_of(worker_process) - worker_before
         results, failures = await collect(handles, CONCURRENCY)
         out.failures = len(failures)
         out.lateness = [r.lateness_seconds for r in results if r.armed_seconds > 0]
@@ -190,8 +179,8 @@ async def one_run(config: Config, n: int) -> Outcome:
             )
     finally:
         if worker is not None:
-            _stop(worker)
-        _stop(server)
+            stop_process(worker)
+        stop_process(server)
         shutil.rmtree(tmp, ignore_errors=True)
     print(
         f"[bench] {config.label}: p50 {out.p(50):.1f} s, p99 {out.p(99):.1f} s late;"

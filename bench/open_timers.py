@@ -46,7 +46,7 @@ from temporalio.client import Client, WorkflowHandle
 from appraisal.settings import Settings
 from bench import report
 from bench.commissions import entrustment
-from bench.stack import ROOT, DevStack, cpu_used, installed_python_env
+from bench.stack import ROOT, DevStack, cpu_seconds_of, cpu_used, installed_python_env, stop_process
 from bench.timer_workflow import READY_LINE, TimerInput, TimerResult, TimerWorkflow
 
 NAME = "open_timers"
@@ -379,7 +379,7 @@ async def timers(stack: DevStack, n: int, window: float, concurrency: int, logs:
         _log(f"all started in {out.start_seconds:.0f}s; {out.slack_seconds:.0f}s until the first is due")
         await asyncio.sleep(max(0.0, out.slack_seconds - 2))
         cpu_before, firing_began = stack.cpu_seconds(), time.perf_counter()
-        worker_cpu_before = _own_cpu(worker_process)
+        worker_cpu_before = cpu_seconds_of(worker_process)
         await asyncio.sleep(2 + window)
         # Wait (polling visibility, not holding thousands of long polls) until every one has woken.
         waited_until = time.monotonic() + 600
@@ -388,7 +388,7 @@ async def timers(stack: DevStack, n: int, window: float, concurrency: int, logs:
             await asyncio.sleep(2.0)
         out.firing_seconds = time.perf_counter() - firing_began
         out.firing_cpu = cpu_used(cpu_before, stack.cpu_seconds())
-        out.firing_cpu["timer worker"] = _own_cpu(worker_process) - worker_cpu_before
+        out.firing_cpu["timer worker"] = cpu_seconds_of(worker_process) - worker_cpu_before
         sampling = False
         await sampler
         out.results, out.failures = await collect(handles, concurrency)
@@ -400,22 +400,8 @@ async def timers(stack: DevStack, n: int, window: float, concurrency: int, logs:
         parts = [await _parts(h, due_of[h.id]) for h in chosen]
         out.parts = {key: [p[key] for p in parts if p] for key in (parts[0] if parts else {})}
     finally:
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait(timeout=10)
+        stop_process(worker)
     return out
-
-
-def _own_cpu(process: psutil.Process) -> float:
-    try:
-        times = process.cpu_times()
-    except psutil.Error:
-        return 0.0
-    return times.user + times.system
 
 
 # ---- the product's worker ----

@@ -25,7 +25,7 @@ import psutil
 
 from bench import report
 from bench.entrust_throughput import api_rate
-from bench.stack import DevStack
+from bench.stack import DevStack, cpu_seconds_of
 
 NAME = "profile_worker"
 WARM_UP = 20
@@ -115,8 +115,7 @@ async def profile(stack: DevStack, n: int, concurrency: int, raw: Path) -> float
     await api_rate(stack, f"{run}w", WARM_UP, 4)
     await stack.settle()
     worker = worker_process(stack)
-    times = worker.cpu_times()
-    before = times.user + times.system
+    before = cpu_seconds_of(worker)
     command = ["record", "--pid", str(worker.pid), "--format", "raw", "--rate", "200", "--nonblocking"]
     spy = await asyncio.create_subprocess_exec(
         py_spy(),
@@ -131,8 +130,7 @@ async def profile(stack: DevStack, n: int, concurrency: int, raw: Path) -> float
     finally:
         spy.send_signal(signal.SIGINT)
         await asyncio.wait_for(spy.wait(), timeout=60)
-    times = worker.cpu_times()
-    return (times.user + times.system - before) * 1000 / max(1, rate.done)
+    return (cpu_seconds_of(worker) - before) * 1000 / max(1, rate.done)
 
 
 def main() -> None:

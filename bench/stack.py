@@ -74,7 +74,7 @@ def _label(process: psutil.Process) -> str:
     return {"postgres": "postgresql", "temporal": "temporal dev server"}.get(name, name)
 
 
-def _cpu(process: psutil.Process, *, with_children: bool) -> float:
+def cpu_seconds_of(process: psutil.Process, *, with_children: bool = False) -> float:
     """User + system seconds of a process; with its children, live or reaped."""
     try:
         times = process.cpu_times()
@@ -90,6 +90,17 @@ def _cpu(process: psutil.Process, *, with_children: bool) -> float:
     except psutil.Error:
         return 0.0
     return total
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 30 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
@@ -188,9 +199,10 @@ class DevStack:
         """CPU seconds (user + system) used so far by each piece of the stack,
         its child processes included, and by this benchmark process."""
         used = {
-            name: _cpu(proc, with_children=name != "appraisal dev") for name, proc in self._pieces.items()
+            name: cpu_seconds_of(proc, with_children=name != "appraisal dev")
+            for name, proc in self._pieces.items()
         }
-        used["benchmark process"] = _cpu(psutil.Process(), with_children=False)
+        used["benchmark process"] = cpu_seconds_of(psutil.Process())
         return used
 
     async def settle(self, *, within: float = 30, interval: float = 0.5, busy: float = 0.2) -> None:
