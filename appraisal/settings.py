@@ -94,6 +94,13 @@ class Settings(BaseSettings):
         "may take it and replay it (SDK default 10; a burst of timers queues longer, and each task timed out "
         "is done twice); a worker that died holds its cached workflows' tasks this long",
     )
+    paper_history_days: int = Field(
+        default=365,
+        ge=1,
+        le=36500,
+        description="how many days back the receipt of a commission or complaint brought in from "
+        "paper may lie",
+    )
     integrity_deductions: dict[str, int] = Field(
         default=DEFAULT_INTEGRITY_DEDUCTIONS,
         description="points the annual integrity evaluation takes off 100 per item, as JSON "

@@ -1,6 +1,10 @@
 """Demo-registry principals and messages shared by the tests."""
 
 import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain.commission import CommissionInput, EligibleAppraiser, Material
 from appraisal.domain.roles import Actor, Role
@@ -53,3 +57,18 @@ def commission_input(received_on: str, **overrides: object) -> CommissionInput:
 def signature(appraiser_id: str, report_hash: str, kind: str = "sign", statement: str = "") -> str:
     """What a demo appraiser's own key produces (`appraisal sign` does the same)."""
     return sign(demo_private_key(appraiser_id), signed_message(kind, report_hash, statement))
+
+
+async def past_catch_up(env: WorkflowEnvironment, *answers: dict[str, Any]) -> None:
+    """Skips the test server's clock past the catch-up window that the rungs of these
+    commissions or complaints (as the API answered them) wait for, having been brought in
+    from paper already past their instants: then those rungs fire."""
+    waiting = [
+        datetime.fromisoformat(rung["fires_at"])
+        for answer in answers
+        for clock in answer["clocks"]
+        for rung in clock["next_rungs"]
+        if rung["fires_at"] != rung["at"]
+    ]
+    assert waiting, "no rung waits for the catch-up window"
+    await env.sleep(max(waiting) - await env.get_current_time() + timedelta(minutes=1))

@@ -196,6 +196,15 @@ class ClockPauseOut(BaseModel):
     resumed_on: date | None = None
 
 
+class PlannedRungOut(BaseModel):
+    kind: str
+    at: datetime = Field(description="the rung's instant by the rules")
+    fires_at: datetime = Field(
+        description="when the workflow's timer fires it: `at`, or for a rung already past when it was "
+        "planned (a commission brought in from paper) the end of the catch-up window"
+    )
+
+
 class ClockPublic(BaseModel):
     rule: str
     name: str
@@ -218,6 +227,13 @@ class ClockPublic(BaseModel):
     paused_on: date | None = None
     pause_reason: str | None = None
     pauses: list[ClockPauseOut] = Field(default_factory=list)
+    next_rungs: list[PlannedRungOut] = Field(
+        default_factory=list, description="the escalation rungs still to fire, in the order their timers fire"
+    )
+    court_set_on: date | None = Field(
+        default=None,
+        description="the date the court set, when `due_on` is that date rolled past a rest day (CAL-3)",
+    )
 
 
 class TaskPublic(BaseModel):

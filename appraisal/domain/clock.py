@@ -7,8 +7,8 @@ calendar in force at replay time."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from appraisal.domain.calendar import Deadline, WorkingCalendar, end_of_day
-from appraisal.domain.rules import CLOCK_RULES, DayUnit
+from appraisal.domain.calendar import Deadline, WorkingCalendar, end_of_day, local_today
+from appraisal.domain.rules import CATCH_UP_WORKING_DAYS, CLOCK_RULES, DayUnit
 
 
 @dataclass
@@ -22,6 +22,8 @@ class ClockPlanRequest:
     """Budget already spent before this segment (pauses carry it over)."""
     pause_on: str | None = None
     """When set: measure the budget spent up to and including this day instead."""
+    planned_at: datetime | None = None
+    """The workflow's now: when set, the plan says until when a rung already past waits."""
 
 
 @dataclass
@@ -38,6 +40,9 @@ class ClockPlan:
     rungs: list[RungPlan] = field(default_factory=list)
     used_days: int = 0
     """With `pause_on`: the budget spent through that day."""
+    catch_up_until: datetime | None = None
+    """With `planned_at`: when a rung whose instant has already passed fires
+    (CATCH_UP_WORKING_DAYS after the planning day)."""
 
 
 def ceil_percent(budget: int, percent: int) -> int:
@@ -83,4 +88,10 @@ def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPla
                 at = end_of_day(calendar.add_working_days(deadline.due_on, late_by).due_on)
         rungs.append(RungPlan(rung.kind.value, at))
     used = used_through(calendar, request, date.fromisoformat(request.pause_on)) if request.pause_on else 0
-    return ClockPlan(deadline.due_on.isoformat(), deadline.due_at, deadline.provisional, rungs, used)
+    catch_up_until = None
+    if request.planned_at is not None:
+        planning_day = local_today(request.planned_at)
+        catch_up_until = calendar.add_working_days(planning_day, CATCH_UP_WORKING_DAYS).due_at
+    return ClockPlan(
+        deadline.due_on.isoformat(), deadline.due_at, deadline.provisional, rungs, used, catch_up_until
+    )

@@ -183,6 +183,19 @@ class ClockPause:
 
 
 @dataclass
+class PlannedRung:
+    """A rung of the escalation ladder still to come, as the workflow's timer has it."""
+
+    kind: str
+    at: datetime
+    """The rung's instant by the rules (the end of a day, Beijing time)."""
+    fires_at: datetime
+    """When the workflow's timer fires it: `at`, or, for a rung whose instant had already
+    passed when it was planned (a commission brought in from paper), the end of the
+    catch-up window, so the steps taken on paper can be recorded first."""
+
+
+@dataclass
 class ClockSnapshot:
     rule: str
     name: str
@@ -208,6 +221,11 @@ class ClockSnapshot:
     paused_on: str | None = None
     pause_reason: str | None = None
     pauses: list[ClockPause] = field(default_factory=list)
+    next_rungs: list[PlannedRung] = field(default_factory=list)
+    """The rungs still to fire while the clock runs, in the order their timers fire."""
+    court_set_on: str | None = None
+    """A date the court set (CRT-7's reply date) when the deadline is that date rolled
+    past a rest day (CAL-3): both are shown, so the roll is not read as a mistake."""
 
     @property
     def total_budget(self) -> int:

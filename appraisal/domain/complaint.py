@@ -3,8 +3,9 @@ validators run (RULES.md section 10, 司法鉴定执业活动投诉处理办法,
 
 New fields always get defaults so running workflows keep replaying."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from appraisal.domain.commission import ClockSnapshot, Material, TaskSnapshot
@@ -113,6 +114,9 @@ class ComplaintInput:
     commission_id: str = ""
     """The commission the complaint concerns, when it is one of ours."""
     materials: list[Material] = field(default_factory=list)
+    time_bar_last_day: str = ""
+    """The last day of CMP-1's three years on the calendar in force, rolled past rest days
+    (computed at registration, so the workflow re-checks without a calendar)."""
 
 
 @dataclass
@@ -240,21 +244,29 @@ class RecordComplaintEventInput:
     message: str = ""
 
 
-def time_bar_date(knew_on: date) -> date:
+def time_bar_date(knew_on: date, is_working_day: Callable[[date], bool] | None = None) -> date:
     """The last day a complaint may be made (CMP-1): the same date three years
-    on (29 February → 28 February)."""
+    on (29 February → 28 February); with a calendar, a last day that is a rest
+    day rolls to the next working day. A period counted in years ends like one
+    counted in days (民法典 Art 203; 民诉法 Art 85 by analogy, CAL-3): the reading
+    taken here, as the complaint rules say nothing of it (RULES.md CMP-1)."""
     year = knew_on.year + TIME_BAR_YEARS
     try:
-        return knew_on.replace(year=year)
+        last = knew_on.replace(year=year)
     except ValueError:
-        return date(year, 2, 28)
+        last = date(year, 2, 28)
+    while is_working_day is not None and not is_working_day(last):
+        last += timedelta(days=1)
+    return last
 
 
-def check_time_bar(*, knew_on: str, received_on: str) -> None:
+def check_time_bar(*, knew_on: str, received_on: str, last_day: str = "") -> None:
+    """`last_day`: the bar's last day on the calendar in force (rolled past rest days);
+    without it, the same date three years on."""
     known, received = date.fromisoformat(knew_on), date.fromisoformat(received_on)
     if known > received:
         raise RuleViolation("date_out_of_range", f"knew_on {knew_on} is after received_on {received_on}")
-    last = time_bar_date(known)
+    last = date.fromisoformat(last_day) if last_day else time_bar_date(known)
     if received > last:
         raise RuleViolation(
             "time_barred",
@@ -277,7 +289,7 @@ def check_registration(inp: ComplaintInput) -> None:
         raise RuleViolation(
             "no_interest", "the complainant must have an interest in the appraised matter", rule="CMP-1"
         )
-    check_time_bar(knew_on=inp.knew_on, received_on=inp.received_on)
+    check_time_bar(knew_on=inp.knew_on, received_on=inp.received_on, last_day=inp.time_bar_last_day)
 
 
 def require_complaint_stage(stage: str, *allowed: ComplaintStage) -> None:

@@ -51,6 +51,15 @@ DEFAULT_LADDER: tuple[Rung, ...] = (
 )
 
 
+CATCH_UP_WORKING_DAYS = 1
+"""A rung whose instant has already passed when its clock is planned (a commission
+brought in from paper, or a resumption dated in the past) waits until the end of this
+many working days after the planning day before it fires, so the steps taken on paper
+(an acceptance, a pause) can be recorded first: a clock stopped or paused before a
+rung's instant never fires it. A step recorded later still settles the rungs that
+came due before it, dated at their own instants (I: the law has no paper regime)."""
+
+
 @dataclass(frozen=True)
 class ClockRule:
     rule_id: str
@@ -274,6 +283,12 @@ STEP_RULES: dict[str, StepRule] = {
             "PROC-25",
             "the institution issues the report to the commissioning party",
             "通则 Arts 36-39",
+        ),
+        StepRule(
+            "CMP-1",
+            "a complaint within 3 years of knowing of the conduct; a last day on a rest day rolls to "
+            "the next working day (the reading taken: 民法典 Art 203, 民诉法 Art 85 by analogy, CAL-3)",
+            "司法鉴定执业活动投诉处理办法 (司法部令144) Arts 3-4",
         ),
     )
 }

@@ -125,6 +125,12 @@ def case_kind_of(case_number: str) -> CaseKind:
     return {"刑": CaseKind.CRIMINAL, "行": CaseKind.ADMINISTRATIVE}.get(kind, CaseKind.CIVIL)
 
 
+def refusal_rule(case_kind: str) -> str:
+    """The rule a refusal to testify is referred under: the criminal-case rule (TST-6,
+    no basis for conviction) or the civil one (TST-4, which administrative cases follow)."""
+    return "TST-6" if case_kind == CaseKind.CRIMINAL else "TST-4"
+
+
 TESTIMONY_WORKFLOW = "TestimonyWorkflow"
 """The child's workflow type, by which the commission starts it."""
 

@@ -54,7 +54,6 @@ from appraisal.signing import signed_message, verify
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
 COMMISSION_NAMESPACE = uuid.UUID("6f1d3c2a-4b7e-5d8f-9a0b-1c2d3e4f5a6b")
-MAX_PAST_DAYS = 365
 MAX_LINEAGE = 20
 """Re-appraisals of re-appraisals: a bound, so a corrupt link cannot loop forever."""
 
@@ -93,12 +92,12 @@ async def load_in_scope(*, session: AsyncSession, principal: Actor, commission_i
     return row
 
 
-def _received_on(body: EntrustmentCreate, today: date) -> date:
+def _received_on(body: EntrustmentCreate, today: date, paper_history_days: int) -> date:
     received = body.received_on or today
     if received > today:
         raise InvalidInput("received_on", f"{received} is in the future")
-    if received < today - timedelta(days=MAX_PAST_DAYS):
-        raise InvalidInput("received_on", f"{received} is more than {MAX_PAST_DAYS} days ago")
+    if received < today - timedelta(days=paper_history_days):
+        raise InvalidInput("received_on", f"{received} is more than {paper_history_days} days ago")
     return received
 
 
@@ -162,6 +161,7 @@ async def entrust(
     principal: Actor,
     body: EntrustmentCreate,
     today: date,
+    paper_history_days: int = 365,
     previous_commission_id: str = "",
     reappraisal_of: str = "",
     excluded_appraiser_ids: list[str] | None = None,
@@ -174,7 +174,7 @@ async def entrust(
     existing = await session.get(Commission, commission_id)
     if existing is not None:
         return existing, False
-    received_on = _received_on(body, today)
+    received_on = _received_on(body, today, paper_history_days)
     institution, seed, candidates = await _choose_institution(session=session, body=body, today=today)
     appraisers = (
         await session.exec(

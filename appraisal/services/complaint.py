@@ -32,6 +32,7 @@ from appraisal.domain.complaint import (
     SupplementReceipt,
     SupplementRequest,
     check_time_bar,
+    time_bar_date,
     workflow_id_for,
 )
 from appraisal.domain.errors import InvalidInput, RuleViolation
@@ -39,7 +40,6 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.workflows.complaint import ComplaintWorkflow
 
 COMPLAINT_NAMESPACE = uuid.UUID("2c9e4d1b-7a3f-5e60-8b1c-d4e5f6a7b8c9")
-MAX_PAST_DAYS = 365
 
 # decision → (required fields, optional fields); any other field is refused (422).
 DECISION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -102,6 +102,8 @@ async def register(
     principal: Actor,
     body: ComplaintCreate,
     today: date,
+    calendar: WorkingCalendar,
+    paper_history_days: int,
 ) -> tuple[ComplaintSnapshot | Complaint, bool]:
     """Starts the complaint's workflow, or finds the one this reference already
     started. Returns the complaint and whether it is new."""
@@ -112,8 +114,8 @@ async def register(
     received_on = body.received_on or today
     if received_on > today:
         raise InvalidInput("received_on", f"{received_on} is in the future")
-    if received_on < today - timedelta(days=MAX_PAST_DAYS):
-        raise InvalidInput("received_on", f"{received_on} is more than {MAX_PAST_DAYS} days ago")
+    if received_on < today - timedelta(days=paper_history_days):
+        raise InvalidInput("received_on", f"{received_on} is more than {paper_history_days} days ago")
     if body.knew_on > received_on:
         raise InvalidInput("knew_on", f"{body.knew_on} is after the complaint was received ({received_on})")
     institution, appraiser_id = await _respondent(session=session, body=body)
@@ -129,7 +131,8 @@ async def register(
             raise InvalidInput("commission_id", f"no commission {body.commission_id}")
         if commission.institution_id != institution.id:
             raise InvalidInput("commission_id", "that commission was entrusted to another institution")
-    check_time_bar(knew_on=body.knew_on.isoformat(), received_on=received_on.isoformat())
+    last_day = time_bar_date(body.knew_on, calendar.is_working_day).isoformat()
+    check_time_bar(knew_on=body.knew_on.isoformat(), received_on=received_on.isoformat(), last_day=last_day)
     complainant = body.complainant
     inp = ComplaintInput(
         complaint_id=complaint_id,
@@ -137,6 +140,7 @@ async def register(
         reference=body.reference,
         received_on=received_on.isoformat(),
         knew_on=body.knew_on.isoformat(),
+        time_bar_last_day=last_day,
         registered_by=principal,
         complainant=Complainant(
             name=complainant.name,

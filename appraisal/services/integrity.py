@@ -16,7 +16,7 @@ Sources:
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, DateTime, and_, cast, func, literal_column, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,6 +106,27 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1, tzinfo=CHINA_TZ), datetime(year + 1, 1, 1, tzinfo=CHINA_TZ)
 
 
+def _dated_at() -> ColumnElement[datetime]:
+    """When an event happened: a rung at its own instant (one fired after a commission was
+    brought in from paper happened at its deadline, not when it was recorded)."""
+    rung_at = cast(col(AuditEventRow.data)["rung_at"].astext, DateTime(timezone=True))
+    return func.coalesce(rung_at, col(AuditEventRow.occurred_at))
+
+
+def _overdue_of(clocks: list[str]) -> ColumnElement[bool]:
+    """Overdue events of these clocks that the clock itself still upholds: one stopped on or
+    before its last day by a step recorded after the rung fired (a commission brought in from
+    paper before the catch-up window) was never overdue, and a calendar that moved the deadline
+    later withdrew it, so neither counts (the rung's event stays in the trail as recorded)."""
+    upheld: ColumnElement[bool] = literal_column(
+        "commission.snapshot->'clocks' @> "
+        "jsonb_build_array(jsonb_build_object('rule', audit_event.data->>'rule', 'overdue', true))"
+    )
+    return and_(
+        col(AuditEventRow.kind) == OVERDUE, col(AuditEventRow.data)["rule"].astext.in_(clocks), upheld
+    )
+
+
 async def _audit_counts(
     session: AsyncSession, *, year: int, subject: ColumnElement[bool], kinds: ColumnElement[bool]
 ) -> dict[str, int]:
@@ -121,7 +142,7 @@ async def _audit_counts(
     rows = await session.exec(
         select(kind, occurrences)
         .join(Commission, col(Commission.id) == col(AuditEventRow.commission_id))
-        .where(subject, kinds, col(AuditEventRow.occurred_at) >= start, col(AuditEventRow.occurred_at) < end)
+        .where(subject, kinds, _dated_at() >= start, _dated_at() < end)
         .group_by(kind)
     )
     return {k: int(n) for k, n in rows.all()}
@@ -189,7 +210,7 @@ async def appraiser_record(
     ).first()
     if appraiser is None:
         raise not_found("appraiser")
-    kind, clock = col(AuditEventRow.kind), col(AuditEventRow.data)["rule"].astext
+    kind = col(AuditEventRow.kind)
     own_signature = and_(
         kind.in_((SIGNED, DISSENTED)),
         col(AuditEventRow.actor_role) == Role.APPRAISER,
@@ -200,7 +221,7 @@ async def appraiser_record(
         year=year,
         subject=col(Commission.appraiser_ids).contains([appraiser_id]),
         kinds=or_(
-            and_(kind == OVERDUE, clock.in_(APPRAISER_CLOCKS)),
+            _overdue_of(APPRAISER_CLOCKS),
             own_signature,
             kind == ISSUED,
         ),
@@ -232,13 +253,13 @@ async def institution_record(
     ).first()
     if institution is None:
         raise not_found("institution")
-    kind, clock = col(AuditEventRow.kind), col(AuditEventRow.data)["rule"].astext
+    kind = col(AuditEventRow.kind)
     audit = await _audit_counts(
         session,
         year=year,
         subject=col(Commission.institution_id) == institution_id,
         kinds=or_(
-            and_(kind == OVERDUE, clock.in_(INSTITUTION_CLOCKS)),
+            _overdue_of(INSTITUTION_CLOCKS),
             kind.in_((SIGNED, DISSENTED, ISSUED)),
         ),
     )

@@ -6,14 +6,15 @@ records what fired. No stage hand-codes a timer."""
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from appraisal.domain.calendar import end_of_day
 from appraisal.domain.clock import ClockPlan, ClockPlanRequest
-from appraisal.domain.commission import ClockPause, ClockSnapshot
+from appraisal.domain.commission import ClockPause, ClockSnapshot, PlannedRung
 from appraisal.domain.rules import CLOCK_RULES, ClockRule, Rung, RungKind
 
 with workflow.unsafe.imports_passed_through():
@@ -31,14 +32,35 @@ async def _plan(request: ClockPlanRequest) -> ClockPlan:
     )
 
 
+BELATED_RUNGS_WAIT = "belated-rungs-wait"
+"""Patch: a rung whose instant has passed when it is planned waits for the catch-up window
+(CATCH_UP_WORKING_DAYS); a stop or a pause settles the rungs due before its own day; a
+resumption plans every rung of the new segment afresh. Earlier histories fired such rungs
+at once and kept them fired across a resumption dated in the past."""
+
+
+@dataclass(frozen=True)
+class FiredRung:
+    clock: "StatutoryClock"
+    rung: Rung
+    at: datetime
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the audit event of a fired rung records."""
+        state = self.clock.state
+        return {"rule": self.clock.rule.rule_id, "due_on": state.due_on, "rung_at": self.at.isoformat()}
+
+
 class StatutoryClock:
     def __init__(self, rule: ClockRule, state: ClockSnapshot) -> None:
         self.rule = rule
         self.state = state
-        self._pending: list[tuple[str, datetime]] = []
 
     @classmethod
-    async def start(cls, rule_id: str, started_on: str, budget_days: int) -> "StatutoryClock":
+    async def start(
+        cls, rule_id: str, started_on: str, budget_days: int, *, court_set_on: str | None = None
+    ) -> "StatutoryClock":
         rule = CLOCK_RULES[rule_id]
         clock = cls(
             rule,
@@ -54,6 +76,8 @@ class StatutoryClock:
             ),
         )
         await clock.recompute()
+        if court_set_on is not None and court_set_on != clock.state.due_on:
+            clock.state.court_set_on = court_set_on
         return clock
 
     # ---- state ----
@@ -63,26 +87,39 @@ class StatutoryClock:
         return not self.state.stopped and not self.state.paused
 
     def next_wake_up(self) -> datetime | None:
-        if not self.running or not self._pending:
+        if not self.running or not self.state.next_rungs:
             return None
-        return self._pending[0][1]
+        return self.state.next_rungs[0].fires_at
 
-    def fire_due(self, now: datetime) -> list[tuple[str, datetime]]:
-        """Marks every rung whose instant has come; returns (kind, instant)."""
-        fired: list[tuple[str, datetime]] = []
-        while self.running and self._pending and self._pending[0][1] <= now:
-            kind, at = self._pending.pop(0)
-            self.state.rungs_fired.append(kind)
-            if kind == RungKind.OVERDUE:
-                self.state.overdue = True
-            fired.append((kind, at))
+    def fire_due(self, now: datetime) -> list[FiredRung]:
+        """Marks every rung whose timer has come; returns them."""
+        fired: list[FiredRung] = []
+        while self.running and self.state.next_rungs and self.state.next_rungs[0].fires_at <= now:
+            fired.append(self._mark_fired(self.state.next_rungs.pop(0)))
         return fired
+
+    def _mark_fired(self, planned: PlannedRung) -> FiredRung:
+        self.state.rungs_fired.append(planned.kind)
+        if planned.kind == RungKind.OVERDUE:
+            self.state.overdue = True
+        return FiredRung(self, next(r for r in self.rule.ladder if r.kind == planned.kind), planned.at)
+
+    def _settle_before(self, day: str) -> list[FiredRung]:
+        """The rungs still waiting whose instants came before `day` (when a step dated
+        that day stops or pauses the clock) did happen: they are fired now, each dated
+        at its own instant; the later ones never are."""
+        if not workflow.patched(BELATED_RUNGS_WAIT):
+            return []
+        before = end_of_day(date.fromisoformat(day))
+        return [self._mark_fired(r) for r in sorted(self.state.next_rungs, key=_at) if r.at < before]
 
     # ---- transitions ----
 
-    async def recompute(self) -> tuple[str, str]:
+    async def recompute(self, *, resumed: bool = False) -> tuple[str, str]:
         """Plans the running segment again (at start, on resumption, after an
         extension or a calendar change); returns (old due_on, new due_on)."""
+        belated_wait = workflow.patched(BELATED_RUNGS_WAIT)
+        now = workflow.now()
         old = self.state.due_on
         plan = await _plan(
             ClockPlanRequest(
@@ -90,25 +127,42 @@ class StatutoryClock:
                 segment_start=self.state.segment_start,
                 budget_days=self.state.total_budget,
                 used_days=self.state.used_days,
+                planned_at=now if belated_wait else None,
             )
         )
         self.state.due_on = plan.due_on
         self.state.due_at = plan.due_at
         self.state.provisional = plan.provisional
-        # A rung the new plan puts in the future is no longer reached: it fires
-        # again when its new instant comes (the earlier firing stays audited).
-        now = workflow.now()
         planned = {r.kind: r.at for r in plan.rungs}
-        self.state.rungs_fired = [k for k in self.state.rungs_fired if k not in planned or planned[k] <= now]
+        if resumed and belated_wait:
+            # Every rung of the new segment lies after the pause: none of it was reached yet.
+            self.state.rungs_fired = [k for k in self.state.rungs_fired if k not in planned]
+        else:
+            # A rung the new plan puts in the future is no longer reached: it fires
+            # again when its new instant comes (the earlier firing stays audited).
+            self.state.rungs_fired = [
+                k for k in self.state.rungs_fired if k not in planned or planned[k] <= now
+            ]
         self.state.overdue = RungKind.OVERDUE in self.state.rungs_fired
-        self._pending = sorted(
-            ((r.kind, r.at) for r in plan.rungs if r.kind not in self.state.rungs_fired),
-            key=lambda rung: rung[1],
+
+        def fires_at(at: datetime) -> datetime:
+            if belated_wait and at <= now and plan.catch_up_until is not None:
+                return max(at, plan.catch_up_until)
+            return at
+
+        self.state.next_rungs = sorted(
+            (
+                PlannedRung(r.kind, r.at, fires_at(r.at))
+                for r in plan.rungs
+                if r.kind not in self.state.rungs_fired
+            ),
+            key=lambda r: (r.fires_at, r.at),
         )
         return old, plan.due_on
 
-    async def pause(self, *, on: str, reason: str, by: str) -> None:
-        """CAL-6: the budget spent through `on` is kept; nothing runs meanwhile."""
+    async def pause(self, *, on: str, reason: str, by: str) -> list[FiredRung]:
+        """CAL-6: the budget spent through `on` is kept; nothing runs meanwhile.
+        Returns the rungs that came due before `on`, to be recorded before the pause."""
         plan = await _plan(
             ClockPlanRequest(
                 rule_id=self.rule.rule_id,
@@ -118,6 +172,7 @@ class StatutoryClock:
                 pause_on=on,
             )
         )
+        settled = self._settle_before(on)
         self.state.paused = True
         self.state.paused_on = on
         self.state.pause_reason = reason
@@ -125,7 +180,8 @@ class StatutoryClock:
             ClockPause(reason=reason, paused_on=on, paused_by=by, used_days=plan.used_days)
         )
         self.state.used_days = plan.used_days
-        self._pending.clear()
+        self.state.next_rungs = []
+        return settled
 
     async def resume(self, *, on: str) -> None:
         """The remaining budget counts again from the first day after `on`."""
@@ -134,7 +190,7 @@ class StatutoryClock:
         self.state.pause_reason = None
         self.state.pauses[-1].resumed_on = on
         self.state.segment_start = on
-        await self.recompute()
+        await self.recompute(resumed=True)
 
     async def extend(self, *, working_days: int, by: str, reason: str) -> None:
         self.state.extension_days += working_days
@@ -143,29 +199,23 @@ class StatutoryClock:
         self.state.extension_reason = reason
         await self.recompute()
 
-    def stop(self, on: str) -> None:
+    def stop(self, on: str) -> list[FiredRung]:
         """The step was done on `on` (a past date when brought up from paper):
-        the clock is overdue only if that day is after the last day."""
+        the clock is overdue only if that day is after the last day. Returns the
+        rungs that came due before `on`, to be recorded before the step."""
+        settled = self._settle_before(on)
         self.state.stopped = True
         self.state.stopped_on = on
         self.state.overdue = on > self.state.due_on
-        self._pending.clear()
+        self.state.next_rungs = []
+        return settled
+
+
+def _at(rung: PlannedRung) -> datetime:
+    return rung.at
 
 
 # ---- the loop every timed workflow runs: sleep until the next rung, fire what is due ----
-
-
-@dataclass(frozen=True)
-class FiredRung:
-    clock: StatutoryClock
-    rung: Rung
-    at: datetime
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """What the audit event of a fired rung records."""
-        state = self.clock.state
-        return {"rule": self.clock.rule.rule_id, "due_on": state.due_on, "rung_at": self.at.isoformat()}
 
 
 async def sleep_until_due(
@@ -202,5 +252,4 @@ def due_rungs(clocks: Iterable[StatutoryClock], now: datetime) -> Iterator[Fired
     """Fires the due rungs clock by clock, lazily: a clock's rungs are marked when the
     caller reaches it, so each recorded event's snapshot shows only what fired so far."""
     for clock in clocks:
-        for kind, at in clock.fire_due(now):
-            yield FiredRung(clock, next(r for r in clock.rule.ladder if r.kind == kind), at)
+        yield from clock.fire_due(now)

@@ -5,6 +5,7 @@ Every step is an Update whose validator rejects what the rules do not allow
 now, before anything reaches history."""
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -86,7 +87,7 @@ from appraisal.domain.testimony import (
     testimony_workflow_id,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
+from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, highest_rung, sleep_until_due
 from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
@@ -96,7 +97,17 @@ with workflow.unsafe.imports_passed_through():
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
-PAUSE_KINDS = {"materials": "PROC-04/PROC-17", "witness": "PROC-15"}
+PAUSE_KINDS = ("materials", "witness")
+"""What a pause waits for: materials (PROC-04 before acceptance, PROC-17 or PROC-30 during
+examination) or an absent witness (PROC-15); the paused clock names its own rule."""
+
+
+def _court_set_due(clock: StatutoryClock) -> str:
+    """The deadline, with the court's own date beside it when CAL-3 rolled it past a rest day."""
+    state = clock.state
+    if state.court_set_on:
+        return f"{state.due_on} (the court set {state.court_set_on}, a rest day: CAL-3)"
+    return state.due_on
 
 
 def workflow_id_for(commission_id: str) -> str:
@@ -179,7 +190,10 @@ class CommissionWorkflow:
                 await self._fire_due_rungs()
 
     async def _fire_due_rungs(self) -> None:
-        for fired in due_rungs(self.clocks.values(), workflow.now()):
+        await self._record_rungs(due_rungs(self.clocks.values(), workflow.now()))
+
+    async def _record_rungs(self, rungs: Iterable[FiredRung]) -> None:
+        for fired in rungs:
             rule_id = fired.clock.rule.rule_id
             await self._record(
                 f"clock.{fired.rung.kind}",
@@ -231,9 +245,9 @@ class CommissionWorkflow:
             today = self._today()
             acceptance = self.clocks[ACCEPTANCE.rule_id]
             if decision.decision == "refuse":
+                await self._record_rungs(acceptance.stop(today))
                 self.stage = Stage.REFUSED
                 self.refusal = {"ground": decision.ground, "reason": decision.reason}
-                acceptance.stop(today)
                 await self._record(
                     "commission.refused",
                     decision.actor,
@@ -248,10 +262,10 @@ class CommissionWorkflow:
                 )
                 return self._snapshot()
             effective_on = decision.agreement_effective_on or today
+            await self._record_rungs(acceptance.stop(effective_on))
             self.stage = Stage.EXAMINING
             self.appraiser_ids = list(decision.appraiser_ids)
             self.agreement_effective_on = effective_on
-            acceptance.stop(effective_on)
             budget = EXAMINATION.limit
             if self.inp.court_deadline_working_days:
                 # PROC-18: the earlier of the court's limit and the institution's governs.
@@ -316,7 +330,7 @@ class CommissionWorkflow:
             clock = self._running_clock()
             on = request.requested_on or self._today()
             reason = f"{request.kind}: {request.description}"
-            await clock.pause(on=on, reason=reason, by=request.actor.subject)
+            await self._record_rungs(await clock.pause(on=on, reason=reason, by=request.actor.subject))
             self.resume_stage = Stage(self.stage)
             self.stage = Stage.AWAITING_MATERIALS
             self.pending_request = {
@@ -337,7 +351,8 @@ class CommissionWorkflow:
                     "remaining_days": clock.state.total_budget - clock.state.used_days,
                 },
                 notify=[Receiver(Role.COURT, self.inp.court_id)],
-                message=f"{self.inp.court_reference}: the institution asks for {request.kind}: {request.description}",
+                message=f"{self.inp.court_reference}: the institution asks for {request.kind}: "
+                f"{request.description}; the {clock.rule.name} clock ({clock.rule.rule_id}) waits meanwhile",
             )
             return self._snapshot()
 
@@ -483,7 +498,7 @@ class CommissionWorkflow:
             self._validate_reassignment(request)
             for clock in self.clocks.values():
                 if not clock.state.stopped:
-                    clock.stop(self._today())
+                    await self._record_rungs(clock.stop(self._today()))
             self.stage = Stage.REASSIGNED
             self.reassigned_to = request.new_commission_id
             self.refund = {
@@ -528,19 +543,19 @@ class CommissionWorkflow:
 
     # ---- withdrawal (court) and termination (PROC-20, PROC-21) ----
 
-    def _end(self, stage: Stage) -> None:
+    async def _end(self, stage: Stage) -> None:
         today = self._today()
-        self.stage = stage
-        self.pending_request = None
         for clock in self.clocks.values():
             if not clock.state.stopped:
-                clock.stop(today)
+                await self._record_rungs(clock.stop(today))
+        self.stage = stage
+        self.pending_request = None
 
     @workflow.update
     async def withdraw(self, request: WithdrawalRequest) -> CommissionSnapshot:
         async with self.lock:
             self._validate_withdrawal(request)
-            self._end(Stage.WITHDRAWN)
+            await self._end(Stage.WITHDRAWN)
             receivers = [Receiver(Role.INSTITUTION, self.inp.institution_id)]
             receivers += [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids]
             await self._record(
@@ -569,7 +584,7 @@ class CommissionWorkflow:
     async def terminate(self, request: TerminationRequest) -> CommissionSnapshot:
         async with self.lock:
             self._validate_termination(request)
-            self._end(Stage.TERMINATED)
+            await self._end(Stage.TERMINATED)
             self.refund = {
                 "rule": "PROC-21",
                 "payer": self.inp.institution_id,
@@ -684,7 +699,7 @@ class CommissionWorkflow:
             recusal = self._pending_recusal()
             assert recusal is not None
             today = self._today()
-            self.clocks[RECUSAL_DECISION.rule_id].stop(today)
+            await self._record_rungs(self.clocks[RECUSAL_DECISION.rule_id].stop(today))
             recusal.status = "granted" if decision.granted else "denied"
             recusal.decided_on = today
             recusal.decision_reason = decision.reason
@@ -784,9 +799,10 @@ class CommissionWorkflow:
                 reply_by=objection.reply_by,
             )
             self.objections.append(snapshot)
-            self.clocks[OBJECTION_REPLY.rule_id] = await StatutoryClock.start(
-                OBJECTION_REPLY.rule_id, today, days
+            clock = await StatutoryClock.start(
+                OBJECTION_REPLY.rule_id, today, days, court_set_on=objection.reply_by
             )
+            self.clocks[OBJECTION_REPLY.rule_id] = clock
             self.clocks_changed = True
             await self._record(
                 "objection.forwarded",
@@ -802,7 +818,7 @@ class CommissionWorkflow:
                     Receiver(Role.INSTITUTION, self.inp.institution_id),
                 ],
                 message=f"{self.inp.court_reference}: {objection.party} objects to the opinion; "
-                f"answer in writing by {objection.reply_by} (CRT-7)",
+                f"answer in writing by {_court_set_due(clock)} (CRT-7)",
             )
             return self._snapshot()
 
@@ -836,7 +852,7 @@ class CommissionWorkflow:
             objection = self._objection(reply.objection_id)
             today = self._today()
             clock = self.clocks[OBJECTION_REPLY.rule_id]
-            clock.stop(today)
+            await self._record_rungs(clock.stop(today))
             objection.status = "answered"
             objection.reply = reply.content
             objection.replied_by = reply.actor.organisation_id
@@ -1213,7 +1229,7 @@ class CommissionWorkflow:
                 previous_version=previous.version if previous else None,
             )
             self.stage = Stage.SIGNING
-            self._exam_clock().stop(self._today())
+            await self._record_rungs(self._exam_clock().stop(self._today()))
             self.clocks_changed = True
             await self._record(
                 "report.submitted",
@@ -1340,9 +1356,10 @@ class CommissionWorkflow:
         if actor.role != Role.APPRAISER or actor.organisation_id not in self.appraiser_ids:
             raise RuleViolation("wrong_actor", "only an appraiser assigned to this commission may")
 
-    @staticmethod
-    def _require_not_overdue(clock: StatutoryClock) -> None:
-        if clock.state.overdue:
+    def _require_not_overdue(self, clock: StatutoryClock) -> None:
+        # By the date too: an overdue rung of a commission brought in from paper may still
+        # wait for its catch-up window, yet the deadline has passed all the same.
+        if clock.state.overdue or local_today(workflow.now()).isoformat() > clock.state.due_on:
             raise RuleViolation(
                 "deadline_passed",
                 f"the {clock.rule.name} time limit ended on {clock.state.due_on}",
@@ -1367,7 +1384,8 @@ class CommissionWorkflow:
         if self.stage == Stage.AWAITING_ACCEPTANCE:
             tasks.append(TaskSnapshot("decide_acceptance", Role.INSTITUTION, inst, due("PROC-03"), "PROC-03"))
         elif self.stage == Stage.AWAITING_MATERIALS:
-            tasks.append(TaskSnapshot("supply_materials", Role.COURT, court, None, "PROC-04"))
+            paused = self._running_clock_while_paused().rule.rule_id
+            tasks.append(TaskSnapshot("supply_materials", Role.COURT, court, None, paused))
         elif self.stage == Stage.EXAMINING:
             exam = self._exam_clock().rule.rule_id
             tasks += [
@@ -1387,7 +1405,7 @@ class CommissionWorkflow:
         for objection in self.objections:
             if objection.status == "awaiting_reply":
                 tasks += [
-                    TaskSnapshot("answer_objection", Role.APPRAISER, a, objection.reply_by, "CRT-7")
+                    TaskSnapshot("answer_objection", Role.APPRAISER, a, due(OBJECTION_REPLY.rule_id), "CRT-7")
                     for a in self.appraiser_ids
                 ]
             elif objection.status == "answered":

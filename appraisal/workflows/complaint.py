@@ -7,6 +7,7 @@ anything reaches history; every step is one link of the complaint's audit
 hash chain."""
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +52,7 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import StatutoryClock, due_rungs, highest_rung, sleep_until_due
+from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, highest_rung, sleep_until_due
 from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
@@ -128,7 +129,10 @@ class ComplaintWorkflow:
                 await self._fire_due_rungs()
 
     async def _fire_due_rungs(self) -> None:
-        for fired in due_rungs(self.clocks.values(), workflow.now()):
+        await self._record_rungs(due_rungs(self.clocks.values(), workflow.now()))
+
+    async def _record_rungs(self, rungs: Iterable[FiredRung]) -> None:
+        for fired in rungs:
             await self._record(
                 f"clock.{fired.rung.kind}",
                 SYSTEM,
@@ -186,7 +190,7 @@ class ComplaintWorkflow:
         async with self.lock:
             self._validate_accept(request)
             on = request.accepted_on or self._today()
-            self.clocks[COMPLAINT_ACCEPTANCE.rule_id].stop(on)
+            await self._record_rungs(self.clocks[COMPLAINT_ACCEPTANCE.rule_id].stop(on))
             self.stage = ComplaintStage.HANDLING
             self.accepted_on = on
             handling = await StatutoryClock.start(COMPLAINT_HANDLING.rule_id, on, COMPLAINT_HANDLING.limit)
@@ -221,7 +225,7 @@ class ComplaintWorkflow:
             if clock.state.paused:  # declined while materials were awaited: the pause ends that day
                 await clock.resume(on=on)
                 resumed = True
-            clock.stop(on)
+            await self._record_rungs(clock.stop(on))
             self.stage = ComplaintStage.DECLINED
             self.pending_supplement = None
             self.declined = {
@@ -263,7 +267,11 @@ class ComplaintWorkflow:
             self._validate_supplement_request(request)
             clock = self.clocks[COMPLAINT_ACCEPTANCE.rule_id]
             on = request.requested_on or self._today()
-            await clock.pause(on=on, reason=f"supplement: {request.description}", by=request.actor.subject)
+            await self._record_rungs(
+                await clock.pause(
+                    on=on, reason=f"supplement: {request.description}", by=request.actor.subject
+                )
+            )
             self.stage = ComplaintStage.AWAITING_SUPPLEMENT
             self.pending_supplement = {"description": request.description, "requested_on": on}
             self.clocks_changed = True
@@ -422,7 +430,7 @@ class ComplaintWorkflow:
         async with self.lock:
             self._validate_decide(decision)
             on = decision.decided_on or self._today()
-            self.clocks[COMPLAINT_HANDLING.rule_id].stop(on)
+            await self._record_rungs(self.clocks[COMPLAINT_HANDLING.rule_id].stop(on))
             self.stage = ComplaintStage.DECIDED
             self.decision = {
                 "findings": decision.findings,
@@ -493,7 +501,7 @@ class ComplaintWorkflow:
         async with self.lock:
             self._validate_notify(notice)
             on = notice.notified_on or self._today()
-            self.clocks[COMPLAINT_NOTICE.rule_id].stop(on)
+            await self._record_rungs(self.clocks[COMPLAINT_NOTICE.rule_id].stop(on))
             self.stage = ComplaintStage.CLOSED
             self.notice = {"notified_on": on, "method": notice.method}
             assert self.decision is not None

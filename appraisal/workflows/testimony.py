@@ -15,6 +15,7 @@ carries."""
 
 import asyncio
 import dataclasses
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -56,10 +57,11 @@ from appraisal.domain.testimony import (
     check_ruling,
     integrity_entries,
     notice_days,
+    refusal_rule,
     refused_to_testify,
     testimony_workflow_id,
 )
-from appraisal.workflows.clock import StatutoryClock, due_rungs, sleep_until_due
+from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, sleep_until_due
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -186,12 +188,15 @@ class TestimonyWorkflow:
     async def _fire_due(self) -> None:
         now = workflow.now()
         if not self.hearing_began and now >= self.inp.hearing_at:
-            self._begin_hearing()
+            await self._begin_hearing()
         due = [r for r in self.reminders if r[1] <= now]
         self.reminders = [r for r in self.reminders if r[1] > now]
         for name, at in due:
             await self._remind(name, at)
-        for fired in due_rungs(self.clocks.values(), now):
+        await self._emit_rungs(due_rungs(self.clocks.values(), now))
+
+    async def _emit_rungs(self, rungs: Iterable[FiredRung]) -> None:
+        for fired in rungs:
             clock = fired.clock
             unanswered = self._in_state(AppraiserState.SUMMONED)
             await self._emit(
@@ -205,12 +210,12 @@ class TestimonyWorkflow:
                 message=self._rung_message(fired.rung.kind, clock),
             )
 
-    def _begin_hearing(self) -> None:
+    async def _begin_hearing(self) -> None:
         """Past the hearing's start nobody can still confirm: the SLA clock stops."""
         self.hearing_began = True
         confirmation = self.clocks[TESTIMONY_CONFIRMATION.rule_id]
         if not confirmation.state.stopped:
-            confirmation.stop(self._today())
+            await self._emit_rungs(confirmation.stop(self._today()))
 
     async def _remind(self, name: str, at: datetime) -> None:
         if name == OUTCOME_REMINDER:
@@ -276,7 +281,7 @@ class TestimonyWorkflow:
             appraiser.answered_at = workflow.now()
             confirmation = self.clocks[TESTIMONY_CONFIRMATION.rule_id]
             if not self._in_state(AppraiserState.SUMMONED) and not confirmation.state.stopped:
-                confirmation.stop(self._today())
+                await self._emit_rungs(confirmation.stop(self._today()))
                 self.timers_changed = True
             data: dict[str, Any] = {"appraiser_id": appraiser.appraiser_id, "reason": request.reason}
             if request.ground:
@@ -336,7 +341,7 @@ class TestimonyWorkflow:
         async with self.lock:
             self._validate_outcome(outcome)
             if not self.hearing_began:
-                self._begin_hearing()
+                await self._begin_hearing()
                 self.timers_changed = True
             for appraiser_id, result in outcome.results.items():
                 self.appraisers[appraiser_id].state = result
@@ -409,7 +414,8 @@ class TestimonyWorkflow:
             "testimony.penalty_referred",
             court,
             {
-                "rules": ["TST-6", "TST-9", "REG-7"],
+                # The refusal's own ground first: TST-6 in a criminal case, TST-4 otherwise.
+                "rules": [refusal_rule(self.inp.case_kind), "TST-9", "REG-7"],
                 "appraiser_ids": refused,
                 "bureau_id": self.inp.bureau_id,
                 "integrity_entries_written": written.written,
@@ -431,7 +437,7 @@ class TestimonyWorkflow:
         async with self.lock:
             self._validate_refund(ruling)
             clock = self.clocks[TESTIMONY_REFUND_RULING.rule_id]
-            clock.stop(self._today())
+            await self._emit_rungs(clock.stop(self._today()))
             self.refund_ruling = {
                 "ordered": ruling.ordered,
                 "note": ruling.note,

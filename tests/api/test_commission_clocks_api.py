@@ -2,7 +2,7 @@
 limit, escalations in the inbox, re-entrustment, the calendar, notifications."""
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -172,10 +172,14 @@ async def test_overdue_commission_escalates_into_inboxes_and_the_court_reentrust
     old = await entrust(api, auth, received_on=(today - timedelta(days=60)).isoformat())
     cid = old["id"]
     acceptance = clock(old, "PROC-03")
-    assert acceptance["overdue"] and acceptance["rungs_fired"] == ["warning", "overdue", "escalation"]
+    # Brought in from paper already past every rung: they wait for the catch-up window.
+    assert not acceptance["overdue"] and acceptance["rungs_fired"] == []
+    assert [r["kind"] for r in acceptance["next_rungs"]] == ["warning", "overdue", "escalation"]
+    caught_up = max(datetime.fromisoformat(r["fires_at"]) for r in acceptance["next_rungs"])
+    await temporal_env.sleep(caught_up - await temporal_env.get_current_time() + timedelta(minutes=1))
 
     async def escalated_to_head() -> bool | None:
-        # The rungs fire right after registration; their projection follows.
+        # The rungs fire when the window ends; their projection follows.
         return True if (cid, "overdue_escalation") in await inbox(api, auth, head_actor) else None
 
     await eventually(escalated_to_head)

@@ -2,7 +2,7 @@
 production worker → PostgreSQL."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from tests.factories import (
     institution_actor,
     signature,
 )
+from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
@@ -150,11 +151,23 @@ async def test_paper_commission_registered_with_its_true_deadlines(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
     today = (await temporal_env.get_current_time()).date()
-    received = today - timedelta(days=20)
+    received = today - timedelta(days=30)  # more than 7 working days, whatever the holidays
     commission = await entrust(api, auth, received_on=received.isoformat())
     clock = commission["clocks"][0]
-    assert clock["started_on"] == received.isoformat() and clock["overdue"]
-    assert clock["working_days_left"] < 0
+    assert clock["started_on"] == received.isoformat() and clock["working_days_left"] < 0
+    # Its overdue is dated at the deadline but waits for the catch-up window, so that
+    # an acceptance made on paper in time can still be entered first.
+    overdue = next(r for r in clock["next_rungs"] if r["kind"] == "overdue")
+    at, fires_at = (datetime.fromisoformat(overdue[key]) for key in ("at", "fires_at"))
+    assert at == datetime.fromisoformat(clock["due_at"]) and fires_at > at
+    assert not clock["overdue"]
+    await temporal_env.sleep(fires_at - await temporal_env.get_current_time() + timedelta(minutes=1))
+
+    async def overdue_now() -> bool | None:
+        body = (await api.get(f"/v1/commissions/{commission['id']}", headers=auth(court_actor))).json()
+        return True if body["clocks"][0]["overdue"] else None
+
+    await eventually(overdue_now)
 
 
 async def test_without_a_valid_token_401(api: httpx.AsyncClient, settings: Settings) -> None:

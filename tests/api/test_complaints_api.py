@@ -121,7 +121,8 @@ async def test_a_time_barred_complaint_or_another_bureaus_institution_is_refused
         json=complaint_body(
             "渝司投〔2026〕9号",
             received_on=received.isoformat(),
-            knew_on=(received - timedelta(days=3 * 366)).isoformat(),
+            # Three years and a month: past the bar however far a rest day rolls its last day.
+            knew_on=(received - timedelta(days=3 * 366 + 31)).isoformat(),
         ),
         headers=auth(supervisor),
     )

@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from appraisal.api.app import create_app
 from appraisal.api.deps import get_today
 from appraisal.api.integrity_schemas import IntegrityCounts, SanctionCounts
-from appraisal.db.models import AuditEventRow, IntegrityEntryRow
+from appraisal.db.models import AuditEventRow, Commission, IntegrityEntryRow
 from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
@@ -136,6 +136,10 @@ async def test_each_subject_counts_only_the_clocks_it_answers_for(
     names do not answer for it; each counts the clocks the rule table gives it."""
     today = local_today(await temporal_env.get_current_time())
     late = await entrust(api, auth, received_on=(today - timedelta(days=30)).isoformat())
+    # Brought in from paper already late: the rungs fire when the catch-up window ends.
+    waiting = next(c for c in late["clocks"] if c["rule"] == "PROC-03")["next_rungs"]
+    caught_up = max(datetime.fromisoformat(r["fires_at"]) for r in waiting)
+    await temporal_env.sleep(caught_up - await temporal_env.get_current_time() + timedelta(minutes=1))
 
     async def escalated() -> bool | None:
         async with sessions() as session:
@@ -161,8 +165,13 @@ async def test_each_subject_counts_only_the_clocks_it_answers_for(
 
     # Rows as later rungs would write them: PROC-03 re-fired after a recomputation
     # (still one deadline), the appraisers' objection reply (CRT-7), the court's
-    # refund ruling (TST-4, nobody's here).
+    # refund ruling (TST-4, nobody's here); their clocks say overdue, as they would.
+    recorded_at = await temporal_env.get_current_time()
     async with sessions() as session, session.begin():
+        row = await session.get(Commission, late["id"])
+        assert row is not None
+        late_clocks = [{"rule": rule, "overdue": True} for rule in ("CRT-7", "TST-4")]
+        row.snapshot = {**row.snapshot, "clocks": [*row.snapshot["clocks"], *late_clocks]}
         for seq, rule in enumerate(("PROC-03", "CRT-7", "TST-4"), start=1000):
             session.add(
                 AuditEventRow(
@@ -173,7 +182,7 @@ async def test_each_subject_counts_only_the_clocks_it_answers_for(
                     actor_role="system",
                     actor_organisation_id="",
                     actor_subject="statutory-clock",
-                    occurred_at=datetime.now(UTC),
+                    occurred_at=recorded_at,
                     data={"rule": rule},
                     prev_hash="",
                     hash="",

@@ -21,7 +21,7 @@ from appraisal.settings import Settings
 from tests.api.test_commission_clocks_api import accepted
 from tests.api.test_commissions_api import entrust
 from tests.conftest import free_port
-from tests.factories import court_actor
+from tests.factories import court_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
@@ -57,8 +57,9 @@ async def test_read_model_gauges_escalations_and_outbox(
 
     await accepted(api, auth)
     today = local_today(await temporal_env.get_current_time())
-    # Received 60 days ago: PROC-03 warns, goes overdue and escalates at once.
+    # Received 60 days ago: PROC-03 warns, goes overdue and escalates when the catch-up window ends.
     late = await entrust(api, auth, reference="LATE-1", received_on=(today - timedelta(days=60)).isoformat())
+    await past_catch_up(temporal_env, late)
 
     async def escalated() -> Samples | None:
         samples = await scrape(api)

@@ -20,7 +20,7 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage
 from appraisal.seed import BUREAU, INSTITUTIONS, demo_id
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, inbox
-from tests.factories import INSTITUTION, court_actor, institution_actor
+from tests.factories import INSTITUTION, court_actor, institution_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
@@ -105,8 +105,10 @@ async def test_counts_by_stage_institution_and_category_after_driving_the_api(
         selection={"mode": "designated", "institution_id": OTHER_BUREAU_INSTITUTION.id},
     )
 
+    await past_catch_up(temporal_env, late)
+
     async def escalated() -> bool | None:
-        # The late commission's rungs fire right after registration; their projection follows.
+        # The late commission's rungs fire when the catch-up window ends; their projection follows.
         return True if (late["id"], "overdue_escalation") in await inbox(api, auth, supervisor) else None
 
     await eventually(escalated)

@@ -25,7 +25,10 @@ tests/histories/<name>.json:
   report, a correction, then closure;
 - reappraisal: issued, then a re-appraisal ordered (left running);
 - complaint: a complaint registered, accepted, decided with a sanction and
-  the parties notified.
+  the parties notified;
+- paper_commission: brought in from paper already overdue (the rungs wait for
+  the catch-up window, then fire), then accepted, paused and supplied on paper
+  (left running).
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -441,6 +444,35 @@ async def complaint(
     return {"complaint": handle}
 
 
+async def paper_commission(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    """Brought in from paper, already past its acceptance deadline: the rungs wait for the
+    catch-up window, then fire dated at their instants; accepted, paused and supplied on
+    paper, so the examination's ladder is planned again in the past and waits once more."""
+    handle, registered = await start(env, task_queue, commission_input("2026-10-20", bureau_id=BUREAU.id))
+    waiting = next(c for c in registered.clocks if c.rule == "PROC-03").next_rungs
+    await env.sleep(max(r.fires_at for r in waiting) - await env.get_current_time() + timedelta(minutes=1))
+
+    async def escalated() -> bool | None:
+        clock = (await handle.query(CommissionWorkflow.snapshot)).clocks[0]
+        return True if "escalation" in clock.rungs_fired else None
+
+    await eventually(escalated)
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance,
+        AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS, agreement_effective_on="2026-11-10"),
+    )
+    await handle.execute_update(
+        CommissionWorkflow.request_materials,
+        MaterialRequest(appraiser_actor(APPRAISER_IDS[0]), "补充影像资料", requested_on="2026-11-12"),
+    )
+    await handle.execute_update(
+        CommissionWorkflow.supply_materials, MaterialSupply(court_actor, received_on="2026-11-16")
+    )
+    return {"paper_commission": handle}  # left examining: running, as at an upgrade
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -452,6 +484,7 @@ SCENARIOS: dict[str, Scenario] = {
     "after_issue": after_issue,
     "reappraisal": reappraisal,
     "complaint": complaint,
+    "paper_commission": paper_commission,
 }
 
 

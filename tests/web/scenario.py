@@ -4,15 +4,17 @@ refused, and one of another court."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
+from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment, inbox
-from tests.factories import OTHER_COURT, appraiser_actor, court_actor, institution_actor
+from tests.factories import OTHER_COURT, appraiser_actor, court_actor, institution_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
@@ -39,7 +41,9 @@ async def step(
     return dict(response.json())
 
 
-async def drive(api: httpx.AsyncClient, auth: Auth, today: date) -> Scenario:
+async def drive(api: httpx.AsyncClient, auth: Auth, env: WorkflowEnvironment) -> Scenario:
+    today = local_today(await env.get_current_time())
+
     def ago(days: int) -> str:
         return (today - timedelta(days=days)).isoformat()
 
@@ -60,9 +64,11 @@ async def drive(api: httpx.AsyncClient, auth: Auth, today: date) -> Scenario:
         "/v1/commissions", json=entrustment("(2026)渝0105民初201号-鉴1"), headers=auth(other_court)
     )
     assert response.status_code == 201, response.text
+    # Both were brought in from paper past their rungs: those fire once the catch-up window ends.
+    await past_catch_up(env, late_intake, paused_late)
 
     async def both_escalated() -> bool | None:
-        # Rungs fire right after each step; their projection follows.
+        # Their projection follows the rungs.
         escalated = {cid for cid, kind in await inbox(api, auth, supervisor) if kind == "overdue_escalation"}
         return True if {late_intake["id"], paused["id"]} <= escalated else None
 

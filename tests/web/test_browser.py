@@ -128,7 +128,7 @@ async def test_click_through_the_dashboard(
     settings: Settings,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    scenario: Scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    scenario: Scenario = await drive(api, auth, temporal_env)
     counts = (await api.get("/v1/supervision/overview", headers=auth(supervisor))).json()["counts"]
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = await context.new_page()

@@ -15,7 +15,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from appraisal.api.auth import issue_token, read_token
 from appraisal.db.models import AuditEventRow, RevokedToken
-from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, INSTITUTIONS
 from appraisal.settings import Settings
@@ -151,7 +150,7 @@ async def test_sign_in_keeps_the_token_in_an_httponly_strict_cookie_for_the_dash
 async def test_overview_counts_and_lists_follow_the_callers_scope(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:
-    scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    scenario = await drive(api, auth, temporal_env)
     counts = (await api.get("/v1/supervision/overview", headers=auth(supervisor))).json()["counts"]
     await sign_in(api, settings, supervisor)
     html = await page(api, "/ui/overview")
@@ -185,7 +184,7 @@ async def test_commission_page_shows_parties_clocks_tasks_and_the_verified_trail
     temporal_env: WorkflowEnvironment,
     engine: AsyncEngine,
 ) -> None:
-    scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    scenario = await drive(api, auth, temporal_env)
     cid = scenario.paused_late["id"]
     trail = (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()
     await sign_in(api, settings, court_actor)
@@ -218,7 +217,7 @@ async def test_commission_page_shows_parties_clocks_tasks_and_the_verified_trail
 async def test_commission_and_trace_pages_keep_the_apis_scope(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:
-    scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    scenario = await drive(api, auth, temporal_env)
     mine, theirs = scenario.fresh["id"], scenario.other_courts["id"]
     await sign_in(api, settings, court_actor)
     not_found = await page(api, f"/ui/commissions/{theirs}", status=404)
@@ -238,7 +237,7 @@ async def test_commission_and_trace_pages_keep_the_apis_scope(
 async def test_appraiser_trace_and_inbox_pages(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:
-    scenario = await drive(api, auth, local_today(await temporal_env.get_current_time()))
+    scenario = await drive(api, auth, temporal_env)
     trace = (
         await api.get(f"/v1/supervision/appraisers/{APPRAISER_IDS[0]}/trace", headers=auth(supervisor))
     ).json()

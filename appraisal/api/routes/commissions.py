@@ -85,6 +85,7 @@ async def entrust_commission(
         principal=principal,
         body=body,
         today=today,
+        paper_history_days=settings.paper_history_days,
     )
     response.status_code = 201 if created else 200
     return service.public_of(result, calendar=calendar, today=today)

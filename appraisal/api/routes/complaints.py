@@ -51,6 +51,8 @@ async def register_complaint(
         principal=principal,
         body=body,
         today=today,
+        calendar=calendar,
+        paper_history_days=settings.paper_history_days,
     )
     response.status_code = 201 if created else 200
     snapshot = result.snapshot if isinstance(result, Complaint) else jsonable(result)
