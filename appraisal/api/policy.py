@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from appraisal.api.deps import get_principal
 from appraisal.api.errors import forbidden
 from appraisal.domain.roles import Actor, Role
+from appraisal.domain.rules import EXAMINATION
 
 
 class Scope(StrEnum):
@@ -57,7 +58,8 @@ POLICY: dict[tuple[str, str], Access] = {
         _only(Role.INSTITUTION, Role.APPRAISER), Scope.COMMISSION
     ),
     ("POST", f"{COMMISSION_PATH}/materials"): Access(_only(Role.COURT), Scope.COMMISSION),
-    ("POST", f"{COMMISSION_PATH}/extension"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
+    # Who grants the one extension is the rule table's (PROC-17; PROC-30 follows it).
+    ("POST", f"{COMMISSION_PATH}/extension"): Access(_only(*EXAMINATION.extension_by), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/reentrustment"): Access(_only(Role.COURT), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/withdrawal"): Access(_only(Role.COURT), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/termination"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),

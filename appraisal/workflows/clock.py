@@ -4,7 +4,7 @@ queries. The rule table says the limit, unit and ladder; an activity does
 the calendar arithmetic; the workflow only sleeps until the next rung and
 records what fired. No stage hand-codes a timer."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,7 +14,8 @@ from temporalio.common import RetryPolicy
 
 from appraisal.domain.calendar import end_of_day
 from appraisal.domain.clock import ClockPlan, ClockPlanRequest
-from appraisal.domain.commission import ClockPause, ClockSnapshot, PlannedRung
+from appraisal.domain.commission import CalendarChanged, ClockPause, ClockSnapshot, PlannedRung
+from appraisal.domain.roles import Actor
 from appraisal.domain.rules import CLOCK_RULES, ClockRule, Rung, RungKind
 
 with workflow.unsafe.imports_passed_through():
@@ -253,3 +254,46 @@ def due_rungs(clocks: Iterable[StatutoryClock], now: datetime) -> Iterator[Fired
     caller reaches it, so each recorded event's snapshot shows only what fired so far."""
     for clock in clocks:
         yield from clock.fire_due(now)
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """A running clock that a calendar load moved (or made official): its `clock.recomputed` event."""
+
+    clock: StatutoryClock
+    old_due_on: str
+    change: CalendarChanged
+
+    @property
+    def moved(self) -> bool:
+        return self.old_due_on != self.clock.state.due_on
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(role="system", organisation_id="", subject=f"calendar {self.change.year}")
+
+    @property
+    def data(self) -> dict[str, Any]:
+        state = self.clock.state
+        return {
+            "rule": self.clock.rule.rule_id,
+            "year": self.change.year,
+            "loaded_by": self.change.loaded_by,
+            "old_due_on": self.old_due_on,
+            "new_due_on": state.due_on,
+            "provisional": state.provisional,
+        }
+
+
+async def replan_for_calendar(
+    clocks: Iterable[StatutoryClock], change: CalendarChanged
+) -> AsyncIterator[Replanned]:
+    """Plans every running clock again on the calendar now in force, yielding each one
+    that moved before planning the next, so its event is recorded in the same order."""
+    for clock in clocks:
+        if clock.state.stopped or clock.state.paused:
+            continue
+        was_provisional = clock.state.provisional
+        old, new = await clock.recompute()
+        if old != new or was_provisional != clock.state.provisional:
+            yield Replanned(clock, old, change)

@@ -35,15 +35,35 @@ from appraisal.domain.commission import (
     TaskSnapshot,
     TerminationRequest,
     WithdrawalRequest,
-    check_appraisers,
-    check_date_within_history,
-    require_actor,
 )
-from appraisal.domain.errors import RuleViolation
+from appraisal.domain.commission_checks import (
+    check_acceptance,
+    check_closure,
+    check_correction,
+    check_extension,
+    check_issue,
+    check_material_request,
+    check_objection,
+    check_objection_reply,
+    check_objection_resolution,
+    check_reappraisal,
+    check_reassignment,
+    check_recusal_decision,
+    check_recusal_request,
+    check_registration,
+    check_report,
+    check_signature,
+    check_summons,
+    check_supplementary,
+    check_supply,
+    check_termination,
+    check_withdrawal,
+    objection_of,
+    pending_recusal,
+    unsigned_appraisers,
+)
 from appraisal.domain.events import Receiver, RecordEventInput
-from appraisal.domain.lifecycle import require_step
 from appraisal.domain.objection import (
-    MAX_REPLY_DAYS,
     RESOLUTIONS,
     ObjectionForward,
     ObjectionReply,
@@ -54,8 +74,6 @@ from appraisal.domain.reappraisal import (
     REAPPRAISAL_GROUNDS,
     REFUNDED_GROUNDS,
     ReappraisalOrder,
-    check_not_previously_appraised,
-    check_senior_title,
 )
 from appraisal.domain.recusal import RECUSAL_GROUNDS, RecusalDecision, RecusalRequest, RecusalSnapshot
 from appraisal.domain.report_changes import (
@@ -87,7 +105,14 @@ from appraisal.domain.testimony import (
     testimony_workflow_id,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, highest_rung, sleep_until_due
+from appraisal.workflows.clock import (
+    FiredRung,
+    StatutoryClock,
+    due_rungs,
+    highest_rung,
+    replan_for_calendar,
+    sleep_until_due,
+)
 from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
@@ -97,9 +122,6 @@ with workflow.unsafe.imports_passed_through():
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
-PAUSE_KINDS = ("materials", "witness")
-"""What a pause waits for: materials (PROC-04 before acceptance, PROC-17 or PROC-30 during
-examination) or an absent witness (PROC-15); the paused clock names its own rule."""
 
 
 def _court_set_due(clock: StatutoryClock) -> str:
@@ -236,7 +258,7 @@ class CommissionWorkflow:
 
     @register.validator
     def _validate_register(self, request: RegistrationRequest) -> None:
-        enforce(lambda: require_actor(request.actor, Role.COURT, self.inp.court_id))
+        enforce(lambda: check_registration(self._snapshot(), request))
 
     @workflow.update
     async def decide_acceptance(self, decision: AcceptanceDecision) -> CommissionSnapshot:
@@ -287,28 +309,7 @@ class CommissionWorkflow:
 
     @decide_acceptance.validator
     def _validate_acceptance(self, decision: AcceptanceDecision) -> None:
-        def check() -> None:
-            require_step(self.stage, "decide_acceptance")
-            require_actor(decision.actor, Role.INSTITUTION, self.inp.institution_id)
-            if decision.decision not in ("accept", "refuse"):
-                raise RuleViolation("unknown_decision", "decision is accept or refuse")
-            if decision.decision == "refuse":
-                if decision.ground not in REFUSAL_GROUNDS:
-                    raise RuleViolation("unknown_ground", f"{decision.ground} is not a PROC-05 ground")
-                return
-            check_appraisers(decision.appraiser_ids, self.inp.eligible_appraisers)
-            check_not_previously_appraised(decision.appraiser_ids, self.inp.excluded_appraiser_ids)
-            if self.inp.reappraisal_of:
-                check_senior_title(decision.appraiser_ids, self.inp.eligible_appraisers)
-            if decision.agreement_effective_on:
-                check_date_within_history(
-                    decision.agreement_effective_on,
-                    earliest=self.inp.received_on,
-                    today=local_today(workflow.now()),
-                    name="agreement_effective_on",
-                )
-
-        enforce(check)
+        enforce(lambda: check_acceptance(self._snapshot(), decision, self._day(), entrusted=self.inp))
 
     # ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
 
@@ -358,37 +359,7 @@ class CommissionWorkflow:
 
     @request_materials.validator
     def _validate_material_request(self, request: MaterialRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "request_materials")
-            if request.kind not in PAUSE_KINDS:
-                raise RuleViolation("unknown_pause_kind", "kind is materials or witness")
-            if request.kind == "witness" and self.stage != Stage.EXAMINING:
-                raise RuleViolation(
-                    "not_in_stage", "a witness is awaited only during examination", rule="PROC-15"
-                )
-            clock = self._running_clock()
-            if request.actor.role not in clock.rule.pausable_by:
-                raise RuleViolation("wrong_actor", f"{request.actor.role} may not pause {clock.rule.rule_id}")
-            if request.actor.role == Role.APPRAISER:
-                self._require_assigned_appraiser(request.actor)
-            else:
-                require_actor(request.actor, Role(request.actor.role), self.inp.institution_id)
-            on = self._today()
-            if request.requested_on:
-                on = check_date_within_history(
-                    request.requested_on,
-                    earliest=clock.state.segment_start,
-                    today=local_today(workflow.now()),
-                    name="requested_on",
-                ).isoformat()
-            if on > clock.state.due_on:
-                raise RuleViolation(
-                    "deadline_passed",
-                    f"the {clock.rule.name} time limit ended on {clock.state.due_on}, before {on}",
-                    rule=clock.rule.rule_id,
-                )
-
-        enforce(check)
+        enforce(lambda: check_material_request(self._snapshot(), request, self._day()))
 
     @workflow.update
     async def supply_materials(self, supply: MaterialSupply) -> CommissionSnapshot:
@@ -423,18 +394,7 @@ class CommissionWorkflow:
 
     @supply_materials.validator
     def _validate_supply(self, supply: MaterialSupply) -> None:
-        def check() -> None:
-            require_step(self.stage, "supply_materials")
-            require_actor(supply.actor, Role.COURT, self.inp.court_id)
-            if supply.received_on:
-                check_date_within_history(
-                    supply.received_on,
-                    earliest=self._running_clock_while_paused().state.paused_on or self.inp.received_on,
-                    today=local_today(workflow.now()),
-                    name="received_on",
-                )
-
-        enforce(check)
+        enforce(lambda: check_supply(self._snapshot(), supply, self._day()))
 
     # ---- extension (PROC-17) ----
 
@@ -466,27 +426,7 @@ class CommissionWorkflow:
 
     @extend_examination.validator
     def _validate_extension(self, request: ExtensionRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "extend_examination")
-            require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
-            clock = self._exam_clock()
-            if clock.state.extended:
-                raise RuleViolation(
-                    "extension_already_granted",
-                    "the examination limit was already extended once",
-                    rule="PROC-17",
-                )
-            if not 1 <= request.working_days <= clock.rule.extension_max:
-                raise RuleViolation(
-                    "extension_too_long",
-                    f"an extension is 1 to {clock.rule.extension_max} working days",
-                    rule="PROC-17",
-                )
-            if not request.reason.strip():
-                raise RuleViolation("reason_required", "an extension states its reason", rule="PROC-17")
-            self._require_not_overdue(clock)
-
-        enforce(check)
+        enforce(lambda: check_extension(self._snapshot(), request, self._day()))
 
     # ---- the court's remedy for an overdue commission (CRT-5) ----
 
@@ -528,18 +468,7 @@ class CommissionWorkflow:
     def _validate_reassignment(self, request: ReassignmentRequest) -> None:
         if self.reassigned_to and self.reassigned_to == request.new_commission_id:
             return
-
-        def check() -> None:
-            require_actor(request.actor, Role.COURT, self.inp.court_id)
-            require_step(self.stage, "reassign")
-            if not any(c.state.overdue and not c.state.stopped for c in self.clocks.values()):
-                raise RuleViolation(
-                    "not_overdue", "only an overdue commission may be re-entrusted elsewhere", rule="CRT-5"
-                )
-            if request.new_institution_id == self.inp.institution_id:
-                raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
-
-        enforce(check)
+        enforce(lambda: check_reassignment(self._snapshot(), request))
 
     # ---- withdrawal (court) and termination (PROC-20, PROC-21) ----
 
@@ -572,13 +501,7 @@ class CommissionWorkflow:
 
     @withdraw.validator
     def _validate_withdrawal(self, request: WithdrawalRequest) -> None:
-        def check() -> None:
-            require_actor(request.actor, Role.COURT, self.inp.court_id)
-            require_step(self.stage, "withdraw")
-            if not request.reason.strip():
-                raise RuleViolation("reason_required", "a withdrawal states its reason")
-
-        enforce(check)
+        enforce(lambda: check_withdrawal(self._snapshot(), request))
 
     @workflow.update
     async def terminate(self, request: TerminationRequest) -> CommissionSnapshot:
@@ -610,26 +533,9 @@ class CommissionWorkflow:
 
     @terminate.validator
     def _validate_termination(self, request: TerminationRequest) -> None:
-        def check() -> None:
-            require_actor(request.actor, Role.INSTITUTION, self.inp.institution_id)
-            require_step(self.stage, "terminate")
-            if self.stage == Stage.AWAITING_MATERIALS and self.resume_stage == Stage.AWAITING_ACCEPTANCE:
-                raise RuleViolation(
-                    "not_in_stage", "not yet accepted: refuse it instead (PROC-05)", rule="PROC-20"
-                )
-            if request.ground not in TERMINATION_GROUNDS:
-                raise RuleViolation(
-                    "unknown_ground", f"{request.ground} is not a PROC-20 ground", rule="PROC-20"
-                )
-            if not request.reason.strip():
-                raise RuleViolation("reason_required", "a termination gives written reasons", rule="PROC-20")
-
-        enforce(check)
+        enforce(lambda: check_termination(self._snapshot(), request))
 
     # ---- recusal (PROC-10, PROC-11) ----
-
-    def _pending_recusal(self) -> RecusalSnapshot | None:
-        return next((r for r in self.recusals if r.status == "pending"), None)
 
     @workflow.update
     async def request_recusal(self, request: RecusalRequest) -> CommissionSnapshot:
@@ -670,33 +576,13 @@ class CommissionWorkflow:
 
     @request_recusal.validator
     def _validate_recusal_request(self, request: RecusalRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "request_recusal")
-            if request.appraiser_id not in self.appraiser_ids:
-                raise RuleViolation("not_assigned", f"appraiser {request.appraiser_id} is not assigned here")
-            if request.actor.role == Role.APPRAISER:
-                if request.actor.organisation_id != request.appraiser_id:
-                    raise RuleViolation("wrong_actor", "an appraiser declares only their own conflict")
-            else:
-                require_actor(request.actor, Role.COURT, self.inp.court_id)
-            if request.ground not in RECUSAL_GROUNDS:
-                raise RuleViolation(
-                    "unknown_ground", f"{request.ground} is not a PROC-10 ground", rule="PROC-10"
-                )
-            if not request.reason.strip():
-                raise RuleViolation("reason_required", "a recusal states its reason", rule="PROC-10")
-            if self._pending_recusal() is not None:
-                raise RuleViolation(
-                    "recusal_pending", "the institution has not yet decided the open recusal", rule="PROC-11"
-                )
-
-        enforce(check)
+        enforce(lambda: check_recusal_request(self._snapshot(), request))
 
     @workflow.update
     async def decide_recusal(self, decision: RecusalDecision) -> CommissionSnapshot:
         async with self.lock:
             self._validate_recusal_decision(decision)
-            recusal = self._pending_recusal()
+            recusal = pending_recusal(self.recusals)
             assert recusal is not None
             today = self._today()
             await self._record_rungs(self.clocks[RECUSAL_DECISION.rule_id].stop(today))
@@ -741,49 +627,9 @@ class CommissionWorkflow:
 
     @decide_recusal.validator
     def _validate_recusal_decision(self, decision: RecusalDecision) -> None:
-        def check() -> None:
-            require_step(self.stage, "decide_recusal")
-            require_actor(decision.actor, Role.INSTITUTION, self.inp.institution_id)
-            recusal = self._pending_recusal()
-            if recusal is None or recusal.id != decision.recusal_id:
-                raise RuleViolation(
-                    "no_such_recusal", f"no open recusal {decision.recusal_id}", rule="PROC-11"
-                )
-            if not decision.reason.strip():
-                raise RuleViolation("reason_required", "a recusal decision states its reason", rule="PROC-11")
-            if not decision.granted:
-                return
-            replacement = decision.replacement_id
-            if not replacement:
-                raise RuleViolation(
-                    "replacement_required",
-                    "a granted recusal names the replacement appraiser",
-                    rule="PROC-11",
-                )
-            recused = {r.appraiser_id for r in self.recusals if r.status == "granted"} | {
-                recusal.appraiser_id
-            }
-            if replacement in recused:
-                raise RuleViolation("appraiser_recused", f"{replacement} was recused here", rule="PROC-10")
-            if replacement in self.appraiser_ids:
-                raise RuleViolation(
-                    "duplicate_appraiser", f"{replacement} is already assigned", rule="PROC-09"
-                )
-            team = [replacement if a == recusal.appraiser_id else a for a in self.appraiser_ids]
-            check_appraisers(team, self.inp.eligible_appraisers)
-            check_not_previously_appraised([replacement], self.inp.excluded_appraiser_ids)
-            if self.inp.reappraisal_of:
-                check_senior_title(team, self.inp.eligible_appraisers)
-
-        enforce(check)
+        enforce(lambda: check_recusal_decision(self._snapshot(), decision, entrusted=self.inp))
 
     # ---- objections to the issued opinion (CRT-7, CRT-8) ----
-
-    def _objection(self, objection_id: str) -> ObjectionSnapshot:
-        found = next((o for o in self.objections if o.id == objection_id), None)
-        if found is None:
-            raise RuleViolation("no_such_objection", f"no objection {objection_id}", rule="CRT-7")
-        return found
 
     @workflow.update
     async def forward_objection(self, objection: ObjectionForward) -> CommissionSnapshot:
@@ -824,32 +670,13 @@ class CommissionWorkflow:
 
     @forward_objection.validator
     def _validate_objection(self, objection: ObjectionForward) -> None:
-        def check() -> None:
-            require_step(self.stage, "forward_objection")
-            require_actor(objection.actor, Role.COURT, self.inp.court_id)
-            if any(o.status == "awaiting_reply" for o in self.objections):
-                raise RuleViolation(
-                    "objection_pending",
-                    "the appraisers have not yet answered the open objection",
-                    rule="CRT-7",
-                )
-            if not objection.party.strip() or not objection.content.strip():
-                raise RuleViolation("objection_incomplete", "name the objecting party and the objection")
-            days = (date.fromisoformat(objection.reply_by) - local_today(workflow.now())).days
-            if not 1 <= days <= MAX_REPLY_DAYS:
-                raise RuleViolation(
-                    "date_out_of_range",
-                    f"reply_by is 1 to {MAX_REPLY_DAYS} days from today (the court sets the period)",
-                    rule="CRT-7",
-                )
-
-        enforce(check)
+        enforce(lambda: check_objection(self._snapshot(), objection, self._day()))
 
     @workflow.update
     async def answer_objection(self, reply: ObjectionReply) -> CommissionSnapshot:
         async with self.lock:
             self._validate_objection_reply(reply)
-            objection = self._objection(reply.objection_id)
+            objection = objection_of(self.objections, reply.objection_id)
             today = self._today()
             clock = self.clocks[OBJECTION_REPLY.rule_id]
             await self._record_rungs(clock.stop(today))
@@ -870,21 +697,13 @@ class CommissionWorkflow:
 
     @answer_objection.validator
     def _validate_objection_reply(self, reply: ObjectionReply) -> None:
-        def check() -> None:
-            require_step(self.stage, "answer_objection")
-            self._require_assigned_appraiser(reply.actor)
-            if self._objection(reply.objection_id).status != "awaiting_reply":
-                raise RuleViolation("objection_answered", "this objection was already answered", rule="CRT-7")
-            if not reply.content.strip():
-                raise RuleViolation("reply_required", "the answer is written", rule="CRT-7")
-
-        enforce(check)
+        enforce(lambda: check_objection_reply(self._snapshot(), reply))
 
     @workflow.update
     async def resolve_objection(self, resolution: ObjectionResolution) -> CommissionSnapshot:
         async with self.lock:
             self._validate_objection_resolution(resolution)
-            objection = self._objection(resolution.objection_id)
+            objection = objection_of(self.objections, resolution.objection_id)
             objection.status = resolution.resolution
             objection.resolution_note = resolution.note
             await self._record(
@@ -904,19 +723,7 @@ class CommissionWorkflow:
 
     @resolve_objection.validator
     def _validate_objection_resolution(self, resolution: ObjectionResolution) -> None:
-        def check() -> None:
-            require_step(self.stage, "resolve_objection")
-            require_actor(resolution.actor, Role.COURT, self.inp.court_id)
-            if resolution.resolution not in RESOLUTIONS:
-                raise RuleViolation("unknown_resolution", "resolution is withdrawn, maintained or waived")
-            if self._objection(resolution.objection_id).status != "answered":
-                raise RuleViolation(
-                    "objection_not_answered",
-                    "an objection is resolved after the written answer",
-                    rule="CRT-8",
-                )
-
-        enforce(check)
+        enforce(lambda: check_objection_resolution(self._snapshot(), resolution))
 
     # ---- court testimony (TST-2…TST-9): a child workflow per summons ----
 
@@ -955,26 +762,7 @@ class CommissionWorkflow:
 
     @summon_testimony.validator
     def _validate_summons(self, summons: TestimonySummons) -> None:
-        def check() -> None:
-            require_step(self.stage, "summon_testimony")
-            require_actor(summons.actor, Role.COURT, self.inp.court_id)
-            if not summons.appraiser_ids or len(set(summons.appraiser_ids)) != len(summons.appraiser_ids):
-                raise RuleViolation(
-                    "invalid_summons", "summon at least one appraiser, each once", rule="TST-8"
-                )
-            strangers = [a for a in summons.appraiser_ids if a not in self.appraiser_ids]
-            if strangers:
-                raise RuleViolation(
-                    "not_assigned", f"not an appraiser of this opinion: {', '.join(strangers)}", rule="TST-8"
-                )
-            if summons.hearing_at.tzinfo is None or summons.hearing_at <= workflow.now():
-                raise RuleViolation("date_out_of_range", "the hearing is in the future", rule="TST-3")
-            if not summons.place.strip():
-                raise RuleViolation(
-                    "invalid_summons", "the notice states the place of the hearing", rule="TST-3"
-                )
-
-        enforce(check)
+        enforce(lambda: check_summons(self._snapshot(), summons, workflow.now()))
 
     @workflow.signal
     async def testimony_event(self, event: TestimonyEvent) -> None:
@@ -1041,23 +829,7 @@ class CommissionWorkflow:
 
     @request_supplementary.validator
     def _validate_supplementary(self, request: SupplementaryRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "request_supplementary")
-            require_actor(request.actor, Role.COURT, self.inp.court_id)
-            if request.ground not in SUPPLEMENTARY_GROUNDS:
-                raise RuleViolation(
-                    "unknown_ground", f"{request.ground} is not a PROC-30 ground", rule="PROC-30"
-                )
-            if not request.reason.strip():
-                raise RuleViolation("reason_required", "a supplementary appraisal states its reason")
-            if self.opinion_status == "superseded":
-                raise RuleViolation(
-                    "opinion_superseded",
-                    "a re-appraisal was ordered: the opinion is not supplemented",
-                    rule="PROC-35",
-                )
-
-        enforce(check)
+        enforce(lambda: check_supplementary(self._snapshot(), request))
 
     @workflow.update
     async def submit_correction(self, correction: CorrectionSubmission) -> CommissionSnapshot:
@@ -1101,25 +873,7 @@ class CommissionWorkflow:
 
     @submit_correction.validator
     def _validate_correction(self, correction: CorrectionSubmission) -> None:
-        def check() -> None:
-            require_step(self.stage, "submit_correction")
-            self._require_assigned_appraiser(correction.actor)
-            if correction.defect_kind not in CORRECTION_KINDS:
-                raise RuleViolation(
-                    "not_correctable",
-                    f"{correction.defect_kind} is not a defect a correction may fix",
-                    rule="PROC-28",
-                )
-            if not correction.description.strip():
-                raise RuleViolation("reason_required", "describe the defect corrected", rule="PROC-28")
-            if self.report is None or correction.opinion.strip() != self.report.opinion.strip():
-                raise RuleViolation(
-                    "correction_changes_opinion",
-                    "a correction must not change the opinion: ask for a supplementary appraisal",
-                    rule="PROC-28",
-                )
-
-        enforce(check)
+        enforce(lambda: check_correction(self._snapshot(), correction))
 
     # ---- re-appraisal (PROC-31, PROC-32, PROC-35): the new commission is linked here ----
 
@@ -1162,20 +916,7 @@ class CommissionWorkflow:
     def _validate_reappraisal(self, order: ReappraisalOrder) -> None:
         if order.new_commission_id in self.reappraisals:
             return
-
-        def check() -> None:
-            require_step(self.stage, "order_reappraisal")
-            require_actor(order.actor, Role.COURT, self.inp.court_id)
-            if order.ground not in REAPPRAISAL_GROUNDS:
-                raise RuleViolation(
-                    "unknown_ground", f"{order.ground} is not a PROC-31 ground", rule="PROC-31"
-                )
-            if not order.reason.strip():
-                raise RuleViolation(
-                    "reason_required", "a re-appraisal order states its reason", rule="PROC-31"
-                )
-
-        enforce(check)
+        enforce(lambda: check_reappraisal(self._snapshot(), order))
 
     # ---- calendar ----
 
@@ -1183,28 +924,17 @@ class CommissionWorkflow:
     async def recompute_clocks(self, change: CalendarChanged) -> None:
         """A year's official schedule was loaded: every running deadline is planned again."""
         async with self.lock:
-            for clock in self.clocks.values():
-                if clock.state.stopped or clock.state.paused:
-                    continue
-                was_provisional = clock.state.provisional
-                old, new = await clock.recompute()
-                if old != new or was_provisional != clock.state.provisional:
-                    self.clocks_changed = True
-                    await self._record(
-                        "clock.recomputed",
-                        Actor(role="system", organisation_id="", subject=f"calendar {change.year}"),
-                        {
-                            "rule": clock.rule.rule_id,
-                            "year": change.year,
-                            "loaded_by": change.loaded_by,
-                            "old_due_on": old,
-                            "new_due_on": new,
-                            "provisional": clock.state.provisional,
-                        },
-                        notify=self._assignees(clock.rule.rule_id) if old != new else [],
-                        message=f"{self.inp.court_reference}: the {change.year} calendar moved the "
-                        f"{clock.rule.name} deadline from {old} to {new}",
-                    )
+            async for replanned in replan_for_calendar(self.clocks.values(), change):
+                clock = replanned.clock
+                self.clocks_changed = True
+                await self._record(
+                    "clock.recomputed",
+                    replanned.actor,
+                    replanned.data,
+                    notify=self._assignees(clock.rule.rule_id) if replanned.moved else [],
+                    message=f"{self.inp.court_reference}: the {change.year} calendar moved the "
+                    f"{clock.rule.name} deadline from {replanned.old_due_on} to {clock.state.due_on}",
+                )
 
     # ---- report ----
 
@@ -1248,11 +978,7 @@ class CommissionWorkflow:
 
     @submit_report.validator
     def _validate_report(self, submission: ReportSubmission) -> None:
-        def check() -> None:
-            require_step(self.stage, "submit_report")
-            self._require_assigned_appraiser(submission.actor)
-
-        enforce(check)
+        enforce(lambda: check_report(self._snapshot(), submission))
 
     @workflow.update
     async def sign_report(self, submission: SignatureSubmission) -> CommissionSnapshot:
@@ -1269,7 +995,7 @@ class CommissionWorkflow:
                     key_fingerprint=submission.key_fingerprint,
                 )
             )
-            all_signed = self._unsigned_appraisers() == []
+            all_signed = unsigned_appraisers(self.report, self.appraiser_ids) == []
             if all_signed:
                 self.stage = Stage.AWAITING_ISSUE
             await self._record(
@@ -1289,19 +1015,7 @@ class CommissionWorkflow:
 
     @sign_report.validator
     def _validate_signature(self, submission: SignatureSubmission) -> None:
-        def check() -> None:
-            require_step(self.stage, "sign_report")
-            self._require_assigned_appraiser(submission.actor)
-            if submission.kind not in ("sign", "dissent"):
-                raise RuleViolation("unknown_signature_kind", "kind is sign or dissent")
-            if submission.kind == "dissent" and not submission.statement.strip():
-                raise RuleViolation("dissent_needs_statement", "a dissent states its reasons", rule="PROC-24")
-            if submission.actor.organisation_id not in self._unsigned_appraisers():
-                raise RuleViolation(
-                    "already_signed", "this appraiser has already signed this report", rule="PROC-24"
-                )
-
-        enforce(check)
+        enforce(lambda: check_signature(self._snapshot(), submission))
 
     @workflow.update
     async def issue_report(self, request: IssueRequest) -> CommissionSnapshot:
@@ -1321,11 +1035,7 @@ class CommissionWorkflow:
 
     @issue_report.validator
     def _validate_issue(self, request: IssueRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "issue_report")
-            require_actor(request.actor, Role.INSTITUTION_HEAD, self.inp.institution_id)
-
-        enforce(check)
+        enforce(lambda: check_issue(self._snapshot(), request))
 
     @workflow.update
     async def close(self, request: ClosureRequest) -> CommissionSnapshot:
@@ -1337,11 +1047,7 @@ class CommissionWorkflow:
 
     @close.validator
     def _validate_close(self, request: ClosureRequest) -> None:
-        def check() -> None:
-            require_step(self.stage, "close")
-            require_actor(request.actor, Role.COURT, self.inp.court_id)
-
-        enforce(check)
+        enforce(lambda: check_closure(self._snapshot(), request))
 
     @workflow.query
     def snapshot(self) -> CommissionSnapshot:
@@ -1349,29 +1055,14 @@ class CommissionWorkflow:
 
     # ---- helpers ----
 
+    def _day(self) -> date:
+        return local_today(workflow.now())
+
     def _today(self) -> str:
-        return local_today(workflow.now()).isoformat()
-
-    def _require_assigned_appraiser(self, actor: Actor) -> None:
-        if actor.role != Role.APPRAISER or actor.organisation_id not in self.appraiser_ids:
-            raise RuleViolation("wrong_actor", "only an appraiser assigned to this commission may")
-
-    def _require_not_overdue(self, clock: StatutoryClock) -> None:
-        # By the date too: an overdue rung of a commission brought in from paper may still
-        # wait for its catch-up window, yet the deadline has passed all the same.
-        if clock.state.overdue or local_today(workflow.now()).isoformat() > clock.state.due_on:
-            raise RuleViolation(
-                "deadline_passed",
-                f"the {clock.rule.name} time limit ended on {clock.state.due_on}",
-                rule=clock.rule.rule_id,
-            )
+        return self._day().isoformat()
 
     def _assignees(self, rule_id: str) -> list[Receiver]:
         return self._audience(Audience.ASSIGNEES, rule_id)
-
-    def _unsigned_appraisers(self) -> list[str]:
-        signed = {s.appraiser_id for s in self.report.signatures} if self.report else set()
-        return [a for a in self.appraiser_ids if a not in signed]
 
     def _open_tasks(self) -> list[TaskSnapshot]:
         inst, court = self.inp.institution_id, self.inp.court_id
@@ -1394,13 +1085,13 @@ class CommissionWorkflow:
         elif self.stage == Stage.SIGNING:
             tasks += [
                 TaskSnapshot("sign_report", Role.APPRAISER, a, None, "PROC-24")
-                for a in self._unsigned_appraisers()
+                for a in unsigned_appraisers(self.report, self.appraiser_ids)
             ]
         elif self.stage == Stage.AWAITING_ISSUE:
             tasks.append(TaskSnapshot("issue_report", Role.INSTITUTION_HEAD, inst, None, "PROC-25"))
         elif self.stage == Stage.ISSUED:
             tasks.append(TaskSnapshot("close_commission", Role.COURT, court, None, None))
-        if self._pending_recusal() is not None:
+        if pending_recusal(self.recusals) is not None:
             tasks.append(TaskSnapshot("decide_recusal", Role.INSTITUTION, inst, due("PROC-11"), "PROC-11"))
         for objection in self.objections:
             if objection.status == "awaiting_reply":

@@ -52,7 +52,14 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.workflows import search_attributes as sa
-from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, highest_rung, sleep_until_due
+from appraisal.workflows.clock import (
+    FiredRung,
+    StatutoryClock,
+    due_rungs,
+    highest_rung,
+    replan_for_calendar,
+    sleep_until_due,
+)
 from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
@@ -537,25 +544,9 @@ class ComplaintWorkflow:
     async def recompute_clocks(self, change: CalendarChanged) -> None:
         """A year's official schedule was loaded: every running deadline is planned again."""
         async with self.lock:
-            for clock in self.clocks.values():
-                if clock.state.stopped or clock.state.paused:
-                    continue
-                was_provisional = clock.state.provisional
-                old, new = await clock.recompute()
-                if old != new or was_provisional != clock.state.provisional:
-                    self.clocks_changed = True
-                    await self._record(
-                        "clock.recomputed",
-                        Actor(role="system", organisation_id="", subject=f"calendar {change.year}"),
-                        {
-                            "rule": clock.rule.rule_id,
-                            "year": change.year,
-                            "loaded_by": change.loaded_by,
-                            "old_due_on": old,
-                            "new_due_on": new,
-                            "provisional": clock.state.provisional,
-                        },
-                    )
+            async for replanned in replan_for_calendar(self.clocks.values(), change):
+                self.clocks_changed = True
+                await self._record("clock.recomputed", replanned.actor, replanned.data)
 
     @workflow.query
     def snapshot(self) -> ComplaintSnapshot:

@@ -1,0 +1,446 @@
+"""Whether a commission step is allowed now: one pure function per step of the
+commission workflow, over the commission as it stands (its snapshot), the request
+and today, reading limits and who may act from the rule table. The workflow's
+validators call them (so a refused step never reaches history); they are tested
+without Temporal. A refusal is a `RuleViolation` with the rule's code."""
+
+from datetime import date, datetime
+
+from appraisal.domain.commission import (
+    REFUSAL_GROUNDS,
+    TERMINATION_GROUNDS,
+    AcceptanceDecision,
+    ClockSnapshot,
+    ClosureRequest,
+    CommissionInput,
+    CommissionSnapshot,
+    ExtensionRequest,
+    IssueRequest,
+    MaterialRequest,
+    MaterialSupply,
+    ReassignmentRequest,
+    RegistrationRequest,
+    ReportSnapshot,
+    ReportSubmission,
+    SignatureSubmission,
+    TerminationRequest,
+    WithdrawalRequest,
+    check_appraisers,
+    check_date_within_history,
+    require_actor,
+)
+from appraisal.domain.errors import RuleViolation
+from appraisal.domain.lifecycle import require_step
+from appraisal.domain.objection import (
+    MAX_REPLY_DAYS,
+    RESOLUTIONS,
+    ObjectionForward,
+    ObjectionReply,
+    ObjectionResolution,
+    ObjectionSnapshot,
+)
+from appraisal.domain.reappraisal import (
+    REAPPRAISAL_GROUNDS,
+    ReappraisalOrder,
+    check_not_previously_appraised,
+    check_senior_title,
+)
+from appraisal.domain.recusal import RECUSAL_GROUNDS, RecusalDecision, RecusalRequest, RecusalSnapshot
+from appraisal.domain.report_changes import (
+    CORRECTION_KINDS,
+    SUPPLEMENTARY_GROUNDS,
+    CorrectionSubmission,
+    SupplementaryRequest,
+)
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.rules import (
+    ACCEPTANCE,
+    CLOCK_RULES,
+    EXAMINATION,
+    SUPPLEMENTARY_EXAMINATION,
+)
+from appraisal.domain.stages import Stage
+from appraisal.domain.testimony import TestimonySummons
+
+PAUSE_KINDS = ("materials", "witness")
+"""What a pause waits for: materials (PROC-04 before acceptance, PROC-17 or PROC-30 during
+examination) or an absent witness (PROC-15); the paused clock names its own rule."""
+
+# ---- what the checks read of a commission ----
+
+
+def clock_of(commission: CommissionSnapshot, rule_id: str) -> ClockSnapshot:
+    return next(c for c in commission.clocks if c.rule == rule_id)
+
+
+def exam_clock(commission: CommissionSnapshot) -> ClockSnapshot:
+    """The examination clock that runs now: PROC-17, or PROC-30 during a supplementary appraisal."""
+    if commission.supplementary is not None:
+        return clock_of(commission, SUPPLEMENTARY_EXAMINATION.rule_id)
+    return clock_of(commission, EXAMINATION.rule_id)
+
+
+def running_clock(commission: CommissionSnapshot) -> ClockSnapshot:
+    """The clock a pause would stop: acceptance before it, examination after."""
+    if commission.stage == Stage.AWAITING_ACCEPTANCE:
+        return clock_of(commission, ACCEPTANCE.rule_id)
+    return exam_clock(commission)
+
+
+def paused_clock(commission: CommissionSnapshot) -> ClockSnapshot:
+    """The clock waiting for materials (only one clock is paused at a time)."""
+    return next(c for c in commission.clocks if c.paused and not c.stopped)
+
+
+def pending_recusal(recusals: list[RecusalSnapshot]) -> RecusalSnapshot | None:
+    return next((r for r in recusals if r.status == "pending"), None)
+
+
+def objection_of(objections: list[ObjectionSnapshot], objection_id: str) -> ObjectionSnapshot:
+    found = next((o for o in objections if o.id == objection_id), None)
+    if found is None:
+        raise RuleViolation("no_such_objection", f"no objection {objection_id}", rule="CRT-7")
+    return found
+
+
+def unsigned_appraisers(report: ReportSnapshot | None, appraiser_ids: list[str]) -> list[str]:
+    signed = {s.appraiser_id for s in report.signatures} if report else set()
+    return [a for a in appraiser_ids if a not in signed]
+
+
+def require_assigned_appraiser(commission: CommissionSnapshot, actor: Actor) -> None:
+    if actor.role != Role.APPRAISER or actor.organisation_id not in commission.appraiser_ids:
+        raise RuleViolation("wrong_actor", "only an appraiser assigned to this commission may")
+
+
+def require_not_overdue(clock: ClockSnapshot, today: date) -> None:
+    # By the date too: an overdue rung of a commission brought in from paper may still
+    # wait for its catch-up window, yet the deadline has passed all the same.
+    if clock.overdue or today.isoformat() > clock.due_on:
+        raise RuleViolation(
+            "deadline_passed",
+            f"the {clock.name} time limit ended on {clock.due_on}",
+            rule=clock.rule,
+        )
+
+
+# ---- entrustment and acceptance ----
+
+
+def check_registration(commission: CommissionSnapshot, request: RegistrationRequest) -> None:
+    require_actor(request.actor, Role.COURT, commission.court_id)
+
+
+def check_acceptance(
+    commission: CommissionSnapshot, decision: AcceptanceDecision, today: date, *, entrusted: CommissionInput
+) -> None:
+    require_step(commission.stage, "decide_acceptance")
+    require_actor(decision.actor, Role.INSTITUTION, commission.institution_id)
+    if decision.decision not in ("accept", "refuse"):
+        raise RuleViolation("unknown_decision", "decision is accept or refuse")
+    if decision.decision == "refuse":
+        if decision.ground not in REFUSAL_GROUNDS:
+            raise RuleViolation("unknown_ground", f"{decision.ground} is not a PROC-05 ground")
+        return
+    check_appraisers(decision.appraiser_ids, entrusted.eligible_appraisers)
+    check_not_previously_appraised(decision.appraiser_ids, entrusted.excluded_appraiser_ids)
+    if commission.reappraisal_of:
+        check_senior_title(decision.appraiser_ids, entrusted.eligible_appraisers)
+    if decision.agreement_effective_on:
+        check_date_within_history(
+            decision.agreement_effective_on,
+            earliest=commission.received_on,
+            today=today,
+            name="agreement_effective_on",
+        )
+
+
+# ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
+
+
+def check_material_request(commission: CommissionSnapshot, request: MaterialRequest, today: date) -> None:
+    require_step(commission.stage, "request_materials")
+    if request.kind not in PAUSE_KINDS:
+        raise RuleViolation("unknown_pause_kind", "kind is materials or witness")
+    if request.kind == "witness" and commission.stage != Stage.EXAMINING:
+        raise RuleViolation("not_in_stage", "a witness is awaited only during examination", rule="PROC-15")
+    clock = running_clock(commission)
+    if request.actor.role not in CLOCK_RULES[clock.rule].pausable_by:
+        raise RuleViolation("wrong_actor", f"{request.actor.role} may not pause {clock.rule}")
+    if request.actor.role == Role.APPRAISER:
+        require_assigned_appraiser(commission, request.actor)
+    else:
+        require_actor(request.actor, Role(request.actor.role), commission.institution_id)
+    on = today.isoformat()
+    if request.requested_on:
+        on = check_date_within_history(
+            request.requested_on, earliest=clock.segment_start, today=today, name="requested_on"
+        ).isoformat()
+    if on > clock.due_on:
+        raise RuleViolation(
+            "deadline_passed",
+            f"the {clock.name} time limit ended on {clock.due_on}, before {on}",
+            rule=clock.rule,
+        )
+
+
+def check_supply(commission: CommissionSnapshot, supply: MaterialSupply, today: date) -> None:
+    require_step(commission.stage, "supply_materials")
+    require_actor(supply.actor, Role.COURT, commission.court_id)
+    if supply.received_on:
+        check_date_within_history(
+            supply.received_on,
+            earliest=paused_clock(commission).paused_on or commission.received_on,
+            today=today,
+            name="received_on",
+        )
+
+
+# ---- extension (PROC-17, PROC-30): limit and who grants it from the rule table ----
+
+
+def check_extension(commission: CommissionSnapshot, request: ExtensionRequest, today: date) -> None:
+    require_step(commission.stage, "extend_examination")
+    clock = exam_clock(commission)
+    rule = CLOCK_RULES[clock.rule]
+    # PROC-17 (通则 Art 28) grants the one extension, of the supplementary examination too.
+    granted_by = EXAMINATION.rule_id
+    if (
+        request.actor.role not in rule.extension_by
+        or request.actor.organisation_id != commission.institution_id
+    ):
+        raise RuleViolation(
+            "wrong_actor", f"only the {' or '.join(rule.extension_by)} of this commission may take this step"
+        )
+    if clock.extended:
+        raise RuleViolation(
+            "extension_already_granted", "the examination limit was already extended once", rule=granted_by
+        )
+    if not 1 <= request.working_days <= rule.extension_max:
+        raise RuleViolation(
+            "extension_too_long", f"an extension is 1 to {rule.extension_max} working days", rule=granted_by
+        )
+    if not request.reason.strip():
+        raise RuleViolation("reason_required", "an extension states its reason", rule=granted_by)
+    require_not_overdue(clock, today)
+
+
+# ---- the court's remedy for an overdue commission (CRT-5), withdrawal and termination ----
+
+
+def check_reassignment(commission: CommissionSnapshot, request: ReassignmentRequest) -> None:
+    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_step(commission.stage, "reassign")
+    if not any(c.overdue and not c.stopped for c in commission.clocks):
+        raise RuleViolation(
+            "not_overdue", "only an overdue commission may be re-entrusted elsewhere", rule="CRT-5"
+        )
+    if request.new_institution_id == commission.institution_id:
+        raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
+
+
+def check_withdrawal(commission: CommissionSnapshot, request: WithdrawalRequest) -> None:
+    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_step(commission.stage, "withdraw")
+    if not request.reason.strip():
+        raise RuleViolation("reason_required", "a withdrawal states its reason")
+
+
+def check_termination(commission: CommissionSnapshot, request: TerminationRequest) -> None:
+    require_actor(request.actor, Role.INSTITUTION, commission.institution_id)
+    require_step(commission.stage, "terminate")
+    if commission.stage == Stage.AWAITING_MATERIALS and paused_clock(commission).rule == ACCEPTANCE.rule_id:
+        raise RuleViolation("not_in_stage", "not yet accepted: refuse it instead (PROC-05)", rule="PROC-20")
+    if request.ground not in TERMINATION_GROUNDS:
+        raise RuleViolation("unknown_ground", f"{request.ground} is not a PROC-20 ground", rule="PROC-20")
+    if not request.reason.strip():
+        raise RuleViolation("reason_required", "a termination gives written reasons", rule="PROC-20")
+
+
+# ---- recusal (PROC-10, PROC-11) ----
+
+
+def check_recusal_request(commission: CommissionSnapshot, request: RecusalRequest) -> None:
+    require_step(commission.stage, "request_recusal")
+    if request.appraiser_id not in commission.appraiser_ids:
+        raise RuleViolation("not_assigned", f"appraiser {request.appraiser_id} is not assigned here")
+    if request.actor.role == Role.APPRAISER:
+        if request.actor.organisation_id != request.appraiser_id:
+            raise RuleViolation("wrong_actor", "an appraiser declares only their own conflict")
+    else:
+        require_actor(request.actor, Role.COURT, commission.court_id)
+    if request.ground not in RECUSAL_GROUNDS:
+        raise RuleViolation("unknown_ground", f"{request.ground} is not a PROC-10 ground", rule="PROC-10")
+    if not request.reason.strip():
+        raise RuleViolation("reason_required", "a recusal states its reason", rule="PROC-10")
+    if pending_recusal(commission.recusals) is not None:
+        raise RuleViolation(
+            "recusal_pending", "the institution has not yet decided the open recusal", rule="PROC-11"
+        )
+
+
+def check_recusal_decision(
+    commission: CommissionSnapshot, decision: RecusalDecision, *, entrusted: CommissionInput
+) -> None:
+    require_step(commission.stage, "decide_recusal")
+    require_actor(decision.actor, Role.INSTITUTION, commission.institution_id)
+    recusal = pending_recusal(commission.recusals)
+    if recusal is None or recusal.id != decision.recusal_id:
+        raise RuleViolation("no_such_recusal", f"no open recusal {decision.recusal_id}", rule="PROC-11")
+    if not decision.reason.strip():
+        raise RuleViolation("reason_required", "a recusal decision states its reason", rule="PROC-11")
+    if not decision.granted:
+        return
+    replacement = decision.replacement_id
+    if not replacement:
+        raise RuleViolation(
+            "replacement_required", "a granted recusal names the replacement appraiser", rule="PROC-11"
+        )
+    recused = {r.appraiser_id for r in commission.recusals if r.status == "granted"} | {recusal.appraiser_id}
+    if replacement in recused:
+        raise RuleViolation("appraiser_recused", f"{replacement} was recused here", rule="PROC-10")
+    if replacement in commission.appraiser_ids:
+        raise RuleViolation("duplicate_appraiser", f"{replacement} is already assigned", rule="PROC-09")
+    team = [replacement if a == recusal.appraiser_id else a for a in commission.appraiser_ids]
+    check_appraisers(team, entrusted.eligible_appraisers)
+    check_not_previously_appraised([replacement], entrusted.excluded_appraiser_ids)
+    if commission.reappraisal_of:
+        check_senior_title(team, entrusted.eligible_appraisers)
+
+
+# ---- objections to the issued opinion (CRT-7, CRT-8) ----
+
+
+def check_objection(commission: CommissionSnapshot, objection: ObjectionForward, today: date) -> None:
+    require_step(commission.stage, "forward_objection")
+    require_actor(objection.actor, Role.COURT, commission.court_id)
+    if any(o.status == "awaiting_reply" for o in commission.objections):
+        raise RuleViolation(
+            "objection_pending", "the appraisers have not yet answered the open objection", rule="CRT-7"
+        )
+    if not objection.party.strip() or not objection.content.strip():
+        raise RuleViolation("objection_incomplete", "name the objecting party and the objection")
+    days = (date.fromisoformat(objection.reply_by) - today).days
+    if not 1 <= days <= MAX_REPLY_DAYS:
+        raise RuleViolation(
+            "date_out_of_range",
+            f"reply_by is 1 to {MAX_REPLY_DAYS} days from today (the court sets the period)",
+            rule="CRT-7",
+        )
+
+
+def check_objection_reply(commission: CommissionSnapshot, reply: ObjectionReply) -> None:
+    require_step(commission.stage, "answer_objection")
+    require_assigned_appraiser(commission, reply.actor)
+    if objection_of(commission.objections, reply.objection_id).status != "awaiting_reply":
+        raise RuleViolation("objection_answered", "this objection was already answered", rule="CRT-7")
+    if not reply.content.strip():
+        raise RuleViolation("reply_required", "the answer is written", rule="CRT-7")
+
+
+def check_objection_resolution(commission: CommissionSnapshot, resolution: ObjectionResolution) -> None:
+    require_step(commission.stage, "resolve_objection")
+    require_actor(resolution.actor, Role.COURT, commission.court_id)
+    if resolution.resolution not in RESOLUTIONS:
+        raise RuleViolation("unknown_resolution", "resolution is withdrawn, maintained or waived")
+    if objection_of(commission.objections, resolution.objection_id).status != "answered":
+        raise RuleViolation(
+            "objection_not_answered", "an objection is resolved after the written answer", rule="CRT-8"
+        )
+
+
+# ---- court testimony (TST-3, TST-8) ----
+
+
+def check_summons(commission: CommissionSnapshot, summons: TestimonySummons, now: datetime) -> None:
+    require_step(commission.stage, "summon_testimony")
+    require_actor(summons.actor, Role.COURT, commission.court_id)
+    if not summons.appraiser_ids or len(set(summons.appraiser_ids)) != len(summons.appraiser_ids):
+        raise RuleViolation("invalid_summons", "summon at least one appraiser, each once", rule="TST-8")
+    strangers = [a for a in summons.appraiser_ids if a not in commission.appraiser_ids]
+    if strangers:
+        raise RuleViolation(
+            "not_assigned", f"not an appraiser of this opinion: {', '.join(strangers)}", rule="TST-8"
+        )
+    if summons.hearing_at.tzinfo is None or summons.hearing_at <= now:
+        raise RuleViolation("date_out_of_range", "the hearing is in the future", rule="TST-3")
+    if not summons.place.strip():
+        raise RuleViolation("invalid_summons", "the notice states the place of the hearing", rule="TST-3")
+
+
+# ---- supplementary appraisal (PROC-30), correction (PROC-28), re-appraisal (PROC-31) ----
+
+
+def check_supplementary(commission: CommissionSnapshot, request: SupplementaryRequest) -> None:
+    require_step(commission.stage, "request_supplementary")
+    require_actor(request.actor, Role.COURT, commission.court_id)
+    if request.ground not in SUPPLEMENTARY_GROUNDS:
+        raise RuleViolation("unknown_ground", f"{request.ground} is not a PROC-30 ground", rule="PROC-30")
+    if not request.reason.strip():
+        raise RuleViolation("reason_required", "a supplementary appraisal states its reason")
+    if commission.opinion_status == "superseded":
+        raise RuleViolation(
+            "opinion_superseded",
+            "a re-appraisal was ordered: the opinion is not supplemented",
+            rule="PROC-35",
+        )
+
+
+def check_correction(commission: CommissionSnapshot, correction: CorrectionSubmission) -> None:
+    require_step(commission.stage, "submit_correction")
+    require_assigned_appraiser(commission, correction.actor)
+    if correction.defect_kind not in CORRECTION_KINDS:
+        raise RuleViolation(
+            "not_correctable",
+            f"{correction.defect_kind} is not a defect a correction may fix",
+            rule="PROC-28",
+        )
+    if not correction.description.strip():
+        raise RuleViolation("reason_required", "describe the defect corrected", rule="PROC-28")
+    report = commission.report
+    if report is None or correction.opinion.strip() != report.opinion.strip():
+        raise RuleViolation(
+            "correction_changes_opinion",
+            "a correction must not change the opinion: ask for a supplementary appraisal",
+            rule="PROC-28",
+        )
+
+
+def check_reappraisal(commission: CommissionSnapshot, order: ReappraisalOrder) -> None:
+    require_step(commission.stage, "order_reappraisal")
+    require_actor(order.actor, Role.COURT, commission.court_id)
+    if order.ground not in REAPPRAISAL_GROUNDS:
+        raise RuleViolation("unknown_ground", f"{order.ground} is not a PROC-31 ground", rule="PROC-31")
+    if not order.reason.strip():
+        raise RuleViolation("reason_required", "a re-appraisal order states its reason", rule="PROC-31")
+
+
+# ---- the report (PROC-24, PROC-25) and closure ----
+
+
+def check_report(commission: CommissionSnapshot, submission: ReportSubmission) -> None:
+    require_step(commission.stage, "submit_report")
+    require_assigned_appraiser(commission, submission.actor)
+
+
+def check_signature(commission: CommissionSnapshot, submission: SignatureSubmission) -> None:
+    require_step(commission.stage, "sign_report")
+    require_assigned_appraiser(commission, submission.actor)
+    if submission.kind not in ("sign", "dissent"):
+        raise RuleViolation("unknown_signature_kind", "kind is sign or dissent")
+    if submission.kind == "dissent" and not submission.statement.strip():
+        raise RuleViolation("dissent_needs_statement", "a dissent states its reasons", rule="PROC-24")
+    if submission.actor.organisation_id not in unsigned_appraisers(
+        commission.report, commission.appraiser_ids
+    ):
+        raise RuleViolation("already_signed", "this appraiser has already signed this report", rule="PROC-24")
+
+
+def check_issue(commission: CommissionSnapshot, request: IssueRequest) -> None:
+    require_step(commission.stage, "issue_report")
+    require_actor(request.actor, Role.INSTITUTION_HEAD, commission.institution_id)
+
+
+def check_closure(commission: CommissionSnapshot, request: ClosureRequest) -> None:
+    require_step(commission.stage, "close")
+    require_actor(request.actor, Role.COURT, commission.court_id)
