@@ -60,7 +60,7 @@ from appraisal.domain.rules import (
     SUPPLEMENTARY_EXAMINATION,
 )
 from appraisal.domain.stages import Stage
-from appraisal.domain.testimony import TestimonySummons
+from appraisal.domain.testimony import MAX_HEARING_AHEAD, TestimonySummons
 
 PAUSE_KINDS = ("materials", "witness")
 """What a pause waits for: materials (PROC-04 before acceptance, PROC-17 or PROC-30 during
@@ -364,6 +364,12 @@ def check_summons(commission: CommissionSnapshot, summons: TestimonySummons, now
         )
     if summons.hearing_at.tzinfo is None or summons.hearing_at <= now:
         raise RuleViolation("date_out_of_range", "the hearing is in the future", rule="TST-3")
+    if summons.hearing_at > now + MAX_HEARING_AHEAD:
+        raise RuleViolation(
+            "date_out_of_range",
+            f"the hearing is at most {MAX_HEARING_AHEAD.days} days ahead",
+            rule="TST-3",
+        )
     if not summons.place.strip():
         raise RuleViolation("invalid_summons", "the notice states the place of the hearing", rule="TST-3")
 

@@ -21,6 +21,11 @@ from appraisal.domain.roles import Actor, Role
 MINIMUM_NOTICE_DAYS = 3
 """TST-3: the notice reaches the appraiser at least 3 days before the hearing."""
 
+MAX_HEARING_AHEAD = timedelta(days=366)
+"""How far ahead a hearing may be summoned (I: courts set hearings weeks or months ahead).
+Bounded so that no instant the testimony plans from it (reminders, rungs) leaves the
+calendar's range: an unbounded date once jammed a commission's testimony for good."""
+
 HEARING_REMINDERS: tuple[tuple[str, int], ...] = (("hearing_in_3_days", 3), ("hearing_in_1_day", 1))
 """Reminders to the appraisers expected in court: (name, days before the hearing)."""
 OUTCOME_REMINDER = "record_outcome"
@@ -298,6 +303,8 @@ def check_input(inp: TestimonyInput) -> None:
         raise RuleViolation("invalid_input", "testimony_id must be a UUID")
     if inp.hearing_at.tzinfo is None or inp.summoned_at.tzinfo is None:
         raise RuleViolation("invalid_input", "hearing_at and summoned_at must carry their UTC offset")
+    if not inp.summoned_at < inp.hearing_at <= inp.summoned_at + MAX_HEARING_AHEAD:
+        raise RuleViolation("invalid_input", "the hearing is after the summons and within a year of it")
     if not inp.appraiser_ids or len(set(inp.appraiser_ids)) != len(inp.appraiser_ids):
         raise RuleViolation("invalid_input", "summon at least one appraiser, each once", rule="TST-2")
     if inp.summoned_at > inp.hearing_at:

@@ -242,5 +242,8 @@ def test_a_summons_is_for_a_future_hearing_of_the_opinions_appraisers() -> None:
         "date_out_of_range",
         "TST-3",
     )
+    far = replace(summons, hearing_at=datetime(9999, 12, 31, 23, 59, 59, tzinfo=CHINA_TZ))
+    assert refused(checks.check_summons, issued, far, now) == ("date_out_of_range", "TST-3")
+    checks.check_summons(issued, replace(summons, hearing_at=now + timedelta(days=366)), now)
     stranger = replace(summons, appraiser_ids=[RESERVE_APPRAISER.id])
     assert refused(checks.check_summons, issued, stranger, now) == ("not_assigned", "TST-8")
