@@ -11,7 +11,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain import testimony as tm
-from appraisal.domain.calendar import CHINA_TZ
+from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
 from tests.api.test_audit_api import issued_commission
@@ -114,7 +114,10 @@ async def test_objection_answered_then_maintained(api: httpx.AsyncClient, auth: 
 
     forwarded = await post(api, auth, court_actor, url, body)
     crt7 = next(c for c in forwarded["clocks"] if c["rule"] == "CRT-7")
-    assert crt7["due_on"] == body["reply_by"] and crt7["unit"] == "natural_day"
+    # The court's date, rolled to the next working day when it is a rest day (CAL-3).
+    rolled = WorkingCalendar().add_natural_days(today, 10).due_on.isoformat()
+    assert crt7["due_on"] == rolled and crt7["unit"] == "natural_day"
+    assert crt7["court_set_on"] == (None if rolled == body["reply_by"] else body["reply_by"])
     assert (cid, "answer_objection") in await inbox(api, auth, FIRST)
     reply = await post(api, auth, SECOND, f"{url}/1/reply", {"content": "依据分级标准5.10.1条，评定无误"})
     assert reply["objections"][0]["status"] == "answered" and not reply["objections"][0]["late"]

@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 
 from appraisal.db.models import AuditEventRow
 from appraisal.domain import testimony as tm
-from appraisal.domain.calendar import CHINA_TZ
+from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import (
     AcceptanceDecision,
     ClosureRequest,
@@ -171,7 +171,10 @@ async def test_objection_answered_in_writing_within_the_court_set_days(
         CommissionWorkflow.forward_objection, ObjectionForward(court_actor, "被告", "伤残等级过高", reply_by)
     )
     clock = next(c for c in snapshot.clocks if c.rule == "CRT-7")
-    assert clock.unit == "natural_day" and clock.due_on == reply_by
+    # The court's date, rolled to the next working day when it is a rest day (CAL-3).
+    rolled = WorkingCalendar().add_natural_days(date.fromisoformat(await today(temporal_env)), 3).due_on
+    assert clock.unit == "natural_day" and clock.due_on == rolled.isoformat()
+    assert clock.court_set_on == (None if rolled.isoformat() == reply_by else reply_by)
     assert {(t.kind, t.assignee_id) for t in snapshot.open_tasks} >= {
         ("answer_objection", a) for a in APPRAISER_IDS
     }
