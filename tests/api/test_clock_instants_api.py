@@ -27,6 +27,7 @@ from tests.api.test_commission_followups_api import FIRST, SECOND, post, state
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.api.test_complaints_api import complaint_body
 from tests.factories import INSTITUTION, court_actor, institution_actor
+from tests.web.test_pages import page, sign_in
 from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
@@ -330,7 +331,7 @@ def next_rest_day_after(today: date, calendar: WorkingCalendar) -> date:
 
 
 async def test_a_reply_date_on_a_rest_day_shows_the_courts_date_and_the_rolled_deadline_everywhere(
-    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     cid = await issued_commission(api, auth, "REF-OBJECTION-REST-DAY")
     calendar = WorkingCalendar()
@@ -353,6 +354,10 @@ async def test_a_reply_date_on_a_rest_day_shows_the_courts_date_and_the_rolled_d
     notified = (await api.get("/v1/notifications", headers=auth(FIRST))).json()
     message = next(n["message"] for n in notified if "objects" in n["message"])
     assert rolled.isoformat() in message and reply_by.isoformat() in message
+    # The court's dashboard shows the court's date under the deadline.
+    await sign_in(api, settings, court_actor)
+    html = await page(api, f"/ui/commissions/{cid}")
+    assert f"court set {reply_by.isoformat()}" in html and rolled.isoformat() in html
 
 
 async def test_a_reply_date_on_a_working_day_shows_no_court_set_date(
