@@ -106,6 +106,12 @@ async def timer_matches(
     await eventually(armed_as_shown)
 
 
+async def accept_on_paper(api: httpx.AsyncClient, auth: Auth, cid: str, effective_on: str) -> dict[str, Any]:
+    """The institution records an acceptance made on paper, its agreement effective that day."""
+    body = {"decision": "accept", "appraiser_ids": APPRAISER_IDS, "agreement_effective_on": effective_on}
+    return await post(api, auth, institution_actor, f"/v1/commissions/{cid}/acceptance", body)
+
+
 async def skip_past(temporal_env: WorkflowEnvironment, instant_: datetime) -> None:
     await temporal_env.sleep(instant_ - await temporal_env.get_current_time() + timedelta(minutes=1))
 
@@ -126,13 +132,7 @@ async def test_acceptance_on_paper_before_its_deadline_records_no_rung_and_no_de
     assert all(fires > at for _, at, fires in waiting)
     await timer_matches(temporal_env, api, auth, cid)
 
-    accepted = await post(
-        api,
-        auth,
-        institution_actor,
-        f"/v1/commissions/{cid}/acceptance",
-        {"decision": "accept", "appraiser_ids": APPRAISER_IDS, "agreement_effective_on": "2026-10-23"},
-    )
+    accepted = await accept_on_paper(api, auth, cid, "2026-10-23")
     acceptance = clock(accepted, "PROC-03")
     assert acceptance["stopped_on"] == "2026-10-23" and not acceptance["overdue"]
     assert acceptance["rungs_fired"] == [] and acceptance["next_rungs"] == []
@@ -182,13 +182,7 @@ async def test_a_commission_registered_already_overdue_records_each_rung_once_at
     body = await state(api, auth, cid)
     assert clock(body, "PROC-03")["overdue"] and clock(body, "PROC-03")["next_rungs"] == []
     # Accepting later (today) stops the clock late and fires nothing again.
-    accepted = await post(
-        api,
-        auth,
-        institution_actor,
-        f"/v1/commissions/{cid}/acceptance",
-        {"decision": "accept", "appraiser_ids": APPRAISER_IDS, "agreement_effective_on": "2026-11-10"},
-    )
+    accepted = await accept_on_paper(api, auth, cid, "2026-11-10")
     assert clock(accepted, "PROC-03")["overdue"] and clock(accepted, "PROC-03")["stopped_on"] == "2026-11-10"
     assert [e["kind"] for e in await trail(api, auth, cid)].count("clock.overdue") == 1
 
@@ -200,13 +194,7 @@ async def test_a_late_acceptance_within_the_catch_up_window_records_the_rungs_be
     cid = commission["id"]
     # Accepted on paper on 10-30, the day after the deadline: the warning and the overdue
     # came before it (dated at their instants), the escalation of 11-05 never did.
-    accepted = await post(
-        api,
-        auth,
-        institution_actor,
-        f"/v1/commissions/{cid}/acceptance",
-        {"decision": "accept", "appraiser_ids": APPRAISER_IDS, "agreement_effective_on": "2026-10-30"},
-    )
+    accepted = await accept_on_paper(api, auth, cid, "2026-10-30")
     acceptance = clock(accepted, "PROC-03")
     assert acceptance["overdue"] and acceptance["rungs_fired"] == ["warning", "overdue"]
     events = [e for e in await trail(api, auth, cid) if e["kind"] in RUNG_KINDS]
@@ -223,13 +211,7 @@ async def test_the_ladder_is_planned_again_after_a_pause_dated_in_the_past(
 ) -> None:
     cid = (await entrust(api, auth, reference="REF-PAPER-SPRING", received_on="2026-01-28"))["id"]
     url = f"/v1/commissions/{cid}"
-    accepted = await post(
-        api,
-        auth,
-        institution_actor,
-        f"{url}/acceptance",
-        {"decision": "accept", "appraiser_ids": APPRAISER_IDS, "agreement_effective_on": "2026-02-02"},
-    )
+    accepted = await accept_on_paper(api, auth, cid, "2026-02-02")
     assert clock(accepted, "PROC-17")["due_on"] == "2026-03-20"
     await timer_matches(temporal_env, api, auth, cid)
     paused = await post(
