@@ -54,7 +54,7 @@ from temporalio.client import Client
 
 from appraisal.api.app import create_app
 from appraisal.api.auth import issue_token
-from appraisal.api.deps import get_today
+from appraisal.api.deps import get_now, get_today
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade
 from appraisal.domain.roles import Actor, Role
@@ -629,7 +629,7 @@ async def run(url: str, n: int, samples: int) -> tuple[Data, list[Measured]]:
     try:
         await seed_demo(session_factory(engine))
         print(f"[bench] loading {n} commissions and their inbox rows", flush=True)
-        data = await load(engine, n, get_today())
+        data = await load(engine, n, get_today(get_now()))
         print(f"[bench] loaded in {data.seconds:.1f}s: {data.stages}, {data.tasks} tasks", flush=True)
         # Nothing listens on that port: the read routes never reach Temporal.
         settings = Settings(environment="dev", database_url=url, temporal_address=f"{HOST}:{free_port()}")

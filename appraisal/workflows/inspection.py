@@ -65,6 +65,7 @@ class InspectionDrawWorkflow:
                     institutions=inp.institutions,
                     case_files_per_institution=inp.case_files_per_institution,
                     inspectors=inp.inspectors,
+                    drawn_at=workflow.now().isoformat(),
                 ),
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=DRAW_RETRY,

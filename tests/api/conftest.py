@@ -1,5 +1,5 @@
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 import pytest
@@ -10,8 +10,7 @@ from temporalio.worker import Worker
 
 from appraisal.api.app import create_app
 from appraisal.api.auth import issue_token
-from appraisal.api.deps import get_today
-from appraisal.domain.calendar import local_today
+from appraisal.api.deps import get_now, get_today
 from appraisal.domain.roles import Actor
 from appraisal.settings import Settings
 
@@ -23,16 +22,16 @@ def settings(task_queue: str) -> Settings:
 
 @pytest.fixture
 async def api(
-    settings: Settings, temporal_env: WorkflowEnvironment, engine: AsyncEngine, worker: Worker
+    settings: Settings, temporal_env: WorkflowEnvironment, engine: AsyncEngine, worker: Worker, today: date
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app against the time-skipping server, real PostgreSQL and the production worker."""
     app = create_app(settings, temporal=temporal_env.client, engine=engine)
-    env_today = local_today(await temporal_env.get_current_time())
+    app.dependency_overrides[get_today] = lambda: today
 
-    def today() -> date:
-        return env_today
+    async def now() -> datetime:
+        return await temporal_env.get_current_time()
 
-    app.dependency_overrides[get_today] = today
+    app.dependency_overrides[get_now] = now
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:

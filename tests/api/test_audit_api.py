@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
@@ -15,6 +16,8 @@ from appraisal.seed import BUREAU
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")

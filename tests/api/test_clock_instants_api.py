@@ -30,6 +30,8 @@ from tests.factories import INSTITUTION, court_actor, institution_actor
 from tests.web.test_pages import page, sign_in
 from tests.workflows.test_commission_workflow import eventually
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 RUNG_KINDS = ("clock.warning", "clock.overdue", "clock.escalation")
@@ -204,6 +206,37 @@ async def test_a_late_acceptance_within_the_catch_up_window_records_the_rungs_be
     ]
     kinds = [e["kind"] for e in await trail(api, auth, cid)]
     assert kinds.index("clock.overdue") < kinds.index("commission.accepted")
+
+
+async def test_an_acceptance_on_paper_on_the_last_day_is_in_time(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+) -> None:
+    commission = await entrust(api, auth, reference="REF-PAPER-LAST-DAY", received_on="2026-10-20")
+    cid = commission["id"]
+    waiting = rungs_of(commission, "PROC-03")
+    # Accepted on 10-29, the deadline's own day (it ends at 24:00): the warning of 10-27
+    # was due before it; the overdue and the escalation never were.
+    accepted = await accept_on_paper(api, auth, cid, "2026-10-29")
+    acceptance = clock(accepted, "PROC-03")
+    assert not acceptance["overdue"] and acceptance["rungs_fired"] == ["warning"]
+    # The examination waits for materials from the next day, so its own clock fires nothing
+    # whatever the day the test runs.
+    await post(
+        api,
+        auth,
+        institution_actor,
+        f"/v1/commissions/{cid}/material-requests",
+        {"description": "影像资料", "requested_on": "2026-10-30"},
+    )
+    await skip_past(temporal_env, max(fires for _, _, fires in waiting))
+    events = [e for e in await trail(api, auth, cid) if e["kind"] in RUNG_KINDS]
+    assert [(e["kind"], rung_at(e)) for e in events] == [("clock.warning", instant("2026-10-27"))]
+    record = await api.get(
+        f"/v1/supervision/integrity/institutions/{INSTITUTION.id}",
+        params={"year": 2026},
+        headers=auth(supervisor),
+    )
+    assert record.status_code == 200 and record.json()["counts"]["overdue_deadlines"] == 0
 
 
 async def test_the_ladder_is_planned_again_after_a_pause_dated_in_the_past(

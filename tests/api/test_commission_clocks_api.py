@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from appraisal.activities.notification import NotificationActivities
 from appraisal.db.models import Notification
-from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.events import DeliveryRequest
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
@@ -26,6 +27,8 @@ from tests.factories import (
     institution_actor,
 )
 from tests.workflows.test_commission_workflow import eventually
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
@@ -137,7 +140,7 @@ async def test_extension_by_the_head_once_and_every_409(api: httpx.AsyncClient, 
 async def test_no_extension_or_pause_after_the_deadline(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
-    today = (await temporal_env.get_current_time()).date()
+    today = local_today(await temporal_env.get_current_time())
     cid = (await entrust(api, auth, received_on=(today - timedelta(days=90)).isoformat()))["id"]
     url = f"/v1/commissions/{cid}"
     await api.post(
@@ -168,7 +171,7 @@ async def test_court_limit_caps_the_examination_budget(api: httpx.AsyncClient, a
 async def test_overdue_commission_escalates_into_inboxes_and_the_court_reentrusts(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
-    today = (await temporal_env.get_current_time()).date()
+    today = local_today(await temporal_env.get_current_time())
     old = await entrust(api, auth, received_on=(today - timedelta(days=60)).isoformat())
     cid = old["id"]
     acceptance = clock(old, "PROC-03")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain import testimony as tm
@@ -32,6 +33,8 @@ from tests.factories import (
     signature,
 )
 from tests.workflows.test_commission_workflow import eventually
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 FIRST, SECOND = (appraiser_actor(a.id) for a in CLINICAL_APPRAISERS)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -14,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from appraisal.api.auth import issue_token
 from appraisal.db.models import Commission
+from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.settings import Settings
 from tests.factories import (
@@ -29,6 +31,8 @@ from tests.factories import (
     signature,
 )
 from tests.workflows.test_commission_workflow import eventually
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
@@ -150,7 +154,7 @@ async def test_repeated_court_reference_returns_the_existing_commission(
 async def test_paper_commission_registered_with_its_true_deadlines(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
-    today = (await temporal_env.get_current_time()).date()
+    today = local_today(await temporal_env.get_current_time())
     received = today - timedelta(days=30)  # more than 7 working days, whatever the holidays
     commission = await entrust(api, auth, received_on=received.isoformat())
     clock = commission["clocks"][0]
@@ -289,7 +293,7 @@ async def test_invalid_bodies_422_naming_the_field(
     )
     unknown = await api.post("/v1/commissions", json=entrustment(colour="red"), headers=court)
     assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "colour"
-    today = (await temporal_env.get_current_time()).date()
+    today = local_today(await temporal_env.get_current_time())
     future = await api.post(
         "/v1/commissions",
         json=entrustment(received_on=(today + timedelta(days=2)).isoformat()),

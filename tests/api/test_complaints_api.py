@@ -5,7 +5,7 @@ naming the field) and who may see what."""
 
 import itertools
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,10 +22,15 @@ from appraisal.seed import BUREAU
 from tests.api.test_commissions_api import entrust
 from tests.factories import CLINICAL_APPRAISERS, ELSEWHERE, INSTITUTION, OTHER_INSTITUTION, court_actor
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
 APPRAISER = CLINICAL_APPRAISERS[0]
+KNEW_ON = (local_today(datetime.now(UTC)) - timedelta(days=60)).isoformat()
+"""Sixty days before the run began: inside the three-year bar (CMP-1) and before
+the day of registration on every hard day the run moves to."""
 
 
 def complaint_body(reference: str = "渝司投〔2026〕1号", **overrides: Any) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def complaint_body(reference: str = "渝司投〔2026〕1号", **overrides: Any)
         "institution_id": INSTITUTION.id,
         "appraiser_id": APPRAISER.id,
         "summary": "鉴定人应回避而未回避",
-        "knew_on": "2026-01-05",
+        "knew_on": KNEW_ON,
         "materials": [{"name": "投诉书", "sha256": "cd" * 32}],
     }
     body.update(overrides)
@@ -86,7 +91,7 @@ async def test_registration_is_idempotent_on_the_reference_and_shows_the_accepta
     assert fetched.status_code == 200 and fetched.json()["complainant"]["interest"].startswith("被鉴定人")
     trail = (await api.get(f"/v1/complaints/{created['id']}/audit", headers=auth(supervisor))).json()
     assert [e["kind"] for e in trail] == ["complaint.registered"]
-    assert trail[0]["actor_role"] == "supervisor" and trail[0]["data"]["knew_on"] == "2026-01-05"
+    assert trail[0]["actor_role"] == "supervisor" and trail[0]["data"]["knew_on"] == KNEW_ON
 
 
 async def test_an_appraiser_alone_names_the_institution_and_a_linked_commission_must_be_its(
@@ -140,7 +145,7 @@ async def test_a_time_barred_complaint_or_another_bureaus_institution_is_refused
     [
         ({"knew_on": None}, "knew_on"),
         ({"knew_on": "2026-02-30"}, "knew_on"),
-        ({"knew_on": "2026-02-02", "received_on": "2026-02-01"}, "knew_on"),
+        ({"knew_on": timedelta(days=-1), "received_on": timedelta(days=-2)}, "knew_on"),
         ({"received_on": "2099-01-01"}, "received_on"),
         ({"institution_id": None, "appraiser_id": None}, "institution_id"),
         ({"institution_id": "no-such-institution", "appraiser_id": None}, "institution_id"),
@@ -153,9 +158,11 @@ async def test_a_time_barred_complaint_or_another_bureaus_institution_is_refused
     ],
 )
 async def test_a_bad_registration_is_422_naming_the_field(
-    api: httpx.AsyncClient, auth: Auth, overrides: dict[str, Any], field: str
+    api: httpx.AsyncClient, auth: Auth, overrides: dict[str, Any], field: str, today: date
 ) -> None:
-    body = complaint_body("渝司投〔2026〕422号", **overrides)
+    """A timedelta in the overrides is that many days from today."""
+    dated = {k: (today + v).isoformat() if isinstance(v, timedelta) else v for k, v in overrides.items()}
+    body = complaint_body("渝司投〔2026〕422号", **dated)
     response = await api.post(
         "/v1/complaints", json={k: v for k, v in body.items() if v is not None}, headers=auth(supervisor)
     )

@@ -6,7 +6,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -133,7 +133,7 @@ async def test_temporal_down_answers_503_and_writes_nothing(
 ) -> None:
     unreachable = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True)
     app = create_app(settings, temporal=unreachable, engine=engine)
-    async with serving(app, date.today()) as api:
+    async with serving(app, local_today(datetime.now(UTC))) as api:
         response = await api.post(
             "/v1/commissions", json=entrustment("REF-TEMPORAL-DOWN"), headers=auth(court_actor)
         )

@@ -2,7 +2,6 @@
 characters, unnormalised Unicode, out-of-range pagination, malformed dates
 and ids that name nothing."""
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -190,7 +189,9 @@ async def test_malformed_date_names_the_field(
 NOT_FOUND = {"error": {"code": "not_found", "message": "no such commission", "details": None}}
 
 
-@pytest.mark.parametrize("commission_id", [str(uuid.uuid4()), "not-a-uuid", "%E2%80%AE", "x" * 300])
+@pytest.mark.parametrize(
+    "commission_id", ["7a0ba82e-f0b5-474b-b971-759f0aca6281", "not-a-uuid", "%E2%80%AE", "x" * 300]
+)
 async def test_unknown_ids_are_404(api: httpx.AsyncClient, auth: Auth, commission_id: str) -> None:
     for path in (f"/v1/commissions/{commission_id}", f"/v1/commissions/{commission_id}/audit"):
         response = await api.get(path, headers=auth(court_actor))

@@ -5,11 +5,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from appraisal.domain.roles import Actor
 from appraisal.seed import INSTITUTIONS
 from tests.api.test_complaints_api import register, supervisor
 from tests.api.test_registry_api import api_today
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 

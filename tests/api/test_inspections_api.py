@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +16,8 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS
 from tests.api.test_commissions_api import entrust
 from tests.factories import appraiser_actor, court_actor, institution_actor
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspection desk")

@@ -39,6 +39,8 @@ from tests.factories import (
 )
 from tests.workflows.test_commission_workflow import eventually
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
@@ -131,33 +133,35 @@ async def test_each_subject_counts_only_the_clocks_it_answers_for(
     auth: Auth,
     temporal_env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
+    today: date,
 ) -> None:
     """PROC-03 is the institution's clock: once it accepts late, the appraisers it
     names do not answer for it; each counts the clocks the rule table gives it."""
-    today = local_today(await temporal_env.get_current_time())
     late = await entrust(api, auth, received_on=(today - timedelta(days=30)).isoformat())
     # Brought in from paper already late: the rungs fire when the catch-up window ends.
     waiting = next(c for c in late["clocks"] if c["rule"] == "PROC-03")["next_rungs"]
     caught_up = max(datetime.fromisoformat(r["fires_at"]) for r in waiting)
     await temporal_env.sleep(caught_up - await temporal_env.get_current_time() + timedelta(minutes=1))
 
-    async def escalated() -> bool | None:
+    async def escalated() -> AuditEventRow | None:
         async with sessions() as session:
-            kinds = (
-                await session.exec(
-                    select(AuditEventRow.kind).where(AuditEventRow.commission_id == late["id"])
-                )
+            events = (
+                await session.exec(select(AuditEventRow).where(AuditEventRow.commission_id == late["id"]))
             ).all()
-        return True if "clock.escalation" in kinds else None
+        if "clock.escalation" not in {e.kind for e in events}:
+            return None
+        return next(e for e in events if e.kind == "clock.overdue")
 
-    await eventually(escalated)
+    # Counted in the year the deadline passed (at its rung's instant), which on a day in
+    # early January is the year before today.
+    overdue_at = datetime.fromisoformat((await eventually(escalated)).data["rung_at"])
     response = await api.post(
         f"/v1/commissions/{late['id']}/acceptance",
         json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
         headers=auth(institution_actor),
     )
     assert response.status_code == 200, response.text
-    year = today.year
+    year = overdue_at.astimezone(CHINA_TZ).year
     assert (await record(api, auth, institution_url(INSTITUTION.id), year))["counts"][
         "overdue_deadlines"
     ] == 1
@@ -166,7 +170,7 @@ async def test_each_subject_counts_only_the_clocks_it_answers_for(
     # Rows as later rungs would write them: PROC-03 re-fired after a recomputation
     # (still one deadline), the appraisers' objection reply (CRT-7), the court's
     # refund ruling (TST-4, nobody's here); their clocks say overdue, as they would.
-    recorded_at = await temporal_env.get_current_time()
+    recorded_at = overdue_at
     async with sessions() as session, session.begin():
         row = await session.get(Commission, late["id"])
         assert row is not None
@@ -218,9 +222,9 @@ async def add_entries(sessions: async_sessionmaker[AsyncSession], *rows: tuple[s
 
 
 async def test_sanctions_refusals_and_reports_with_the_grade(
-    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession], today: date
 ) -> None:
-    year = local_today(datetime.now(UTC)).year
+    year = today.year
     await issued_commission(api, auth)  # FIRST signs, SECOND dissents, the head issues
     await add_entries(
         sessions,
@@ -295,8 +299,8 @@ def test_the_grade_rule_follows_its_settings() -> None:
         Settings(integrity_deductions={"overdue_deadline": 1})
 
 
-async def test_who_may_read_it_and_bad_years(api: httpx.AsyncClient, auth: Auth) -> None:
-    year = local_today(datetime.now(UTC)).year
+async def test_who_may_read_it_and_bad_years(api: httpx.AsyncClient, auth: Auth, today: date) -> None:
+    year = today.year
     for url in (appraiser_url(FIRST), institution_url(INSTITUTION.id)):
         for actor in (court_actor, institution_actor, head_actor, appraiser_actor(FIRST)):
             response = await api.get(url, headers=auth(actor))
@@ -314,7 +318,7 @@ async def test_who_may_read_it_and_bad_years(api: httpx.AsyncClient, auth: Auth)
 
 
 async def test_complaints_naming_an_appraiser_appear_in_the_trace_and_the_record(
-    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession], today: date
 ) -> None:
     cid = await issued_commission(api, auth)
     complaint = await register(api, auth, appraiser_id=FIRST, commission_id=cid)
@@ -369,8 +373,7 @@ async def test_complaints_naming_an_appraiser_appear_in_the_trace_and_the_record
     verified = [i["verified"] for i in tampered["items"] if i["complaint_id"] is not None]
     assert verified == [True, True, False, False]
 
-    year = local_today(datetime.now(UTC)).year
-    body = await record(api, auth, appraiser_url(FIRST), year)
+    body = await record(api, auth, appraiser_url(FIRST), today.year)  # the day of the decision
     assert body["counts"]["upheld_complaints"] == 1
     assert [(e["kind"], e["source_id"], e["link"]) for e in body["entries"]] == [
         ("criticism_or_correction_order", complaint["id"], f"/v1/complaints/{complaint['id']}")

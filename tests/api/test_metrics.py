@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -23,6 +24,8 @@ from tests.api.test_commissions_api import entrust
 from tests.conftest import free_port
 from tests.factories import court_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

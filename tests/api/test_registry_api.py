@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +22,8 @@ from tests.factories import (
     court_actor,
     institution_actor,
 )
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "registrar")
@@ -77,14 +80,14 @@ async def test_create_change_and_suspend_are_audited_in_a_verifiable_chain(
     assert renamed.status_code == 200 and renamed.json()["name"] == "两江司法鉴定中心"
     titled = await api.patch(
         f"/v1/registry/appraisers/{appraiser['id']}",
-        json={"senior_title": True, "licence_valid_until": "2031-06-30"},
+        json={"senior_title": True, "licence_valid_until": "2099-06-30"},
         headers=auth(supervisor),
     )
     assert titled.status_code == 200
-    assert titled.json()["senior_title"] is True and titled.json()["licence_valid_until"] == "2031-06-30"
-    suspended = await set_status(api, auth, "appraisers", appraiser["id"], "suspended", until="2031-01-31")
+    assert titled.json()["senior_title"] is True and titled.json()["licence_valid_until"] == "2099-06-30"
+    suspended = await set_status(api, auth, "appraisers", appraiser["id"], "suspended", until="2099-01-31")
     assert suspended.status_code == 200, suspended.text
-    assert suspended.json()["status"] == "suspended" and suspended.json()["status_until"] == "2031-01-31"
+    assert suspended.json()["status"] == "suspended" and suspended.json()["status_until"] == "2099-01-31"
     listed = await api.get(
         "/v1/registry/appraisers", params={"institution_id": institution["id"]}, headers=auth(court_actor)
     )
@@ -178,7 +181,7 @@ async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         ("PATCH", url, {"status": "revoked"}, "status"),
         ("POST", f"{url}/status", {"status": "paused", "reason": "x"}, "status"),
         ("POST", f"{url}/status", {"status": "suspended"}, "reason"),
-        ("POST", f"{url}/status", {"status": "revoked", "reason": "x", "until": "2031-01-01"}, "body"),
+        ("POST", f"{url}/status", {"status": "revoked", "reason": "x", "until": "2099-01-01"}, "body"),
         ("POST", f"{url}/status", {"status": "suspended", "reason": "x", "until": "2001-01-01"}, "until"),
         (
             "POST",

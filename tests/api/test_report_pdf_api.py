@@ -32,6 +32,8 @@ from tests.factories import (
     signature,
 )
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 CONTENT = "一、案情摘要：2026年3月1日被鉴定人因交通事故受伤。\n二、检验所见：左胫骨骨折，已愈合。"
 OPINION = "被鉴定人之损伤构成十级伤残"

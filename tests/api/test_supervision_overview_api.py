@@ -23,6 +23,8 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust, inbox
 from tests.factories import INSTITUTION, court_actor, institution_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 OTHER_BUREAU = Bureau(id=demo_id("bureau-other"), name="另一司法局 Another bureau")

@@ -33,6 +33,8 @@ from tests.factories import court_actor
 from tests.web.scenario import Scenario, drive, supervisor
 from tests.workflows.test_commission_workflow import eventually
 
+pytestmark = pytest.mark.dated
+
 Auth = Callable[[Actor], dict[str, str]]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

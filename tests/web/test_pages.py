@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col
@@ -22,6 +23,8 @@ from appraisal.web.session import COOKIE
 from tests.api.test_commissions_api import APPRAISER_IDS
 from tests.factories import INSTITUTION, court_actor, institution_actor
 from tests.web.scenario import drive, other_court, supervisor
+
+pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 HTML = {"Accept": "text/html,application/xhtml+xml"}

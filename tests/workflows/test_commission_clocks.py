@@ -3,6 +3,7 @@ instant, pauses, the extension, and calendar reloads."""
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,6 +24,8 @@ from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.commission import CommissionWorkflow
 from tests.factories import CLINICAL_APPRAISERS, commission_input, court_actor, head_actor, institution_actor
 from tests.workflows.test_commission_workflow import eventually, start, today
+
+pytestmark = pytest.mark.dated
 
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 

@@ -47,6 +47,8 @@ from tests.factories import (
 from tests.workflows.test_commission_clocks import event_of
 from tests.workflows.test_commission_workflow import eventually, settled_events, start, today
 
+pytestmark = pytest.mark.dated
+
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 FIRST, SECOND = (appraiser_actor(a) for a in APPRAISER_IDS)
 Handle = WorkflowHandle[CommissionWorkflow, CommissionSnapshot]

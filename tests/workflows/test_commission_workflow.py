@@ -44,6 +44,8 @@ from tests.factories import (
     institution_actor,
 )
 
+pytestmark = pytest.mark.dated
+
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 
 

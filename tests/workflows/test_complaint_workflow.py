@@ -53,6 +53,8 @@ from appraisal.workflows.complaint import ComplaintWorkflow
 from tests.factories import CLINICAL_APPRAISERS, INSTITUTION
 from tests.workflows.test_commission_workflow import eventually, today
 
+pytestmark = pytest.mark.dated
+
 Handle = WorkflowHandle[ComplaintWorkflow, ComplaintSnapshot]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")

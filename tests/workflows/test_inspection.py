@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,6 +33,8 @@ from appraisal.workflows.inspection import (
     previous_month,
 )
 from appraisal.workflows.licence import LICENCE_SCHEDULE_ID
+
+pytestmark = pytest.mark.dated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -5,6 +5,7 @@ expired), never twice, and closes it once the licence is renewed or revoked."""
 import uuid
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,6 +17,8 @@ from appraisal.domain.calendar import local_today
 from appraisal.seed import APPRAISERS, BUREAU, INSTITUTIONS
 from appraisal.services.registry import licence_tasks
 from appraisal.workflows.licence import LicenceExpiryInput, LicenceExpiryWorkflow
+
+pytestmark = pytest.mark.dated
 
 SOON, LATER = INSTITUTIONS[0], INSTITUTIONS[1]
 EXPIRED, REVOKED = APPRAISERS[0], APPRAISERS[1]

@@ -40,6 +40,8 @@ from tests.factories import (
 )
 from tests.workflows.test_commission_workflow import eventually, recorded_events
 
+pytestmark = pytest.mark.dated
+
 A, B = (a.id for a in CLINICAL_APPRAISERS[:2])
 other_court = Actor(Role.COURT, OTHER_COURT.id, "clerk")
 Handle = WorkflowHandle[Any, Any]

@@ -3,7 +3,7 @@ the published draw and whether it re-runs to the same picks."""
 
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import SessionDep
+from appraisal.api.deps import NowDep, SessionDep
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.registry_schemas import InspectionCreate, InspectionPublic
 from appraisal.api.routes.commissions import ERRORS
@@ -15,13 +15,13 @@ router = APIRouter(prefix="/v1/supervision/inspections", tags=["supervision"])
 
 @router.post("", response_model=InspectionPublic, status_code=201, responses=ERRORS)
 async def draw_inspection(
-    body: InspectionCreate, principal: AuthorizedDep, session: SessionDep
+    body: InspectionCreate, principal: AuthorizedDep, session: SessionDep, now: NowDep
 ) -> InspectionPublic:
     """Draw `institutions` active institutions of the caller's bureau, `case_files_per_institution`
     commissions of each (received in `period`, if given) and `inspectors` from the bureau's
     inspector list, with random.Random(seed) over each list sorted by id. Fewer are drawn where
     fewer exist. 409 `no_candidate_institution` or `no_inspector` when a list is empty."""
-    return await service.create(session=session, principal=principal, body=body)
+    return await service.create(session=session, principal=principal, body=body, now=now)
 
 
 @router.get("", response_model=Page[InspectionPublic], responses=ERRORS)
