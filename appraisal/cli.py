@@ -82,9 +82,9 @@ def _calendar(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from appraisal.api.schemas import CalendarYearPut
     from appraisal.db.engine import create_engine, session_factory
     from appraisal.domain.roles import Actor
+    from appraisal.schemas.commission import CalendarYearPut
     from appraisal.services.calendar import load_year, show_year
     from appraisal.temporal import connect
 

@@ -1,26 +1,15 @@
 """The daily anchor of the audit trail: one hash over every chain's head."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
+from appraisal.db.audit import heads_hash
 from appraisal.db.models import AuditAnchor
-from appraisal.domain.calendar import end_of_day
-
-HEADS_AT = text(
-    """
-    select distinct on (workflow_id) workflow_id, seq, hash
-    from audit_event
-    where occurred_at < :until
-    order by workflow_id, seq desc
-    """
-)
 
 
 @dataclass
@@ -33,14 +22,6 @@ class AnchorResult:
     day: str
     heads_hash: str
     chains: int
-
-
-async def heads_hash(session: AsyncSession, day: date) -> tuple[str, int]:
-    """SHA-256 over `workflow_id:seq:hash` of each chain's last event before the
-    day ends (Asia/Shanghai), one per line, in workflow id order."""
-    heads = (await session.execute(HEADS_AT, {"until": end_of_day(day)})).all()
-    lines = "\n".join(f"{workflow_id}:{seq}:{head}" for workflow_id, seq, head in heads)
-    return hashlib.sha256(lines.encode()).hexdigest(), len(heads)
 
 
 class AnchorActivities:

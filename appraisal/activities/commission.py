@@ -1,10 +1,7 @@
 """Side effects of the commission workflow: the audit trail and the read
 model, written in one transaction, idempotent on (workflow id, seq)."""
 
-import dataclasses
-import json
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
@@ -16,23 +13,8 @@ from temporalio import activity
 from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot, TaskSnapshot
 from appraisal.domain.events import AuditEvent, Receiver, RecordEventInput, RecordResult
+from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Role
-
-
-def jsonable(value: Any) -> Any:
-    """A dataclass as plain JSON values (instants and dates in ISO 8601)."""
-
-    def default(o: Any) -> str:
-        if isinstance(o, datetime | date):
-            return o.isoformat()
-        raise TypeError(f"not JSON serialisable: {type(o)}")
-
-    raw = (
-        dataclasses.asdict(value)
-        if dataclasses.is_dataclass(value) and not isinstance(value, type)
-        else value
-    )
-    return json.loads(json.dumps(raw, default=default, ensure_ascii=False))
 
 
 def _next_due_on(snapshot: CommissionSnapshot) -> date | None:

@@ -11,7 +11,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.activities.commission import append_event, jsonable, replace_tasks
+from appraisal.activities.commission import append_event, replace_tasks
 from appraisal.db.models import Complaint, IntegrityEntryRow
 from appraisal.domain.complaint import (
     ComplaintSnapshot,
@@ -20,6 +20,7 @@ from appraisal.domain.complaint import (
     RecordComplaintEventInput,
 )
 from appraisal.domain.events import RecordResult
+from appraisal.domain.plain import jsonable
 
 
 def _next_due_on(snapshot: ComplaintSnapshot) -> date | None:

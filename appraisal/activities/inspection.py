@@ -1,133 +1,20 @@
 """Random inspections (双随机一公开): draw institutions of a bureau, case files of
 each and inspectors, from a seed anyone can re-run; store every list drawn from."""
 
-import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.activities.registry import eligible
-from appraisal.db.models import Bureau, Commission, Inspection, Inspector, Institution
-from appraisal.domain.calendar import local_today
+from appraisal.db.inspection import InspectionSizes, draw_and_store
+from appraisal.db.models import Bureau
 from appraisal.domain.errors import RuleViolation
 
 INSPECTION_NAMESPACE = uuid.UUID("5d0c7b9e-3f1a-5c2d-8e4b-6a7f8091a2b3")
-
-
-@dataclass
-class InspectionSizes:
-    institutions: int
-    case_files_per_institution: int
-    inspectors: int
-
-
-def draw(seed: int, candidates: dict[str, Any], sizes: InspectionSizes) -> dict[str, Any]:
-    """random.Random(seed) over each candidate list sorted by id: the institutions,
-    then the case files of each institution in the order drawn, then the inspectors.
-    `candidates["case_files"]` needs only the drawn institutions' lists."""
-    rng = random.Random(seed)  # noqa: S311 - a draw anyone can re-run, by design
-    institutions = sorted(candidates["institutions"])
-    picked = rng.sample(institutions, min(sizes.institutions, len(institutions)))
-    case_files = {}
-    for institution_id in picked:
-        files = sorted(candidates["case_files"].get(institution_id, []))
-        case_files[institution_id] = rng.sample(files, min(sizes.case_files_per_institution, len(files)))
-    inspectors = sorted(candidates["inspectors"])
-    return {
-        "institutions": picked,
-        "case_files": case_files,
-        "inspectors": rng.sample(inspectors, min(sizes.inspectors, len(inspectors))),
-    }
-
-
-def _period_bounds(period: str) -> tuple[str, str]:
-    year, month = (int(part) for part in period.split("-"))
-    first = date(year, month, 1)
-    after = date(year + month // 12, month % 12 + 1, 1)
-    return first.isoformat(), after.isoformat()
-
-
-async def _case_files(session: AsyncSession, institution_id: str, period: str) -> list[str]:
-    """The institution's commissions in the read model, those received in `period` if given."""
-    query = select(Commission.id).where(Commission.institution_id == institution_id)
-    if period:
-        first, after = _period_bounds(period)
-        received_on = col(Commission.snapshot)["received_on"].astext
-        query = query.where(received_on >= first, received_on < after)
-    return list((await session.exec(query.order_by(col(Commission.id)))).all())
-
-
-async def draw_and_store(
-    session: AsyncSession,
-    *,
-    inspection_id: str,
-    bureau_id: str,
-    seed: int,
-    sizes: InspectionSizes,
-    period: str,
-    origin: str,
-    drawn_by: str,
-    drawn_at: datetime,
-) -> Inspection:
-    """Draws and stores one inspection; an id already stored returns that draw
-    unchanged (idempotent). Raises RuleViolation when there is nothing to draw."""
-    stored = await session.get(Inspection, inspection_id)
-    if stored is not None:
-        return stored
-    institutions = list(
-        (
-            await session.exec(
-                select(Institution.id).where(
-                    Institution.bureau_id == bureau_id, eligible(Institution, local_today(drawn_at))
-                )
-            )
-        ).all()
-    )
-    if not institutions:
-        raise RuleViolation("no_candidate_institution", f"bureau {bureau_id} has no active institution")
-    inspectors = list(
-        (
-            await session.exec(
-                select(Inspector.id).where(Inspector.bureau_id == bureau_id, Inspector.status == "active")
-            )
-        ).all()
-    )
-    if not inspectors:
-        raise RuleViolation("no_inspector", f"bureau {bureau_id} has no active inspector")
-    candidates: dict[str, Any] = {
-        "institutions": sorted(institutions),
-        "case_files": {},
-        "inspectors": sorted(inspectors),
-    }
-    # The case files are drawn from only for the institutions drawn first.
-    for institution_id in draw(seed, candidates, sizes)["institutions"]:
-        candidates["case_files"][institution_id] = await _case_files(session, institution_id, period)
-    row = {
-        "id": inspection_id,
-        "bureau_id": bureau_id,
-        "period": period,
-        "seed": seed,
-        "institutions": sizes.institutions,
-        "case_files_per_institution": sizes.case_files_per_institution,
-        "inspectors": sizes.inspectors,
-        "origin": origin,
-        "drawn_by": drawn_by,
-        "drawn_at": drawn_at,
-        "candidates": candidates,
-        "picks": draw(seed, candidates, sizes),
-    }
-    await session.exec(insert(Inspection).values(**row).on_conflict_do_nothing(index_elements=["id"]))
-    await session.commit()
-    stored = await session.get(Inspection, inspection_id, populate_existing=True)
-    assert stored is not None
-    return stored
 
 
 def scheduled_inspection_id(bureau_id: str, period: str) -> str:

@@ -2,120 +2,14 @@
 tasks (REG-8) the daily LicenceExpiryWorkflow keeps in step with the registry."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.db.models import Appraiser, Institution
+from appraisal.db.registry import sync_licence_tasks
 from appraisal.domain.calendar import local_today
-
-LICENCE_ALERT_DAYS = 60
-"""REG-8: a licence expiring within this many days raises a task for the bureau."""
-
-Registered = Institution | Appraiser
-
-
-def eligible(model: type[Institution] | type[Appraiser], today: date) -> ColumnElement[bool]:
-    """May be chosen or assigned today: active (or past the last day of a
-    suspension), and its licence not expired."""
-    status, until, licence = col(model.status), col(model.status_until), col(model.licence_valid_until)
-    suspension_over = and_(status == "suspended", until.is_not(None), until < today)
-    licensed = or_(licence.is_(None), licence >= today)
-    return and_(or_(status == "active", suspension_over), licensed)
-
-
-def _sanction(entity: Registered, today: date) -> str | None:
-    if entity.status == "suspended":
-        if entity.status_until is None:
-            return "suspended"
-        if entity.status_until >= today:
-            return f"suspended until {entity.status_until}"
-        return None  # the suspension has run its term
-    return None if entity.status == "active" else entity.status
-
-
-def standing(entity: Registered, today: date) -> tuple[str, str] | None:
-    """Why this institution or appraiser may not be chosen or assigned today, and
-    the rule (a sanction: REG-6 or REG-7; an expired licence: REG-8); None if it may."""
-    sanction = _sanction(entity, today)
-    if sanction:
-        return sanction, "REG-6" if isinstance(entity, Institution) else "REG-7"
-    if entity.licence_valid_until is not None and entity.licence_valid_until < today:
-        return f"licensed only until {entity.licence_valid_until}", "REG-8"
-    return None
-
-
-# Both statements keep one open task per (entity, licence date) due within the
-# window, and close the open ones whose entity now has another date or is revoked.
-OPEN_DUE = text(
-    """
-    insert into licence_task (entity_kind, entity_id, bureau_id, licence_valid_until, opened_at, closed_reason)
-    select 'institution', i.id, i.bureau_id, i.licence_valid_until, cast(:now as timestamptz), ''
-    from institution i
-    where i.licence_valid_until <= :horizon and i.status <> 'revoked' and (:entity_id = '' or i.id = :entity_id)
-    union all
-    select 'appraiser', a.id, i.bureau_id, a.licence_valid_until, cast(:now as timestamptz), ''
-    from appraiser a join institution i on i.id = a.institution_id
-    where a.licence_valid_until <= :horizon and a.status <> 'revoked' and (:entity_id = '' or a.id = :entity_id)
-    on conflict (entity_kind, entity_id, licence_valid_until) do nothing
-    """
-)
-CLOSE_STALE = text(
-    """
-    update licence_task t
-    set closed_at = :now,
-        closed_reason = case when e.status = 'revoked' then 'registration revoked'
-                             when e.licence_valid_until is null then 'licence date cleared'
-                             else 'licence renewed until ' || e.licence_valid_until end
-    from (
-        select 'institution' as kind, id, status, licence_valid_until from institution
-        union all
-        select 'appraiser', id, status, licence_valid_until from appraiser
-    ) e
-    where t.closed_at is null and e.kind = t.entity_kind and e.id = t.entity_id
-      and (:entity_id = '' or t.entity_id = :entity_id)
-      and (e.status = 'revoked' or e.licence_valid_until is distinct from t.licence_valid_until)
-    """
-)
-
-
-# The open licence tasks are also rows of the supervisors' inbox (GET /v1/tasks).
-INBOX_DROP_CLOSED = text(
-    """
-    delete from task
-    where licence_task_id in (select id from licence_task where closed_at is not null)
-    """
-)
-INBOX_ADD_OPEN = text(
-    """
-    insert into task (licence_task_id, kind, assignee_role, assignee_id, due_on, rule)
-    select t.id, 'renew_licence', 'supervisor', t.bureau_id, t.licence_valid_until, 'REG-8'
-    from licence_task t
-    where t.closed_at is null and not exists (select 1 from task i where i.licence_task_id = t.id)
-    """
-)
-
-
-async def sync_licence_tasks(session: AsyncSession, *, today: date, entity_id: str = "") -> tuple[int, int]:
-    """Opens the REG-8 tasks now due and closes those a renewal or a revocation
-    settled, for every entity or just `entity_id`; idempotent. Returns (opened, closed).
-    The caller commits."""
-    params: dict[str, Any] = {
-        "now": datetime.now(UTC),
-        "horizon": today + timedelta(days=LICENCE_ALERT_DAYS),
-        "entity_id": entity_id,
-    }
-    connection = await session.connection()  # the session's transaction
-    closed = await connection.execute(CLOSE_STALE, params)
-    opened = await connection.execute(OPEN_DUE, params)
-    await connection.execute(INBOX_DROP_CLOSED)
-    await connection.execute(INBOX_ADD_OPEN)
-    return opened.rowcount, closed.rowcount
 
 
 @dataclass

@@ -15,7 +15,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 
 
 class ApiError(Exception):
@@ -70,6 +70,20 @@ def documented(texts: dict[int, str]) -> dict[int | str, dict[str, Any]]:
     }
 
 
+ERRORS = documented(
+    {
+        401: "no token or a bad one",
+        403: "not allowed for this role",
+        404: "no such commission in the caller's scope",
+        409: "the step is not allowed in the commission's current state",
+        413: "the request body is larger than MAX_BODY_BYTES",
+        422: "invalid input: which field and why",
+        503: "Temporal or the database is unavailable; nothing was changed",
+    }
+)
+"""The error responses every route documents."""
+
+
 def _respond(err: ApiError) -> JSONResponse:
     headers = {"Retry-After": "5"} if err.status == 503 else None
     return JSONResponse(body(err.code, err.message, err.details), err.status, headers=headers)
@@ -114,6 +128,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RuleViolation)
     async def rule_violation(_: Request, err: RuleViolation) -> JSONResponse:
         return _respond(ApiError(409, err.code, err.message, err.details() or None))
+
+    @app.exception_handler(NotFound)
+    async def nothing_found(_: Request, err: NotFound) -> JSONResponse:
+        return _respond(ApiError(404, "not_found", err.message))
+
+    @app.exception_handler(Forbidden)
+    async def not_allowed(_: Request, err: Forbidden) -> JSONResponse:
+        return _respond(ApiError(403, "forbidden", err.message))
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(_: Request, err: InvalidInput) -> JSONResponse:

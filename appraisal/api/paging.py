@@ -5,12 +5,14 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Response
 
 from appraisal.domain.errors import InvalidInput
+from appraisal.services.commission import InboxPosition
 
 T = TypeVar("T")
 
@@ -49,3 +51,18 @@ def link_next_page(response: Response, path: str, params: Iterable[tuple[str, An
     response.headers[NEXT_CURSOR] = cursor
     query = urlencode([*params, ("cursor", cursor)])
     response.headers["Link"] = f'<{path}?{query}>; rel="next"'
+
+
+def encode_inbox_cursor(position: InboxPosition) -> str:
+    return to_cursor([position.due_on.isoformat() if position.due_on else None, position.task_id])
+
+
+def _inbox_position(raw: Any) -> InboxPosition:
+    due_on, task_id = raw
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or not 0 < task_id < 2**31:
+        raise ValueError("a task id is a positive 32-bit integer")
+    return InboxPosition(date.fromisoformat(due_on) if due_on is not None else None, task_id)
+
+
+def decode_inbox_cursor(cursor: str) -> InboxPosition:
+    return from_cursor(cursor, _inbox_position)

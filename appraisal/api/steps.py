@@ -12,14 +12,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.activities.commission import jsonable
 from appraisal.api.deps import CalendarDep, SessionDep, TemporalDep, TodayDep
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.schemas import CommissionPublic
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.schemas.commission import CommissionPublic
 from appraisal.services import commission as service
 
 

@@ -59,6 +59,9 @@ many working days after the planning day before it fires, so the steps taken on 
 rung's instant never fires it. A step recorded later still settles the rungs that
 came due before it, dated at their own instants (I: the law has no paper regime)."""
 
+LICENCE_ALERT_DAYS = 60
+"""REG-8: a licence expiring within this many days raises a task for the bureau."""
+
 
 @dataclass(frozen=True)
 class ClockRule:

@@ -1,16 +1,19 @@
 """Verifying a commission's or a complaint's audit trail (全程留痕) and tracing an appraiser (倒查)."""
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.api.schemas import TraceItem
-from appraisal.db.models import AppraiserKey, AuditEventRow, Commission, Complaint
+from appraisal.db.audit import heads_hash
+from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
 from appraisal.domain.audit import chain_hash
+from appraisal.domain.errors import NotFound
 from appraisal.domain.events import chained_fields
+from appraisal.schemas.commission import AnchorCheck, TraceItem
 from appraisal.signing import signed_message, verify
 
 SIGNATURE_EVENTS = {"report.signed": "sign", "report.dissented": "dissent"}
@@ -215,3 +218,19 @@ async def complaint_trace_items(*, session: AsyncSession, appraiser_id: str) -> 
             )
         )
     return items
+
+
+async def check_anchor(*, session: AsyncSession, day: date) -> AnchorCheck:
+    """A day's stored audit anchor against the one recomputed from the trail now."""
+    stored = await session.get(AuditAnchor, day)
+    if stored is None:
+        raise NotFound("anchor")
+    recomputed, chains = await heads_hash(session, day)
+    return AnchorCheck(
+        day=day,
+        ok=recomputed == stored.heads_hash and chains == stored.chains,
+        stored=stored.heads_hash,
+        recomputed=recomputed,
+        chains=stored.chains,
+        computed_at=stored.computed_at,
+    )

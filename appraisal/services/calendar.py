@@ -8,11 +8,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from appraisal.api.schemas import CalendarYearPublic, CalendarYearPut
 from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import CalendarYear
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.roles import Actor
+from appraisal.schemas.commission import CalendarYearPublic, CalendarYearPut
 from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadWorkflow
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100

@@ -15,18 +15,6 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from appraisal.activities.commission import jsonable
-from appraisal.activities.registry import eligible, standing
-from appraisal.api.errors import not_found
-from appraisal.api.schemas import (
-    AuditEventPublic,
-    CommissionPublic,
-    EntrustmentCreate,
-    InboxTask,
-    ReentrustmentCreate,
-    Selection,
-    SignatureCreate,
-)
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -37,6 +25,7 @@ from appraisal.db.models import (
     LicenceTask,
     Task,
 )
+from appraisal.db.registry import eligible
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import (
     CommissionInput,
@@ -47,9 +36,20 @@ from appraisal.domain.commission import (
     RegistrationRequest,
     random_pick,
 )
-from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage
+from appraisal.domain.standing import standing
+from appraisal.schemas.commission import (
+    AuditEventPublic,
+    CommissionPublic,
+    EntrustmentCreate,
+    InboxTask,
+    ReentrustmentCreate,
+    Selection,
+    SignatureCreate,
+)
 from appraisal.signing import signed_message, verify
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
@@ -88,7 +88,7 @@ async def load_in_scope(*, session: AsyncSession, principal: Actor, commission_i
         await session.exec(select(Commission).where(Commission.id == commission_id, scope_filter(principal)))
     ).first()
     if row is None:
-        raise not_found()
+        raise NotFound()
     return row
 
 
@@ -140,7 +140,7 @@ async def _choose_institution(
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise InvalidInput("selection.institution_id", f"no institution {institution_id}")
-    not_allowed = standing(institution, today)
+    not_allowed = standing(institution, today, kind="institution")
     if not_allowed:
         why, rule = not_allowed
         raise RuleViolation("institution_not_active", f"institution {institution.name} is {why}", rule=rule)

@@ -13,9 +13,6 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from appraisal.api.complaint_schemas import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
-from appraisal.api.errors import not_found
-from appraisal.api.schemas import ClockPublic
 from appraisal.db.models import Appraiser, AuditEventRow, Commission, Complaint, Institution
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import Material
@@ -35,8 +32,10 @@ from appraisal.domain.complaint import (
     time_bar_date,
     workflow_id_for,
 )
-from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.commission import ClockPublic
+from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.workflows.complaint import ComplaintWorkflow
 
 COMPLAINT_NAMESPACE = uuid.UUID("2c9e4d1b-7a3f-5e60-8b1c-d4e5f6a7b8c9")
@@ -72,7 +71,7 @@ async def load_in_scope(*, session: AsyncSession, principal: Actor, complaint_id
         await session.exec(select(Complaint).where(Complaint.id == complaint_id, scope_filter(principal)))
     ).first()
     if row is None:
-        raise not_found("complaint")
+        raise NotFound("complaint")
     return row
 
 

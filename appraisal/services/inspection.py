@@ -9,11 +9,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.activities.inspection import InspectionSizes, draw, draw_and_store
-from appraisal.api.errors import not_found
-from appraisal.api.registry_schemas import MAX_SEED, InspectionCreate, InspectionPublic
+from appraisal.db.inspection import InspectionSizes, draw, draw_and_store
 from appraisal.db.models import Inspection
+from appraisal.domain.errors import NotFound
 from appraisal.domain.roles import Actor
+from appraisal.schemas.registry import MAX_SEED, InspectionCreate, InspectionPublic
 
 
 def to_public(row: Inspection) -> InspectionPublic:
@@ -45,7 +45,7 @@ async def create(
 async def get(*, session: AsyncSession, inspection_id: str) -> InspectionPublic:
     row = await session.get(Inspection, inspection_id)
     if row is None:
-        raise not_found("inspection")
+        raise NotFound("inspection")
     return to_public(row)
 
 

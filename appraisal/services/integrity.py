@@ -20,8 +20,14 @@ from sqlalchemy import ColumnElement, DateTime, and_, cast, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.api.errors import not_found
-from appraisal.api.integrity_schemas import (
+from appraisal.db.models import Appraiser, AuditEventRow, Commission, Institution, IntegrityEntryRow
+from appraisal.domain.calendar import CHINA_TZ
+from appraisal.domain.complaint import Outcome
+from appraisal.domain.errors import InvalidInput, NotFound
+from appraisal.domain.roles import Role
+from appraisal.domain.rules import CLOCK_RULES
+from appraisal.domain.testimony import REFUSED_TO_TESTIFY
+from appraisal.schemas.integrity import (
     Deduction,
     IntegrityCounts,
     IntegrityEntryPublic,
@@ -29,13 +35,6 @@ from appraisal.api.integrity_schemas import (
     IntegrityRecord,
     SanctionCounts,
 )
-from appraisal.db.models import Appraiser, AuditEventRow, Commission, Institution, IntegrityEntryRow
-from appraisal.domain.calendar import CHINA_TZ
-from appraisal.domain.complaint import Outcome
-from appraisal.domain.errors import InvalidInput
-from appraisal.domain.roles import Role
-from appraisal.domain.rules import CLOCK_RULES
-from appraisal.domain.testimony import REFUSED_TO_TESTIFY
 from appraisal.settings import LOWEST_INTEGRITY_GRADE, Settings
 
 OVERDUE = "clock.overdue"
@@ -209,7 +208,7 @@ async def appraiser_record(
         )
     ).first()
     if appraiser is None:
-        raise not_found("appraiser")
+        raise NotFound("appraiser")
     kind = col(AuditEventRow.kind)
     own_signature = and_(
         kind.in_((SIGNED, DISSENTED)),
@@ -252,7 +251,7 @@ async def institution_record(
         )
     ).first()
     if institution is None:
-        raise not_found("institution")
+        raise NotFound("institution")
     kind = col(AuditEventRow.kind)
     audit = await _audit_counts(
         session,

@@ -8,15 +8,15 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from appraisal.activities.registry import eligible
-from appraisal.api.lifecycle_schemas import LineageItem, ReappraisalCreate
-from appraisal.api.schemas import Selection
 from appraisal.db.models import Appraiser, Commission
+from appraisal.db.registry import eligible
 from appraisal.domain.commission import CommissionSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS, ReappraisalOrder
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import Stage
+from appraisal.schemas.commission import Selection
+from appraisal.schemas.lifecycle import LineageItem, ReappraisalCreate
 from appraisal.services.commission import (
     MAX_LINEAGE,
     _choose_institution,

@@ -10,26 +10,28 @@ from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.activities.registry import Registered, standing, sync_licence_tasks
-from appraisal.api.errors import ApiError, not_found
-from appraisal.api.registry_schemas import (
+from appraisal.db.models import (
+    Appraiser,
+    AppraiserKey,
+    Bureau,
+    Court,
+    Institution,
+    LicenceTask,
+    LicenceTaskPublic,
+    RegistryChange,
+)
+from appraisal.db.registry import Registered, sync_licence_tasks
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.roles import Actor
+from appraisal.domain.standing import standing
+from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
     InstitutionCreate,
     InstitutionUpdate,
     RegistryStatusCreate,
 )
-from appraisal.db.models import (
-    Appraiser,
-    Bureau,
-    Institution,
-    LicenceTask,
-    LicenceTaskPublic,
-    RegistryChange,
-)
-from appraisal.domain.audit import chain_hash
-from appraisal.domain.errors import InvalidInput, RuleViolation
-from appraisal.domain.roles import Actor
 
 FINAL_STATUS = "revoked"
 Entity = TypeVar("Entity", Institution, Appraiser)
@@ -95,7 +97,7 @@ async def _institution_in_bureau(
     )
     found = (await session.exec(query.with_for_update() if for_update else query)).first()
     if found is None:
-        raise not_found("institution")
+        raise NotFound("institution")
     return found
 
 
@@ -109,7 +111,7 @@ async def _appraiser_in_bureau(*, session: AsyncSession, principal: Actor, appra
         )
     ).first()
     if found is None:
-        raise not_found("appraiser")
+        raise NotFound("appraiser")
     return found
 
 
@@ -319,14 +321,14 @@ async def require_active_appraisers(*, session: AsyncSession, appraiser_ids: lis
     }
     for appraiser_id in appraiser_ids:
         appraiser = found.get(appraiser_id)
-        reason = standing(appraiser, today) if appraiser else None
+        reason = standing(appraiser, today, kind="appraiser") if appraiser else None
         if appraiser and reason:
             why, rule = reason
-            raise ApiError(
-                409,
+            raise RuleViolation(
                 "appraiser_not_active",
                 f"appraiser {appraiser.name} ({appraiser.id}) may not be assigned: {why}",
-                {"rule": rule, "appraiser_id": appraiser.id},
+                rule=rule,
+                about={"appraiser_id": appraiser.id},
             )
 
 
@@ -358,3 +360,41 @@ async def licence_tasks(*, session: AsyncSession, bureau_id: str) -> list[Licenc
         )
         for row in rows
     ]
+
+
+async def list_institutions(*, session: AsyncSession, category: str | None) -> list[Institution]:
+    query = select(Institution).order_by(col(Institution.name))
+    if category:
+        query = query.where(col(Institution.categories).contains([category]))
+    return list((await session.exec(query)).all())
+
+
+async def list_appraisers(
+    *, session: AsyncSession, institution_id: str | None, category: str | None
+) -> list[Appraiser]:
+    query = select(Appraiser).order_by(col(Appraiser.name))
+    if institution_id:
+        query = query.where(Appraiser.institution_id == institution_id)
+    if category:
+        query = query.where(col(Appraiser.categories).contains([category]))
+    return list((await session.exec(query)).all())
+
+
+async def names(*, session: AsyncSession, ids: list[str]) -> dict[str, str]:
+    """The registered names of these appraisers, by id (an unknown id is left out)."""
+    rows = await session.exec(select(Appraiser).where(col(Appraiser.id).in_(ids)))
+    return {a.id: a.name for a in rows.all()}
+
+
+async def organisation_name(
+    *, session: AsyncSession, kind: type[Court] | type[Bureau] | type[Institution], id_: str
+) -> str:
+    """A court's, bureau's or institution's name; its id when it is not registered."""
+    found: Court | Bureau | Institution | None = await session.get(kind, id_)
+    return found.name if found else id_
+
+
+async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
+    """Every registered public key, current and past, by appraiser and date."""
+    query = select(AppraiserKey).order_by(col(AppraiserKey.appraiser_id), col(AppraiserKey.valid_from))
+    return list((await session.exec(query)).all())

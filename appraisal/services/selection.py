@@ -4,12 +4,12 @@ candidates as the entrustment event recorded them, and the pick computed again."
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.api.errors import not_found
-from appraisal.api.registry_schemas import SelectionPublic
 from appraisal.db.models import AuditEventRow, Commission
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.commission import random_pick
+from appraisal.domain.errors import NotFound
 from appraisal.domain.events import chained_fields
+from appraisal.schemas.registry import SelectionPublic
 
 
 async def selection(*, session: AsyncSession, commission: Commission) -> SelectionPublic:
@@ -27,7 +27,7 @@ async def selection(*, session: AsyncSession, commission: Commission) -> Selecti
         )
     ).first()
     if event is None:
-        raise not_found("entrustment event")
+        raise NotFound("entrustment event")
     data = event.data
     mode = str(data.get("selection_mode", ""))
     seed = str(data.get("selection_seed", ""))

@@ -10,18 +10,18 @@ from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.api.errors import forbidden, not_found
-from appraisal.api.schemas import AppraiserTrace, TraceItem
-from appraisal.api.supervision_schemas import (
+from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
+from appraisal.domain.calendar import WorkingCalendar
+from appraisal.domain.errors import Forbidden, NotFound
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import TERMINAL_STAGES, Stage
+from appraisal.schemas.commission import AppraiserTrace, TraceItem
+from appraisal.schemas.supervision import (
     CategoryCounts,
     InstitutionCounts,
     OverviewCounts,
     SupervisionOverview,
 )
-from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
-from appraisal.domain.calendar import WorkingCalendar
-from appraisal.domain.roles import Actor, Role
-from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.services import audit
 from appraisal.services.commission import scope_filter
 
@@ -115,7 +115,7 @@ def _counts_scope(principal: Actor) -> ColumnElement[bool]:
             return col(CommissionCount.institution_id).in_(
                 select(Institution.id).where(Institution.bureau_id == org)
             )
-    raise forbidden(f"no overview is counted for the role {principal.role}")
+    raise Forbidden(f"no overview is counted for the role {principal.role}")
 
 
 async def _counted(
@@ -183,7 +183,7 @@ async def appraiser_trace(*, session: AsyncSession, principal: Actor, appraiser_
         )
     ).first()
     if found is None:
-        raise not_found("appraiser")
+        raise NotFound("appraiser")
     verdicts: dict[str, audit.ChainVerdict] = {}
     items: list[TraceItem] = []
     for event, commission in await audit.trace_appraiser(session=session, appraiser_id=appraiser_id):

@@ -5,7 +5,7 @@ browser runs no chart code."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from appraisal.api.schemas import ClockPublic
+from appraisal.schemas.commission import ClockPublic
 
 BAR_ROW = 26
 BAR_THICKNESS = 16

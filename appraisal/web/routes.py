@@ -7,18 +7,17 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TodayDep
-from appraisal.api.routes.tasks import decode_cursor, encode_cursor
-from appraisal.api.supervision_schemas import SupervisionOverview
-from appraisal.db.models import Appraiser, Bureau, Court, Institution
+from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
+from appraisal.db.models import Bureau, Court, Institution
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.services import audit, supervision
+from appraisal.schemas.supervision import SupervisionOverview
+from appraisal.services import audit, registry, supervision
 from appraisal.services import commission as commissions
 from appraisal.web import charts
 from appraisal.web.pages import STAGES, render
@@ -49,14 +48,12 @@ DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
     """Who is signed in, with their court's or bureau's name, for the page header."""
-    organisation = (
-        await session.get(Court, principal.organisation_id)
-        if principal.role == Role.COURT
-        else await session.get(Bureau, principal.organisation_id)
-    )
+    kind = Court if principal.role == Role.COURT else Bureau
     return {
         "role": principal.role,
-        "organisation": organisation.name if organisation else principal.organisation_id,
+        "organisation": await registry.organisation_name(
+            session=session, kind=kind, id_=principal.organisation_id
+        ),
         "subject": principal.subject,
     }
 
@@ -200,14 +197,7 @@ async def commission_page(
 ) -> Response:
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
-    court = await session.get(Court, commission.court_id)
-    institution = await session.get(Institution, commission.institution_id)
-    named = {
-        a.id: a.name
-        for a in (
-            await session.exec(select(Appraiser).where(col(Appraiser.id).in_(commission.appraiser_ids)))
-        ).all()
-    }
+    named = await registry.names(session=session, ids=commission.appraiser_ids)
     return render(
         request,
         "commission.html",
@@ -215,8 +205,12 @@ async def commission_page(
             "viewer": await _viewer(session, principal),
             "active": "",
             "commission": commission,
-            "court_name": court.name if court else commission.court_id,
-            "institution_name": institution.name if institution else commission.institution_id,
+            "court_name": await registry.organisation_name(
+                session=session, kind=Court, id_=commission.court_id
+            ),
+            "institution_name": await registry.organisation_name(
+                session=session, kind=Institution, id_=commission.institution_id
+            ),
             "appraisers": [(a, named.get(a, a)) for a in commission.appraiser_ids],
             "may_trace": principal.role == Role.SUPERVISOR,
             "timeline": charts.timeline(commission.clocks, received_on=commission.received_on, today=today),
@@ -231,7 +225,6 @@ async def appraiser_page(
     request: Request, appraiser_id: str, principal: PagePrincipalDep, session: SessionDep
 ) -> Response:
     trace = await supervision.appraiser_trace(session=session, principal=principal, appraiser_id=appraiser_id)
-    institution = await session.get(Institution, trace.institution_id)
     return render(
         request,
         "appraiser.html",
@@ -239,7 +232,9 @@ async def appraiser_page(
             "viewer": await _viewer(session, principal),
             "active": "",
             "trace": trace,
-            "institution_name": institution.name if institution else trace.institution_id,
+            "institution_name": await registry.organisation_name(
+                session=session, kind=Institution, id_=trace.institution_id
+            ),
         },
     )
 
@@ -253,7 +248,7 @@ async def inbox_page(
     today: TodayDep,
     cursor: str | None = Query(default=None, max_length=200),
 ) -> Response:
-    after = decode_cursor(cursor) if cursor is not None else None
+    after = decode_inbox_cursor(cursor) if cursor is not None else None
     tasks, following = await commissions.inbox(
         session=session, principal=principal, limit=INBOX_LIMIT, after=after
     )
@@ -269,7 +264,7 @@ async def inbox_page(
                 for t in tasks
                 if t.due_on is not None
             },
-            "next_page": f"{PREFIX}/inbox?{urlencode({'cursor': encode_cursor(following)})}"
+            "next_page": f"{PREFIX}/inbox?{urlencode({'cursor': encode_inbox_cursor(following)})}"
             if following
             else None,
         },

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from appraisal.api.deps import SessionDep, SettingsDep, bearer, get_principal
 from appraisal.api.errors import ApiError
 from appraisal.api.policy import DASHBOARD, authorize
-from appraisal.domain.errors import InvalidInput
+from appraisal.domain.errors import Forbidden, InvalidInput, NotFound
 from appraisal.domain.roles import Actor
 from appraisal.web.pages import render
 
@@ -165,6 +165,10 @@ class PageRoute(APIRoute):
                 return await handle(request)
             except ApiError as err:
                 return error_page(request, err.status, err.message)
+            except NotFound as err:
+                return error_page(request, 404, err.message)
+            except Forbidden as err:
+                return error_page(request, 403, err.message)
             except InvalidInput as err:
                 return error_page(request, 422, f"{err.field}: {err.message}")
             except RequestValidationError as err:

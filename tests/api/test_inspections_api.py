@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from appraisal.activities.inspection import InspectionSizes, draw
+from appraisal.db.inspection import InspectionSizes, draw
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS
 from tests.api.test_commissions_api import entrust

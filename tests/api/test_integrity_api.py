@@ -17,10 +17,10 @@ from temporalio.worker import Worker
 
 from appraisal.api.app import create_app
 from appraisal.api.deps import get_today
-from appraisal.api.integrity_schemas import IntegrityCounts, SanctionCounts
 from appraisal.db.models import AuditEventRow, Commission, IntegrityEntryRow
 from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.integrity import IntegrityCounts, SanctionCounts
 from appraisal.seed import BUREAU
 from appraisal.services.integrity import GradingRule, evaluate
 from appraisal.settings import DEFAULT_INTEGRITY_DEDUCTIONS, DEFAULT_INTEGRITY_GRADE_FLOORS, Settings

@@ -52,7 +52,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
 from appraisal.domain import testimony as tm
@@ -79,6 +78,7 @@ from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
+from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU, seed_demo
 from appraisal.services.calendar import load_year
 from appraisal.temporal import register_search_attributes

@@ -12,12 +12,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.models import AuditEventRow, Notification
 from appraisal.domain.calendar import WorkingCalendar, YearSchedule
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
 from appraisal.domain.commission import AcceptanceDecision, ExtensionRequest, MaterialRequest, MaterialSupply
 from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU
 from appraisal.services.calendar import load_year
 from appraisal.workflows import search_attributes as sa

@@ -24,7 +24,6 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.activities.complaint import ComplaintActivities
-from appraisal.api.schemas import CalendarYearPut
 from appraisal.db.models import AuditEventRow, Complaint, IntegrityEntryRow, Notification
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
@@ -45,6 +44,7 @@ from appraisal.domain.complaint import (
     workflow_id_for,
 )
 from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU
 from appraisal.services.audit import verify_chain
 from appraisal.services.calendar import load_year

@@ -18,7 +18,8 @@ from temporalio.client import ScheduleActionStartWorkflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.activities.inspection import InspectionSizes, draw, scheduled_inspection_id
+from appraisal.activities.inspection import scheduled_inspection_id
+from appraisal.db.inspection import InspectionSizes, draw
 from appraisal.db.models import Bureau, Commission, Inspection
 from appraisal.domain.calendar import local_today
 from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS

@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 
 from appraisal.api.deps import SessionDep, SettingsDep, TemporalDep
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CalendarYearPublic, CalendarYearPut
+from appraisal.schemas.commission import CalendarYearPublic, CalendarYearPut
 from appraisal.services import calendar as service
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])

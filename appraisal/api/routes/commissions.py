@@ -10,27 +10,9 @@ from appraisal.api.deps import (
     TemporalDep,
     TodayDep,
 )
-from appraisal.api.errors import documented
+from appraisal.api.errors import ERRORS
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.schemas import (
-    AcceptanceCreate,
-    AuditEventPublic,
-    ChainVerdictPublic,
-    ClosureCreate,
-    CommissionPublic,
-    EntrustmentCreate,
-    ExtensionCreate,
-    IssueCreate,
-    MaterialRequestCreate,
-    MaterialsCreate,
-    Page,
-    ReentrustmentCreate,
-    ReportCreate,
-    SignatureCreate,
-    TerminationCreate,
-    WithdrawalCreate,
-)
 from appraisal.api.steps import StepsDep
 from appraisal.domain.commission import (
     AcceptanceDecision,
@@ -47,23 +29,29 @@ from appraisal.domain.commission import (
 )
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.stages import Stage
+from appraisal.schemas.commission import (
+    AcceptanceCreate,
+    AuditEventPublic,
+    ChainVerdictPublic,
+    ClosureCreate,
+    CommissionPublic,
+    EntrustmentCreate,
+    ExtensionCreate,
+    IssueCreate,
+    MaterialRequestCreate,
+    MaterialsCreate,
+    ReentrustmentCreate,
+    ReportCreate,
+    SignatureCreate,
+    TerminationCreate,
+    WithdrawalCreate,
+)
+from appraisal.schemas.common import Page
 from appraisal.services import audit, registry
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(prefix="/v1/commissions", tags=["commissions"])
-
-ERRORS = documented(
-    {
-        401: "no token or a bad one",
-        403: "not allowed for this role",
-        404: "no such commission in the caller's scope",
-        409: "the step is not allowed in the commission's current state",
-        413: "the request body is larger than MAX_BODY_BYTES",
-        422: "invalid input: which field and why",
-        503: "Temporal or the database is unavailable; nothing was changed",
-    }
-)
 
 
 @router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)

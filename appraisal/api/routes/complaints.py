@@ -3,15 +3,15 @@ by the supervising bureau: register, read, and take each step."""
 
 from fastapi import APIRouter, Response
 
-from appraisal.activities.commission import jsonable
-from appraisal.api.complaint_schemas import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.errors import documented
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.schemas import AuditEventPublic
 from appraisal.db.models import Complaint
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.plain import jsonable
+from appraisal.schemas.commission import AuditEventPublic
+from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.services import complaint as service
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])

@@ -4,10 +4,10 @@ the published draw and whether it re-runs to the same picks."""
 from fastapi import APIRouter, Query
 
 from appraisal.api.deps import NowDep, SessionDep
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.registry_schemas import InspectionCreate, InspectionPublic
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import Page
+from appraisal.schemas.common import Page
+from appraisal.schemas.registry import InspectionCreate, InspectionPublic
 from appraisal.services import inspection as service
 
 router = APIRouter(prefix="/v1/supervision/inspections", tags=["supervision"])

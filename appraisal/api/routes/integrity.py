@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 
 from appraisal.api.deps import SessionDep, SettingsDep, TodayDep
 from appraisal.api.errors import documented
-from appraisal.api.integrity_schemas import IntegrityRecord
 from appraisal.api.policy import AuthorizedDep
+from appraisal.schemas.integrity import IntegrityRecord
 from appraisal.services import integrity as service
 
 router = APIRouter(prefix="/v1/supervision/integrity", tags=["supervision"])

@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
-from appraisal.api.lifecycle_schemas import ObjectionCreate, ObjectionReplyCreate, ObjectionResolutionCreate
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CommissionPublic
+from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import ObjectionCreate, ObjectionReplyCreate, ObjectionResolutionCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(prefix="/v1/commissions", tags=["objections"])

@@ -1,10 +1,10 @@
 from fastapi import APIRouter, Response
 
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.api.lifecycle_schemas import LineageItem, ReappraisalCreate
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CommissionPublic
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import LineageItem, ReappraisalCreate
 from appraisal.services import commission as service
 from appraisal.services import reappraisal
 

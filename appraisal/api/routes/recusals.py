@@ -1,10 +1,10 @@
 from fastapi import APIRouter
 
-from appraisal.api.lifecycle_schemas import RecusalCreate, RecusalDecisionCreate
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CommissionPublic
+from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import RecusalCreate, RecusalDecisionCreate
 from appraisal.services import commission as service
 from appraisal.services import registry
 from appraisal.workflows.commission import CommissionWorkflow

@@ -1,16 +1,8 @@
 from fastapi import APIRouter, Query
-from sqlmodel import col, select
 
 from appraisal.api.deps import SessionDep, TodayDep
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.registry_schemas import (
-    AppraiserCreate,
-    AppraiserUpdate,
-    InstitutionCreate,
-    InstitutionUpdate,
-    RegistryStatusCreate,
-)
-from appraisal.api.routes.commissions import ERRORS
 from appraisal.db.models import (
     Appraiser,
     AppraiserPublic,
@@ -19,6 +11,13 @@ from appraisal.db.models import (
     LicenceTaskPublic,
     RegistryChange,
     RegistryChangePublic,
+)
+from appraisal.schemas.registry import (
+    AppraiserCreate,
+    AppraiserUpdate,
+    InstitutionCreate,
+    InstitutionUpdate,
+    RegistryStatusCreate,
 )
 from appraisal.services import registry as service
 
@@ -32,10 +31,7 @@ async def list_institutions(
     category: str | None = Query(default=None, max_length=60),
 ) -> list[Institution]:
     """Registered institutions, optionally only those registered for a category."""
-    query = select(Institution).order_by(col(Institution.name))
-    if category:
-        query = query.where(col(Institution.categories).contains([category]))
-    return list((await session.exec(query)).all())
+    return await service.list_institutions(session=session, category=category)
 
 
 @router.get("/appraisers", response_model=list[AppraiserPublic], responses=ERRORS)
@@ -46,12 +42,7 @@ async def list_appraisers(
     category: str | None = Query(default=None, max_length=60),
 ) -> list[Appraiser]:
     """Registered appraisers, by institution and category."""
-    query = select(Appraiser).order_by(col(Appraiser.name))
-    if institution_id:
-        query = query.where(Appraiser.institution_id == institution_id)
-    if category:
-        query = query.where(col(Appraiser.categories).contains([category]))
-    return list((await session.exec(query)).all())
+    return await service.list_appraisers(session=session, institution_id=institution_id, category=category)
 
 
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201, responses=ERRORS)

@@ -1,11 +1,11 @@
 from fastapi import APIRouter
 
-from appraisal.api.lifecycle_schemas import CorrectionCreate, SupplementaryCreate
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CommissionPublic
+from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.commission import Material
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import CorrectionCreate, SupplementaryCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(prefix="/v1/commissions", tags=["report changes"])

@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 
 from appraisal.api.deps import SessionDep
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.registry_schemas import SelectionPublic
-from appraisal.api.routes.commissions import ERRORS
+from appraisal.schemas.registry import SelectionPublic
 from appraisal.services import commission
 from appraisal.services import selection as service
 

@@ -2,14 +2,11 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
-from appraisal.activities.anchor import heads_hash
 from appraisal.api.deps import CalendarDep, SessionDep, TodayDep
-from appraisal.api.errors import not_found
+from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import AnchorCheck, AppraiserTrace
-from appraisal.api.supervision_schemas import SupervisionOverview
-from appraisal.db.models import AuditAnchor
+from appraisal.schemas.commission import AnchorCheck, AppraiserTrace
+from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import audit, supervision
 
 router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
@@ -19,18 +16,7 @@ router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
 async def check_anchor(day: date, _: AuthorizedDep, session: SessionDep) -> AnchorCheck:
     """A day's stored audit anchor against the one recomputed from the trail now:
     any event edited, deleted or added since that day's end shows as a mismatch."""
-    stored = await session.get(AuditAnchor, day)
-    if stored is None:
-        raise not_found("anchor")
-    recomputed, chains = await heads_hash(session, day)
-    return AnchorCheck(
-        day=day,
-        ok=recomputed == stored.heads_hash and chains == stored.chains,
-        stored=stored.heads_hash,
-        recomputed=recomputed,
-        chains=stored.chains,
-        computed_at=stored.computed_at,
-    )
+    return await audit.check_anchor(session=session, day=day)
 
 
 @router.get("/appraisers/{appraiser_id}/trace", response_model=AppraiserTrace, responses=ERRORS)

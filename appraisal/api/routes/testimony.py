@@ -6,22 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from appraisal.activities.commission import jsonable
 from appraisal.api.deps import SessionDep
-from appraisal.api.errors import not_found
-from appraisal.api.lifecycle_schemas import (
-    RefundRulingCreate,
-    TestimonyConfirmationCreate,
-    TestimonyCreate,
-    TestimonyOutcomeCreate,
-    TestimonyPublic,
-    TestimonyRulingCreate,
-)
+from appraisal.api.errors import ERRORS, not_found
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.routes.commissions import ERRORS
-from appraisal.api.schemas import CommissionPublic
 from appraisal.api.steps import CommissionSteps, StepsDep
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor
 from appraisal.domain.testimony import (
     RefundRuling,
@@ -31,6 +21,15 @@ from appraisal.domain.testimony import (
     TestimonyStage,
     TestimonySummons,
     testimony_workflow_id,
+)
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import (
+    RefundRulingCreate,
+    TestimonyConfirmationCreate,
+    TestimonyCreate,
+    TestimonyOutcomeCreate,
+    TestimonyPublic,
+    TestimonyRulingCreate,
 )
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow

@@ -1,54 +1,16 @@
-"""Request and response bodies of the REST contract (API.md)."""
+"""Request and response bodies of a commission and its steps (API.md)."""
 
-import re
-import unicodedata
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
-
-def _nfc(value: Any) -> Any:
-    """Unicode NFC, before the length bounds count characters."""
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
-
-
-def _refusing(forbidden: "re.Pattern[str]") -> AfterValidator:
-    """Control characters (C0, DEL, C1) and lone surrogates, which PostgreSQL
-    and the audit trail's canonical JSON cannot hold faithfully."""
-
-    def check(value: str) -> str:
-        found = forbidden.search(value)
-        if found:
-            raise ValueError(f"control character U+{ord(found.group()):04X} is not allowed")
-        return value
-
-    return AfterValidator(check)
-
-
-Nfc = BeforeValidator(_nfc)
-OneLine = _refusing(re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"))
-Lines = _refusing(re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"))
-"""Free text that may span lines: newline and tab allowed."""
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), Nfc, Lines]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Nfc, OneLine
-]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=36), OneLine]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from appraisal.schemas.common import Id, Lines, Nfc, OneLine, Sha256, ShortText, Strict, Text
 
 
 class MaterialIn(Strict):
@@ -343,23 +305,6 @@ class CommissionPublic(BaseModel):
     )
     workflow_id: str
     last_event_seq: int
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int = Field(
-        description="how many match: exact when `total_exact`, else a lower bound (ask `count=exact`)"
-    )
-    limit: int
-    offset: int
-    total_exact: bool = Field(
-        default=True,
-        description="false when the count stopped early: more than `total` match",
-    )
-    has_more: bool = Field(default=False, description="another page follows, at `offset + limit`")
 
 
 class ChainVerdictPublic(BaseModel):

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from appraisal.api.schemas import ClockPublic, Id, MaterialIn, ShortText, Strict, TaskPublic, Text
+from appraisal.schemas.commission import ClockPublic, MaterialIn, TaskPublic
+from appraisal.schemas.common import Id, ShortText, Strict, Text
 
 DecisionKind = Literal[
     "accept",

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from appraisal.api.schemas import Id, MaterialIn, ReportCreate, Selection, ShortText, Strict, Text
+from appraisal.schemas.commission import MaterialIn, ReportCreate, Selection
+from appraisal.schemas.common import Id, ShortText, Strict, Text
 
 
 class RecusalCreate(Strict):

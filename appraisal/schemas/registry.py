@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from appraisal.api.schemas import Id, Nfc, OneLine, ShortText, Strict, Text
+from appraisal.schemas.common import Id, Nfc, OneLine, ShortText, Strict, Text
 
 MAX_SEED = 2**63 - 1
 
@@ -130,3 +130,13 @@ class SelectionPublic(BaseModel):
     )
     reproduced: bool | None = Field(default=None, description="null unless the mode is random")
     event_verified: bool = Field(description="the entrustment event still hashes to its recorded hash")
+
+
+class RegisteredKeyPublic(BaseModel):
+    """An appraiser's registered Ed25519 public key (base64 of the raw 32 bytes)."""
+
+    fingerprint: str
+    appraiser_id: str
+    public_key: str
+    valid_from: date
+    valid_until: date | None = None
