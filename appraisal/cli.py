@@ -6,9 +6,9 @@ import signal
 import sys
 from datetime import UTC, datetime, timedelta
 
+from appraisal.core.observability import configure_logging
+from appraisal.core.settings import get_settings
 from appraisal.domain.roles import Role
-from appraisal.observability import configure_logging
-from appraisal.settings import get_settings
 
 
 def _worker() -> int:
@@ -30,7 +30,7 @@ def _worker() -> int:
 def _api() -> int:
     import uvicorn
 
-    from appraisal.api.app import create_app
+    from appraisal.app import create_app
 
     settings = get_settings()
     configure_logging(settings)
@@ -82,11 +82,11 @@ def _calendar(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    from appraisal.core.temporal import connect
     from appraisal.db.engine import create_engine, session_factory
     from appraisal.domain.roles import Actor
     from appraisal.schemas.commission import CalendarYearPut
     from appraisal.services.calendar import load_year, show_year
-    from appraisal.temporal import connect
 
     settings = get_settings()
     if args.action == "load":
@@ -122,7 +122,7 @@ def _sign(args: argparse.Namespace) -> int:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from appraisal.signing import demo_private_key, sign, signed_message
+    from appraisal.core.signing import demo_private_key, sign, signed_message
 
     if args.private_key:
         with open(args.private_key, encoding="ascii") as key_file:

@@ -16,6 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from appraisal.api.auth import issue_token
+from appraisal.core.settings import Settings
+from appraisal.core.temporal import connect, register_search_attributes
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.db.migrate import upgrade_async
 from appraisal.embedded import (
@@ -25,8 +27,6 @@ from appraisal.embedded import (
     wait_for_port,
 )
 from appraisal.seed import demo_principals, seed_demo
-from appraisal.settings import Settings
-from appraisal.temporal import connect, register_search_attributes
 
 
 @dataclass

@@ -32,9 +32,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from appraisal.core.signing import fingerprint, signed_message, verify
 from appraisal.domain.audit import report_hash as compute_report_hash
 from appraisal.domain.calendar import CHINA_TZ, local_today
-from appraisal.signing import fingerprint, signed_message, verify
 
 FORMAT = "appraisal-report/1"
 MANIFEST_NAME = "appraisal-manifest.json"

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64
 from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution
 from appraisal.domain.roles import Actor, Role
-from appraisal.signing import demo_private_key, fingerprint, public_key_b64
 
 DEMO_NAMESPACE = uuid.UUID("0b6c1f3e-2d4a-5b8c-9e7f-a1b2c3d4e5f6")
 

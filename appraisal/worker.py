@@ -19,10 +19,10 @@ from appraisal.activities.complaint import ComplaintActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.core.observability import tracing_interceptors
+from appraisal.core.settings import Settings
+from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
-from appraisal.observability import tracing_interceptors
-from appraisal.settings import Settings
-from appraisal.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.workflows.anchor import DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow

@@ -43,7 +43,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from appraisal.settings import Settings
+from appraisal.core.settings import Settings
 from bench import report
 from bench.commissions import entrustment
 from bench.stack import ROOT, DevStack, cpu_seconds_of, cpu_used, installed_python_env, stop_process

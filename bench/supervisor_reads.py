@@ -52,16 +52,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 
-from appraisal.api.app import create_app
 from appraisal.api.auth import issue_token
 from appraisal.api.deps import get_now, get_today
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import APPRAISERS, BUREAU, COURTS, INSTITUTIONS, seed_demo
 from appraisal.services.commission import COUNT_AHEAD
-from appraisal.settings import Settings
 from bench import report
 from bench.snapshot_templates import TEMPLATES
 from bench.stack import HOST, free_port

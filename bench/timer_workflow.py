@@ -67,7 +67,7 @@ async def serve(address: str, task_queue: str) -> None:
     from temporalio.client import Client
     from temporalio.worker import Worker
 
-    from appraisal.settings import Settings
+    from appraisal.core.settings import Settings
     from appraisal.worker import worker_tuning
 
     # Run as `python -m`, this file is `__main__`; the sandbox re-imports a

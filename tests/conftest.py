@@ -21,13 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
 from appraisal.domain import calendar
 from appraisal.domain.calendar import local_today
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import seed_demo
-from appraisal.temporal import register_search_attributes
 from appraisal.worker import build_worker
 from tests.hard_days import HardDay, hard_days, with_makeup_saturday
 

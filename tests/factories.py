@@ -6,10 +6,10 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.signing import demo_private_key, sign, signed_message
 from appraisal.domain.commission import CommissionInput, EligibleAppraiser, Material
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, COURTS, INSTITUTIONS
-from appraisal.signing import demo_private_key, sign, signed_message
 
 COURT = COURTS[0]
 OTHER_COURT = COURTS[1]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from appraisal.settings import Settings
+from appraisal.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = {"postgres", "temporal", "temporal-ui", "migrate", "api", "worker"}

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.testing import WorkflowEnvironment
 
-from appraisal.observability import (
+from appraisal.core.observability import (
     REQUEST_ID_HEADER,
     configure_logging,
     install_request_ids,
@@ -26,7 +26,7 @@ from appraisal.observability import (
     tracing_interceptors,
     workflow_id_var,
 )
-from appraisal.settings import Settings
+from appraisal.core.settings import Settings
 from appraisal.worker import build_worker
 from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadResult, CalendarReloadWorkflow
 

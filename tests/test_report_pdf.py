@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from appraisal.cli import main as appraisal_command
+from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64, sign, signed_message
 from appraisal.domain.audit import report_hash
 from appraisal.report_pdf import (
     MANIFEST_NAME,
@@ -18,7 +19,6 @@ from appraisal.report_pdf import (
     verify_main,
     verify_report_pdf,
 )
-from appraisal.signing import demo_private_key, fingerprint, public_key_b64, sign, signed_message
 
 SIGNER, DISSENTER, STRANGER = "appraiser-sign", "appraiser-dissent", "appraiser-stranger"
 NAMES = {SIGNER: "张明", DISSENTER: "李华"}

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from appraisal.settings import Settings
-from appraisal.temporal import connect, metrics_runtime
+from appraisal.core.settings import Settings
+from appraisal.core.temporal import connect, metrics_runtime
 from appraisal.worker import build_worker
 from tests.conftest import free_port
 from tests.workflows.test_commission_workflow import eventually
@@ -61,6 +61,6 @@ def test_a_taken_port_turns_metrics_off_instead_of_failing_the_worker(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
-        with caplog.at_level(logging.ERROR, logger="appraisal.temporal"):
+        with caplog.at_level(logging.ERROR, logger="appraisal.core.temporal"):
             assert metrics_runtime(worker_settings(address)) is None
     assert any("worker metrics off" in r.getMessage() and address in r.getMessage() for r in caplog.records)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from appraisal.core.settings import Settings
 from appraisal.domain.roles import Actor, Role
-from appraisal.settings import Settings
 
 ALGORITHM = "HS256"
 

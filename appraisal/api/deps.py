@@ -13,11 +13,11 @@ from temporalio.client import Client
 
 from appraisal.api.auth import InvalidToken, read_token
 from appraisal.api.errors import DATABASE_DOWN, ApiError, forbidden
+from appraisal.core.settings import Settings
 from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.settings import Settings
 
 logger = logging.getLogger(__name__)
 SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)

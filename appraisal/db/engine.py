@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.settings import Settings
+from appraisal.core.settings import Settings
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

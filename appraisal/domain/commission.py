@@ -97,7 +97,7 @@ class SignatureSubmission:
     kind: str
     statement: str = ""
     signature: str = ""
-    """Base64 Ed25519 over appraisal.signing.signed_message, checked by the API."""
+    """Base64 Ed25519 over appraisal.core.signing.signed_message, checked by the API."""
     key_fingerprint: str = ""
 
 

@@ -8,13 +8,13 @@ from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.core.signing import signed_message, verify
 from appraisal.db.audit import heads_hash
 from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import NotFound
 from appraisal.domain.events import chained_fields
 from appraisal.schemas.commission import AnchorCheck, TraceItem
-from appraisal.signing import signed_message, verify
 
 SIGNATURE_EVENTS = {"report.signed": "sign", "report.dissented": "dissent"}
 

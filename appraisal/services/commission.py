@@ -15,6 +15,7 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from appraisal.core.signing import signed_message, verify
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -50,7 +51,6 @@ from appraisal.schemas.commission import (
     Selection,
     SignatureCreate,
 )
-from appraisal.signing import signed_message, verify
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
 COMMISSION_NAMESPACE = uuid.UUID("6f1d3c2a-4b7e-5d8f-9a0b-1c2d3e4f5a6b")

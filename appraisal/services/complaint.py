@@ -33,6 +33,7 @@ from appraisal.domain.complaint import (
     workflow_id_for,
 )
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.commission import ClockPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
@@ -250,3 +251,11 @@ async def audit_trail(*, session: AsyncSession, complaint: Complaint) -> list[Au
         .order_by(col(AuditEventRow.seq))
     )
     return list(rows.all())
+
+
+def public_of(
+    result: ComplaintSnapshot | Complaint, *, calendar: WorkingCalendar, today: date
+) -> ComplaintPublic:
+    """What a registration answers: the workflow's snapshot, or the read model's row."""
+    snapshot = result.snapshot if isinstance(result, Complaint) else jsonable(result)
+    return to_public(snapshot, calendar=calendar, today=today)

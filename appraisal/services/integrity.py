@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, DateTime, and_, cast, func, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.core.settings import LOWEST_INTEGRITY_GRADE, Settings
 from appraisal.db.models import Appraiser, AuditEventRow, Commission, Institution, IntegrityEntryRow
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.complaint import Outcome
@@ -35,7 +36,6 @@ from appraisal.schemas.integrity import (
     IntegrityRecord,
     SanctionCounts,
 )
-from appraisal.settings import LOWEST_INTEGRITY_GRADE, Settings
 
 OVERDUE = "clock.overdue"
 SIGNED, DISSENTED, ISSUED = "report.signed", "report.dissented", "report.issued"

@@ -3,7 +3,7 @@
 renewal tasks (REG-8)."""
 
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import text
@@ -386,11 +386,18 @@ async def names(*, session: AsyncSession, ids: list[str]) -> dict[str, str]:
     return {a.id: a.name for a in rows.all()}
 
 
+ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution]] = {
+    "court": Court,
+    "bureau": Bureau,
+    "institution": Institution,
+}
+
+
 async def organisation_name(
-    *, session: AsyncSession, kind: type[Court] | type[Bureau] | type[Institution], id_: str
+    *, session: AsyncSession, kind: Literal["court", "bureau", "institution"], id_: str
 ) -> str:
     """A court's, bureau's or institution's name; its id when it is not registered."""
-    found: Court | Bureau | Institution | None = await session.get(kind, id_)
+    found: Court | Bureau | Institution | None = await session.get(ORGANISATIONS[kind], id_)
     return found.name if found else id_
 
 

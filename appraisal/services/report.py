@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import AuditEventRow, Institution
+from appraisal.db.models import AuditEventRow
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.roles import Actor
 from appraisal.report_pdf import build_manifest, render_report_pdf
@@ -41,7 +41,7 @@ async def issued_report_pdf(*, session: AsyncSession, principal: Actor, commissi
     signatures: list[dict[str, Any]] = list(report.get("signatures") or [])
     appraiser_ids = sorted({str(s["appraiser_id"]) for s in signatures})
     institution_name = await organisation_name(
-        session=session, kind=Institution, id_=commission.institution_id
+        session=session, kind="institution", id_=commission.institution_id
     )
     manifest = build_manifest(
         commission_id=commission.id,

@@ -2,7 +2,7 @@
 read from the same services (and with the same scope checks) as the REST API."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TodayDep
 from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
-from appraisal.db.models import Bureau, Court, Institution
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
@@ -48,7 +47,7 @@ DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
     """Who is signed in, with their court's or bureau's name, for the page header."""
-    kind = Court if principal.role == Role.COURT else Bureau
+    kind: Literal["court", "bureau"] = "court" if principal.role == Role.COURT else "bureau"
     return {
         "role": principal.role,
         "organisation": await registry.organisation_name(
@@ -206,10 +205,10 @@ async def commission_page(
             "active": "",
             "commission": commission,
             "court_name": await registry.organisation_name(
-                session=session, kind=Court, id_=commission.court_id
+                session=session, kind="court", id_=commission.court_id
             ),
             "institution_name": await registry.organisation_name(
-                session=session, kind=Institution, id_=commission.institution_id
+                session=session, kind="institution", id_=commission.institution_id
             ),
             "appraisers": [(a, named.get(a, a)) for a in commission.appraiser_ids],
             "may_trace": principal.role == Role.SUPERVISOR,
@@ -233,7 +232,7 @@ async def appraiser_page(
             "active": "",
             "trace": trace,
             "institution_name": await registry.organisation_name(
-                session=session, kind=Institution, id_=trace.institution_id
+                session=session, kind="institution", id_=trace.institution_id
             ),
         },
     )

@@ -43,7 +43,7 @@ from typing import Any
 
 import httpx
 
-from appraisal.signing import demo_private_key, sign, signed_message
+from appraisal.core.signing import demo_private_key, sign, signed_message
 from bench.commissions import clinical_appraisers, demo_signature, entrustment
 from bench.drills.stack import PiecesStack, log
 

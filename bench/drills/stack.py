@@ -37,9 +37,9 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSyste
 from temporalio.client import Client
 
 from appraisal.api.auth import issue_token
+from appraisal.core.settings import Settings
 from appraisal.embedded import EmbeddedPostgres, temporal_dev_server_command, wait_for_port
 from appraisal.seed import demo_principals
-from appraisal.settings import Settings
 from bench.stack import HOST, ROOT, DevStack, port_is_free
 
 TASK_QUEUE = "appraisal"

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.app import create_app
 from appraisal.api.auth import issue_token
 from appraisal.api.deps import get_now, get_today
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 from appraisal.domain.roles import Actor
-from appraisal.settings import Settings
 
 
 @pytest.fixture

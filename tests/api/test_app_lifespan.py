@@ -5,8 +5,8 @@ import gc
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from appraisal.api.app import create_app
-from appraisal.settings import Settings
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 
 
 async def test_startup_objects_are_frozen_while_the_app_runs(settings: Settings, engine: AsyncEngine) -> None:

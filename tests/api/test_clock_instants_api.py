@@ -16,10 +16,10 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.settings import Settings
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar, end_of_day, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
-from appraisal.settings import Settings
 from appraisal.workflows.commission import workflow_id_for
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import clock, error

@@ -14,10 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.api.auth import issue_token
+from appraisal.core.settings import Settings
 from appraisal.db.models import Commission
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.settings import Settings
 from tests.factories import (
     CLINICAL_APPRAISERS,
     ELSEWHERE,

@@ -19,13 +19,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.app import create_app
 from appraisal.api.deps import get_today
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 from appraisal.db.models import Commission
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor
 from appraisal.embedded import EmbeddedPostgres
-from appraisal.settings import Settings
 from tests.api.test_commissions_api import entrustment
 from tests.conftest import free_port
 from tests.factories import court_actor

@@ -15,15 +15,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.app import create_app
 from appraisal.api.deps import get_today
+from appraisal.app import create_app
+from appraisal.core.settings import DEFAULT_INTEGRITY_DEDUCTIONS, DEFAULT_INTEGRITY_GRADE_FLOORS, Settings
 from appraisal.db.models import AuditEventRow, Commission, IntegrityEntryRow
 from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.integrity import IntegrityCounts, SanctionCounts
 from appraisal.seed import BUREAU
 from appraisal.services.integrity import GradingRule, evaluate
-from appraisal.settings import DEFAULT_INTEGRITY_DEDUCTIONS, DEFAULT_INTEGRITY_GRADE_FLOORS, Settings
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import accepted
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust

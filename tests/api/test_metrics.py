@@ -14,11 +14,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
-from appraisal.api.app import create_app
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 from appraisal.db.models import Notification
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor
-from appraisal.settings import Settings
 from tests.api.test_commission_clocks_api import accepted
 from tests.api.test_commissions_api import entrust
 from tests.conftest import free_port

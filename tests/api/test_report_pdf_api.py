@@ -12,15 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.app import create_app
 from appraisal.api.deps import get_today
 from appraisal.api.routes import reports
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
+from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.report_pdf import read_manifest, render_report_pdf, verify_main
 from appraisal.seed import APPRAISERS
-from appraisal.settings import Settings
-from appraisal.signing import demo_private_key, fingerprint, public_key_b64
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import (
     INSTITUTION,

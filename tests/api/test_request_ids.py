@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 import httpx
 
+from appraisal.core.observability import REQUEST_ID_HEADER
 from appraisal.domain.roles import Actor
-from appraisal.observability import REQUEST_ID_HEADER
 from tests.factories import INSTITUTION, court_actor
 
 Auth = Callable[[Actor], dict[str, str]]

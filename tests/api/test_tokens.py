@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from appraisal.api.auth import issue_token, read_token
 from appraisal.cli import main
+from appraisal.core.settings import DEV_JWT_SECRET, Settings
 from appraisal.embedded import EmbeddedPostgres
-from appraisal.settings import DEV_JWT_SECRET, Settings
 from tests.factories import court_actor
 
 

@@ -52,6 +52,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
 from appraisal.domain import testimony as tm
@@ -81,7 +82,6 @@ from appraisal.embedded import EmbeddedPostgres
 from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU, seed_demo
 from appraisal.services.calendar import load_year
-from appraisal.temporal import register_search_attributes
 from appraisal.worker import build_worker
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadResult

@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from appraisal.api.app import create_app
 from appraisal.api.auth import issue_token
 from appraisal.api.deps import get_today
+from appraisal.app import create_app
+from appraisal.core.settings import Settings
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor
-from appraisal.settings import Settings
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.conftest import ROOT, free_port
 from tests.factories import court_actor

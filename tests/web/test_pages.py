@@ -15,10 +15,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.api.auth import issue_token, read_token
+from appraisal.core.settings import Settings
 from appraisal.db.models import AuditEventRow, RevokedToken
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, INSTITUTIONS
-from appraisal.settings import Settings
 from appraisal.web.session import COOKIE
 from tests.api.test_commissions_api import APPRAISER_IDS
 from tests.factories import INSTITUTION, court_actor, institution_actor

@@ -19,12 +19,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.activities.inspection import scheduled_inspection_id
+from appraisal.core.settings import Settings
+from appraisal.core.temporal import ensure_schedules
 from appraisal.db.inspection import InspectionSizes, draw
 from appraisal.db.models import Bureau, Commission, Inspection
 from appraisal.domain.calendar import local_today
 from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS
-from appraisal.settings import Settings
-from appraisal.temporal import ensure_schedules
 from appraisal.workflows.anchor import ANCHOR_SCHEDULE_ID
 from appraisal.workflows.inspection import (
     INSPECTION_SCHEDULE_ID,

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Response
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.errors import documented
 from appraisal.api.policy import AuthorizedDep
-from appraisal.db.models import Complaint
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.plain import jsonable
@@ -55,8 +54,7 @@ async def register_complaint(
         paper_history_days=settings.paper_history_days,
     )
     response.status_code = 201 if created else 200
-    snapshot = result.snapshot if isinstance(result, Complaint) else jsonable(result)
-    return service.to_public(snapshot, calendar=calendar, today=today)
+    return service.public_of(result, calendar=calendar, today=today)
 
 
 @router.get("/{complaint_id}", response_model=ComplaintPublic, responses=ERRORS)

@@ -1,12 +1,11 @@
-import asyncio
 from datetime import timedelta
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from appraisal.api.deps import SessionDep, TemporalDep
+from appraisal.services import health
 
 router = APIRouter(tags=["health"])
 
@@ -22,7 +21,7 @@ async def readyz(session: SessionDep, client: TemporalDep) -> JSONResponse:
     """Temporal and the database both answer."""
     checks: dict[str, str] = {}
     try:
-        await asyncio.wait_for(session.exec(text("select 1")), timeout=3)  # type: ignore[call-overload]
+        await health.database_answers(session=session)
         checks["database"] = "ok"
     except Exception as err:  # any failure means not ready
         checks["database"] = f"unavailable: {type(err).__name__}"

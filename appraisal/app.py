@@ -1,4 +1,6 @@
-"""The FastAPI application: routes, error shape, dependencies on app.state."""
+"""The composition root: one FastAPI application serving the REST API and the
+dashboard side by side, on the same services, with what they depend on in app.state.
+Nothing below imports this module; the API never imports the web pages."""
 
 import gc
 from collections.abc import AsyncIterator
@@ -10,28 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from appraisal.api import errors, limits, metrics
-from appraisal.api.routes import (
-    calendar,
-    commissions,
-    complaints,
-    health,
-    inspections,
-    integrity,
-    notifications,
-    objections,
-    reappraisals,
-    recusals,
-    registry,
-    report_changes,
-    reports,
-    selection,
-    supervision,
-    tasks,
-    testimony,
-)
+from appraisal.api.routes import ROUTERS
+from appraisal.core.observability import install_request_ids
+from appraisal.core.settings import Settings, get_settings
 from appraisal.db.engine import create_engine, session_factory
-from appraisal.observability import install_request_ids
-from appraisal.settings import Settings, get_settings
 from appraisal.web import routes as web
 from appraisal.web.pages import STATIC_DIR
 
@@ -77,25 +61,7 @@ def create_app(
     errors.install(app)
     limits.install(app, settings.max_body_bytes)
     install_request_ids(app)
-    for router in (
-        health.router,
-        commissions.router,
-        recusals.router,
-        objections.router,
-        report_changes.router,
-        reappraisals.router,
-        testimony.router,
-        tasks.router,
-        notifications.router,
-        calendar.router,
-        registry.router,
-        supervision.router,
-        reports.router,
-        complaints.router,
-        integrity.router,
-        selection.router,
-        inspections.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router)
     app.include_router(web.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")

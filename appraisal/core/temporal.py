@@ -6,7 +6,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.settings import Settings
+from appraisal.core.settings import Settings
 from appraisal.workflows import search_attributes
 
 logger = logging.getLogger(__name__)
