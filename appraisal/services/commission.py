@@ -11,9 +11,7 @@ from sqlalchemy import ColumnElement, Date, false, func, literal, literal_column
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client
 
 from appraisal.core.signing import signed_message, verify
 from appraisal.db.models import (
@@ -51,6 +49,7 @@ from appraisal.schemas.commission import (
     Selection,
     SignatureCreate,
 )
+from appraisal.services.starting import start_once
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
 COMMISSION_NAMESPACE = uuid.UUID("6f1d3c2a-4b7e-5d8f-9a0b-1c2d3e4f5a6b")
@@ -208,27 +207,18 @@ async def entrust(
         reappraisal_of=reappraisal_of,
         excluded_appraiser_ids=list(excluded_appraiser_ids or []),
     )
-    start = WithStartWorkflowOperation(
-        CommissionWorkflow.run,
-        inp,
-        id=workflow_id_for(commission_id),
+    return await start_once(
+        client=client,
+        session=session,
+        run=CommissionWorkflow.run,
+        inp=inp,
+        workflow_id=workflow_id_for(commission_id),
         task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        register=CommissionWorkflow.register,
+        request=RegistrationRequest(actor=principal),
+        stored=Commission,
+        row_id=commission_id,
     )
-    try:
-        snapshot = await client.execute_update_with_start_workflow(
-            CommissionWorkflow.register,
-            RegistrationRequest(actor=principal),
-            start_workflow_operation=start,
-        )
-    except WorkflowAlreadyStartedError:
-        # Closed long ago: the read model has it.
-        row = await session.get(Commission, commission_id)
-        if row is None:
-            raise
-        return row, False
-    return snapshot, snapshot.created
 
 
 def same_matter(

@@ -9,9 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.client import Client
 
 from appraisal.db.models import Appraiser, AuditEventRow, Commission, Complaint, Institution
 from appraisal.domain.calendar import WorkingCalendar
@@ -37,6 +35,7 @@ from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.commission import ClockPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
+from appraisal.services.starting import start_once
 from appraisal.workflows.complaint import ComplaintWorkflow
 
 COMPLAINT_NAMESPACE = uuid.UUID("2c9e4d1b-7a3f-5e60-8b1c-d4e5f6a7b8c9")
@@ -154,27 +153,18 @@ async def register(
         commission_id=body.commission_id or "",
         materials=[Material(m.name, m.sha256) for m in body.materials],
     )
-    start = WithStartWorkflowOperation(
-        ComplaintWorkflow.run,
-        inp,
-        id=workflow_id_for(complaint_id),
+    return await start_once(
+        client=client,
+        session=session,
+        run=ComplaintWorkflow.run,
+        inp=inp,
+        workflow_id=workflow_id_for(complaint_id),
         task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        register=ComplaintWorkflow.register,
+        request=ComplaintRegistration(actor=principal),
+        stored=Complaint,
+        row_id=complaint_id,
     )
-    try:
-        snapshot = await client.execute_update_with_start_workflow(
-            ComplaintWorkflow.register,
-            ComplaintRegistration(actor=principal),
-            start_workflow_operation=start,
-        )
-    except WorkflowAlreadyStartedError:
-        # Closed long ago: the read model has it.
-        row = await session.get(Complaint, complaint_id)
-        if row is None:
-            raise
-        return row, False
-    return snapshot, snapshot.created
 
 
 def check_decision_fields(body: ComplaintDecisionCreate) -> None:
