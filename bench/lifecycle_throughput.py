@@ -131,8 +131,11 @@ async def drive(
     cid = created["id"]
 
     async def step(label: str, who: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """After the previous step has reached the read model (X-Min-Seq), as a client that
+        reads its own writes takes them (docs/architecture.md, "Consistency")."""
         url = f"/v1/commissions/{cid}/{path}"
-        return await timed(label, api.post(url, json=body, headers=stack.auth(who)), 200)
+        after = {**stack.auth(who), "X-Min-Seq": str(answer["last_event_seq"])}
+        return await timed(label, api.post(url, json=body, headers=after), 200)
 
     answer = created
     (first_id, first), (second_id, second) = parties.appraisers

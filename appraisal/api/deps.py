@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +18,7 @@ from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
+from appraisal.services import consistency
 
 logger = logging.getLogger(__name__)
 SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)
@@ -86,7 +87,35 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
 PrincipalDep = Annotated[Actor, Depends(get_principal)]
+MIN_SEQ_DESCRIPTION = (
+    "read your writes: `<seq>` (on a commission's own reads) or `<commission id>:<seq>`, comma-separated, "
+    "as a step's `X-Seq` answered; the read waits until the read model has reached it (503 after "
+    "READ_YOUR_WRITES_SECONDS). Without it the read answers at once from the read model as it is."
+)
+
+
+async def read_your_writes(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    session: Annotated[AsyncSession, Depends(get_session)],
+    principal: Annotated[Actor, Depends(get_principal)],
+    min_seq: Annotated[
+        str | None, Header(alias=consistency.MIN_SEQ_HEADER, max_length=1000, description=MIN_SEQ_DESCRIPTION)
+    ] = None,
+) -> None:
+    if min_seq:
+        wanted = consistency.parse_min_seq(min_seq, commission_id=request.path_params.get("commission_id"))
+        await consistency.await_read_model(
+            session=session,
+            principal=principal,
+            wanted=wanted,
+            within_seconds=settings.read_your_writes_seconds,
+        )
+
+
 NowDep = Annotated[datetime, Depends(get_now)]
+READ_YOUR_WRITES = Depends(read_your_writes)
+"""On every router but health's: each request may name the sequence its reads must see."""
 TodayDep = Annotated[date, Depends(get_today)]
 
 

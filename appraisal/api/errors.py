@@ -15,7 +15,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation, Unavailable
 
 
 class ApiError(Exception):
@@ -136,6 +136,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def not_allowed(_: Request, err: Forbidden) -> JSONResponse:
         return _respond(ApiError(403, "forbidden", err.message))
+
+    @app.exception_handler(Unavailable)
+    async def behind(_: Request, err: Unavailable) -> JSONResponse:
+        return _respond(ApiError(503, "unavailable", err.message, {"dependency": err.dependency}))
 
     @app.exception_handler(InvalidInput)
     async def invalid_input(_: Request, err: InvalidInput) -> JSONResponse:

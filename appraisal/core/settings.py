@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="how many days back the receipt of a commission or complaint brought in from "
         "paper may lie",
     )
+    read_your_writes_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="how long a read given X-Min-Seq waits for the read model to reach that sequence "
+        "before it answers 503",
+    )
     integrity_deductions: dict[str, int] = Field(
         default=DEFAULT_INTEGRITY_DEDUCTIONS,
         description="points the annual integrity evaluation takes off 100 per item, as JSON "

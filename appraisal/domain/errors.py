@@ -39,3 +39,12 @@ class Forbidden(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Unavailable(Exception):
+    """A dependency did not answer in time; nothing was changed (HTTP 503)."""
+
+    def __init__(self, dependency: str, message: str) -> None:
+        super().__init__(message)
+        self.dependency = dependency
+        self.message = message

@@ -122,6 +122,9 @@ with workflow.unsafe.imports_passed_through():
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
+ANSWER_BEFORE_PROJECTION = "answer-before-projection"
+"""Patch: a step answers once its event is appended to the workflow's queue of events to
+project; the projector records them in order (read-your-writes by sequence)."""
 
 
 def _court_set_due(clock: StatutoryClock) -> str:
@@ -158,6 +161,7 @@ class CommissionWorkflow:
         self.clocks_changed = False
         self.lock = asyncio.Lock()
         self.deliveries: list[Any] = []
+        self.unprojected: list[RecordEventInput] = []
         self.recusals: list[RecusalSnapshot] = []
         self.objections: list[ObjectionSnapshot] = []
         self.earlier_reports: list[ReportSnapshot] = []
@@ -172,6 +176,7 @@ class CommissionWorkflow:
 
     @workflow.run
     async def run(self, inp: CommissionInput) -> CommissionSnapshot:
+        projector = asyncio.create_task(self._projector())
         async with self.lock:
             clock = await StatutoryClock.start(ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit)
             self.clocks[clock.rule.rule_id] = clock
@@ -192,11 +197,14 @@ class CommissionWorkflow:
                 },
                 notify=[Receiver(Role.INSTITUTION, inp.institution_id)],
                 message=f"New commission {inp.court_reference}: decide acceptance by {clock.state.due_on}",
+                projected_first=True,
             )
             self.registered = True
         while self.stage not in TERMINAL_STAGES:
             await self._sleep_until_next_rung()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(lambda: not self.unprojected)
+        projector.cancel()
         # A delivery that gave up leaves its outbox row pending: visible, not lost.
         await asyncio.gather(*self.deliveries, return_exceptions=True)
         return self._snapshot()
@@ -1184,10 +1192,13 @@ class CommissionWorkflow:
         *,
         notify: list[Receiver] | None = None,
         message: str = "",
+        projected_first: bool = False,
     ) -> None:
         """Appends one event to the commission's hash chain, projects the read
         model and queues its notifications, in one idempotent activity keyed
-        by (workflow id, seq); then delivers the notifications."""
+        by (workflow id, seq); then delivers the notifications. The step answers
+        before the projection, but for `projected_first` (the entrustment, whose
+        answer promises the read model's row exists)."""
         self.seq += 1
         event = chained_event(
             subject_id=self.inp.commission_id,
@@ -1199,9 +1210,18 @@ class CommissionWorkflow:
         )
         self.last_hash = event.hash
         self._search_attributes()
+        projection = RecordEventInput(
+            event=event, snapshot=self._snapshot(), notify=notify or [], message=message
+        )
+        if workflow.patched(ANSWER_BEFORE_PROJECTION) and not projected_first:
+            self.unprojected.append(projection)  # the projector records it, in sequence
+            return
+        await self._project(projection)
+
+    async def _project(self, projection: RecordEventInput) -> None:
         recorded = await workflow.execute_activity_method(
             CommissionActivities.record_commission_event,
-            RecordEventInput(event=event, snapshot=self._snapshot(), notify=notify or [], message=message),
+            projection,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORDING_RETRY,
         )
@@ -1209,5 +1229,13 @@ class CommissionWorkflow:
         nothing_to_deliver = workflow.patched(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries
         )
-        if notify and not nothing_to_deliver:
-            self.deliveries.append(start_delivery(event))
+        if projection.notify and not nothing_to_deliver:
+            self.deliveries.append(start_delivery(projection.event))
+
+    async def _projector(self) -> None:
+        """Records the events the steps appended, one at a time in sequence order, each
+        exactly once: the audit chain, the read model and the outbox follow the workflow."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self.unprojected))
+            await self._project(self.unprojected[0])
+            self.unprojected.pop(0)

@@ -140,6 +140,8 @@ class Commission:
     workflow_id: str = ""
     stage: str = "not_entrusted"
     done: bool = False
+    seq: int = 0
+    """The commission's sequence its last step answered: the next step's X-Min-Seq."""
 
 
 @dataclass
@@ -268,7 +270,10 @@ class Actors:
                 nonlocal sent
                 async with self.slots:  # waiting for a slot is not part of the request
                     sent = wall()
-                    return await actor.client.request(method, path, json=body, headers=actor.headers)
+                    after = {"X-Min-Seq": str(c.seq)} if c.seq else {}
+                    return await actor.client.request(
+                        method, path, json=body, headers={**actor.headers, **after}
+                    )
 
             try:
                 response = await send()
@@ -291,6 +296,7 @@ class Actors:
                             self._unexpected(record, response, sent)
                     record.note(sent, str(status))
                     record.ok, record.ended = True, clock()
+                    c.seq = max(c.seq, int(answer.get("last_event_seq", 0)))
                     return answer
                 if status == 503:
                     # "503" promised that nothing was changed; "503?" said the step may still complete.

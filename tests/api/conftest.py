@@ -13,6 +13,7 @@ from appraisal.api.deps import get_now, get_today
 from appraisal.app import create_app
 from appraisal.core.settings import Settings
 from appraisal.domain.roles import Actor
+from tests.api.client import api_client
 
 
 @pytest.fixture
@@ -32,10 +33,8 @@ async def api(
         return await temporal_env.get_current_time()
 
     app.dependency_overrides[get_now] = now
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield client
+    async with app.router.lifespan_context(app), api_client(app) as client:
+        yield client
 
 
 @pytest.fixture

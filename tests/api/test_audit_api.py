@@ -181,6 +181,8 @@ async def test_daily_anchor_covers_every_chain_head(
 ) -> None:
     first = await issued_commission(api, auth, "REF-ANCHOR-1")
     await issued_commission(api, auth, "REF-ANCHOR-2")
+    # A read given the steps' sequences: the trail holds every step before the day is anchored.
+    assert (await api.get(f"/v1/commissions/{first}", headers=auth(court_actor))).status_code == 200
     day = local_today(await temporal_env.get_current_time())
     result = await temporal_env.client.execute_workflow(
         DailyAnchorWorkflow.run,

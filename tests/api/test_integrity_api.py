@@ -24,6 +24,7 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.integrity import IntegrityCounts, SanctionCounts
 from appraisal.seed import BUREAU
 from appraisal.services.integrity import GradingRule, evaluate
+from tests.api.client import api_client
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import accepted
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
@@ -73,10 +74,8 @@ async def api_on_server_time(
         return local_today(await temporal_env.get_current_time())
 
     app.dependency_overrides[get_today] = today
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield client
+    async with app.router.lifespan_context(app), api_client(app) as client:
+        yield client
 
 
 async def test_an_examination_gone_overdue_counts_for_its_appraisers_and_institution(

@@ -85,8 +85,12 @@ async def test_read_model_gauges_escalations_and_outbox(
         f"/v1/commissions/{late['id']}/withdrawal", json={"reason": "撤回"}, headers=auth(court_actor)
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    after = await scrape(api)
-    assert value(after, "appraisal_commissions", stage="withdrawn") == 1
+
+    async def projected() -> Samples | None:
+        samples = await scrape(api)
+        return samples if value(samples, "appraisal_commissions", stage="withdrawn") == 1 else None
+
+    after = await eventually(projected)
     assert value(after, "appraisal_commissions_overdue") == 0
     # A counter: the escalation stays counted after the commission ends.
     assert value(after, "appraisal_clock_escalations_total", rule="PROC-03") == 1

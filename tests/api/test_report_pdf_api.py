@@ -21,6 +21,7 @@ from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.report_pdf import read_manifest, render_report_pdf, verify_main
 from appraisal.seed import APPRAISERS
+from tests.api.client import api_client
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import (
     INSTITUTION,
@@ -54,10 +55,8 @@ async def reports_api(
         return env_today
 
     app.dependency_overrides[get_today] = today
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            yield client
+    async with app.router.lifespan_context(app), api_client(app) as client:
+        yield client
 
 
 async def test_issued_report_pdf_verifies_offline(

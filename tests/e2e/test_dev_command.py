@@ -115,20 +115,31 @@ def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevSta
         keys = {t[f"APPRAISER_{n}_ID"]: f"APPRAISER_{n}" for n in range(1, 10)}
         first, second = keys[ids[0]], keys[ids[1]]
         steps += [(first, "report", {"content": "检验所见", "opinion": "构成十级伤残"})]
+        # Each step is taken after the one before it has reached the read model (X-Min-Seq:
+        # the sequence the previous step answered), as a client reading its own writes does.
+        seq = created.headers["X-Seq"]
         for who, step, body in steps:
-            response = api.post(f"/v1/commissions/{cid}/{step}", json=body, headers=auth(who))
+            headers = {**auth(who), "X-Min-Seq": seq}
+            response = api.post(f"/v1/commissions/{cid}/{step}", json=body, headers=headers)
             assert response.status_code == 200, (step, response.text)
+            seq = response.headers["X-Seq"]
         report_hash = response.json()["report"]["content_hash"]
         for who in (first, second):
             # Each appraiser signs with their own key, as `appraisal sign` does for the demo.
             signed = api.post(
                 f"/v1/commissions/{cid}/signatures",
                 json={"kind": "sign", "signature": signature(t[f"{who}_ID"], report_hash)},
-                headers=auth(who),
+                headers={**auth(who), "X-Min-Seq": seq},
             )
             assert signed.status_code == 200, signed.text
-        assert api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth("HEAD_1")).status_code == 200
-        assert api.get(f"/v1/commissions/{cid}", headers=auth("COURT_1")).json()["stage"] == "issued"
+            seq = signed.headers["X-Seq"]
+        issued = api.post(
+            f"/v1/commissions/{cid}/issue", json={}, headers={**auth("HEAD_1"), "X-Min-Seq": seq}
+        )
+        assert issued.status_code == 200
+        seq = issued.headers["X-Seq"]
+        read = api.get(f"/v1/commissions/{cid}", headers={**auth("COURT_1"), "X-Min-Seq": seq})
+        assert read.json()["stage"] == "issued"
 
     assert stack.stop() == 0
     assert all(port_is_free(port) for port in stack.ports.values())
@@ -136,10 +147,12 @@ def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevSta
     stack.start()
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         # Same data folder: the commission is still there, and its workflow still answers.
-        assert api.get(f"/v1/commissions/{cid}", headers=auth("COURT_1")).json()["stage"] == "issued"
-        closed = api.post(f"/v1/commissions/{cid}/closure", json={}, headers=auth("COURT_1"))
+        court = {**auth("COURT_1"), "X-Min-Seq": seq}
+        assert api.get(f"/v1/commissions/{cid}", headers=court).json()["stage"] == "issued"
+        closed = api.post(f"/v1/commissions/{cid}/closure", json={}, headers=court)
         assert closed.status_code == 200 and closed.json()["stage"] == "closed"
-        kinds = [e["kind"] for e in api.get(f"/v1/commissions/{cid}/audit", headers=auth("COURT_1")).json()]
+        court["X-Min-Seq"] = closed.headers["X-Seq"]
+        kinds = [e["kind"] for e in api.get(f"/v1/commissions/{cid}/audit", headers=court).json()]
         assert kinds[0] == "commission.entrusted" and kinds[-1] == "commission.closed"
     assert stack.stop() == 0
 

@@ -148,8 +148,8 @@ async def test_recusal_undecided_climbs_the_ladder_and_a_refusal_tells_the_court
     )
     assert snapshot.recusals[0].status == "denied"
     assert snapshot.appraiser_ids == APPRAISER_IDS
-    decided = await event_of(sessions, handle.id, "recusal.decided")
-    assert decided is not None and decided.data["late"] is True
+    decided = await eventually(lambda: event_of(sessions, handle.id, "recusal.decided"))
+    assert decided.data["late"] is True
 
 
 async def test_objection_answered_in_writing_within_the_court_set_days(

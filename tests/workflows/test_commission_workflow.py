@@ -73,13 +73,17 @@ async def recorded_events(handle: WorkflowHandle[CommissionWorkflow, CommissionS
 
 
 async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot]) -> list[str]:
-    """`recorded_events` once every activity scheduled so far (such as a
-    notification delivery running beside the steps) has completed."""
+    """`recorded_events` once the workflow is idle: every activity scheduled so far (the
+    projection of the steps' events, a notification delivery) completed, and no workflow
+    task pending that could schedule another."""
 
     async def settled() -> list[str] | None:
-        events = await recorded_events(handle)
+        every = [EventType.Name(e.event_type) for e in (await handle.fetch_history()).events]
+        last_task = max(i for i, kind in enumerate(every) if kind.startswith("EVENT_TYPE_WORKFLOW_TASK_"))
+        idle = every[last_task] == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED"
+        events = [kind for kind in every if "WORKFLOW_TASK" not in kind]
         done = events.count("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
-        return events if done == events.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") else None
+        return events if idle and done == events.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") else None
 
     return await eventually(settled)
 
@@ -201,6 +205,7 @@ async def test_each_event_is_scheduled_in_the_history_before_it_is_recorded(
     await handle.execute_update(
         CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
     )
+    # The step answers once its event is in the history; the projection follows.
     history = await handle.fetch_history()
     scheduled = [
         e.activity_task_scheduled_event_attributes
@@ -212,14 +217,19 @@ async def test_each_event_is_scheduled_in_the_history_before_it_is_recorded(
         DataConverter.default.payload_converter.from_payloads(a.input.payloads, [RecordEventInput])[0]
         for a in scheduled
     ]
-    async with sessions() as session:
-        rows = (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.workflow_id == handle.id)
-                .order_by(col(AuditEventRow.seq))
-            )
-        ).all()
+
+    async def both_recorded() -> list[AuditEventRow] | None:
+        async with sessions() as session:
+            found = (
+                await session.exec(
+                    select(AuditEventRow)
+                    .where(AuditEventRow.workflow_id == handle.id)
+                    .order_by(col(AuditEventRow.seq))
+                )
+            ).all()
+        return list(found) if len(found) == 2 else None
+
+    rows = await eventually(both_recorded)
     assert [(r.seq, r.hash) for r in rows] == [(1, first.event.hash), (2, second.event.hash)]
     assert second.event.prev_hash == first.event.hash
 

@@ -4,6 +4,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from appraisal.api.deps import (
+    READ_YOUR_WRITES,
     CalendarDep,
     SessionDep,
     SettingsDep,
@@ -13,7 +14,7 @@ from appraisal.api.deps import (
 from appraisal.api.errors import ERRORS
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
-from appraisal.api.steps import StepsDep
+from appraisal.api.steps import StepsDep, answered_at
 from appraisal.domain.commission import (
     AcceptanceDecision,
     ClosureRequest,
@@ -51,7 +52,7 @@ from appraisal.services import audit, registry
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["commissions"])
+router = APIRouter(prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)
@@ -76,7 +77,9 @@ async def entrust_commission(
         paper_history_days=settings.paper_history_days,
     )
     response.status_code = 201 if created else 200
-    return service.public_of(result, calendar=calendar, today=today)
+    public = service.public_of(result, calendar=calendar, today=today)
+    answered_at(response, public)
+    return public
 
 
 def list_cursor(position: service.ListPosition) -> str:
@@ -278,7 +281,9 @@ async def reentrust_overdue_commission(
         today=today,
     )
     response.status_code = 201 if created else 200
-    return service.public_of(result, calendar=calendar, today=today)
+    public = service.public_of(result, calendar=calendar, today=today)
+    answered_at(response, public)
+    return public
 
 
 @router.post("/{commission_id}/withdrawal", response_model=CommissionPublic, responses=ERRORS)

@@ -3,7 +3,7 @@ by the supervising bureau: register, read, and take each step."""
 
 from fastapi import APIRouter, Response
 
-from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.errors import documented
 from appraisal.api.policy import AuthorizedDep
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
@@ -13,7 +13,7 @@ from appraisal.schemas.commission import AuditEventPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.services import complaint as service
 
-router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/v1/complaints", tags=["complaints"], dependencies=[READ_YOUR_WRITES])
 
 ERRORS = documented(
     {

@@ -3,14 +3,16 @@ the published draw and whether it re-runs to the same picks."""
 
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import NowDep, SessionDep
+from appraisal.api.deps import READ_YOUR_WRITES, NowDep, SessionDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.common import Page
 from appraisal.schemas.registry import InspectionCreate, InspectionPublic
 from appraisal.services import inspection as service
 
-router = APIRouter(prefix="/v1/supervision/inspections", tags=["supervision"])
+router = APIRouter(
+    prefix="/v1/supervision/inspections", tags=["supervision"], dependencies=[READ_YOUR_WRITES]
+)
 
 
 @router.post("", response_model=InspectionPublic, status_code=201, responses=ERRORS)

@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import SessionDep, SettingsDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, SettingsDep, TodayDep
 from appraisal.api.errors import documented
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.integrity import IntegrityRecord
 from appraisal.services import integrity as service
 
-router = APIRouter(prefix="/v1/supervision/integrity", tags=["supervision"])
+router = APIRouter(prefix="/v1/supervision/integrity", tags=["supervision"], dependencies=[READ_YOUR_WRITES])
 
 ERRORS = documented(
     {

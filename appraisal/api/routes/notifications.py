@@ -1,13 +1,13 @@
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import NowDep, SessionDep
+from appraisal.api.deps import READ_YOUR_WRITES, NowDep, SessionDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.db.models import Notification
 from appraisal.schemas.commission import NotificationPublic, WebhookPut
 from appraisal.services import notification as service
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/v1/notifications", tags=["notifications"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.get("", response_model=list[NotificationPublic], responses=ERRORS)

@@ -1,5 +1,6 @@
 from fastapi import APIRouter
 
+from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
@@ -7,7 +8,7 @@ from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import ObjectionCreate, ObjectionReplyCreate, ObjectionResolutionCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["objections"])
+router = APIRouter(prefix="/v1/commissions", tags=["objections"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.post("/{commission_id}/objections", response_model=CommissionPublic, responses=ERRORS)

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response
 
-from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import CommissionPublic
@@ -8,7 +8,7 @@ from appraisal.schemas.lifecycle import LineageItem, ReappraisalCreate
 from appraisal.services import commission as service
 from appraisal.services import reappraisal
 
-router = APIRouter(prefix="/v1/commissions", tags=["re-appraisal"])
+router = APIRouter(prefix="/v1/commissions", tags=["re-appraisal"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.post(

@@ -1,5 +1,6 @@
 from fastapi import APIRouter
 
+from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
@@ -9,7 +10,7 @@ from appraisal.services import commission as service
 from appraisal.services import registry
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["recusal"])
+router = APIRouter(prefix="/v1/commissions", tags=["recusal"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.post("/{commission_id}/recusals", response_model=CommissionPublic, responses=ERRORS)

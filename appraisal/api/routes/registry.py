@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.db.models import (
@@ -21,7 +21,7 @@ from appraisal.schemas.registry import (
 )
 from appraisal.services import registry as service
 
-router = APIRouter(prefix="/v1/registry", tags=["registry"])
+router = APIRouter(prefix="/v1/registry", tags=["registry"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.get("/institutions", response_model=list[InstitutionPublic], responses=ERRORS)

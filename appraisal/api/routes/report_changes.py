@@ -1,5 +1,6 @@
 from fastapi import APIRouter
 
+from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
 from appraisal.api.steps import StepsDep
 from appraisal.domain.commission import Material
@@ -8,7 +9,7 @@ from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import CorrectionCreate, SupplementaryCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["report changes"])
+router = APIRouter(prefix="/v1/commissions", tags=["report changes"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.post("/{commission_id}/supplementary", response_model=CommissionPublic, responses=ERRORS)

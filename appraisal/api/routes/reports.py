@@ -5,14 +5,14 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from appraisal.api.deps import SessionDep
+from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.registry import RegisteredKeyPublic
 from appraisal.services import registry
 from appraisal.services import report as service
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], dependencies=[READ_YOUR_WRITES])
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {

@@ -2,14 +2,14 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import CalendarDep, SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import AnchorCheck, AppraiserTrace
 from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import audit, supervision
 
-router = APIRouter(prefix="/v1/supervision", tags=["supervision"])
+router = APIRouter(prefix="/v1/supervision", tags=["supervision"], dependencies=[READ_YOUR_WRITES])
 
 
 @router.get("/anchors/{day}", response_model=AnchorCheck, responses=ERRORS)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from appraisal.api.deps import SessionDep
+from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS, not_found
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import CommissionSteps, StepsDep
@@ -35,7 +35,7 @@ from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["testimony"])
+router = APIRouter(prefix="/v1/commissions", tags=["testimony"], dependencies=[READ_YOUR_WRITES])
 TESTIMONY = "/{commission_id}/testimony/{testimony_id}"
 
 
