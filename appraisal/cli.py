@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -64,17 +65,45 @@ def _seed() -> int:
     return 0
 
 
+MAX_TOKEN_HOURS = 24 * 366
+"""The longest a token may be issued for: a year (a leaver's is revoked, not waited out)."""
+
+
 def _token(args: argparse.Namespace) -> int:
     if args.action == "revoke":
         return _revoke(args)
     if not (args.role and args.organisation and args.subject):
         print("appraisal token issue: --role, --organisation and --subject are required", file=sys.stderr)
         return 2
+    if not 1 <= args.hours <= MAX_TOKEN_HOURS:
+        print(f"appraisal token issue: --hours is from 1 to {MAX_TOKEN_HOURS}", file=sys.stderr)
+        return 2
+    if args.reason:
+        print("appraisal token issue: --reason is for revoke", file=sys.stderr)
+        return 2
     from appraisal.api.auth import issue_token
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.domain.calendar import local_today
     from appraisal.domain.roles import Actor
+    from appraisal.services.registry import organisation_refusal
 
+    settings = get_settings()
     actor = Actor(Role(args.role).value, args.organisation, args.subject)
-    print(issue_token(get_settings(), actor, ttl=timedelta(hours=args.hours)))
+
+    async def refusal() -> str | None:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                today = local_today(datetime.now(UTC))
+                return await organisation_refusal(session=session, principal=actor, today=today)
+        finally:
+            await engine.dispose()
+
+    refused = asyncio.run(refusal())
+    if refused:
+        print(f"appraisal token issue: --organisation: {refused}", file=sys.stderr)
+        return 2
+    print(issue_token(settings, actor, ttl=timedelta(hours=args.hours)))
     return 0
 
 
@@ -183,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--role", choices=[r.value for r in Role], help="issue: the principal's role")
     token.add_argument("--organisation", help="issue: court, institution, appraiser or bureau id")
     token.add_argument("--subject", help="issue: the person or desk the token is for")
-    token.add_argument("--hours", type=int, default=24, help="issue: validity")
+    token.add_argument("--hours", type=int, default=24, help=f"issue: validity, 1 to {MAX_TOKEN_HOURS} hours")
     calendar = commands.add_parser(
         "calendar",
         help="show a year's working-day calendar, or load a year's official schedule from a JSON file",
@@ -231,5 +260,18 @@ def main(argv: list[str] | None = None) -> int:
     return {"worker": _worker, "api": _api, "migrate": _migrate, "seed": _seed}[args.command]()
 
 
+def run() -> int:
+    """The `appraisal` command: a reader that stops early (`| head`) ends it quietly."""
+    try:
+        code = main()
+        sys.stdout.flush()  # inside the try: a reader gone by now is a broken pipe too
+        return code
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at nothing so that is quiet too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -22,6 +22,10 @@ def demo_id(name: str) -> str:
 
 
 BUREAU = Bureau(id=demo_id("bureau"), name="重庆市司法局 Chongqing Municipal Bureau of Justice")
+OTHER_BUREAU = Bureau(
+    id=demo_id("bureau-sichuan"), name="四川省司法厅 Sichuan Provincial Department of Justice"
+)
+"""A bureau with nothing registered under it: whose supervisors see none of the demo."""
 COURTS = [
     Court(
         id=demo_id("court-yuzhong"),
@@ -194,7 +198,15 @@ def demo_principals() -> list[DemoPrincipal]:
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
-        rows: list[SQLModel] = [BUREAU, *COURTS, *INSTITUTIONS, *APPRAISERS, *APPRAISER_KEYS, *INSPECTORS]
+        rows: list[SQLModel] = [
+            BUREAU,
+            OTHER_BUREAU,
+            *COURTS,
+            *INSTITUTIONS,
+            *APPRAISERS,
+            *APPRAISER_KEYS,
+            *INSPECTORS,
+        ]
         for row in rows:
             table = type(row)
             await session.exec(insert(table).values(**row.model_dump()).on_conflict_do_nothing())

@@ -18,7 +18,7 @@ from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.services import consistency
+from appraisal.services import consistency, registry
 
 logger = logging.getLogger(__name__)
 SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)
@@ -57,22 +57,6 @@ async def get_calendar(session: Annotated[AsyncSession, Depends(get_session)]) -
     return await calendar_in_force(session)
 
 
-async def get_principal(
-    settings: Annotated[Settings, Depends(get_settings)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    session: Annotated[AsyncSession, Depends(get_session)],
-) -> Actor:
-    if credentials is None:
-        raise ApiError(401, "unauthorized", "a bearer token is required")
-    try:
-        claims = read_token(settings, credentials.credentials)
-    except InvalidToken as err:
-        raise ApiError(401, "unauthorized", f"invalid token: {err}") from err
-    if await session.get(RevokedToken, claims.token_id) is not None:
-        raise ApiError(401, "unauthorized", "this token has been revoked")
-    return claims.actor
-
-
 def get_now() -> datetime:
     return datetime.now(UTC)
 
@@ -82,11 +66,33 @@ def get_today(now: Annotated[datetime, Depends(get_now)]) -> date:
     return local_today(now)
 
 
+async def get_principal(
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[AsyncSession, Depends(get_session)],
+    today: Annotated[date, Depends(get_today)],
+) -> Actor:
+    if credentials is None:
+        raise ApiError(401, "unauthorized", "a bearer token is required")
+    try:
+        claims = read_token(settings, credentials.credentials)
+    except InvalidToken as err:
+        raise ApiError(401, "unauthorized", f"invalid token: {err}") from err
+    if await session.get(RevokedToken, claims.token_id) is not None:
+        raise ApiError(401, "unauthorized", "this token has been revoked")
+    refusal = await registry.organisation_refusal(session=session, principal=claims.actor, today=today)
+    if refusal:
+        raise ApiError(401, "unauthorized", f"the token's organisation may not act: {refusal}")
+    return claims.actor
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
 PrincipalDep = Annotated[Actor, Depends(get_principal)]
+
+
 MIN_SEQ_DESCRIPTION = (
     "read your writes: `<seq>` (on a commission's own reads) or `<commission id>:<seq>`, comma-separated, "
     "as a step's `X-Seq` answered; the read waits until the read model has reached it (503 after "

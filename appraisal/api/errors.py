@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -84,6 +85,13 @@ ERRORS = documented(
 """The error responses every route documents."""
 
 
+def repeated(model: type[Any], what: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a create that found its reference already used: the existing one."""
+    return {
+        200: {"model": model, "description": f"a repeat: the {what} already created under this reference"}
+    }
+
+
 def _respond(err: ApiError) -> JSONResponse:
     headers = {"Retry-After": "5"} if err.status == 503 else None
     return JSONResponse(body(err.code, err.message, err.details), err.status, headers=headers)
@@ -118,6 +126,20 @@ def _caused_by(err: BaseException, *kinds: type[BaseException]) -> bool:
             return True
         seen = getattr(seen, "orig", None) or seen.__cause__
     return False
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on this path (Starlette's own 405 names only the
+    first route matching the path, though a path's GET and POST are often two routes)."""
+    methods: set[str] = set()
+    pending: list[Any] = list(request.app.router.routes)
+    while pending:
+        route = pending.pop()
+        if (included := getattr(route, "original_router", None)) is not None:
+            pending += included.routes  # FastAPI keeps an included router's routes within it
+        elif isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -168,7 +190,7 @@ def install(app: FastAPI) -> None:
         return _respond(ApiError(422, "invalid_input", summary, fields))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
         if err.status_code == 400:  # a body that cannot even be parsed (e.g. not UTF-8)
             details = [{"field": "body", "message": str(err.detail)}]
             return _respond(ApiError(422, "invalid_input", f"body: {err.detail}", details))
@@ -181,6 +203,8 @@ def install(app: FastAPI) -> None:
         response = _respond(ApiError(err.status_code, code.get(err.status_code, "error"), str(err.detail)))
         if err.headers:
             response.headers.update(err.headers)
+        if err.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
 
     @app.exception_handler(WorkflowUpdateFailedError)

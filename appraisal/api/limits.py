@@ -1,4 +1,5 @@
-"""A ceiling on request bodies (`MAX_BODY_BYTES`): 413 `payload_too_large`.
+"""A ceiling on request bodies (`MAX_BODY_BYTES`): 413 `payload_too_large`; and JSON
+bodies in UTF-8 only (RFC 8259 §8.1), where the JSON parser would guess UTF-16 or -32.
 
 Pure ASGI middleware: a request whose `Content-Length` is over the limit is
 refused before the application sees it; one whose streamed (e.g. chunked)
@@ -10,8 +11,12 @@ then: a route runs only once its body has been read in full.
 
 import contextlib
 import re
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,3 +85,23 @@ class BodySizeLimit:
 
 def install(app: FastAPI, max_bytes: int) -> None:
     app.add_middleware(BodySizeLimit, max_bytes=max_bytes)
+
+
+class Utf8BodyRoute(APIRoute):
+    """Refuses a body that is not UTF-8 with the 422 of any malformed body, naming `body`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            raw = await request.body()  # kept by the request: the handler reads it again for free
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                message = f"the body is not UTF-8 (RFC 8259 section 8.1): byte {err.start} is not"
+                raise RequestValidationError(
+                    [{"type": "json_invalid", "loc": ("body", err.start), "msg": message, "input": None}]
+                ) from err
+            return await handle(request)
+
+        return route

@@ -16,7 +16,8 @@ class Standing(Protocol):
     def licence_valid_until(self) -> date | None: ...
 
 
-def _sanction(entity: Standing, today: date) -> str | None:
+def sanction(entity: Standing, today: date) -> str | None:
+    """Why a sanction keeps it from acting today (suspended, revoked); None if none does."""
     if entity.status == "suspended":
         if entity.status_until is None:
             return "suspended"
@@ -31,9 +32,9 @@ def standing(
 ) -> tuple[str, str] | None:
     """Why this institution or appraiser may not be chosen or assigned today, and
     the rule (a sanction: REG-6 or REG-7; an expired licence: REG-8); None if it may."""
-    sanction = _sanction(entity, today)
-    if sanction:
-        return sanction, "REG-6" if kind == "institution" else "REG-7"
+    found = sanction(entity, today)
+    if found:
+        return found, "REG-6" if kind == "institution" else "REG-7"
     if entity.licence_valid_until is not None and entity.licence_valid_until < today:
         return f"licensed only until {entity.licence_valid_until}", "REG-8"
     return None

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from appraisal.core.signing import signed_message, verify
 from appraisal.db.audit import heads_hash
 from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
-from appraisal.domain.audit import chain_hash
+from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.errors import NotFound
 from appraisal.domain.events import chained_fields
 from appraisal.schemas.commission import AnchorCheck, TraceItem
@@ -53,6 +53,16 @@ def _signature_problem(row: AuditEventRow, keys: dict[str, AppraiserKey]) -> str
     return None
 
 
+REPORT_EVENTS = ("report.submitted", "report.corrected")
+
+
+def _report_rehash(data: dict[str, Any]) -> str:
+    """The report's content hash derived again from the text the trail stores."""
+    return report_hash(
+        str(data.get("content", "")), str(data.get("opinion", "")), list(data.get("attachments") or [])
+    )
+
+
 def verify_chain(
     rows: list[AuditEventRow], *, last_seq: int, last_hash: str, keys: dict[str, AppraiserKey]
 ) -> ChainVerdict:
@@ -71,6 +81,11 @@ def verify_chain(
             )
         if chain_hash(prev, chained_fields(row)) != row.hash:
             return broken(expected, "its content differs from what was hashed (edited)")
+        if row.kind in REPORT_EVENTS and _report_rehash(row.data) != row.data.get("content_hash"):
+            # The chain may have been recomputed over an edited report; the signed hash was not.
+            return broken(
+                expected, "the report's text no longer hashes to the content_hash its signers signed"
+            )
         if row.kind in SIGNATURE_EVENTS:
             problem = _signature_problem(row, keys)
             if problem:

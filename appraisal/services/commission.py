@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.core.signing import signed_message, verify
 from appraisal.db.models import (
@@ -38,7 +39,7 @@ from appraisal.domain.commission import (
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
-from appraisal.domain.stages import Stage
+from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.domain.standing import standing
 from appraisal.schemas.commission import (
     AuditEventPublic,
@@ -246,6 +247,29 @@ def public_of(
     return to_public(snapshot, calendar=calendar, today=today)
 
 
+async def _reassign(
+    *, session: AsyncSession, client: Client, old: Commission, request: ReassignmentRequest
+) -> None:
+    """Ends the old commission as reassigned to the new one. Its workflow having ended
+    already is a repeat of this very re-entrustment (another request won the race: its
+    workflow ends only once the reassignment is in the read model), else a 409."""
+    ended = RuleViolation(
+        "not_in_stage",
+        f"the commission is {old.stage}; only an overdue commission still running may be re-entrusted",
+        rule="CRT-5",
+    )
+    if old.stage in TERMINAL_STAGES:
+        raise ended
+    try:
+        await client.get_workflow_handle(old.workflow_id).execute_update(CommissionWorkflow.reassign, request)
+    except RPCError as err:
+        if err.status != RPCStatusCode.NOT_FOUND:
+            raise
+        await session.refresh(old)
+        if old.snapshot.get("reassigned_to") != request.new_commission_id:
+            raise ended from err
+
+
 async def reentrust(
     *,
     session: AsyncSession,
@@ -264,9 +288,11 @@ async def reentrust(
     institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
     new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
     if snapshot.get("reassigned_to") != new_id:  # else a repeat: the old workflow has ended
-        await client.get_workflow_handle(old.workflow_id).execute_update(
-            CommissionWorkflow.reassign,
-            ReassignmentRequest(
+        await _reassign(
+            session=session,
+            client=client,
+            old=old,
+            request=ReassignmentRequest(
                 actor=principal,
                 new_commission_id=new_id,
                 new_institution_id=institution.id,

@@ -23,8 +23,8 @@ from appraisal.db.models import (
 from appraisal.db.registry import Registered, sync_licence_tasks
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
-from appraisal.domain.roles import Actor
-from appraisal.domain.standing import standing
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.standing import sanction, standing
 from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
@@ -405,3 +405,27 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     """Every registered public key, current and past, by appraiser and date."""
     query = select(AppraiserKey).order_by(col(AppraiserKey.appraiser_id), col(AppraiserKey.valid_from))
     return list((await session.exec(query)).all())
+
+
+async def organisation_refusal(*, session: AsyncSession, principal: Actor, today: date) -> str | None:
+    """Why a token's organisation may not act (not in the registry, revoked, suspended);
+    None when it may. An appraiser's organisation is the appraiser."""
+    found: Court | Bureau | Institution | Appraiser | None
+    match principal.role:
+        case Role.COURT:
+            found = await session.get(Court, principal.organisation_id)
+        case Role.SUPERVISOR:
+            found = await session.get(Bureau, principal.organisation_id)
+        case Role.INSTITUTION | Role.INSTITUTION_HEAD:
+            found = await session.get(Institution, principal.organisation_id)
+        case Role.APPRAISER:
+            found = await session.get(Appraiser, principal.organisation_id)
+        case _:
+            return f"no organisation acts as {principal.role}"
+    if found is None:
+        return f"{principal.role} {principal.organisation_id} is not in the registry"
+    if isinstance(found, Institution | Appraiser):
+        barred = sanction(found, today)
+        if barred:
+            return f"{principal.role} {principal.organisation_id} is {barred}"
+    return None

@@ -107,12 +107,12 @@ async def login_form(request: Request, next_path: str = Query(default=HOME_PATH,
 
 
 @router.post("/login")
-async def login(request: Request, settings: SettingsDep, session: SessionDep) -> Response:
+async def login(request: Request, settings: SettingsDep, session: SessionDep, today: TodayDep) -> Response:
     if not same_origin(request):
         return login_page(request, next_path=HOME_PATH, error="跨站登录被拒绝 Cross-site sign-in refused")
     form = await read_form(request)
     return await sign_in(
-        request, settings, session, token=form.get("token", ""), next_path=form.get("next", HOME_PATH)
+        request, settings, session, today, token=form.get("token", ""), next_path=form.get("next", HOME_PATH)
     )
 
 

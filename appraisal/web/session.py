@@ -4,6 +4,7 @@ it exactly as the API checks a bearer token (deps.get_principal) and then the
 policy table (policy.authorize). The API's own routes never read the cookie."""
 
 from collections.abc import Callable, Coroutine
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -13,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import RedirectResponse, Response
 
-from appraisal.api.deps import SessionDep, SettingsDep, bearer, get_principal
+from appraisal.api.deps import SessionDep, SettingsDep, TodayDep, bearer, get_principal
 from appraisal.api.errors import ApiError
 from appraisal.api.policy import DASHBOARD, authorize
 from appraisal.domain.errors import Forbidden, InvalidInput, NotFound
@@ -33,13 +34,15 @@ ERROR_TITLES = {
 }
 
 
-async def cookie_principal(request: Request, settings: SettingsDep, session: SessionDep) -> Actor:
+async def cookie_principal(
+    request: Request, settings: SettingsDep, session: SessionDep, today: TodayDep
+) -> Actor:
     """The cookie's token, else an Authorization header (scripts), checked like the API's."""
     token = request.cookies.get(COOKIE)
     credentials = (
         HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else await bearer(request)
     )
-    return await get_principal(settings, credentials, session)
+    return await get_principal(settings, credentials, session, today)
 
 
 async def authorize_page(request: Request, principal: Annotated[Actor, Depends(cookie_principal)]) -> Actor:
@@ -88,7 +91,7 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 async def sign_in(
-    request: Request, settings: SettingsDep, session: SessionDep, *, token: str, next_path: str
+    request: Request, settings: SettingsDep, session: SessionDep, today: date, *, token: str, next_path: str
 ) -> Response:
     """A valid court or supervisor token goes into the cookie and the browser to
     `next_path`; anything else shows the form again with the reason."""
@@ -97,7 +100,7 @@ async def sign_in(
     if token:
         try:
             principal = await get_principal(
-                settings, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token), session
+                settings, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token), session, today
             )
         except ApiError as err:
             error = f"令牌无效 Invalid token: {err.message}"

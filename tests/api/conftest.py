@@ -1,10 +1,11 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 
 import httpx
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.routing import BaseRoute
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -45,8 +46,21 @@ def auth(settings: Settings):  # type: ignore[no-untyped-def]
     return headers
 
 
+def routes_within(routes: Sequence[BaseRoute]) -> list[APIRoute]:
+    """The API routes among these and inside every router included with them (FastAPI keeps
+    an included router as one entry of the app's routes, its own routes within)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (included := getattr(route, "original_router", None)) is not None:
+            found += routes_within(included.routes)
+    return found
+
+
 @pytest.fixture
 def api_app_routes(settings: Settings) -> list[APIRoute]:
     """Every REST route the product serves (FastAPI's own docs routes excluded)."""
-    app = create_app(settings)
-    return [r for r in app.routes if isinstance(r, APIRoute)]
+    routes = routes_within(create_app(settings).routes)
+    assert len(routes) > 50  # the routers' own routes, not only the app's top level
+    return routes

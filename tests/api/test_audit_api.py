@@ -7,12 +7,17 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.db.models import AuditEventRow, Commission
+from appraisal.domain.audit import chain_hash
 from appraisal.domain.calendar import local_today
+from appraisal.domain.events import chained_fields
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU
+from appraisal.seed import BUREAU, OTHER_BUREAU
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
@@ -163,7 +168,7 @@ async def test_reverse_trace_of_an_appraiser(api: httpx.AsyncClient, auth: Auth,
     ).json()["items"]
     assert [i["verified"] for i in tampered] == [True, False, False]
 
-    other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+    other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
     assert (
         await api.get(f"/v1/supervision/appraisers/{appraiser}/trace", headers=auth(other_bureau))
     ).status_code == 404
@@ -202,3 +207,36 @@ async def test_daily_anchor_covers_every_chain_head(
             text("delete from audit_event where commission_id = :cid and seq = 6"), {"cid": first}
         )
     assert (await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))).json()["ok"] is False
+
+
+async def test_a_report_rewritten_with_its_whole_chain_recomputed_is_caught(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An insider with write access edits the opinion and recomputes every hash after it and
+    the commission's head: the chain links, but the report no longer hashes to what was signed."""
+    cid = await issued_commission(api, auth, "REF-AUDIT-INSIDER")
+    assert (await verdict(api, auth, cid))["ok"] is True
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.exec(
+                select(AuditEventRow)
+                .where(AuditEventRow.commission_id == cid)
+                .order_by(col(AuditEventRow.seq))
+            )
+        ).all()
+        prev = ""
+        for row in rows:
+            if row.kind == "report.submitted":
+                row.data = {**row.data, "opinion": "未见伤残"}
+            row.prev_hash = prev
+            row.hash = chain_hash(prev, chained_fields(row))
+            prev = row.hash
+            session.add(row)
+        commission = await session.get(Commission, cid)
+        assert commission is not None
+        commission.snapshot = {**commission.snapshot, "last_hash": prev}
+        session.add(commission)
+    rewritten = await verdict(api, auth, cid)
+    submitted = next(r.seq for r in rows if r.kind == "report.submitted")
+    assert (rewritten["ok"], rewritten["broken_at"]) == (False, submitted)
+    assert "no longer hashes" in rewritten["reason"]

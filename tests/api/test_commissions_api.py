@@ -18,6 +18,7 @@ from appraisal.core.settings import Settings
 from appraisal.db.models import Commission
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
+from appraisal.seed import OTHER_BUREAU
 from tests.factories import (
     CLINICAL_APPRAISERS,
     ELSEWHERE,
@@ -201,7 +202,7 @@ async def test_wrong_role_403_and_outside_scope_404(api: httpx.AsyncClient, auth
         Actor(Role.INSTITUTION, OTHER_INSTITUTION.id, "desk"),
         Actor(Role.COURT, OTHER_COURT.id, "clerk"),
         appraiser_actor(ELSEWHERE.id),
-        Actor(Role.SUPERVISOR, "another-bureau", "inspector"),
+        Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector"),
     ]
     for outsider in outsiders:
         response = await api.get(f"/v1/commissions/{cid}", headers=auth(outsider))

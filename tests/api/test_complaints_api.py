@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from appraisal.db.models import IntegrityEntryRow
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU
+from appraisal.seed import BUREAU, OTHER_BUREAU
 from tests.api.test_commissions_api import entrust
 from tests.factories import CLINICAL_APPRAISERS, ELSEWHERE, INSTITUTION, OTHER_INSTITUTION, court_actor
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
-other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
 APPRAISER = CLINICAL_APPRAISERS[0]
 KNEW_ON = (local_today(datetime.now(UTC)) - timedelta(days=60)).isoformat()
 """Sixty days before the run began: inside the three-year bar (CMP-1) and before

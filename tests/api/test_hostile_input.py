@@ -2,6 +2,7 @@
 characters, unnormalised Unicode, out-of-range pagination, malformed dates
 and ids that name nothing."""
 
+import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -210,3 +211,34 @@ async def test_nul_in_an_id_is_404(api: httpx.AsyncClient, auth: Auth) -> None:
         response = await api.get(path, headers=auth(court_actor))
         assert response.status_code in (404, 422), response.text
         assert response.json()["error"]["code"] in ("not_found", "invalid_input")
+
+
+async def test_a_body_in_utf16_is_422_naming_the_body_and_creates_nothing(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for encoding in ("utf-16", "utf-32-le"):
+        response = await api.post(
+            "/v1/commissions",
+            content=json.dumps(entrustment(f"REF-{encoding}"), ensure_ascii=False).encode(encoding),
+            headers={**auth(court_actor), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, encoding
+        assert invalid_fields(response) == ["body"] and "UTF-8" in response.json()["error"]["message"]
+    async with sessions() as session:
+        assert (await session.exec(select(func.count()).select_from(Commission))).one() == 0
+
+
+async def test_a_wrong_method_is_405_allowing_every_method_of_the_path(
+    api: httpx.AsyncClient, auth: Auth
+) -> None:
+    response = await api.request("OPTIONS", "/v1/commissions", headers=auth(court_actor))
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, POST"  # a GET route and a POST route
+    assert (await api.delete("/v1/tasks", headers=auth(court_actor))).headers["Allow"] == "GET"
+
+
+def test_the_openapi_document_lists_the_200_of_a_repeated_reference(api_app_routes: list[Any]) -> None:
+    by_path = {(r.path, m): r for r in api_app_routes for m in r.methods}
+    for path in ("/v1/commissions", "/v1/complaints", "/v1/commissions/{commission_id}/reentrustment"):
+        responses = by_path[(path, "POST")].responses
+        assert 200 in responses and "repeat" in responses[200]["description"], path

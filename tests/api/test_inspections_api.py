@@ -13,15 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from appraisal.db.inspection import InspectionSizes, draw
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS
+from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS, OTHER_BUREAU
 from tests.api.test_commissions_api import entrust
-from tests.factories import appraiser_actor, court_actor, institution_actor
+from tests.factories import ELSEWHERE, appraiser_actor, court_actor, institution_actor
 
 pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspection desk")
-other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspection desk")
+other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspection desk")
 
 
 async def case_files(api: httpx.AsyncClient, auth: Auth) -> dict[str, list[str]]:
@@ -72,7 +72,7 @@ async def test_a_seeded_draw_is_stored_published_and_reproducible(api: httpx.Asy
     assert picks == expected and drawn["reproduced"] is True
 
     # Published: every role reads it, inside the bureau or not.
-    for actor in (court_actor, institution_actor, appraiser_actor("anyone"), other_bureau):
+    for actor in (court_actor, institution_actor, appraiser_actor(ELSEWHERE.id), other_bureau):
         read = await api.get(f"/v1/supervision/inspections/{drawn['id']}", headers=auth(actor))
         assert read.status_code == 200 and read.json() == drawn
     listed = await api.get("/v1/supervision/inspections", headers=auth(court_actor))
@@ -85,7 +85,7 @@ async def test_a_seeded_draw_is_stored_published_and_reproducible(api: httpx.Asy
         await api.get("/v1/supervision/inspections", params={"limit": 1}, headers=auth(court_actor))
     ).json()
     assert [i["id"] for i in page["items"]] == [again["id"]] and page["has_more"] is True
-    elsewhere = {"bureau_id": "another-bureau"}
+    elsewhere = {"bureau_id": OTHER_BUREAU.id}
     assert (await api.get("/v1/supervision/inspections", params=elsewhere, headers=auth(court_actor))).json()[
         "total"
     ] == 0

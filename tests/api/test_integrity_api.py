@@ -22,7 +22,7 @@ from appraisal.db.models import AuditEventRow, Commission, IntegrityEntryRow
 from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.integrity import IntegrityCounts, SanctionCounts
-from appraisal.seed import BUREAU
+from appraisal.seed import BUREAU, OTHER_BUREAU
 from appraisal.services.integrity import GradingRule, evaluate
 from tests.api.client import api_client
 from tests.api.test_audit_api import issued_commission
@@ -44,7 +44,7 @@ pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
-other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
 FIRST, SECOND = APPRAISER_IDS
 
 

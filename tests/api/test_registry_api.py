@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU, INSTITUTIONS
+from appraisal.seed import BUREAU, INSTITUTIONS, OTHER_BUREAU
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.factories import (
     CLINICAL_APPRAISERS,
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "registrar")
-other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "registrar")
+other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "registrar")
 
 
 async def api_today(api: httpx.AsyncClient, auth: Auth) -> date:

@@ -14,6 +14,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal import seed
 from appraisal.db.models import Appraiser, Bureau, Institution
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
@@ -182,8 +183,12 @@ async def test_an_empty_bureau_counts_zero_and_lists_its_institutions(
         "escalations_open": 0,
     }
     assert sorted(i["name"] for i in body["by_institution"]) == sorted(i.name for i in INSTITUTIONS)
-    nobody = await overview(api, auth, Actor(Role.SUPERVISOR, "no-such-bureau", "inspector"))
+    nobody = await overview(api, auth, Actor(Role.SUPERVISOR, seed.OTHER_BUREAU.id, "inspector"))
     assert nobody["by_institution"] == [] and nobody["by_category"] == []
+    ghost = await api.get(
+        "/v1/supervision/overview", headers=auth(Actor(Role.SUPERVISOR, "no-such-bureau", "x"))
+    )
+    assert ghost.status_code == 401 and "not in the registry" in ghost.json()["error"]["message"]
 
 
 async def test_bad_due_within_is_422_naming_the_field(api: httpx.AsyncClient, auth: Auth) -> None:

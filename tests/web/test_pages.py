@@ -18,7 +18,7 @@ from appraisal.api.auth import issue_token, read_token
 from appraisal.core.settings import Settings
 from appraisal.db.models import AuditEventRow, RevokedToken
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import APPRAISERS, INSTITUTIONS
+from appraisal.seed import APPRAISERS, INSTITUTIONS, OTHER_BUREAU
 from appraisal.web.session import COOKIE
 from tests.api.test_commissions_api import APPRAISER_IDS
 from tests.factories import INSTITUTION, court_actor, institution_actor
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 HTML = {"Accept": "text/html,application/xhtml+xml"}
-other_supervisor = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+other_supervisor = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
 
 
 async def sign_in(api: httpx.AsyncClient, settings: Settings, actor: Actor) -> httpx.Response:

@@ -45,7 +45,7 @@ from appraisal.domain.complaint import (
 )
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.commission import CalendarYearPut
-from appraisal.seed import BUREAU
+from appraisal.seed import BUREAU, OTHER_BUREAU
 from appraisal.services.audit import verify_chain
 from appraisal.services.calendar import load_year
 from appraisal.workflows import search_attributes as sa
@@ -57,7 +57,7 @@ pytestmark = pytest.mark.dated
 
 Handle = WorkflowHandle[ComplaintWorkflow, ComplaintSnapshot]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
-other_bureau = Actor(Role.SUPERVISOR, "another-bureau", "inspector")
+other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
 APPRAISER = CLINICAL_APPRAISERS[0]
 
 

@@ -2,11 +2,14 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, SettingsDep, TemporalDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import CalendarYearPublic, CalendarYearPut
 from appraisal.services import calendar as service
 
-router = APIRouter(prefix="/v1/calendar", tags=["calendar"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/calendar", tags=["calendar"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.get("/{year}", response_model=CalendarYearPublic, responses=ERRORS)

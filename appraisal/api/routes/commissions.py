@@ -11,7 +11,8 @@ from appraisal.api.deps import (
     TemporalDep,
     TodayDep,
 )
-from appraisal.api.errors import ERRORS
+from appraisal.api.errors import ERRORS, repeated
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import StepsDep, answered_at
@@ -52,10 +53,17 @@ from appraisal.services import audit, registry
 from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
-@router.post("", response_model=CommissionPublic, status_code=201, responses=ERRORS)
+@router.post(
+    "",
+    response_model=CommissionPublic,
+    status_code=201,
+    responses={**ERRORS, **repeated(CommissionPublic, "commission")},
+)
 async def entrust_commission(
     body: EntrustmentCreate,
     response: Response,
@@ -255,7 +263,10 @@ async def extend_examination(
 
 
 @router.post(
-    "/{commission_id}/reentrustment", response_model=CommissionPublic, status_code=201, responses=ERRORS
+    "/{commission_id}/reentrustment",
+    response_model=CommissionPublic,
+    status_code=201,
+    responses={**ERRORS, **repeated(CommissionPublic, "commission")},
 )
 async def reentrust_overdue_commission(
     commission_id: str,

@@ -4,7 +4,8 @@ by the supervising bureau: register, read, and take each step."""
 from fastapi import APIRouter, Response
 
 from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.api.errors import documented
+from appraisal.api.errors import documented, repeated
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
 from appraisal.domain.errors import RuleViolation
@@ -13,7 +14,9 @@ from appraisal.schemas.commission import AuditEventPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.services import complaint as service
 
-router = APIRouter(prefix="/v1/complaints", tags=["complaints"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/complaints", tags=["complaints"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 ERRORS = documented(
     {
@@ -28,7 +31,12 @@ ERRORS = documented(
 )
 
 
-@router.post("", response_model=ComplaintPublic, status_code=201, responses=ERRORS)
+@router.post(
+    "",
+    response_model=ComplaintPublic,
+    status_code=201,
+    responses={**ERRORS, **repeated(ComplaintPublic, "complaint")},
+)
 async def register_complaint(
     body: ComplaintCreate,
     response: Response,

@@ -5,9 +5,10 @@ from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
 from appraisal.api.deps import SessionDep, TemporalDep
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.services import health
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=Utf8BodyRoute)
 
 
 @router.get("/healthz")

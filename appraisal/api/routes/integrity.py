@@ -7,11 +7,17 @@ from fastapi import APIRouter, Query
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, SettingsDep, TodayDep
 from appraisal.api.errors import documented
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.integrity import IntegrityRecord
 from appraisal.services import integrity as service
 
-router = APIRouter(prefix="/v1/supervision/integrity", tags=["supervision"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/supervision/integrity",
+    tags=["supervision"],
+    dependencies=[READ_YOUR_WRITES],
+    route_class=Utf8BodyRoute,
+)
 
 ERRORS = documented(
     {

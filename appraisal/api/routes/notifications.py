@@ -2,12 +2,18 @@ from fastapi import APIRouter, Query
 
 from appraisal.api.deps import READ_YOUR_WRITES, NowDep, SessionDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.db.models import Notification
 from appraisal.schemas.commission import NotificationPublic, WebhookPut
 from appraisal.services import notification as service
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/notifications",
+    tags=["notifications"],
+    dependencies=[READ_YOUR_WRITES],
+    route_class=Utf8BodyRoute,
+)
 
 
 @router.get("", response_model=list[NotificationPublic], responses=ERRORS)

@@ -2,13 +2,16 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import ObjectionCreate, ObjectionReplyCreate, ObjectionResolutionCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["objections"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions", tags=["objections"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.post("/{commission_id}/objections", response_model=CommissionPublic, responses=ERRORS)

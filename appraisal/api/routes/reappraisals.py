@@ -1,18 +1,27 @@
 from fastapi import APIRouter, Response
 
 from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.api.errors import ERRORS
+from appraisal.api.errors import ERRORS, repeated
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import LineageItem, ReappraisalCreate
 from appraisal.services import commission as service
 from appraisal.services import reappraisal
 
-router = APIRouter(prefix="/v1/commissions", tags=["re-appraisal"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions",
+    tags=["re-appraisal"],
+    dependencies=[READ_YOUR_WRITES],
+    route_class=Utf8BodyRoute,
+)
 
 
 @router.post(
-    "/{commission_id}/reappraisal", response_model=CommissionPublic, status_code=201, responses=ERRORS
+    "/{commission_id}/reappraisal",
+    response_model=CommissionPublic,
+    status_code=201,
+    responses={**ERRORS, **repeated(CommissionPublic, "commission")},
 )
 async def order_reappraisal(
     commission_id: str,

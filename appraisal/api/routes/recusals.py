@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.schemas.commission import CommissionPublic
@@ -10,7 +11,9 @@ from appraisal.services import commission as service
 from appraisal.services import registry
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["recusal"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions", tags=["recusal"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.post("/{commission_id}/recusals", response_model=CommissionPublic, responses=ERRORS)

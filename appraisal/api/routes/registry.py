@@ -2,6 +2,7 @@ from fastapi import APIRouter, Query
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.db.models import (
     Appraiser,
@@ -21,7 +22,9 @@ from appraisal.schemas.registry import (
 )
 from appraisal.services import registry as service
 
-router = APIRouter(prefix="/v1/registry", tags=["registry"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/registry", tags=["registry"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.get("/institutions", response_model=list[InstitutionPublic], responses=ERRORS)

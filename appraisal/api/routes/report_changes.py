@@ -2,6 +2,7 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.commission import Material
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
@@ -9,7 +10,12 @@ from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import CorrectionCreate, SupplementaryCreate
 from appraisal.workflows.commission import CommissionWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["report changes"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions",
+    tags=["report changes"],
+    dependencies=[READ_YOUR_WRITES],
+    route_class=Utf8BodyRoute,
+)
 
 
 @router.post("/{commission_id}/supplementary", response_model=CommissionPublic, responses=ERRORS)

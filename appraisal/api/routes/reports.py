@@ -7,12 +7,13 @@ from fastapi import APIRouter, Response
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.registry import RegisteredKeyPublic
 from appraisal.services import registry
 from appraisal.services import report as service
 
-router = APIRouter(tags=["reports"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(tags=["reports"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute)
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {

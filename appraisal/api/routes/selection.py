@@ -2,12 +2,15 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.registry import SelectionPublic
 from appraisal.services import commission
 from appraisal.services import selection as service
 
-router = APIRouter(prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.get("/{commission_id}/selection", response_model=SelectionPublic, responses=ERRORS)

@@ -4,12 +4,15 @@ from fastapi import APIRouter, Query
 
 from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import AnchorCheck, AppraiserTrace
 from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import audit, supervision
 
-router = APIRouter(prefix="/v1/supervision", tags=["supervision"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/supervision", tags=["supervision"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.get("/anchors/{day}", response_model=AnchorCheck, responses=ERRORS)

@@ -2,12 +2,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.paging import PAGE_HEADERS, decode_inbox_cursor, encode_inbox_cursor, link_next_page
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import InboxTask
 from appraisal.services import commission as service
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/tasks", tags=["tasks"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 
 
 @router.get("", response_model=list[InboxTask], responses={**ERRORS, 200: {"headers": PAGE_HEADERS}})

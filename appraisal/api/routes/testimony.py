@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
 from appraisal.api.errors import ERRORS, not_found
+from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import CommissionSteps, StepsDep
 from appraisal.domain.errors import RuleViolation
@@ -35,7 +36,9 @@ from appraisal.services import commission as service
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
-router = APIRouter(prefix="/v1/commissions", tags=["testimony"], dependencies=[READ_YOUR_WRITES])
+router = APIRouter(
+    prefix="/v1/commissions", tags=["testimony"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
+)
 TESTIMONY = "/{commission_id}/testimony/{testimony_id}"
 
 
