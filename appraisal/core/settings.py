@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         description="host:port where the worker serves Temporal SDK metrics to Prometheus; empty: off",
     )
     # How much one worker process takes on at once: the SDK's defaults but for the sticky
-    # timeout (docs/benchmarks.md, timers due at one instant).
+    # timeout (docs/benchmarks.md: the worker-kill drill and timers due at one instant).
     worker_max_cached_workflows: int = Field(
         default=1000,
         ge=0,
@@ -88,11 +88,12 @@ class Settings(BaseSettings):
         default=5, ge=1, description="long polls the worker keeps open for activity tasks, at most"
     )
     worker_sticky_timeout_seconds: float = Field(
-        default=30,
+        default=5,
         gt=0,
         description="seconds a woken workflow's task waits for the worker that caches it before any worker "
-        "may take it and replay it (SDK default 10; a burst of timers queues longer, and each task timed out "
-        "is done twice); a worker that died holds its cached workflows' tasks this long",
+        "may take it and replay it (SDK default 10); a worker that died holds its cached workflows' tasks "
+        "this long, so it bounds the recovery after a crash; a burst of timers queues longer, and each "
+        "task timed out is replayed",
     )
     paper_history_days: int = Field(
         default=365,

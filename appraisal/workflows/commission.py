@@ -7,7 +7,7 @@ now, before anything reaches history."""
 import asyncio
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import workflow
@@ -113,7 +113,7 @@ from appraisal.workflows.clock import (
     replan_for_calendar,
     sleep_until_due,
 )
-from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
+from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -1222,7 +1222,7 @@ class CommissionWorkflow:
         recorded = await workflow.execute_activity_method(
             CommissionActivities.record_commission_event,
             projection,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=RECORDING_TIMEOUT,
             retry_policy=RECORDING_RETRY,
         )
         # Histories from before this change always started a delivery; keep them replaying.

@@ -9,7 +9,7 @@ hash chain."""
 import asyncio
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -60,7 +60,7 @@ from appraisal.workflows.clock import (
     replan_for_calendar,
     sleep_until_due,
 )
-from appraisal.workflows.recording import RECORDING_RETRY, chained_event, start_delivery
+from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 
 with workflow.unsafe.imports_passed_through():
@@ -488,7 +488,7 @@ class ComplaintWorkflow:
         await workflow.execute_activity_method(
             ComplaintActivities.write_integrity_entries,
             IntegrityEntriesInput(entries=entries, recorded_at=workflow.now()),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=RECORDING_TIMEOUT,
             retry_policy=RECORDING_RETRY,
         )
         self.integrity_entries = entries
@@ -663,7 +663,7 @@ class ComplaintWorkflow:
             RecordComplaintEventInput(
                 event=event, snapshot=self._snapshot(), notify=notify or [], message=message
             ),
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=RECORDING_TIMEOUT,
             retry_policy=RECORDING_RETRY,
         )
         if notify and recorded.pending_deliveries:

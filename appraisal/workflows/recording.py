@@ -24,6 +24,9 @@ RECORDING_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=1)
 )
 """Until PostgreSQL answers: an event is never dropped, only late."""
+RECORDING_TIMEOUT = timedelta(seconds=5)
+"""A recording takes milliseconds; one whose worker died is tried again on another after this
+(the worker-kill drill's recovery time: docs/benchmarks.md)."""
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
