@@ -85,6 +85,22 @@ ERRORS = documented(
 """The error responses every route documents."""
 
 
+STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    200: {
+        "description": "the step is taken: durable in the commission's workflow (the read model follows)",
+        "headers": {
+            "X-Seq": {
+                "description": "the commission's event sequence after the step: send it back as X-Min-Seq "
+                "to read your writes",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+}
+"""A step's responses: those of every route, and the sequence its answer carries."""
+
+
 def repeated(model: type[Any], what: str) -> dict[int | str, dict[str, Any]]:
     """The 200 of a create that found its reference already used: the existing one."""
     return {

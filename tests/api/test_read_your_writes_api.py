@@ -92,3 +92,12 @@ async def test_a_bad_sequence_is_422_naming_the_header_and_another_scope_waits_f
             f"/v1/commissions/{target}", headers={**auth(outsider), "X-Min-Seq": "999999"}
         )
         assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+async def test_the_openapi_document_states_the_contract(api: httpx.AsyncClient) -> None:
+    document = (await api.get("/openapi.json")).json()
+    acceptance = document["paths"]["/v1/commissions/{commission_id}/acceptance"]["post"]
+    assert "X-Seq" in acceptance["responses"]["200"]["headers"]
+    listing = document["paths"]["/v1/commissions"]["get"]
+    (min_seq,) = [p for p in listing["parameters"] if p["name"] == "X-Min-Seq"]
+    assert min_seq["in"] == "header" and "read your writes" in min_seq["description"]

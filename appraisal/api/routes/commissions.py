@@ -11,7 +11,7 @@ from appraisal.api.deps import (
     TemporalDep,
     TodayDep,
 )
-from appraisal.api.errors import ERRORS, repeated
+from appraisal.api.errors import ERRORS, STEP_RESPONSES, repeated
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
@@ -186,7 +186,7 @@ async def get_commission(
     return service.to_public(row.snapshot, calendar=calendar, today=today)
 
 
-@router.post("/{commission_id}/acceptance", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/acceptance", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def decide_acceptance(
     commission_id: str,
     body: AcceptanceCreate,
@@ -214,7 +214,7 @@ async def decide_acceptance(
     return await steps.send(commission_id, CommissionWorkflow.decide_acceptance, message)
 
 
-@router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def request_materials(
     commission_id: str,
     body: MaterialRequestCreate,
@@ -231,7 +231,7 @@ async def request_materials(
     return await steps.send(commission_id, CommissionWorkflow.request_materials, message)
 
 
-@router.post("/{commission_id}/materials", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/materials", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def supply_materials(
     commission_id: str,
     body: MaterialsCreate,
@@ -247,7 +247,7 @@ async def supply_materials(
     return await steps.send(commission_id, CommissionWorkflow.supply_materials, message)
 
 
-@router.post("/{commission_id}/extension", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/extension", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def extend_examination(
     commission_id: str,
     body: ExtensionCreate,
@@ -297,7 +297,7 @@ async def reentrust_overdue_commission(
     return public
 
 
-@router.post("/{commission_id}/withdrawal", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/withdrawal", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def withdraw_commission(
     commission_id: str,
     body: WithdrawalCreate,
@@ -312,7 +312,7 @@ async def withdraw_commission(
     )
 
 
-@router.post("/{commission_id}/termination", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/termination", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def terminate_commission(
     commission_id: str,
     body: TerminationCreate,
@@ -327,7 +327,7 @@ async def terminate_commission(
     )
 
 
-@router.post("/{commission_id}/report", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/report", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def submit_report(
     commission_id: str,
     body: ReportCreate,
@@ -343,7 +343,7 @@ async def submit_report(
     return await steps.send(commission_id, CommissionWorkflow.submit_report, message)
 
 
-@router.post("/{commission_id}/signatures", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/signatures", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def sign_report(
     commission_id: str,
     body: SignatureCreate,
@@ -367,7 +367,7 @@ async def sign_report(
     return await steps.send(commission_id, CommissionWorkflow.sign_report, message)
 
 
-@router.post("/{commission_id}/issue", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/issue", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def issue_report(
     commission_id: str,
     body: IssueCreate,
@@ -379,7 +379,7 @@ async def issue_report(
     )
 
 
-@router.post("/{commission_id}/closure", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/closure", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def close_commission(
     commission_id: str,
     body: ClosureCreate,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
-from appraisal.api.errors import ERRORS
+from appraisal.api.errors import STEP_RESPONSES
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
@@ -14,7 +14,7 @@ router = APIRouter(
 )
 
 
-@router.post("/{commission_id}/objections", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/objections", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def forward_objection(
     commission_id: str,
     body: ObjectionCreate,
@@ -30,7 +30,9 @@ async def forward_objection(
 
 
 @router.post(
-    "/{commission_id}/objections/{objection_id}/reply", response_model=CommissionPublic, responses=ERRORS
+    "/{commission_id}/objections/{objection_id}/reply",
+    response_model=CommissionPublic,
+    responses=STEP_RESPONSES,
 )
 async def answer_objection(
     commission_id: str,
@@ -47,7 +49,9 @@ async def answer_objection(
 
 
 @router.post(
-    "/{commission_id}/objections/{objection_id}/resolution", response_model=CommissionPublic, responses=ERRORS
+    "/{commission_id}/objections/{objection_id}/resolution",
+    response_model=CommissionPublic,
+    responses=STEP_RESPONSES,
 )
 async def resolve_objection(
     commission_id: str,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
-from appraisal.api.errors import ERRORS
+from appraisal.api.errors import STEP_RESPONSES
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
@@ -16,7 +16,7 @@ router = APIRouter(
 )
 
 
-@router.post("/{commission_id}/recusals", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/recusals", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def request_recusal(
     commission_id: str,
     body: RecusalCreate,
@@ -32,7 +32,9 @@ async def request_recusal(
 
 
 @router.post(
-    "/{commission_id}/recusals/{recusal_id}/decision", response_model=CommissionPublic, responses=ERRORS
+    "/{commission_id}/recusals/{recusal_id}/decision",
+    response_model=CommissionPublic,
+    responses=STEP_RESPONSES,
 )
 async def decide_recusal(
     commission_id: str,

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES
-from appraisal.api.errors import ERRORS
+from appraisal.api.errors import STEP_RESPONSES
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
 from appraisal.domain.commission import Material
@@ -18,7 +18,7 @@ router = APIRouter(
 )
 
 
-@router.post("/{commission_id}/supplementary", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/supplementary", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def request_supplementary(
     commission_id: str,
     body: SupplementaryCreate,
@@ -32,7 +32,7 @@ async def request_supplementary(
     return await steps.send(commission_id, CommissionWorkflow.request_supplementary, message)
 
 
-@router.post("/{commission_id}/corrections", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/corrections", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def submit_correction(
     commission_id: str,
     body: CorrectionCreate,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
-from appraisal.api.errors import ERRORS, not_found
+from appraisal.api.errors import ERRORS, STEP_RESPONSES, not_found
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import CommissionSteps, StepsDep
@@ -42,7 +42,7 @@ router = APIRouter(
 TESTIMONY = "/{commission_id}/testimony/{testimony_id}"
 
 
-@router.post("/{commission_id}/testimony", response_model=CommissionPublic, responses=ERRORS)
+@router.post("/{commission_id}/testimony", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def summon(
     commission_id: str,
     body: TestimonyCreate,
