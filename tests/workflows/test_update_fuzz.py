@@ -1,0 +1,236 @@
+"""No input jams a commission: every Update of the commission workflow, driven with
+generated inputs (plausible values and arbitrary ones, from every kind of actor), is
+either refused by its validator or taken, and no workflow task ever fails, in the
+commission or in a testimony child it starts. A failing task would retry forever and
+the commission could never move again (a hearing at 9999-12-31 once did exactly that)."""
+
+import asyncio
+import dataclasses
+import inspect
+import typing
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from appraisal.domain.calendar import CHINA_TZ, local_today
+from appraisal.domain.commission import CommissionSnapshot, Material
+from appraisal.domain.roles import Actor, Role
+from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.workflows.commission import CommissionWorkflow
+from tests.factories import (
+    CLINICAL_APPRAISERS,
+    ELSEWHERE,
+    INSTITUTION,
+    OTHER_INSTITUTION,
+    RESERVE_APPRAISER,
+    appraiser_actor,
+    commission_input,
+    court_actor,
+    head_actor,
+    institution_actor,
+)
+from tests.workflows.test_commission_workflow import start
+
+APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
+
+UPDATES = [
+    name
+    for name, member in vars(CommissionWorkflow).items()
+    if inspect.iscoroutinefunction(member)
+    and not name.startswith("_")
+    and name not in ("run", "register")
+    and typing.get_type_hints(member).get("return") is CommissionSnapshot
+]
+"""Every step Update (the asynchronous handlers answering a snapshot; the query is not one)."""
+ACTORS = [
+    court_actor,
+    institution_actor,
+    head_actor,
+    appraiser_actor(APPRAISER_IDS[0]),
+    appraiser_actor(APPRAISER_IDS[1]),
+    appraiser_actor(ELSEWHERE.id),
+    Actor(Role.SUPERVISOR, INSTITUTION.bureau_id, "inspector"),
+]
+WORDS = [
+    "accept", "refuse", "sign", "dissent", "materials", "witness", "withdrawn", "maintained", "waived",
+    "confirm", "decline", "remote", "PROC-10-2", "PROC-20-5", "PROC-28-1", "PROC-30-1", "PROC-31-1",
+    "TST-8-1", "1", "2", RESERVE_APPRAISER.id, *APPRAISER_IDS, "检验所见", "",
+]  # fmt: skip
+"""Values the validators look for, so that generated steps are taken as well as refused."""
+
+
+HAPPY_PATH = [
+    "decide_acceptance", "submit_report", "sign_report", "sign_report", "issue_report",
+    "forward_objection", "answer_objection", "summon_testimony", "close",
+]  # fmt: skip
+"""The steps of a commission's whole life, in order: each run takes them, varied, with other
+generated steps in between."""
+
+
+def text_for(today: date) -> st.SearchStrategy[str]:
+    days = st.integers(-400, 800).map(lambda n: (today + timedelta(days=n)).isoformat())
+    far = st.dates(date(1, 1, 1), date(9999, 12, 31)).map(date.isoformat)
+    return st.one_of(st.sampled_from(WORDS), days, far, st.text(max_size=40))
+
+
+def value_for(kind: Any, today: date) -> st.SearchStrategy[Any]:
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is Actor:
+        return st.sampled_from(ACTORS)
+    if kind is str:
+        return text_for(today)
+    if kind is bool:
+        return st.booleans()
+    if kind is int:
+        return st.integers(-(2**31), 2**31)
+    if kind is datetime:
+        now = datetime.combine(today, datetime.min.time(), tzinfo=CHINA_TZ)
+        near = st.integers(-3 * 24, 400 * 24).map(lambda h: now + timedelta(hours=h))
+        edge = st.sampled_from([datetime(9999, 12, 31, 23, 59, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC)])
+        return st.one_of(near, edge)
+    if kind is Material:
+        return st.builds(Material, text_for(today), st.text(alphabet="0123456789abcdef", max_size=64))
+    if origin is list:
+        return st.lists(value_for(args[0], today), max_size=4)
+    if origin is dict:
+        return st.dictionaries(text_for(today), value_for(args[1], today), max_size=3)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return st.one_of(*(value_for(a, today) for a in args))
+    if kind is type(None):
+        return st.none()
+    if dataclasses.is_dataclass(kind):
+        return request_for(kind, today)
+    raise NotImplementedError(f"no strategy for {kind}")
+
+
+def request_for(kind: Any, today: date) -> st.SearchStrategy[Any]:
+    hints = typing.get_type_hints(kind)
+    return st.builds(kind, **{f.name: value_for(hints[f.name], today) for f in dataclasses.fields(kind)})
+
+
+def templates(today: date) -> dict[str, Any]:
+    """A request each step would take in the right stage: the base a generated request varies."""
+    on, first = today.isoformat(), APPRAISER_IDS[0]
+    hearing = datetime.combine(today + timedelta(days=5), datetime.min.time(), tzinfo=CHINA_TZ)
+    hints = {u: argument_type(u) for u in UPDATES}
+    values: dict[str, tuple[Any, ...]] = {
+        "decide_acceptance": (institution_actor, "accept", APPRAISER_IDS, on),
+        "request_materials": (institution_actor, "补充病历", on, "materials"),
+        "supply_materials": (court_actor, on, [Material("病历", "ab" * 32)]),
+        "extend_examination": (head_actor, 10, "案情复杂"),
+        "reassign": (court_actor, str(uuid.uuid4()), OTHER_INSTITUTION.id, "逾期"),
+        "withdraw": (court_actor, "撤回"),
+        "terminate": (institution_actor, "PROC-20-5", "不可抗力"),
+        "request_recusal": (appraiser_actor(first), first, "PROC-10-2", "曾参与"),
+        "decide_recusal": (institution_actor, "1", True, "成立", RESERVE_APPRAISER.id),
+        "forward_objection": (court_actor, "被告", "有异议", (today + timedelta(days=10)).isoformat()),
+        "answer_objection": (appraiser_actor(first), "1", "答复"),
+        "resolve_objection": (court_actor, "1", "withdrawn", ""),
+        "summon_testimony": (court_actor, hearing + timedelta(hours=9), "第一法庭", APPRAISER_IDS, "", ""),
+        "request_supplementary": (court_actor, "PROC-30-1", "新材料", []),
+        "submit_correction": (appraiser_actor(first), "PROC-28-1", "笔误", "检验所见", "十级伤残", []),
+        "order_reappraisal": (court_actor, str(uuid.uuid4()), OTHER_INSTITUTION.id, "PROC-31-1", "重新鉴定"),
+        "submit_report": (appraiser_actor(first), "检验所见", "十级伤残", []),
+        "sign_report": (appraiser_actor(first), "sign", "", "c2lnbmF0dXJl", ""),
+        "issue_report": (head_actor,),
+        "close": (court_actor, ""),
+    }
+    return {u: hints[u](*values[u]) for u in UPDATES}
+
+
+def varied(template: Any, today: date) -> st.SearchStrategy[Any]:
+    """The template as it is, with another actor, or with one field generated."""
+    hints = typing.get_type_hints(type(template))
+    one = [
+        st.builds(
+            lambda v, f=f.name: dataclasses.replace(template, **{f: v}), value_for(hints[f.name], today)
+        )
+        for f in dataclasses.fields(template)
+    ]
+    return st.one_of(st.just(template), *one)
+
+
+def argument_type(update: str) -> Any:
+    hints = typing.get_type_hints(getattr(CommissionWorkflow, update))
+    return next(v for k, v in hints.items() if k != "return")
+
+
+async def failed_tasks(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    return [
+        e.workflow_task_failed_event_attributes.failure.message
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    ]
+
+
+def one_step(today: date) -> st.SearchStrategy[tuple[str, Any]]:
+    """Any step, with a request varied from its template or generated whole."""
+    return st.sampled_from(UPDATES).flatmap(
+        lambda u: st.tuples(
+            st.just(u), st.one_of(varied(templates(today)[u], today), request_for(argument_type(u), today))
+        )
+    )
+
+
+def a_life(today: date) -> st.SearchStrategy[list[tuple[str, Any]]]:
+    """The happy path's steps (the second signature by the other appraiser), each varied now and
+    then, with up to two other steps before each."""
+    base = templates(today)
+    second = dataclasses.replace(base["sign_report"], actor=appraiser_actor(APPRAISER_IDS[1]))
+    planned = [(u, second if (u, i) == ("sign_report", 3) else base[u]) for i, u in enumerate(HAPPY_PATH)]
+    parts = [
+        st.tuples(
+            st.lists(one_step(today), max_size=2),
+            st.one_of(st.just(step), st.just(step), st.tuples(st.just(step[0]), varied(step[1], today))),
+        ).map(lambda pair: [*pair[0], pair[1]])
+        for step in planned
+    ]
+    return st.tuples(*parts).map(lambda lists: [step for part in lists for step in part])
+
+
+async def take(
+    env: WorkflowEnvironment,
+    handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot],
+    step: tuple[str, Any],
+) -> CommissionSnapshot | None:
+    """The step's answer, or None when it is refused or the commission has ended."""
+    update, request = step
+    try:
+        return await asyncio.wait_for(handle.execute_update(getattr(CommissionWorkflow, update), request), 30)
+    except (WorkflowUpdateFailedError, RPCError):
+        return None
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_no_update_the_validator_takes_fails_a_workflow_task(
+    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, data: st.DataObject
+) -> None:
+    today = local_today(await temporal_env.get_current_time())
+    life = data.draw(a_life(today), label="steps")
+    inp = commission_input(today.isoformat())
+    handle, _ = await start(temporal_env, task_queue, inp)
+    children: set[str] = set()
+    for step in life:
+        snapshot = await take(temporal_env, handle, step)
+        if snapshot is None:
+            continue
+        children |= {t["workflow_id"] for t in snapshot.testimonies}  # each one's state, as a dict
+        for workflow_id in [handle.id, *children]:
+            assert await failed_tasks(temporal_env, workflow_id) == [], step
+        if snapshot.stage in TERMINAL_STAGES:
+            break
