@@ -407,21 +407,25 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
+ROLE_ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser]] = {
+    Role.COURT: Court,
+    Role.SUPERVISOR: Bureau,
+    Role.INSTITUTION: Institution,
+    Role.INSTITUTION_HEAD: Institution,
+    Role.APPRAISER: Appraiser,
+}
+"""Where the registry holds the organisation a token of each role names."""
+
+
 async def organisation_refusal(*, session: AsyncSession, principal: Actor, today: date) -> str | None:
     """Why a token's organisation may not act (not in the registry, revoked, suspended);
     None when it may. An appraiser's organisation is the appraiser."""
-    found: Court | Bureau | Institution | Appraiser | None
-    match principal.role:
-        case Role.COURT:
-            found = await session.get(Court, principal.organisation_id)
-        case Role.SUPERVISOR:
-            found = await session.get(Bureau, principal.organisation_id)
-        case Role.INSTITUTION | Role.INSTITUTION_HEAD:
-            found = await session.get(Institution, principal.organisation_id)
-        case Role.APPRAISER:
-            found = await session.get(Appraiser, principal.organisation_id)
-        case _:
-            return f"no organisation acts as {principal.role}"
+    kind = ROLE_ORGANISATIONS.get(principal.role)
+    if kind is None:
+        return f"no organisation acts as {principal.role}"
+    found: Court | Bureau | Institution | Appraiser | None = await session.get(
+        kind, principal.organisation_id
+    )
     if found is None:
         return f"{principal.role} {principal.organisation_id} is not in the registry"
     if isinstance(found, Institution | Appraiser):
