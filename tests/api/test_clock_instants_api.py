@@ -38,14 +38,9 @@ RUNG_KINDS = ("clock.warning", "clock.overdue", "clock.escalation")
 
 
 @pytest.fixture
-def settings(task_queue: str) -> Settings:
+def settings(settings: Settings) -> Settings:
     """The fixed dates of 2026 stay within a paper commission's history for decades."""
-    return Settings(
-        environment="test",
-        task_queue=task_queue,
-        jwt_secret="test-secret-" + "x" * 40,
-        paper_history_days=36500,
-    )
+    return settings.model_copy(update={"paper_history_days": 36500})
 
 
 def instant(day: str) -> datetime:

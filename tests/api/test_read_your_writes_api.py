@@ -21,13 +21,9 @@ Auth = Callable[[Actor], dict[str, str]]
 
 
 @pytest.fixture
-def settings(task_queue: str) -> Settings:
-    return Settings(
-        environment="test",
-        task_queue=task_queue,
-        jwt_secret="test-secret-" + "x" * 40,
-        read_your_writes_seconds=2,
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, the read-your-writes bound short enough to reach in a test."""
+    return settings.model_copy(update={"read_your_writes_seconds": 2})
 
 
 async def projection_waits_on_a_lock(engine: AsyncEngine) -> bool | None:

@@ -7,6 +7,7 @@ the commission could never move again (a hearing at 9999-12-31 once did exactly 
 import asyncio
 import dataclasses
 import inspect
+import types
 import typing
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -102,7 +103,7 @@ def value_for(kind: Any, today: date) -> st.SearchStrategy[Any]:
         return st.lists(value_for(args[0], today), max_size=4)
     if origin is dict:
         return st.dictionaries(text_for(today), value_for(args[1], today), max_size=3)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return st.one_of(*(value_for(a, today) for a in args))
     if kind is type(None):
         return st.none()
@@ -198,7 +199,6 @@ def a_life(today: date) -> st.SearchStrategy[list[tuple[str, Any]]]:
 
 
 async def take(
-    env: WorkflowEnvironment,
     handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot],
     step: tuple[str, Any],
 ) -> CommissionSnapshot | None:
@@ -226,7 +226,7 @@ async def test_no_update_the_validator_takes_fails_a_workflow_task(
     handle, _ = await start(temporal_env, task_queue, inp)
     children: set[str] = set()
     for step in life:
-        snapshot = await take(temporal_env, handle, step)
+        snapshot = await take(handle, step)
         if snapshot is None:
             continue
         children |= {t["workflow_id"] for t in snapshot.testimonies}  # each one's state, as a dict
