@@ -81,6 +81,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[
             clock.plan_clock,
+            clock.calendar_years,
             commission.record_commission_event,
             notification.deliver_notifications,
             calendar.signal_running_commissions,

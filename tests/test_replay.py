@@ -22,7 +22,8 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORDED = sorted(HISTORIES.rglob("*.json"))
 """Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks;
 v2/: before the court's reminder to record a testimony's outcome; v3/: before rungs already past
-when planned waited for the catch-up window; v4/: before a step answered ahead of its projection)."""
+when planned waited for the catch-up window; v4/: before a step answered ahead of its projection;
+v5/: before the one shape marker, clocks planned in the workflow and upserts of changes only)."""
 
 
 def replayer() -> Replayer:

@@ -81,16 +81,66 @@ def _working_ordinals(schedule: YearSchedule) -> tuple[int, ...]:
     return tuple(o for o in range(first, last + 1) if schedule.is_working_day(date.fromordinal(o)))
 
 
+@dataclass
+class HeldYear:
+    """One year's schedule as it crosses Temporal (a workflow holds the years it plans on)."""
+
+    year: int
+    rest_days: list[str] = field(default_factory=list)
+    makeup_workdays: list[str] = field(default_factory=list)
+    official: bool = True
+    source: str = ""
+
+    @classmethod
+    def of(cls, schedule: YearSchedule) -> "HeldYear":
+        return cls(
+            schedule.year,
+            sorted(d.isoformat() for d in schedule.rest_days),
+            sorted(d.isoformat() for d in schedule.makeup_workdays),
+            schedule.official,
+            schedule.source,
+        )
+
+    def schedule(self) -> YearSchedule:
+        return YearSchedule(
+            self.year,
+            frozenset(date.fromisoformat(d) for d in self.rest_days),
+            frozenset(date.fromisoformat(d) for d in self.makeup_workdays),
+            official=self.official,
+            source=self.source,
+        )
+
+
+class YearNotHeld(LookupError):
+    """A calendar limited to the years it holds was asked about another year."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(f"the calendar of {year} is not held")
+        self.year = year
+
+
 class WorkingCalendar:
     """Counts periods the way RULES.md decides (binding for the code). Periods are
     counted with a binary search in each year's sorted working days, not day by day:
-    a list page computes the days left of every running clock it shows."""
+    a list page computes the days left of every running clock it shows.
 
-    def __init__(self, overrides: Mapping[int, YearSchedule] | None = None) -> None:
+    With `only_overrides` the calendar knows only the years it was given and raises
+    `YearNotHeld` for any other: a workflow plans on the years it holds, never on the
+    package installed where it happens to replay."""
+
+    def __init__(
+        self, overrides: Mapping[int, YearSchedule] | None = None, *, only_overrides: bool = False
+    ) -> None:
         self._overrides = dict(overrides or {})
+        self._only_overrides = only_overrides
 
     def schedule(self, year: int) -> YearSchedule:
-        return self._overrides.get(year) or _package_schedule(year)
+        held = self._overrides.get(year)
+        if held is not None:
+            return held
+        if self._only_overrides:
+            raise YearNotHeld(year)
+        return _package_schedule(year)
 
     def is_working_day(self, day: date) -> bool:
         return self.schedule(day.year).is_working_day(day)

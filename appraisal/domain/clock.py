@@ -1,13 +1,13 @@
 """Planning a statutory clock: from a rule, the running segment's trigger and
 the budget already spent, the deadline and the instant of every rung of the
-escalation ladder; and measuring the budget spent up to a pause. Pure; the
-workflow gets it through an activity so replay never depends on the
-calendar in force at replay time."""
+escalation ladder; and measuring the budget spent up to a pause. Pure; a
+workflow plans on the calendar years it holds (loaded through an activity),
+so replay never depends on the calendar in force at replay time."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from appraisal.domain.calendar import Deadline, WorkingCalendar, end_of_day, local_today
+from appraisal.domain.calendar import Deadline, HeldYear, WorkingCalendar, end_of_day, local_today
 from appraisal.domain.rules import CATCH_UP_WORKING_DAYS, CLOCK_RULES, DayUnit
 
 
@@ -24,6 +24,18 @@ class ClockPlanRequest:
     """When set: measure the budget spent up to and including this day instead."""
     planned_at: datetime | None = None
     """The workflow's now: when set, the plan says until when a rung already past waits."""
+
+
+@dataclass
+class CalendarYearsRequest:
+    years: list[int] = field(default_factory=list)
+
+
+@dataclass
+class CalendarYears:
+    """The schedules in force of the years asked for (operator's loads over the package's)."""
+
+    years: list[HeldYear] = field(default_factory=list)
 
 
 @dataclass

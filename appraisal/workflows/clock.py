@@ -1,7 +1,7 @@
 """The statutory clock every timed stage of every workflow uses: start,
 pause, resume, extend, recompute, stop, the next wake-up, and a snapshot for
-queries. The rule table says the limit, unit and ladder; an activity does
-the calendar arithmetic; the workflow only sleeps until the next rung and
+queries. The rule table says the limit, unit and ladder; the workflow plans
+on the calendar years it holds and only sleeps until the next rung and
 records what fired. No stage hand-codes a timer."""
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -12,25 +12,59 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from appraisal.domain.calendar import end_of_day
-from appraisal.domain.clock import ClockPlan, ClockPlanRequest
+from appraisal.domain.calendar import WorkingCalendar, YearNotHeld, YearSchedule, end_of_day
+from appraisal.domain.clock import CalendarYearsRequest, ClockPlan, ClockPlanRequest, plan_clock
 from appraisal.domain.commission import CalendarChanged, ClockPause, ClockSnapshot, PlannedRung
 from appraisal.domain.roles import Actor
 from appraisal.domain.rules import CLOCK_RULES, ClockRule, Rung, RungKind
+from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.clock import ClockActivities
 
 PLANNING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+PLANNING_TIMEOUT = timedelta(seconds=10)
 
 
-async def _plan(request: ClockPlanRequest) -> ClockPlan:
-    return await workflow.execute_local_activity_method(
-        ClockActivities.plan_clock,
-        request,
-        start_to_close_timeout=timedelta(seconds=10),
-        retry_policy=PLANNING_RETRY,
-    )
+class Planner:
+    """Plans the clocks of one workflow. On the current shape it plans inside the workflow
+    task, on the calendar years the workflow holds: a year is loaded through a local
+    activity the first time a plan reaches it, and again when the calendar-reload signal
+    says it changed, so a replay plans on what the history recorded. Older histories
+    planned every segment in a local activity of its own, and still do."""
+
+    def __init__(self, versions: Versions) -> None:
+        self.versions = versions
+        self.years: dict[int, YearSchedule] = {}
+
+    async def plan(self, request: ClockPlanRequest) -> ClockPlan:
+        if not self.versions.current:
+            return await workflow.execute_local_activity_method(
+                ClockActivities.plan_clock,
+                request,
+                start_to_close_timeout=PLANNING_TIMEOUT,
+                retry_policy=PLANNING_RETRY,
+            )
+        while True:
+            try:
+                return plan_clock(WorkingCalendar(self.years, only_overrides=True), request)
+            except YearNotHeld as missing:  # the following year too: periods run over New Year
+                await self._load([missing.year, missing.year + 1])
+
+    async def reload(self, year: int) -> None:
+        """A year's schedule was loaded anew (the calendar-reload signal)."""
+        if self.versions.current and year in self.years:
+            await self._load([year])
+
+    async def _load(self, years: list[int]) -> None:
+        loaded = await workflow.execute_local_activity_method(
+            ClockActivities.calendar_years,
+            CalendarYearsRequest(years),
+            start_to_close_timeout=PLANNING_TIMEOUT,
+            retry_policy=PLANNING_RETRY,
+        )
+        for held in loaded.years:
+            self.years[held.year] = held.schedule()
 
 
 BELATED_RUNGS_WAIT = "belated-rungs-wait"
@@ -54,13 +88,20 @@ class FiredRung:
 
 
 class StatutoryClock:
-    def __init__(self, rule: ClockRule, state: ClockSnapshot) -> None:
+    def __init__(self, rule: ClockRule, state: ClockSnapshot, planner: Planner) -> None:
         self.rule = rule
         self.state = state
+        self.planner = planner
 
     @classmethod
     async def start(
-        cls, rule_id: str, started_on: str, budget_days: int, *, court_set_on: str | None = None
+        cls,
+        rule_id: str,
+        started_on: str,
+        budget_days: int,
+        *,
+        planner: Planner,
+        court_set_on: str | None = None,
     ) -> "StatutoryClock":
         rule = CLOCK_RULES[rule_id]
         clock = cls(
@@ -75,6 +116,7 @@ class StatutoryClock:
                 due_at=workflow.now(),
                 segment_start=started_on,
             ),
+            planner,
         )
         await clock.recompute()
         if court_set_on is not None and court_set_on != clock.state.due_on:
@@ -109,7 +151,7 @@ class StatutoryClock:
         """The rungs still waiting whose instants came before `day` (when a step dated
         that day stops or pauses the clock) did happen: they are fired now, each dated
         at its own instant; the later ones never are."""
-        if not workflow.patched(BELATED_RUNGS_WAIT):
+        if not self.planner.versions.earlier_patch(BELATED_RUNGS_WAIT):
             return []
         before = end_of_day(date.fromisoformat(day))
         return [self._mark_fired(r) for r in sorted(self.state.next_rungs, key=_at) if r.at < before]
@@ -119,10 +161,10 @@ class StatutoryClock:
     async def recompute(self, *, resumed: bool = False) -> tuple[str, str]:
         """Plans the running segment again (at start, on resumption, after an
         extension or a calendar change); returns (old due_on, new due_on)."""
-        belated_wait = workflow.patched(BELATED_RUNGS_WAIT)
+        belated_wait = self.planner.versions.earlier_patch(BELATED_RUNGS_WAIT)
         now = workflow.now()
         old = self.state.due_on
-        plan = await _plan(
+        plan = await self.planner.plan(
             ClockPlanRequest(
                 rule_id=self.rule.rule_id,
                 segment_start=self.state.segment_start,
@@ -164,7 +206,7 @@ class StatutoryClock:
     async def pause(self, *, on: str, reason: str, by: str) -> list[FiredRung]:
         """CAL-6: the budget spent through `on` is kept; nothing runs meanwhile.
         Returns the rungs that came due before `on`, to be recorded before the pause."""
-        plan = await _plan(
+        plan = await self.planner.plan(
             ClockPlanRequest(
                 rule_id=self.rule.rule_id,
                 segment_start=self.state.segment_start,
@@ -286,10 +328,11 @@ class Replanned:
 
 
 async def replan_for_calendar(
-    clocks: Iterable[StatutoryClock], change: CalendarChanged
+    planner: Planner, clocks: Iterable[StatutoryClock], change: CalendarChanged
 ) -> AsyncIterator[Replanned]:
     """Plans every running clock again on the calendar now in force, yielding each one
     that moved before planning the next, so its event is recorded in the same order."""
+    await planner.reload(change.year)
     for clock in clocks:
         if clock.state.stopped or clock.state.paused:
             continue

@@ -107,14 +107,16 @@ from appraisal.domain.testimony import (
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import (
     FiredRung,
+    Planner,
     StatutoryClock,
     due_rungs,
     highest_rung,
     replan_for_calendar,
     sleep_until_due,
 )
-from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
+from appraisal.workflows.recording import chained_event, record_event, start_delivery
 from appraisal.workflows.validation import enforce
+from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
@@ -145,6 +147,9 @@ class CommissionWorkflow:
     def __init__(self, inp: CommissionInput) -> None:
         self.inp = inp
         self.stage = Stage.AWAITING_ACCEPTANCE
+        self.versions = Versions()
+        self.planner = Planner(self.versions)
+        self.upserts = sa.Upserts(self.versions)
         self.resume_stage = Stage.AWAITING_ACCEPTANCE
         self.appraiser_ids: list[str] = []
         self.agreement_effective_on: str | None = None
@@ -178,7 +183,9 @@ class CommissionWorkflow:
     async def run(self, inp: CommissionInput) -> CommissionSnapshot:
         projector = asyncio.create_task(self._projector())
         async with self.lock:
-            clock = await StatutoryClock.start(ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit)
+            clock = await StatutoryClock.start(
+                ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit, planner=self.planner
+            )
             self.clocks[clock.rule.rule_id] = clock
             await self._record(
                 "commission.entrusted",
@@ -301,7 +308,10 @@ class CommissionWorkflow:
                 # PROC-18: the earlier of the court's limit and the institution's governs.
                 budget = min(budget, self.inp.court_deadline_working_days)
             self.clocks[EXAMINATION.rule_id] = await StatutoryClock.start(
-                EXAMINATION.rule_id, effective_on, budget
+                EXAMINATION.rule_id,
+                effective_on,
+                budget,
+                planner=self.planner,
             )
             self.clocks_changed = True
             await self._record(
@@ -560,7 +570,10 @@ class CommissionWorkflow:
             )
             self.recusals.append(recusal)
             self.clocks[RECUSAL_DECISION.rule_id] = await StatutoryClock.start(
-                RECUSAL_DECISION.rule_id, today, RECUSAL_DECISION.limit
+                RECUSAL_DECISION.rule_id,
+                today,
+                RECUSAL_DECISION.limit,
+                planner=self.planner,
             )
             self.clocks_changed = True
             await self._record(
@@ -654,7 +667,11 @@ class CommissionWorkflow:
             )
             self.objections.append(snapshot)
             clock = await StatutoryClock.start(
-                OBJECTION_REPLY.rule_id, today, days, court_set_on=objection.reply_by
+                OBJECTION_REPLY.rule_id,
+                today,
+                days,
+                court_set_on=objection.reply_by,
+                planner=self.planner,
             )
             self.clocks[OBJECTION_REPLY.rule_id] = clock
             self.clocks_changed = True
@@ -812,7 +829,10 @@ class CommissionWorkflow:
             if self.inp.court_deadline_working_days:
                 budget = min(budget, self.inp.court_deadline_working_days)
             self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id] = await StatutoryClock.start(
-                SUPPLEMENTARY_EXAMINATION.rule_id, today, budget
+                SUPPLEMENTARY_EXAMINATION.rule_id,
+                today,
+                budget,
+                planner=self.planner,
             )
             self.stage = Stage.EXAMINING
             self.clocks_changed = True
@@ -932,7 +952,7 @@ class CommissionWorkflow:
     async def recompute_clocks(self, change: CalendarChanged) -> None:
         """A year's official schedule was loaded: every running deadline is planned again."""
         async with self.lock:
-            async for replanned in replan_for_calendar(self.clocks.values(), change):
+            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
                 clock = replanned.clock
                 self.clocks_changed = True
                 await self._record(
@@ -1172,7 +1192,7 @@ class CommissionWorkflow:
     def _search_attributes(self) -> None:
         running = [c for c in self.clocks.values() if not c.state.stopped]
         next_due: datetime | None = min((c.state.due_at for c in running if not c.state.paused), default=None)
-        workflow.upsert_search_attributes(
+        self.upserts.upsert(
             [
                 sa.STAGE.value_set(self.stage),
                 sa.COURT.value_set(self.inp.court_id),
@@ -1213,20 +1233,15 @@ class CommissionWorkflow:
         projection = RecordEventInput(
             event=event, snapshot=self._snapshot(), notify=notify or [], message=message
         )
-        if workflow.patched(ANSWER_BEFORE_PROJECTION) and not projected_first:
+        if self.versions.earlier_patch(ANSWER_BEFORE_PROJECTION) and not projected_first:
             self.unprojected.append(projection)  # the projector records it, in sequence
             return
         await self._project(projection)
 
     async def _project(self, projection: RecordEventInput) -> None:
-        recorded = await workflow.execute_activity_method(
-            CommissionActivities.record_commission_event,
-            projection,
-            start_to_close_timeout=RECORDING_TIMEOUT,
-            retry_policy=RECORDING_RETRY,
-        )
+        recorded = await record_event(self.versions, CommissionActivities.record_commission_event, projection)
         # Histories from before this change always started a delivery; keep them replaying.
-        nothing_to_deliver = workflow.patched(DELIVER_ONLY_TO_ENDPOINTS) and not (
+        nothing_to_deliver = self.versions.earlier_patch(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries
         )
         if projection.notify and not nothing_to_deliver:

@@ -54,14 +54,22 @@ from appraisal.domain.rules import (
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import (
     FiredRung,
+    Planner,
     StatutoryClock,
     due_rungs,
     highest_rung,
     replan_for_calendar,
     sleep_until_due,
 )
-from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
+from appraisal.workflows.recording import (
+    RECORDING_RETRY,
+    RECORDING_TIMEOUT,
+    chained_event,
+    record_event,
+    start_delivery,
+)
 from appraisal.workflows.validation import enforce
+from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
@@ -75,6 +83,9 @@ class ComplaintWorkflow:
     def __init__(self, inp: ComplaintInput) -> None:
         self.inp = inp
         self.stage = ComplaintStage.AWAITING_ACCEPTANCE
+        self.versions = Versions()
+        self.planner = Planner(self.versions)
+        self.upserts = sa.Upserts(self.versions)
         self.clocks: dict[str, StatutoryClock] = {}
         self.accepted_on: str | None = None
         self.declined: dict[str, str] | None = None
@@ -99,7 +110,10 @@ class ComplaintWorkflow:
         enforce(lambda: check_registration(inp))
         async with self.lock:
             clock = await StatutoryClock.start(
-                COMPLAINT_ACCEPTANCE.rule_id, inp.received_on, COMPLAINT_ACCEPTANCE.limit
+                COMPLAINT_ACCEPTANCE.rule_id,
+                inp.received_on,
+                COMPLAINT_ACCEPTANCE.limit,
+                planner=self.planner,
             )
             self.clocks[clock.rule.rule_id] = clock
             await self._record(
@@ -200,7 +214,9 @@ class ComplaintWorkflow:
             await self._record_rungs(self.clocks[COMPLAINT_ACCEPTANCE.rule_id].stop(on))
             self.stage = ComplaintStage.HANDLING
             self.accepted_on = on
-            handling = await StatutoryClock.start(COMPLAINT_HANDLING.rule_id, on, COMPLAINT_HANDLING.limit)
+            handling = await StatutoryClock.start(
+                COMPLAINT_HANDLING.rule_id, on, COMPLAINT_HANDLING.limit, planner=self.planner
+            )
             self.clocks[COMPLAINT_HANDLING.rule_id] = handling
             self.clocks_changed = True
             await self._record(
@@ -445,7 +461,9 @@ class ComplaintWorkflow:
                 "outcome_text": OUTCOMES[decision.outcome],
                 "decided_on": on,
             }
-            notice = await StatutoryClock.start(COMPLAINT_NOTICE.rule_id, on, COMPLAINT_NOTICE.limit)
+            notice = await StatutoryClock.start(
+                COMPLAINT_NOTICE.rule_id, on, COMPLAINT_NOTICE.limit, planner=self.planner
+            )
             self.clocks[COMPLAINT_NOTICE.rule_id] = notice
             self.clocks_changed = True
             await self._record(
@@ -544,7 +562,7 @@ class ComplaintWorkflow:
     async def recompute_clocks(self, change: CalendarChanged) -> None:
         """A year's official schedule was loaded: every running deadline is planned again."""
         async with self.lock:
-            async for replanned in replan_for_calendar(self.clocks.values(), change):
+            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
                 self.clocks_changed = True
                 await self._record("clock.recomputed", replanned.actor, replanned.data)
 
@@ -624,7 +642,7 @@ class ComplaintWorkflow:
     def _search_attributes(self) -> None:
         running = [c for c in self.clocks.values() if not c.state.stopped]
         next_due: datetime | None = min((c.state.due_at for c in running if not c.state.paused), default=None)
-        workflow.upsert_search_attributes(
+        self.upserts.upsert(
             [
                 sa.STAGE.value_set(self.stage),
                 sa.INSTITUTION.value_set(self.inp.institution_id),
@@ -658,13 +676,12 @@ class ComplaintWorkflow:
         )
         self.last_hash = event.hash
         self._search_attributes()
-        recorded = await workflow.execute_activity_method(
+        recorded = await record_event(
+            self.versions,
             ComplaintActivities.record_complaint_event,
             RecordComplaintEventInput(
                 event=event, snapshot=self._snapshot(), notify=notify or [], message=message
             ),
-            start_to_close_timeout=RECORDING_TIMEOUT,
-            retry_policy=RECORDING_RETRY,
         )
         if notify and recorded.pending_deliveries:
             self.deliveries.append(start_delivery(event))

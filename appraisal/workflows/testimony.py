@@ -61,8 +61,9 @@ from appraisal.domain.testimony import (
     refused_to_testify,
     testimony_workflow_id,
 )
-from appraisal.workflows.clock import FiredRung, StatutoryClock, due_rungs, sleep_until_due
+from appraisal.workflows.clock import FiredRung, Planner, StatutoryClock, due_rungs, sleep_until_due
 from appraisal.workflows.validation import enforce
+from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.complaint import ComplaintActivities
@@ -95,6 +96,8 @@ class TestimonyWorkflow:
     def __init__(self, inp: TestimonyInput) -> None:
         self.inp = inp
         self.stage = TestimonyStage.AWAITING_HEARING
+        self.versions = Versions()
+        self.planner = Planner(self.versions)
         self.appraisers = {a: AppraiserTestimony(a) for a in inp.appraiser_ids}
         aware = inp.hearing_at.tzinfo is not None and inp.summoned_at.tzinfo is not None
         self.notice_days = notice_days(inp.summoned_at, inp.hearing_at) if aware else 0
@@ -123,6 +126,7 @@ class TestimonyWorkflow:
                 TESTIMONY_CONFIRMATION.rule_id,
                 local_today(inp.summoned_at).isoformat(),
                 TESTIMONY_CONFIRMATION.limit,
+                planner=self.planner,
             )
             self.clocks[confirmation.rule.rule_id] = confirmation
             now = workflow.now()
@@ -132,7 +136,7 @@ class TestimonyWorkflow:
                 if (at := inp.hearing_at - timedelta(days=days)) > now
             ]
             # Summonses from before this change have no such reminder; keep them replaying.
-            if workflow.patched(REMIND_COURT_OF_OUTCOME):
+            if self.versions.earlier_patch(REMIND_COURT_OF_OUTCOME):
                 self.reminders.append((OUTCOME_REMINDER, inp.hearing_at + OUTCOME_REMINDER_AFTER))
             snapshot = self._snapshot()
             await self._emit(
@@ -354,7 +358,10 @@ class TestimonyWorkflow:
                 self.excluded = True
                 self.stage = TestimonyStage.AWAITING_REFUND_RULING
                 refund = await StatutoryClock.start(
-                    TESTIMONY_REFUND_RULING.rule_id, today, TESTIMONY_REFUND_RULING.limit
+                    TESTIMONY_REFUND_RULING.rule_id,
+                    today,
+                    TESTIMONY_REFUND_RULING.limit,
+                    planner=self.planner,
                 )
                 self.clocks[refund.rule.rule_id] = refund
                 self.timers_changed = True

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from appraisal.domain.commission import ClockSnapshot
 from appraisal.domain.rules import CLOCK_RULES
-from appraisal.workflows.clock import StatutoryClock, highest_rung
+from appraisal.workflows.clock import Planner, StatutoryClock, highest_rung
+from appraisal.workflows.versions import Versions
 
 
 def clock(rule: str, fired: list[str]) -> StatutoryClock:
@@ -18,7 +19,7 @@ def clock(rule: str, fired: list[str]) -> StatutoryClock:
         due_at=datetime(2026, 12, 14, 16, tzinfo=UTC),
         rungs_fired=fired,
     )
-    return StatutoryClock(CLOCK_RULES[rule], state)
+    return StatutoryClock(CLOCK_RULES[rule], state, Planner(Versions()))
 
 
 def test_the_highest_rung_across_clocks_wins_not_the_last_word_alphabetically() -> None:
