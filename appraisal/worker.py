@@ -31,9 +31,20 @@ from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
-# The domain package is pure and deterministic (a test checks its imports), so the
-# sandbox may share it instead of re-importing it for every workflow run.
-WORKFLOW_SANDBOX = SandboxRestrictions.default.with_passthrough_modules("appraisal.domain")
+# The domain package is pure and deterministic (a test checks its imports), and the
+# workflows' helper modules hold no state of their own (a workflow's planner, versions and
+# upserts live on its instance), so the sandbox may share them instead of re-importing
+# them for every workflow run; each workflow's own module is still executed afresh.
+SHARED_WORKFLOW_HELPERS = (
+    "appraisal.workflows.clock",
+    "appraisal.workflows.recording",
+    "appraisal.workflows.search_attributes",
+    "appraisal.workflows.validation",
+    "appraisal.workflows.versions",
+)
+WORKFLOW_SANDBOX = SandboxRestrictions.default.with_passthrough_modules(
+    "appraisal.domain", *SHARED_WORKFLOW_HELPERS
+)
 
 WORKFLOWS = [
     CommissionWorkflow,
