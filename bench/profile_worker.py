@@ -32,7 +32,7 @@ WARM_UP = 20
 
 PARTS = [
     ("creating the workflow's sandbox (re-importing its module, `@workflow.defn`)", "_create_instance"),
-    ("recording an event (local activity: audit chain, read model, inbox)", "record_commission_event"),
+    ("recording an event (activity: audit chain, read model, inbox)", "record_commission_event"),
     ("loading the calendar years a workflow plans on (local activity)", "calendar_years"),
     ("planning a clock (an older history's local activity)", "plan_clock"),
     ("running workflow code (activations in the sandbox)", "_Instance.activate"),
@@ -98,15 +98,14 @@ def section(counted: Counter[str], total: int, *, n: int, cpu_ms: float, run: re
             *rows,
             "",
             "What the profile led to: the commission starts its testimony child by name, so a",
-            "commission's sandbox no longer imports the child's module. Each step is one workflow task",
-            "now: the event is recorded by a local activity inside it (the recording replaces what an",
-            "abandoned attempt of the task wrote, so a task retried after a worker's death keeps every",
-            "chain whole: the worker-kill drill verifies them), and clocks are planned in the workflow on",
-            "the calendar years it holds, so there is no second task per step and no planning activity",
-            "(55 ms per entrustment before). The workflows' stateless helper modules (clock, recording,",
-            "versions, search attributes, validation) are shared by the sandbox like the domain package;",
-            "each workflow's own module is still executed afresh in its sandbox, which keeps the sandbox's",
-            "isolation of workflow code.",
+            "commission's sandbox no longer imports the child's module; clocks are planned in the",
+            "workflow on the calendar years it holds (no local activity per plan); the workflows'",
+            "stateless helper modules (clock, recording, versions, search attributes, validation) are",
+            "shared by the sandbox like the domain package, while each workflow's own module is still",
+            "executed afresh in its sandbox, which keeps the sandbox's isolation of workflow code.",
+            "Recording each event in a local activity inside the step's workflow task (no second task",
+            'per step) was tried twice and reverted twice (docs/architecture.md, "One workflow per',
+            'commission"): an effect written before its workflow task is durable can outlive the task.',
         ]
     )
 

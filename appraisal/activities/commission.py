@@ -1,16 +1,14 @@
 """Side effects of the commission workflow: the audit trail and the read
 model, written in one transaction, idempotent on (workflow id, seq)."""
 
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, literal, or_, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot, TaskSnapshot
@@ -51,76 +49,26 @@ async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id:
     return int(pending.one())
 
 
-@dataclass(frozen=True)
-class Appended:
-    pending_deliveries: int
-    """Notifications of the event whose receiver has a webhook to deliver to."""
-    superseded: bool
-    """The event took the place of one an unfinished attempt of its workflow task wrote."""
-
-
-async def _supersede_unfinished_attempt(session: AsyncSession, event: AuditEvent) -> bool:
-    """The event's sequence number is taken. The same event (a retried recording) is
-    already there: nothing to do (False). Another one was written by an attempt of the
-    same workflow task that never completed (its worker died, or it ran past the task's
-    timeout): that attempt's events from this number on never became the workflow's
-    history, and go, notifications with them (True); the attempt Temporal completes is
-    the one that started last, so its events carry the later time. An event older than
-    the one there comes from such an abandoned attempt itself: it is refused, retryable,
-    until that attempt is evicted."""
-    of_workflow = col(AuditEventRow.workflow_id) == event.workflow_id
-    there_hash, there_at = (
-        await session.exec(
-            select(AuditEventRow.hash, AuditEventRow.occurred_at)
-            .where(of_workflow, col(AuditEventRow.seq) == event.seq)
-            .with_for_update()
-        )
-    ).one()
-    if there_hash == event.hash:
-        return False
-    if there_at >= event.occurred_at:
-        raise ApplicationError(
-            f"{event.workflow_id} #{event.seq}: a later attempt of this workflow task recorded it",
-            type="AbandonedAttempt",
-        )
-    await session.exec(delete(AuditEventRow).where(of_workflow, col(AuditEventRow.seq) >= event.seq))
-    await session.exec(
-        delete(Notification).where(
-            col(Notification.workflow_id) == event.workflow_id, col(Notification.event_seq) >= event.seq
-        )
-    )
-    activity.logger.warning(
-        "%s: events from #%d of an unfinished attempt replaced", event.workflow_id, event.seq
-    )
-    return True
-
-
-async def append_event(
-    session: AsyncSession, event: AuditEvent, notify: list[Receiver], message: str
-) -> Appended:
+async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Receiver], message: str) -> int:
     """Appends one event to its chain and queues its notifications, idempotent on
-    (workflow id, seq), superseding what an unfinished attempt wrote under that seq."""
-    row = insert(AuditEventRow).values(
-        workflow_id=event.workflow_id,
-        commission_id=event.commission_id,
-        seq=event.seq,
-        kind=event.kind,
-        actor_role=event.actor_role,
-        actor_organisation_id=event.actor_organisation_id,
-        actor_subject=event.actor_subject,
-        occurred_at=event.occurred_at,
-        data=jsonable(event.data),
-        prev_hash=event.prev_hash,
-        hash=event.hash,
-    )
-    inserted = (
-        await session.exec(
-            row.on_conflict_do_nothing(index_elements=["workflow_id", "seq"]).returning(col(AuditEventRow.id))
+    (workflow id, seq); returns how many notifications wait for a webhook delivery."""
+    await session.exec(
+        insert(AuditEventRow)
+        .values(
+            workflow_id=event.workflow_id,
+            commission_id=event.commission_id,
+            seq=event.seq,
+            kind=event.kind,
+            actor_role=event.actor_role,
+            actor_organisation_id=event.actor_organisation_id,
+            actor_subject=event.actor_subject,
+            occurred_at=event.occurred_at,
+            data=jsonable(event.data),
+            prev_hash=event.prev_hash,
+            hash=event.hash,
         )
-    ).first()
-    superseded = inserted is None and await _supersede_unfinished_attempt(session, event)
-    if superseded:
-        await session.exec(row)
+        .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
+    )
     for receiver in notify:
         await session.exec(
             insert(Notification)
@@ -140,7 +88,7 @@ async def append_event(
             )
         )
     pending = await _settle_receivers_without_endpoint(session, event.workflow_id, event.seq) if notify else 0
-    return Appended(pending, superseded)
+    return pending
 
 
 async def replace_tasks(
@@ -173,15 +121,14 @@ class CommissionActivities:
     async def record_commission_event(self, inp: RecordEventInput) -> RecordResult | None:
         """Returns how many of the event's notifications wait for a webhook delivery."""
         async with self.sessions() as session, session.begin():
-            appended = await append_event(session, inp.event, inp.notify, inp.message)
-            await self._project(session, inp, over_abandoned=appended.superseded)
-        return RecordResult(pending_deliveries=appended.pending_deliveries)
+            pending = await append_event(session, inp.event, inp.notify, inp.message)
+            await self._project(session, inp)
+        return RecordResult(pending_deliveries=pending)
 
-    async def _project(self, session: AsyncSession, inp: RecordEventInput, *, over_abandoned: bool) -> None:
-        """The read model and the inbox, unless a later event already projected a newer state
-        (one of an abandoned attempt does not count). The upsert's statement also moves the
-        commission between the overview's counts (`commission_count`, kept by a trigger in
-        this transaction)."""
+    async def _project(self, session: AsyncSession, inp: RecordEventInput) -> None:
+        """The read model and the inbox, unless a later event already projected a newer state.
+        The upsert's statement also moves the commission between the overview's counts
+        (`commission_count`, kept by a trigger in this transaction)."""
         event, snap = inp.event, inp.snapshot
         row = {
             "id": snap.id,
@@ -205,9 +152,7 @@ class CommissionActivities:
         newer = upsert.on_conflict_do_update(
             index_elements=["id"],
             set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
-            where=or_(
-                literal(over_abandoned), col(Commission.last_event_seq) < upsert.excluded.last_event_seq
-            ),
+            where=col(Commission.last_event_seq) < upsert.excluded.last_event_seq,
         ).returning(col(Commission.id))
         projected = (await session.exec(newer)).first()
         if projected is None:

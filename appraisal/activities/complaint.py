@@ -5,7 +5,6 @@ subject)."""
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import literal, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col
@@ -37,15 +36,12 @@ class ComplaintActivities:
     async def record_complaint_event(self, inp: RecordComplaintEventInput) -> RecordResult:
         """Returns how many of the event's notifications wait for a webhook delivery."""
         async with self.sessions() as session, session.begin():
-            appended = await append_event(session, inp.event, inp.notify, inp.message)
-            await self._project(session, inp, over_abandoned=appended.superseded)
-        return RecordResult(pending_deliveries=appended.pending_deliveries)
+            pending = await append_event(session, inp.event, inp.notify, inp.message)
+            await self._project(session, inp)
+        return RecordResult(pending_deliveries=pending)
 
-    async def _project(
-        self, session: AsyncSession, inp: RecordComplaintEventInput, *, over_abandoned: bool
-    ) -> None:
-        """The read model, unless a later event already projected a newer state (one of an
-        abandoned attempt does not count)."""
+    async def _project(self, session: AsyncSession, inp: RecordComplaintEventInput) -> None:
+        """The read model, unless a later event already projected a newer state."""
         event, snap = inp.event, inp.snapshot
         row = {
             "id": snap.id,
@@ -67,9 +63,7 @@ class ComplaintActivities:
         newer = upsert.on_conflict_do_update(
             index_elements=["id"],
             set_={k: upsert.excluded[k] for k in row if k not in ("id", "created_at")},
-            where=or_(
-                literal(over_abandoned), col(Complaint.last_event_seq) < upsert.excluded.last_event_seq
-            ),
+            where=col(Complaint.last_event_seq) < upsert.excluded.last_event_seq,
         ).returning(col(Complaint.id))
         if (await session.exec(newer)).first() is None:
             return  # a later event already projected a newer state

@@ -114,7 +114,7 @@ from appraisal.workflows.clock import (
     replan_for_calendar,
     sleep_until_due,
 )
-from appraisal.workflows.recording import chained_event, record_event, start_delivery
+from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
 from appraisal.workflows.validation import enforce
 from appraisal.workflows.versions import Versions
 
@@ -1240,7 +1240,12 @@ class CommissionWorkflow:
         await self._project(projection)
 
     async def _project(self, projection: RecordEventInput) -> None:
-        recorded = await record_event(self.versions, CommissionActivities.record_commission_event, projection)
+        recorded = await workflow.execute_activity_method(
+            CommissionActivities.record_commission_event,
+            projection,
+            start_to_close_timeout=RECORDING_TIMEOUT,
+            retry_policy=RECORDING_RETRY,
+        )
         # Histories from before this change always started a delivery; keep them replaying.
         nothing_to_deliver = self.versions.earlier_patch(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries

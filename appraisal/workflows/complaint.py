@@ -65,7 +65,6 @@ from appraisal.workflows.recording import (
     RECORDING_RETRY,
     RECORDING_TIMEOUT,
     chained_event,
-    record_event,
     start_delivery,
 )
 from appraisal.workflows.validation import enforce
@@ -676,12 +675,13 @@ class ComplaintWorkflow:
         )
         self.last_hash = event.hash
         self._search_attributes()
-        recorded = await record_event(
-            self.versions,
+        recorded = await workflow.execute_activity_method(
             ComplaintActivities.record_complaint_event,
             RecordComplaintEventInput(
                 event=event, snapshot=self._snapshot(), notify=notify or [], message=message
             ),
+            start_to_close_timeout=RECORDING_TIMEOUT,
+            retry_policy=RECORDING_RETRY,
         )
         if notify and recorded.pending_deliveries:
             self.deliveries.append(start_delivery(event))

@@ -1,20 +1,14 @@
 """What the commission and complaint workflows share about recording an event
 (the hash chain, the read model, the outbox) and delivering its notifications.
 
-On the current shape recording is a local activity, run inside the step's own
-workflow task: the step's Update, its event and its projection complete together,
-in one task. A local activity's input becomes durable only when that task
-completes, so a task retried after its worker died records a different event
-(another time, or another Update first) under a sequence number the dead attempt
-already wrote; the recording activity then replaces that attempt's events from this
-number on, and refuses the older write of an attempt still running past its
-timeout (activities/commission.py, `append_event`). The worker-kill drill checks
-every chain afterwards (docs/benchmarks.md). Older histories recorded through an
-activity on the task queue, a second workflow task per step."""
+Recording is an activity through the task queue, never a local activity: a
+local activity's input becomes durable only when its workflow task completes,
+so a task retried after a worker crash could record a different event (another
+time, or another Update first) under a sequence number already written, and
+break the chain. The worker-kill drill showed exactly that (docs/benchmarks.md)."""
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,7 +16,6 @@ from temporalio.common import RetryPolicy
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.events import AuditEvent, DeliveryRequest
 from appraisal.domain.roles import Actor
-from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.notification import NotificationActivities
@@ -37,26 +30,6 @@ RECORDING_TIMEOUT = timedelta(seconds=5)
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=30)
 )
-
-
-Activities = TypeVar("Activities")
-Recorded = TypeVar("Recorded")
-Projection = TypeVar("Projection")
-
-
-async def record_event(
-    versions: Versions,
-    recording: Callable[[Activities, Projection], Awaitable[Recorded]],
-    projection: Projection,
-) -> Recorded:
-    """Records one event: in this workflow task on the current shape, else on the task queue."""
-    if versions.current:
-        return await workflow.execute_local_activity_method(
-            recording, projection, start_to_close_timeout=RECORDING_TIMEOUT, retry_policy=RECORDING_RETRY
-        )
-    return await workflow.execute_activity_method(
-        recording, projection, start_to_close_timeout=RECORDING_TIMEOUT, retry_policy=RECORDING_RETRY
-    )
 
 
 def chained_event(

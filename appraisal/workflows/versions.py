@@ -16,7 +16,7 @@ EARLIER_PATCHES = frozenset(
 """The patches the current shape includes. A change made after it is a `workflow.patched()`
 of its own (or a new shape): a history begun on this shape did not have it."""
 
-CURRENT_SHAPE = "one-task-per-step"
+CURRENT_SHAPE = "clocks-planned-in-workflow"
 """Clocks planned in the workflow on the calendar years it holds (no local activity per
 plan); search attributes upserted only when one of them changed; every earlier patch."""
 

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -30,6 +31,7 @@ from appraisal.domain.commission import (
     ReportSubmission,
     SignatureSubmission,
 )
+from appraisal.domain.events import RecordEventInput
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 from tests.factories import (
     CLINICAL_APPRAISERS,
@@ -190,43 +192,46 @@ async def test_happy_path_from_entrustment_to_closure(
     assert tasks == []
 
 
-async def test_a_step_is_one_workflow_task_that_records_its_event_before_it_answers(
+async def test_each_event_is_scheduled_in_the_history_before_it_is_recorded(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     worker: Worker,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """The step's Update, its event in the audit chain and the read model complete in one
-    workflow task (the recording is a local activity in it): when the Update answers, both
-    are in PostgreSQL; the history has no activity task for the recording and no second
-    workflow task between the Update's acceptance and its answer."""
+    """Recording is an activity through the task queue, not a local activity: its
+    input (the event and its hash) is in the history before it runs, so a workflow
+    task retried after a crash can never record another event under the same seq."""
     handle, _ = await start(temporal_env, task_queue, commission_input(await today(temporal_env)))
-    answer = await handle.execute_update(
+    await handle.execute_update(
         CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
     )
-    async with sessions() as session:
-        rows = (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.workflow_id == handle.id)
-                .order_by(col(AuditEventRow.seq))
-            )
-        ).all()
-        projected = await session.get(Commission, answer.id)
-    assert [r.seq for r in rows] == [1, 2]
-    assert rows[1].prev_hash == rows[0].hash and rows[1].hash == answer.last_hash
-    assert projected is not None and (projected.stage, projected.last_event_seq) == (answer.stage, 2)
-
-    kinds = [e.event_type for e in (await handle.fetch_history()).events]
-    assert EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED not in kinds
-    registered = kinds.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED)
-    accepted = kinds.index(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, registered)
-    later_tasks = [
-        i for i, k in enumerate(kinds) if i > accepted and k == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+    # The step answers once its event is in the history; the projection follows.
+    history = await handle.fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "record_commission_event"
     ]
-    task_commands = kinds[accepted : (later_tasks or [len(kinds)])[0]]
-    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED in task_commands
-    assert EventType.EVENT_TYPE_MARKER_RECORDED in task_commands  # the recording, in the same task
+    (first, second) = [
+        DataConverter.default.payload_converter.from_payloads(a.input.payloads, [RecordEventInput])[0]
+        for a in scheduled
+    ]
+
+    async def both_recorded() -> list[AuditEventRow] | None:
+        async with sessions() as session:
+            found = (
+                await session.exec(
+                    select(AuditEventRow)
+                    .where(AuditEventRow.workflow_id == handle.id)
+                    .order_by(col(AuditEventRow.seq))
+                )
+            ).all()
+        return list(found) if len(found) == 2 else None
+
+    rows = await eventually(both_recorded)
+    assert [(r.seq, r.hash) for r in rows] == [(1, first.event.hash), (2, second.event.hash)]
+    assert second.event.prev_hash == first.event.hash
 
 
 async def test_validator_rejection_leaves_history_unchanged(
