@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from appraisal.domain import testimony as tm
+from appraisal.services.audit import recorded_events
 from appraisal.worker import WORKFLOW_SANDBOX, WORKFLOWS
 from appraisal.workflows.calendar import CalendarReloadInput, CalendarReloadResult
 
@@ -229,3 +230,12 @@ async def test_an_incompatible_change_fails_the_replay() -> None:
         load(HISTORIES / "calendar_reload.json"), raise_on_replay_failure=False
     )
     assert isinstance(result.replay_failure, workflow.NondeterminismError)
+
+
+@pytest.mark.parametrize("path", [HISTORIES / "happy_path.json", HISTORIES / "v5" / "happy_path.json"])
+def test_every_recorded_event_can_be_read_back_from_the_history(path: Path) -> None:
+    """The verify endpoint's cross-check reads each event's sequence and hash from the
+    recording activity's input in the history, on this shape and the one before."""
+    recorded = recorded_events(load(path))
+    assert [seq for seq, _ in recorded] == list(range(1, len(recorded) + 1))
+    assert len(recorded) >= 6 and all(len(hash_) == 64 for _, hash_ in recorded)

@@ -1,12 +1,17 @@
 """Verifying a commission's or a complaint's audit trail (全程留痕) and tracing an appraiser (倒查)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.core.signing import signed_message, verify
 from appraisal.db.audit import heads_hash
@@ -27,6 +32,69 @@ class ChainVerdict:
     broken_at: int | None = None
     reason: str | None = None
     signatures_checked: int = 0
+    history_checked: int | None = None
+    """Events matched against the workflow's Temporal history; None: not checked (Temporal
+    keeps no history of a workflow closed longer than its namespace's retention)."""
+
+
+RECORDINGS = ("record_commission_event", "record_complaint_event")
+
+
+def _decoded(payloads: Payloads) -> Any:
+    values = DataConverter.default.payload_converter.from_payloads(list(payloads.payloads))
+    return values[0] if values else None
+
+
+async def recorded_in_history(*, client: Client, workflow_id: str) -> list[tuple[int, str]] | None:
+    """(seq, hash) of every event the workflow's own Temporal history says it recorded, in
+    order (each recording activity's input holds its event). None when Temporal no longer
+    keeps the history."""
+    try:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return recorded_events(history)
+
+
+def recorded_events(history: WorkflowHistory) -> list[tuple[int, str]]:
+    """(seq, hash) of each event a history recorded, in order."""
+    recorded: list[tuple[int, str]] = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = event.activity_task_scheduled_event_attributes
+            if scheduled.activity_type.name in RECORDINGS:
+                recording = _decoded(scheduled.input)
+                recorded.append((int(recording["event"]["seq"]), str(recording["event"]["hash"])))
+    return recorded
+
+
+def against_history(
+    verdict: ChainVerdict, rows: list[AuditEventRow], recorded: list[tuple[int, str]] | None
+) -> ChainVerdict:
+    """The trail verdict, also failing where PostgreSQL and the history disagree: an insider
+    who rewrites one store (and recomputes its chain) is caught by the other."""
+    if recorded is None or not verdict.ok:
+        return verdict
+    stored = [(r.seq, r.hash) for r in rows]
+    for (seq, hash_), (history_seq, history_hash) in zip(stored, recorded, strict=False):
+        if (seq, hash_) != (history_seq, history_hash):
+            return replace(
+                verdict,
+                ok=False,
+                broken_at=seq,
+                reason="differs from the event the workflow's Temporal history recorded under this number",
+            )
+    if len(stored) != len(recorded):
+        first_apart = min(len(stored), len(recorded)) + 1
+        return replace(
+            verdict,
+            ok=False,
+            broken_at=first_apart,
+            reason=f"the trail holds {len(stored)} events, the workflow's Temporal history {len(recorded)}",
+        )
+    return replace(verdict, history_checked=len(recorded))
 
 
 @dataclass
@@ -101,7 +169,11 @@ def verify_chain(
     return ChainVerdict(True, len(rows), prev, signatures_checked=signatures)
 
 
-async def verify_commission(*, session: AsyncSession, commission: Commission) -> ChainVerdict:
+async def verify_commission(
+    *, session: AsyncSession, commission: Commission, client: Client | None = None
+) -> ChainVerdict:
+    """The chain, its signatures and report hashes re-derived from the stored content, and,
+    given a Temporal client, the trail against the workflow's own history."""
     rows = list(
         (
             await session.exec(
@@ -118,11 +190,16 @@ async def verify_commission(*, session: AsyncSession, commission: Commission) ->
             await session.exec(select(AppraiserKey).where(col(AppraiserKey.fingerprint).in_(fingerprints)))
         ).all()
     }
-    return verify_chain(
+    verdict = verify_chain(
         rows,
         last_seq=commission.last_event_seq,
         last_hash=str(commission.snapshot.get("last_hash", "")),
         keys=keys,
+    )
+    if client is None:
+        return verdict
+    return against_history(
+        verdict, rows, await recorded_in_history(client=client, workflow_id=commission.workflow_id)
     )
 
 
@@ -176,20 +253,30 @@ TRACE_COMPLAINT_KINDS = (
 )
 
 
-async def verify_complaint(*, session: AsyncSession, complaint: Complaint) -> ChainVerdict:
-    """A complaint's chain: the same audit trail under its own workflow id; it has no signatures."""
-    rows = (
-        await session.exec(
-            select(AuditEventRow)
-            .where(AuditEventRow.workflow_id == complaint.workflow_id)
-            .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
-        )
-    ).all()
-    return verify_chain(
-        list(rows),
+async def verify_complaint(
+    *, session: AsyncSession, complaint: Complaint, client: Client | None = None
+) -> ChainVerdict:
+    """A complaint's chain: the same audit trail under its own workflow id; it has no
+    signatures. Given a Temporal client, checked against the workflow's history too."""
+    rows = list(
+        (
+            await session.exec(
+                select(AuditEventRow)
+                .where(AuditEventRow.workflow_id == complaint.workflow_id)
+                .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
+            )
+        ).all()
+    )
+    verdict = verify_chain(
+        rows,
         last_seq=complaint.last_event_seq,
         last_hash=str(complaint.snapshot.get("last_hash", "")),
         keys={},
+    )
+    if client is None:
+        return verdict
+    return against_history(
+        verdict, rows, await recorded_in_history(client=client, workflow_id=complaint.workflow_id)
     )
 
 

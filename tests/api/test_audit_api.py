@@ -69,7 +69,7 @@ async def verdict(api: httpx.AsyncClient, auth: Auth, cid: str) -> dict[str, Any
 async def test_an_untouched_trail_verifies_with_every_signature(api: httpx.AsyncClient, auth: Auth) -> None:
     cid = await issued_commission(api, auth)
     result = await verdict(api, auth, cid)
-    assert result["ok"] is True and result["broken_at"] is None
+    assert result["ok"] is True and result["broken_at"] is None, result
     assert result["events"] == 6 and result["signatures_checked"] == 2 and len(result["head"]) == 64
 
 
@@ -240,3 +240,39 @@ async def test_a_report_rewritten_with_its_whole_chain_recomputed_is_caught(
     submitted = next(r.seq for r in rows if r.kind == "report.submitted")
     assert (rewritten["ok"], rewritten["broken_at"]) == (False, submitted)
     assert "no longer hashes" in rewritten["reason"]
+
+
+async def test_an_event_rewritten_with_its_whole_chain_recomputed_is_caught_by_the_history(
+    api: httpx.AsyncClient, auth: Auth, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """An insider rewrites who accepted (no report, no signature involved) and recomputes every
+    hash and the head: the chain links and every signature holds, but the workflow's own
+    Temporal history recorded another event under that number."""
+    cid = await issued_commission(api, auth, "REF-AUDIT-HISTORY")
+    untouched = await verdict(api, auth, cid)
+    assert untouched["ok"] is True and untouched["history_checked"] == untouched["events"] == 6
+    async with sessions() as session, session.begin():
+        rows = (
+            await session.exec(
+                select(AuditEventRow)
+                .where(AuditEventRow.commission_id == cid)
+                .order_by(col(AuditEventRow.seq))
+            )
+        ).all()
+        prev = ""
+        for row in rows:
+            if row.kind == "commission.accepted":
+                row.actor_subject = "someone-else"
+            row.prev_hash = prev
+            row.hash = chain_hash(prev, chained_fields(row))
+            prev = row.hash
+            session.add(row)
+        commission = await session.get(Commission, cid)
+        assert commission is not None
+        commission.snapshot = {**commission.snapshot, "last_hash": prev}
+        session.add(commission)
+    rewritten = await verdict(api, auth, cid)
+    accepted = next(r.seq for r in rows if r.kind == "commission.accepted")
+    assert (rewritten["ok"], rewritten["broken_at"]) == (False, accepted)
+    assert "Temporal history" in rewritten["reason"]
+    assert rewritten["signatures_checked"] == 2  # the chain and signatures alone would have passed

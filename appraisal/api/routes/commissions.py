@@ -402,10 +402,11 @@ async def audit_trail(
 
 @router.get("/{commission_id}/verify", response_model=ChainVerdictPublic, responses=ERRORS)
 async def verify_commission(
-    commission_id: str, principal: AuthorizedDep, session: SessionDep
+    commission_id: str, principal: AuthorizedDep, session: SessionDep, client: TemporalDep
 ) -> ChainVerdictPublic:
-    """Recompute the audit trail's hash chain and every signature: ok, or the first
-    sequence number that does not verify and why."""
+    """Recompute the audit trail's hash chain, every signature and report hash from the stored
+    content, and match every event against the workflow's own Temporal history: ok, or the
+    first sequence number that does not verify and why."""
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    verdict = await audit.verify_commission(session=session, commission=row)
+    verdict = await audit.verify_commission(session=session, commission=row, client=client)
     return ChainVerdictPublic.model_validate(verdict, from_attributes=True)
