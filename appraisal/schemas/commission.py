@@ -10,7 +10,18 @@ from pydantic import (
     model_validator,
 )
 
-from appraisal.schemas.common import Id, Lines, Nfc, OneLine, Sha256, ShortText, Strict, Text
+from appraisal.schemas.common import (
+    Id,
+    Lines,
+    Nfc,
+    OneLine,
+    Sha256,
+    ShortText,
+    StatedLines,
+    StatedOneLine,
+    Strict,
+    Text,
+)
 
 
 class MaterialIn(Strict):
@@ -36,7 +47,8 @@ class EntrustmentCreate(Strict):
     selection: Selection
     received_on: date | None = Field(
         default=None,
-        description="default today (Asia/Shanghai); past dates register a paper commission",
+        description="default today (Asia/Shanghai); past dates register a paper commission, at most "
+        "PAPER_HISTORY_DAYS (365 by default) before today; never in the future",
     )
     court_deadline_working_days: int | None = Field(default=None, ge=1, le=60)
     materials: list[MaterialIn] = Field(default_factory=list, max_length=500)
@@ -46,7 +58,7 @@ class AcceptanceCreate(Strict):
     decision: Literal["accept", "refuse"]
     appraiser_ids: list[Id] = Field(default_factory=list, max_length=20)
     agreement_effective_on: date | None = None
-    ground: Annotated[str, StringConstraints(max_length=20), Nfc, OneLine] | None = Field(
+    ground: Annotated[str, StringConstraints(max_length=20), Nfc, OneLine, StatedOneLine] | None = Field(
         default=None, description="PROC-05-1 … PROC-05-7 (refusal)"
     )
     reason: Text | None = None
@@ -60,7 +72,11 @@ class AcceptanceCreate(Strict):
 
 class ReportCreate(Strict):
     content: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000), Nfc, Lines
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000),
+        Nfc,
+        Lines,
+        StatedLines,
     ]
     opinion: Text
     attachments: list[MaterialIn] = Field(default_factory=list, max_length=500)
@@ -68,10 +84,14 @@ class ReportCreate(Strict):
 
 class SignatureCreate(Strict):
     kind: Literal["sign", "dissent"]
-    statement: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines] = ""
-    signature: Annotated[str, StringConstraints(min_length=1, max_length=200), OneLine] = Field(
-        description="base64 Ed25519 signature, by the appraiser's registered key, over the report hash "
-        "(kind sign) or over SHA-256 of the canonical {report_hash, statement} (kind dissent), as hex text"
+    statement: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines, StatedLines
+    ] = ""
+    signature: Annotated[str, StringConstraints(min_length=1, max_length=200), OneLine, StatedOneLine] = (
+        Field(
+            description="base64 Ed25519 signature, by the appraiser's registered key, over the report hash "
+            "(kind sign) or over SHA-256 of the canonical {report_hash, statement} (kind dissent), as hex text"
+        )
     )
 
 
@@ -80,7 +100,9 @@ class IssueCreate(Strict):
 
 
 class ClosureCreate(Strict):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines] = ""
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, Lines, StatedLines
+    ] = ""
 
 
 class MaterialRequestCreate(Strict):
@@ -136,7 +158,11 @@ class CalendarYearPublic(BaseModel):
 
 
 class WebhookPut(Strict):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=500), OneLine]
+    url: Annotated[
+        str,
+        StringConstraints(pattern=r"^https?://[^\s\u0000-\u001f\u007f-\u009f]+$", max_length=500),
+        OneLine,
+    ]
 
 
 class NotificationPublic(BaseModel):
@@ -314,6 +340,12 @@ class ChainVerdictPublic(BaseModel):
     broken_at: int | None = Field(default=None, description="the first sequence number that does not verify")
     reason: str | None = None
     signatures_checked: int = 0
+    history_checked: int | None = Field(
+        default=None,
+        description="events matched against the workflow's own Temporal history (sequence and hash); "
+        "null: not checked, because Temporal keeps no history of a workflow closed longer than its "
+        "namespace's retention",
+    )
 
 
 class TraceItem(BaseModel):

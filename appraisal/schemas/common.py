@@ -31,12 +31,20 @@ OneLine = _refusing(re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]"))
 Lines = _refusing(re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]"))
 """Free text that may span lines: newline and tab allowed."""
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), Nfc, Lines]
+# The same rules, stated in the OpenAPI document (the validators above say which character).
+ONE_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+LINES_PATTERN = r"^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$"
+StatedOneLine = Field(json_schema_extra={"pattern": ONE_LINE_PATTERN})
+StatedLines = Field(json_schema_extra={"pattern": LINES_PATTERN})
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), Nfc, Lines, StatedLines
+]
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Nfc, OneLine
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Nfc, OneLine, StatedOneLine
 ]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=36), OneLine]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=36), OneLine, StatedOneLine]
 
 
 class Strict(BaseModel):

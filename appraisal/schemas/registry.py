@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
-from appraisal.schemas.common import Id, Nfc, OneLine, ShortText, Strict, Text
+from appraisal.schemas.common import Id, Nfc, OneLine, ShortText, StatedOneLine, Strict, Text
 
 MAX_SEED = 2**63 - 1
 
@@ -25,9 +25,11 @@ Categories = Annotated[
     AfterValidator(_distinct),
 ]
 PersonName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Nfc, OneLine
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Nfc, OneLine, StatedOneLine
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, OneLine]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, OneLine, StatedOneLine
+]
 
 
 class InstitutionCreate(Strict):
