@@ -9,6 +9,9 @@
   audit trail, commissions' and complaints'), `appraisal_notifications{status}`
   (the outbox), and `appraisal_read_model_up`. With the database down the
   scrape still answers: the latency metrics and `appraisal_read_model_up 0`.
+- Asked of Temporal at scrape time: `appraisal_workflows_stuck`, the workflows
+  Temporal reports stuck (two workflow tasks in a row failed or timed out; alert
+  on > 0, docs/operations.md "A stuck workflow"), and `appraisal_temporal_up`.
 """
 
 import asyncio
@@ -29,11 +32,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
 
 from appraisal.api.errors import DATABASE_DOWN
 from appraisal.db.models import AuditEventRow, CommissionCount, Notification
 from appraisal.domain.rules import CLOCK_RULES
 from appraisal.domain.stages import Stage
+from appraisal.services.supervision import STUCK, STUCK_QUERY_TIMEOUT, TEMPORAL_DID_NOT_ANSWER
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +181,34 @@ class ReadModelCollector(Collector):
         yield notifications
 
 
+async def stuck_workflow_count(client: Client) -> int | None:
+    """None when Temporal does not answer in time: the scrape goes on without it."""
+    try:
+        counted = await client.count_workflows(STUCK, rpc_timeout=STUCK_QUERY_TIMEOUT)
+    except TEMPORAL_DID_NOT_ANSWER as err:
+        logger.warning("metrics: Temporal did not count the stuck workflows: %s", err)
+        return None
+    return counted.count
+
+
+class TemporalCollector(Collector):
+    def __init__(self, stuck: int | None) -> None:
+        self.stuck = stuck
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily(
+            "appraisal_temporal_up",
+            "1 if this scrape reached Temporal, 0 if it did not answer",
+            value=0 if self.stuck is None else 1,
+        )
+        if self.stuck is not None:
+            yield GaugeMetricFamily(
+                "appraisal_workflows_stuck",
+                "Workflows Temporal reports stuck: two workflow tasks in a row failed or timed out",
+                value=self.stuck,
+            )
+
+
 router = APIRouter(tags=["health"])
 
 
@@ -188,7 +221,12 @@ async def metrics(request: Request) -> Response:
     """Prometheus metrics of this API process and of the read model (no token)."""
     api_metrics: ApiMetrics = request.app.state.metrics
     figures = await read_model_figures(request.app.state.sessions)
-    body = generate_latest(api_metrics.registry) + generate_latest(ReadModelCollector(figures))
+    stuck = await stuck_workflow_count(request.app.state.temporal)
+    body = (
+        generate_latest(api_metrics.registry)
+        + generate_latest(ReadModelCollector(figures))
+        + generate_latest(TemporalCollector(stuck))
+    )
     return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 

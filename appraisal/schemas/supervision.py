@@ -23,6 +23,18 @@ class CategoryCounts(OverviewCounts):
     category: str
 
 
+class StuckWorkflow(BaseModel):
+    commission_id: str
+    workflow_id: str
+    court_reference: str
+    institution_id: str
+    stage: str = Field(description="the stage the read model last recorded")
+    problems: list[str] = Field(
+        description="what Temporal reports, e.g. `category=WorkflowTaskFailed`, "
+        "`cause=WorkflowTaskFailedCauseWorkflowWorkerUnhandledFailure`"
+    )
+
+
 class SupervisionOverview(BaseModel):
     today: date
     due_within: int
@@ -30,3 +42,9 @@ class SupervisionOverview(BaseModel):
     counts: OverviewCounts
     by_institution: list[InstitutionCounts]
     by_category: list[CategoryCounts]
+    stuck: list[StuckWorkflow] | None = Field(
+        default=None,
+        description="commissions in scope whose workflow Temporal reports stuck (two workflow tasks in a "
+        'row failed or timed out; nothing moves until it is fixed: docs/operations.md, "A stuck '
+        'workflow"), at most 100; null when Temporal did not answer (the counts above still hold)',
+    )

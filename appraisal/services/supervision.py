@@ -1,14 +1,16 @@
-"""What supervision reads, as keyword-only functions: counts over the read model
-(never Temporal) and the reverse trace of an appraiser (倒查)."""
+"""What supervision reads, as keyword-only functions: counts over the read model,
+the workflows Temporal reports stuck, and the reverse trace of an appraiser (倒查)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, func, not_
 from sqlalchemy import select as select_columns
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
 from appraisal.domain.calendar import WorkingCalendar
@@ -20,10 +22,19 @@ from appraisal.schemas.supervision import (
     CategoryCounts,
     InstitutionCounts,
     OverviewCounts,
+    StuckWorkflow,
     SupervisionOverview,
 )
 from appraisal.services import audit
 from appraisal.services.commission import scope_filter
+
+STUCK = "TemporalReportedProblems IS NOT NULL"
+"""Temporal flags a workflow once two of its workflow tasks in a row failed or timed out, and
+clears the flag when one completes: a bug in workflow code, or what its task needs is down."""
+STUCK_LISTED_AT_MOST = 100
+STUCK_QUERY_TIMEOUT = timedelta(seconds=3)
+TEMPORAL_DID_NOT_ANSWER = (RPCError, RuntimeError)
+"""What a query of Temporal raises when it is down (a lazy client that never connected: RuntimeError)."""
 
 DUE_WITHIN_DEFAULT = 5
 DUE_WITHIN_MAX = 60
@@ -210,3 +221,41 @@ async def appraiser_trace(*, session: AsyncSession, principal: Actor, appraiser_
     return AppraiserTrace(
         appraiser_id=found.id, name=found.name, institution_id=found.institution_id, items=items
     )
+
+
+async def stuck_workflows(
+    *, session: AsyncSession, client: Client, principal: Actor
+) -> list[StuckWorkflow] | None:
+    """The commissions in the principal's scope whose workflow Temporal reports stuck, or
+    None when Temporal does not answer."""
+    try:
+        flagged = {
+            execution.id: execution
+            async for execution in client.list_workflows(
+                STUCK, limit=STUCK_LISTED_AT_MOST, rpc_timeout=STUCK_QUERY_TIMEOUT
+            )
+        }
+    except TEMPORAL_DID_NOT_ANSWER:
+        return None
+    if not flagged:
+        return []
+    rows = (
+        await session.exec(
+            select(Commission)
+            .where(col(Commission.workflow_id).in_(flagged), scope_filter(principal))
+            .order_by(col(Commission.workflow_id))
+        )
+    ).all()
+    return [
+        StuckWorkflow(
+            commission_id=row.id,
+            workflow_id=row.workflow_id,
+            court_reference=row.court_reference,
+            institution_id=row.institution_id,
+            stage=row.stage,
+            problems=[
+                str(p) for p in flagged[row.workflow_id].search_attributes.get("TemporalReportedProblems", [])
+            ],
+        )
+        for row in rows
+    ]

@@ -2,7 +2,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, TemporalDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
@@ -38,6 +38,7 @@ async def trace_appraiser(appraiser_id: str, principal: AuthorizedDep, session: 
 async def overview(
     principal: AuthorizedDep,
     session: SessionDep,
+    client: TemporalDep,
     calendar: CalendarDep,
     today: TodayDep,
     due_within: int = Query(
@@ -49,7 +50,9 @@ async def overview(
 ) -> SupervisionOverview:
     """The bureau's commissions counted from the read model: by stage, overdue, due
     within `due_within` working days, escalated to the bureau; overall, by
-    institution and by category."""
-    return await supervision.overview(
+    institution and by category; and those whose workflow Temporal reports stuck."""
+    answer = await supervision.overview(
         session=session, principal=principal, calendar=calendar, today=today, due_within=due_within
     )
+    answer.stuck = await supervision.stuck_workflows(session=session, client=client, principal=principal)
+    return answer
