@@ -197,6 +197,33 @@ def _revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rebuild(args: argparse.Namespace) -> int:
+    from appraisal.core.temporal import connect
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.rebuild import RebuildReport, rebuild
+
+    settings = get_settings()
+
+    async def main() -> RebuildReport:
+        engine = create_engine(settings)
+        try:
+            return await rebuild(
+                client=await connect(settings), sessions=session_factory(engine), dry_run=args.dry_run
+            )
+        finally:
+            await engine.dispose()
+
+    report = asyncio.run(main())
+    verb = "would restore" if args.dry_run else "restored"
+    print(
+        f"{report.workflows} workflows, {report.events} recorded events: {verb} {report.restored},"
+        f" {report.matching} already there, {len(report.differing)} differing"
+    )
+    for where in report.differing:
+        print(f"differs: {where} (PostgreSQL holds another event under this number; left as it is)")
+    return 0 if report.clean else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appraisal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     verifier.add_argument("report", help="the report PDF")
     verifier.add_argument("--keys", required=True, help="the public keys (JSON)")
+    rebuilder = commands.add_parser(
+        "rebuild",
+        help="derive the audit trail, read model and inbox again from Temporal's histories",
+        description="After a restore from an older backup or a lost database: records again every "
+        "event PostgreSQL lacks, leaves the rest, and lists every event that differs (exit code 1).",
+    )
+    rebuilder.add_argument("--dry-run", action="store_true", help="only count; write nothing")
     args = parser.parse_args(argv)
     if args.command == "calendar" and args.action == "show":
         args.year_or_file = int(args.year_or_file)
@@ -253,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args)
     if args.command == "sign":
         return _sign(args)
+    if args.command == "rebuild":
+        return _rebuild(args)
     if args.command == "verify":
         from appraisal.report_pdf import verify_main
 
