@@ -109,10 +109,11 @@ async def drive(
     *,
     on_step: Callable[[str, float, dict[str, Any]], Awaitable[None]] | None = None,
     until: str = "close",
+    sign: Callable[[str, str], str] = demo_signature,
 ) -> dict[str, Any]:
     """One commission through the happy path (up to and including step
-    `until`); calls on_step(step, seconds, answer) after each step. Returns
-    the last answer."""
+    `until`); calls on_step(step, seconds, answer) after each step; `sign(appraiser id,
+    report hash)` makes each signature. Returns the last answer."""
 
     async def timed(label: str, call: Awaitable[httpx.Response], *statuses: int) -> dict[str, Any]:
         began = time.perf_counter()
@@ -150,7 +151,7 @@ async def drive(
     for label, appraiser_id, key in (("sign 1", first_id, first), ("sign 2", second_id, second)):
         if until == STEPS[STEPS.index(label) - 1]:
             return answer
-        signature = await asyncio.to_thread(demo_signature, appraiser_id, report_hash)
+        signature = await asyncio.to_thread(sign, appraiser_id, report_hash)
         answer = await step(label, key, "signatures", {"kind": "sign", "signature": signature})
     if until == "sign 2":
         return answer

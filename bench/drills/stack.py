@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+import psutil
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest, GetSystemInfoRequest
@@ -40,12 +41,19 @@ from appraisal.api.auth import issue_token
 from appraisal.core.settings import Settings
 from appraisal.embedded import EmbeddedPostgres, temporal_dev_server_command, wait_for_port
 from appraisal.seed import demo_principals
-from bench.stack import HOST, ROOT, DevStack, port_is_free
+from bench.stack import HOST, ROOT, DevStack, cpu_seconds_of, free_port, port_is_free
 
 TASK_QUEUE = "appraisal"
 NAMESPACE = "default"
 # Settings the pieces would otherwise take from this shell's environment.
 CLEARED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "API_HOST", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def log(message: str) -> None:
@@ -133,13 +141,13 @@ class PiecesStack(DevStack):
         )
         return env
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, name: str, command: list[str], **env: str) -> subprocess.Popen[bytes]:
         output = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._log_files.append(output)
         return subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.child_env(),
+            env={**self.child_env(), **env},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -217,6 +225,36 @@ class PiecesStack(DevStack):
             await asyncio.sleep(0.25)
         raise TimeoutError(f"the worker (pid {process.pid}) did not poll within {within:.0f}s")
 
+    def add_worker(self, name: str, *, timeout: float = 90) -> None:
+        """Another `appraisal worker` on the same task queue, as the piece `name`."""
+        process = self._spawn(name, [sys.executable, "-m", "appraisal.cli", "worker"])
+        self.pieces.setdefault(name, Piece(name, signal.SIGTERM)).adopt(process)
+        asyncio.run(self.wait_for_poller(process, timeout))
+
+    def add_api(self, name: str, *, timeout: float = 90) -> str:
+        """Another `appraisal api` on a port of its own, as the piece `name`; returns its URL."""
+        port = free_port()
+        process = self._spawn(name, [sys.executable, "-m", "appraisal.cli", "api"], API_PORT=str(port))
+        self.pieces.setdefault(name, Piece(name, signal.SIGTERM)).adopt(process)
+        wait_for_port(HOST, port, timeout=timeout, process=process)
+        url = f"http://{HOST}:{port}"
+        deadline = time.monotonic() + timeout
+        while not _ready(url):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not answer /readyz with 200 within {timeout:.0f}s")
+            time.sleep(0.2)
+        return url
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each running piece (its children included) and by this process."""
+        used = {
+            name: cpu_seconds_of(psutil.Process(piece.pid), with_children=True)
+            for name, piece in self.pieces.items()
+            if piece.running()
+        }
+        used["benchmark process"] = cpu_seconds_of(psutil.Process())
+        return used
+
     def start_api(self, *, timeout: float = 90) -> None:
         process = self._spawn("api", [sys.executable, "-m", "appraisal.cli", "api"])
         self.pieces["api"].adopt(process)
@@ -265,7 +303,8 @@ class PiecesStack(DevStack):
     def stop(self) -> None:
         """API first, PostgreSQL last, as `appraisal dev` stops; then makes
         sure every process any piece ever had is gone."""
-        for name in ("api", "worker", "temporal", "postgresql"):
+        added = [name for name in self.pieces if name not in ("api", "worker", "temporal", "postgresql")]
+        for name in (*added, "api", "worker", "temporal", "postgresql"):
             self.pieces[name].stop(timeout=30)
         for piece in self.pieces.values():
             for process in piece.history:
