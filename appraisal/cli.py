@@ -224,6 +224,48 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+def _anchor(args: argparse.Namespace) -> int:
+    import json
+
+    from appraisal.core.anchor_file import anchor_key
+    from appraisal.core.signing import public_key_b64
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.services.audit import AnchorFileVerdict, verify_anchor_file
+
+    settings = get_settings()
+    public_key = args.public_key or public_key_b64(anchor_key(settings.anchor_signing_key))
+    if args.action == "key":
+        print(public_key)
+        return 0
+    if not args.file:
+        print("appraisal anchor verify: give the anchor file", file=sys.stderr)
+        return 2
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except (OSError, ValueError) as err:
+        print(f"appraisal anchor verify: cannot read {args.file}: {err}", file=sys.stderr)
+        return 2
+
+    async def main() -> AnchorFileVerdict:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                return await verify_anchor_file(session=session, doc=doc, public_key=public_key)
+        finally:
+            await engine.dispose()
+
+    verdict = asyncio.run(main())
+    print(
+        f"{'OK' if verdict.ok else 'FAILED'}: anchor of {verdict.day}, {verdict.chains} chains;"
+        f" signature {'verifies' if verdict.signed else 'does NOT verify with the bureau key'};"
+        f" {len(verdict.differing)} chains differ from the trail"
+    )
+    for line in verdict.differing:
+        print(f"differs: {line}")
+    return 0 if verdict.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="appraisal", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     verifier.add_argument("report", help="the report PDF")
     verifier.add_argument("--keys", required=True, help="the public keys (JSON)")
+    anchor = commands.add_parser(
+        "anchor",
+        help="check a daily audit anchor file against the bureau's key and the trail, or print that key",
+        description="verify FILE: the signature (with --public-key, or the key ANCHOR_SIGNING_KEY holds) "
+        "and every chain's head at that day's end against PostgreSQL now; exit code 1 if either fails.",
+    )
+    anchor.add_argument("action", choices=["verify", "key"])
+    anchor.add_argument("file", nargs="?", help="verify: an audit-anchor-<day>.json")
+    anchor.add_argument("--public-key", help="the bureau's public key (base64), if not this deployment's")
     rebuilder = commands.add_parser(
         "rebuild",
         help="derive the audit trail, read model and inbox again from Temporal's histories",
@@ -289,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         return _sign(args)
     if args.command == "rebuild":
         return _rebuild(args)
+    if args.command == "anchor":
+        return _anchor(args)
     if args.command == "verify":
         from appraisal.report_pdf import verify_main
 

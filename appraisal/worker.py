@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from appraisal.activities.anchor import AnchorActivities
+from appraisal.activities.anchor import AnchorActivities, AnchorOutput
 from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
@@ -19,6 +19,7 @@ from appraisal.activities.complaint import ComplaintActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
@@ -77,12 +78,13 @@ def build_worker(
     sessions: async_sessionmaker[AsyncSession],
     interceptors: Sequence[Interceptor] = (),
     tuning: Mapping[str, Any] | None = None,
+    anchors: AnchorOutput | None = None,
 ) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
     notification = NotificationActivities(sessions)
     calendar = CalendarActivities(sessions, client)
-    anchor = AnchorActivities(sessions)
+    anchor = AnchorActivities(sessions, anchors)
     complaint = ComplaintActivities(sessions)
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
@@ -118,6 +120,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         sessions=session_factory(engine),
         interceptors=tracing_interceptors(settings),
         tuning=worker_tuning(settings),
+        anchors=AnchorOutput(settings.anchor_folder(), anchor_key(settings.anchor_signing_key)),
     )
     await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:

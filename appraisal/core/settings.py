@@ -1,5 +1,6 @@
 """Every knob of the product, read from the environment (or .env)."""
 
+import base64
 from pathlib import Path
 from typing import Literal
 
@@ -126,6 +127,15 @@ class Settings(BaseSettings):
     inspection_case_files_per_institution: int = Field(
         default=2, ge=1, le=100, description="case files (commissions) it draws of each institution"
     )
+    anchor_dir: Path | None = Field(
+        default=None,
+        description="where the worker writes each day's signed audit anchor file; default DATA_DIR/anchors",
+    )
+    anchor_signing_key: str = Field(
+        default="",
+        description="base64 of the bureau's raw 32-byte Ed25519 private key that signs the daily anchor "
+        "files; required in production (dev and tests sign with a demo key)",
+    )
     inspection_inspectors: int = Field(
         default=2, ge=1, le=50, description="inspectors it draws from the bureau's inspector list"
     )
@@ -138,7 +148,21 @@ class Settings(BaseSettings):
             )
         if len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        if self.environment == "production" and not self.anchor_signing_key:
+            raise ValueError(
+                "ANCHOR_SIGNING_KEY is needed in production: base64 of a raw 32-byte Ed25519 private key"
+            )
+        if self.anchor_signing_key:
+            try:
+                raw = base64.b64decode(self.anchor_signing_key, validate=True)
+            except ValueError as err:
+                raise ValueError("ANCHOR_SIGNING_KEY is not base64") from err
+            if len(raw) != 32:
+                raise ValueError("ANCHOR_SIGNING_KEY must decode to 32 bytes (a raw Ed25519 private key)")
         return self
+
+    def anchor_folder(self) -> Path:
+        return self.anchor_dir or self.data_dir / "anchors"
 
     @model_validator(mode="after")
     def integrity_rule_is_complete(self) -> "Settings":

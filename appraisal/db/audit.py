@@ -18,9 +18,23 @@ HEADS_AT = text(
 )
 
 
+Head = tuple[str, int, str]
+"""(workflow id, seq, hash) of a chain's last event."""
+
+
+async def heads_at(session: AsyncSession, day: date) -> list[Head]:
+    """Each chain's last event before the day ends (Asia/Shanghai), in workflow id order."""
+    rows = (await session.execute(HEADS_AT, {"until": end_of_day(day)})).all()
+    return [(str(workflow_id), int(seq), str(head)) for workflow_id, seq, head in rows]
+
+
+def hash_of_heads(heads: list[Head]) -> str:
+    """SHA-256 over `workflow_id:seq:hash` of each head, one per line, in workflow id order."""
+    lines = "\n".join(f"{workflow_id}:{seq}:{head}" for workflow_id, seq, head in sorted(heads))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
 async def heads_hash(session: AsyncSession, day: date) -> tuple[str, int]:
-    """SHA-256 over `workflow_id:seq:hash` of each chain's last event before the
-    day ends (Asia/Shanghai), one per line, in workflow id order."""
-    heads = (await session.execute(HEADS_AT, {"until": end_of_day(day)})).all()
-    lines = "\n".join(f"{workflow_id}:{seq}:{head}" for workflow_id, seq, head in heads)
-    return hashlib.sha256(lines.encode()).hexdigest(), len(heads)
+    """The day's anchor: the hash of every chain's head at its end, and how many chains."""
+    heads = await heads_at(session, day)
+    return hash_of_heads(heads), len(heads)

@@ -13,8 +13,9 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from appraisal.core import anchor_file
 from appraisal.core.signing import signed_message, verify
-from appraisal.db.audit import heads_hash
+from appraisal.db.audit import heads_at, heads_hash
 from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
 from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.errors import NotFound
@@ -336,3 +337,36 @@ async def check_anchor(*, session: AsyncSession, day: date) -> AnchorCheck:
         chains=stored.chains,
         computed_at=stored.computed_at,
     )
+
+
+@dataclass
+class AnchorFileVerdict:
+    signed: bool
+    """The file is unchanged since the bureau's key signed it."""
+    day: str
+    chains: int
+    differing: list[str] = field(default_factory=list)
+    """Chains whose head at the day's end is not the one the file holds, or is not in it."""
+
+    @property
+    def ok(self) -> bool:
+        return self.signed and not self.differing
+
+
+async def verify_anchor_file(
+    *, session: AsyncSession, doc: dict[str, Any], public_key: str
+) -> AnchorFileVerdict:
+    """A day's anchor file against the bureau's public key and against the trail now."""
+    day = str(doc.get("day", ""))
+    filed = {str(h["workflow_id"]): (int(h["seq"]), str(h["hash"])) for h in doc.get("heads", [])}
+    now = {
+        workflow_id: (seq, head)
+        for workflow_id, seq, head in await heads_at(session, date.fromisoformat(day))
+    }
+    differing = [
+        f"{workflow_id}: the file holds #{filed[workflow_id][0] if workflow_id in filed else '-'}, "
+        f"the trail #{now[workflow_id][0] if workflow_id in now else '-'}"
+        for workflow_id in sorted(set(filed) | set(now))
+        if filed.get(workflow_id) != now.get(workflow_id)
+    ]
+    return AnchorFileVerdict(anchor_file.signed_by(doc, public_key), day, len(filed), differing)

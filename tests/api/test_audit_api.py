@@ -1,23 +1,31 @@
 """Tamper evidence (全程留痕) and the reverse trace (倒查), against rows edited,
 deleted and reordered directly in PostgreSQL."""
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.activities.anchor import AnchorActivities, AnchorOutput, AnchorRequest
+from appraisal.core.anchor_file import anchor_key
+from appraisal.core.signing import public_key_b64
+from appraisal.db.audit import hash_of_heads
 from appraisal.db.models import AuditEventRow, Commission
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.calendar import local_today
 from appraisal.domain.events import chained_fields
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU, OTHER_BUREAU
+from appraisal.services.audit import AnchorFileVerdict, verify_anchor_file
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
@@ -276,3 +284,44 @@ async def test_an_event_rewritten_with_its_whole_chain_recomputed_is_caught_by_t
     assert (rewritten["ok"], rewritten["broken_at"]) == (False, accepted)
     assert "Temporal history" in rewritten["reason"]
     assert rewritten["signatures_checked"] == 2  # the chain and signatures alone would have passed
+
+
+async def test_the_signed_anchor_file_catches_a_rewritten_trail_and_a_rewritten_file(
+    api: httpx.AsyncClient,
+    auth: Auth,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    tmp_path: Path,
+) -> None:
+    cid = await issued_commission(api, auth, "REF-ANCHOR-FILE")
+    assert (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).status_code == 200
+    day = local_today(await temporal_env.get_current_time()).isoformat()
+    key = anchor_key("")
+    written = AnchorActivities(sessions, AnchorOutput(tmp_path / "anchors", key)).write_daily_anchor
+    await written(AnchorRequest(day))
+    doc = json.loads((tmp_path / "anchors" / f"audit-anchor-{day}.json").read_text(encoding="utf-8"))
+    bureau = public_key_b64(key)
+
+    async def verdict_of(document: dict[str, Any], public_key: str = bureau) -> AnchorFileVerdict:
+        async with sessions() as session:
+            return await verify_anchor_file(session=session, doc=document, public_key=public_key)
+
+    untouched = await verdict_of(doc)
+    assert (
+        untouched.ok
+        and untouched.chains >= 1
+        and doc["heads_hash"]
+        == hash_of_heads([(h["workflow_id"], h["seq"], h["hash"]) for h in doc["heads"]])
+    )
+    assert not (await verdict_of({**doc, "heads_hash": "0" * 64})).signed  # the file edited
+    stranger = public_key_b64(Ed25519PrivateKey.generate())
+    assert not (await verdict_of(doc, stranger)).signed  # another key than the bureau's
+
+    async with engine.begin() as conn:  # the trail's tail rewritten in PostgreSQL
+        await conn.execute(
+            text("delete from audit_event where commission_id = :cid and seq = 6"), {"cid": cid}
+        )
+    rewritten = await verdict_of(doc)
+    assert rewritten.signed and not rewritten.ok
+    assert [line.split(":")[0] for line in rewritten.differing] == [f"commission-{cid}"]
