@@ -1,7 +1,6 @@
 """How a commission or a complaint comes into being once: update-with-start on an id
 derived from the caller's own reference, or the read model's row of one closed long ago."""
 
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlmodel import SQLModel
@@ -11,12 +10,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 Row = TypeVar("Row", bound=SQLModel)
-
-WORKFLOW_TASK_TIMEOUT = timedelta(seconds=5)
-"""A workflow task takes milliseconds (its recording included); one whose worker died is
-given to another after this (Temporal's default: 10 s), which bounds the recovery from a
-worker's death (the worker-kill drill, docs/benchmarks.md). A commission's testimony
-children take their parent's."""
 
 
 async def start_once(
@@ -42,7 +35,6 @@ async def start_once(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        task_timeout=WORKFLOW_TASK_TIMEOUT,
     )
     try:
         snapshot = await client.execute_update_with_start_workflow(

@@ -779,7 +779,6 @@ class CommissionWorkflow:
                     case_kind=case_kind_of(self.inp.case_number),
                 ),
                 id=testimony_workflow_id(self.inp.commission_id, testimony_id),
-                task_timeout=workflow.info().task_timeout if self.versions.current else None,
             )
         # The child reports its summons back as its first event: answer once it is recorded,
         # so the read model already shows the testimony when the court gets the reply.
