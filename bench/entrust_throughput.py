@@ -171,8 +171,9 @@ def section(api: Rate, raw: Rate, floor: Rate, *, n: int, concurrency: int, run:
         "",
         f"Against one `appraisal dev` stack, in the same run: {n} entrustments (distinct court",
         f"references) through `POST /v1/commissions` with {concurrency} requests in flight, each",
-        "answered once its workflow has recorded the entrustment (update-with-start, the clock's plan",
-        "in a local activity, the audit/read-model write in an activity); then, on the same Temporal",
+        "answered once its workflow has recorded the entrustment (update-with-start, the calendar years",
+        "its clock plans on loaded in a local activity, the audit/read-model write in an activity); then,",
+        "on the same Temporal",
         "dev server, as many raw `client.start_workflow` calls of an empty workflow",
         "(`bench/empty_workflow.py`, its worker in the benchmark process), and as many update-with-start",
         "calls of a workflow whose Update answers at once (the floor for any call answered once its",
@@ -205,8 +206,8 @@ def section(api: Rate, raw: Rate, floor: Rate, *, n: int, concurrency: int, run:
         f"An entrustment cost {cpu_ms(api):.0f} ms of CPU in all, a raw start {cpu_ms(raw):.0f} ms and"
         f" a trivial update-with-start {cpu_ms(floor):.0f} ms.",
         f"The API itself used {per_call(api, 'api'):.0f} ms of it; the rest is the Temporal work an"
-        " entrustment is (update-with-start, its workflow tasks in the worker's sandbox, the clock's plan",
-        "from the calendar in a local activity, the hash-chained audit event with the read model and the",
+        " entrustment is (update-with-start, its workflow tasks in the worker's sandbox, the calendar",
+        "years its clock plans on in a local activity, the hash-chained audit event with the read model and the",
         "inbox in one transaction in an activity) in the dev server, the worker and PostgreSQL.",
         "A raw start answers once the dev server has stored the start: no worker has run the",
         "workflow yet. An entrustment answers with the commission as recorded (the contract's 201 body,",

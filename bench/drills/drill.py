@@ -58,6 +58,7 @@ class Drill:
     inject: Inject
     outage: float  # default deliberate outage, seconds
     outage_help: str
+    faults: Callable[[], list[str]] | None = None  # what a drill of many faults did, for the page
 
 
 @dataclass
@@ -251,6 +252,9 @@ def section(drill: Drill, outcome: Outcome, run: report.Run) -> str:
                 f" {u.attempt}: {u.status} `{u.body[:200]}`"
             )
         lines.append("")
+    if drill.faults is not None:
+        done = drill.faults()
+        lines += [f"Faults ({len(done)}, from the start of the drive):", "", *(f"- {x}" for x in done), ""]
     problems = [*tally.failed, *f.problems]
     if problems:
         lines += [f"Problems ({len(problems)}; first ten):", ""]
