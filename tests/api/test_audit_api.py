@@ -68,6 +68,35 @@ async def issued_commission(
     return cid
 
 
+async def rewrite_whole_chain(
+    sessions: async_sessionmaker[AsyncSession], cid: str, edit: Callable[[AuditEventRow], None]
+) -> list[AuditEventRow]:
+    """What an insider with write access does: edits events, then recomputes every hash
+    after them and the commission's head, so the chain links again."""
+    async with sessions() as session, session.begin():
+        rows = list(
+            (
+                await session.exec(
+                    select(AuditEventRow)
+                    .where(AuditEventRow.commission_id == cid)
+                    .order_by(col(AuditEventRow.seq))
+                )
+            ).all()
+        )
+        prev = ""
+        for row in rows:
+            edit(row)
+            row.prev_hash = prev
+            row.hash = chain_hash(prev, chained_fields(row))
+            prev = row.hash
+            session.add(row)
+        commission = await session.get(Commission, cid)
+        assert commission is not None
+        commission.snapshot = {**commission.snapshot, "last_hash": prev}
+        session.add(commission)
+    return rows
+
+
 async def verdict(api: httpx.AsyncClient, auth: Auth, cid: str) -> dict[str, Any]:
     response = await api.get(f"/v1/commissions/{cid}/verify", headers=auth(court_actor))
     assert response.status_code == 200, response.text
@@ -224,26 +253,12 @@ async def test_a_report_rewritten_with_its_whole_chain_recomputed_is_caught(
     the commission's head: the chain links, but the report no longer hashes to what was signed."""
     cid = await issued_commission(api, auth, "REF-AUDIT-INSIDER")
     assert (await verdict(api, auth, cid))["ok"] is True
-    async with sessions() as session, session.begin():
-        rows = (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.commission_id == cid)
-                .order_by(col(AuditEventRow.seq))
-            )
-        ).all()
-        prev = ""
-        for row in rows:
-            if row.kind == "report.submitted":
-                row.data = {**row.data, "opinion": "未见伤残"}
-            row.prev_hash = prev
-            row.hash = chain_hash(prev, chained_fields(row))
-            prev = row.hash
-            session.add(row)
-        commission = await session.get(Commission, cid)
-        assert commission is not None
-        commission.snapshot = {**commission.snapshot, "last_hash": prev}
-        session.add(commission)
+
+    def new_opinion(row: AuditEventRow) -> None:
+        if row.kind == "report.submitted":
+            row.data = {**row.data, "opinion": "未见伤残"}
+
+    rows = await rewrite_whole_chain(sessions, cid, new_opinion)
     rewritten = await verdict(api, auth, cid)
     submitted = next(r.seq for r in rows if r.kind == "report.submitted")
     assert (rewritten["ok"], rewritten["broken_at"]) == (False, submitted)
@@ -259,26 +274,12 @@ async def test_an_event_rewritten_with_its_whole_chain_recomputed_is_caught_by_t
     cid = await issued_commission(api, auth, "REF-AUDIT-HISTORY")
     untouched = await verdict(api, auth, cid)
     assert untouched["ok"] is True and untouched["history_checked"] == untouched["events"] == 6
-    async with sessions() as session, session.begin():
-        rows = (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.commission_id == cid)
-                .order_by(col(AuditEventRow.seq))
-            )
-        ).all()
-        prev = ""
-        for row in rows:
-            if row.kind == "commission.accepted":
-                row.actor_subject = "someone-else"
-            row.prev_hash = prev
-            row.hash = chain_hash(prev, chained_fields(row))
-            prev = row.hash
-            session.add(row)
-        commission = await session.get(Commission, cid)
-        assert commission is not None
-        commission.snapshot = {**commission.snapshot, "last_hash": prev}
-        session.add(commission)
+
+    def someone_else_accepted(row: AuditEventRow) -> None:
+        if row.kind == "commission.accepted":
+            row.actor_subject = "someone-else"
+
+    rows = await rewrite_whole_chain(sessions, cid, someone_else_accepted)
     rewritten = await verdict(api, auth, cid)
     accepted = next(r.seq for r in rows if r.kind == "commission.accepted")
     assert (rewritten["ok"], rewritten["broken_at"]) == (False, accepted)
