@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.common.v1 import Payloads
@@ -170,20 +170,17 @@ def verify_chain(
     return ChainVerdict(True, len(rows), prev, signatures_checked=signatures)
 
 
+async def _trail(session: AsyncSession, of: ColumnElement[bool]) -> list[AuditEventRow]:
+    query = select(AuditEventRow).where(of).order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
+    return list((await session.exec(query)).all())
+
+
 async def verify_commission(
     *, session: AsyncSession, commission: Commission, client: Client | None = None
 ) -> ChainVerdict:
     """The chain, its signatures and report hashes re-derived from the stored content, and,
     given a Temporal client, the trail against the workflow's own history."""
-    rows = list(
-        (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.commission_id == commission.id)
-                .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
-            )
-        ).all()
-    )
+    rows = await _trail(session, col(AuditEventRow.commission_id) == commission.id)
     fingerprints = {str(r.data.get("key_fingerprint")) for r in rows if r.kind in SIGNATURE_EVENTS}
     keys = {
         k.fingerprint: k
@@ -259,15 +256,7 @@ async def verify_complaint(
 ) -> ChainVerdict:
     """A complaint's chain: the same audit trail under its own workflow id; it has no
     signatures. Given a Temporal client, checked against the workflow's history too."""
-    rows = list(
-        (
-            await session.exec(
-                select(AuditEventRow)
-                .where(AuditEventRow.workflow_id == complaint.workflow_id)
-                .order_by(col(AuditEventRow.seq), col(AuditEventRow.id))
-            )
-        ).all()
-    )
+    rows = await _trail(session, col(AuditEventRow.workflow_id) == complaint.workflow_id)
     verdict = verify_chain(
         rows,
         last_seq=complaint.last_event_seq,
