@@ -11,20 +11,17 @@ lost on its own comes back); one PostgreSQL holds with another hash is reported 
 alone, since one of the two stores was rewritten (docs/operations.md)."""
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHistory
-from temporalio.converter import DataConverter
+from temporalio.client import Client
 
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
 from appraisal.db.models import AuditEventRow
-from appraisal.domain.complaint import RecordComplaintEventInput
 from appraisal.domain.events import RecordEventInput
+from appraisal.services.audit import recordings
 
 RECORDED_WORKFLOWS = "WorkflowType = 'CommissionWorkflow' OR WorkflowType = 'ComplaintWorkflow'"
 
@@ -44,33 +41,12 @@ class RebuildReport:
         return not self.differing
 
 
-def recordings(history: WorkflowHistory) -> list[RecordEventInput | RecordComplaintEventInput]:
-    """The recording activities' inputs of a history, in order."""
-    kinds: dict[str, type[Any]] = {
-        "record_commission_event": RecordEventInput,
-        "record_complaint_event": RecordComplaintEventInput,
-    }
-    converter = DataConverter.default.payload_converter
-    found: list[RecordEventInput | RecordComplaintEventInput] = []
-    for event in history.events:
-        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            continue
-        scheduled = event.activity_task_scheduled_event_attributes
-        kind = kinds.get(scheduled.activity_type.name)
-        if kind is not None:
-            found += converter.from_payloads(list(scheduled.input.payloads), [kind])
-    return found
-
-
-async def _stored_hash(sessions: async_sessionmaker[AsyncSession], workflow_id: str, seq: int) -> str | None:
+async def _stored_hashes(sessions: async_sessionmaker[AsyncSession], workflow_id: str) -> dict[int, str]:
     async with sessions() as session:
-        return (
-            await session.exec(
-                select(AuditEventRow.hash).where(
-                    col(AuditEventRow.workflow_id) == workflow_id, col(AuditEventRow.seq) == seq
-                )
-            )
-        ).first()
+        rows = await session.exec(
+            select(AuditEventRow.seq, AuditEventRow.hash).where(col(AuditEventRow.workflow_id) == workflow_id)
+        )
+        return dict(rows.all())
 
 
 async def rebuild(
@@ -83,10 +59,11 @@ async def rebuild(
     async for execution in client.list_workflows(RECORDED_WORKFLOWS):
         history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         report.workflows += 1
+        stored_hashes = await _stored_hashes(sessions, execution.id)
         for recording in recordings(history):
             event = recording.event
             report.events += 1
-            stored = await _stored_hash(sessions, event.workflow_id, event.seq)
+            stored = stored_hashes.get(event.seq)
             if stored is not None and stored != event.hash:
                 report.differing.append(f"{event.workflow_id} #{event.seq}")
                 continue

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
@@ -18,8 +17,9 @@ from appraisal.core.signing import signed_message, verify
 from appraisal.db.audit import heads_at, heads_hash
 from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
 from appraisal.domain.audit import chain_hash, report_hash
+from appraisal.domain.complaint import RecordComplaintEventInput
 from appraisal.domain.errors import NotFound
-from appraisal.domain.events import chained_fields
+from appraisal.domain.events import RecordEventInput, chained_fields
 from appraisal.schemas.commission import AnchorCheck, TraceItem
 
 SIGNATURE_EVENTS = {"report.signed": "sign", "report.dissented": "dissent"}
@@ -38,12 +38,25 @@ class ChainVerdict:
     keeps no history of a workflow closed longer than its namespace's retention)."""
 
 
-RECORDINGS = ("record_commission_event", "record_complaint_event")
+RECORDINGS: dict[str, type[Any]] = {
+    "record_commission_event": RecordEventInput,
+    "record_complaint_event": RecordComplaintEventInput,
+}
+"""The recording activities, by name, and the input each takes: the event and what follows it."""
 
 
-def _decoded(payloads: Payloads) -> Any:
-    values = DataConverter.default.payload_converter.from_payloads(list(payloads.payloads))
-    return values[0] if values else None
+def recordings(history: WorkflowHistory) -> list[RecordEventInput | RecordComplaintEventInput]:
+    """The recording activities' inputs of a history, in order."""
+    converter = DataConverter.default.payload_converter
+    found: list[RecordEventInput | RecordComplaintEventInput] = []
+    for event in history.events:
+        if event.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        scheduled = event.activity_task_scheduled_event_attributes
+        kind = RECORDINGS.get(scheduled.activity_type.name)
+        if kind is not None:
+            found += converter.from_payloads(list(scheduled.input.payloads), [kind])
+    return found
 
 
 async def recorded_in_history(*, client: Client, workflow_id: str) -> list[tuple[int, str]] | None:
@@ -61,14 +74,7 @@ async def recorded_in_history(*, client: Client, workflow_id: str) -> list[tuple
 
 def recorded_events(history: WorkflowHistory) -> list[tuple[int, str]]:
     """(seq, hash) of each event a history recorded, in order."""
-    recorded: list[tuple[int, str]] = []
-    for event in history.events:
-        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            scheduled = event.activity_task_scheduled_event_attributes
-            if scheduled.activity_type.name in RECORDINGS:
-                recording = _decoded(scheduled.input)
-                recorded.append((int(recording["event"]["seq"]), str(recording["event"]["hash"])))
-    return recorded
+    return [(r.event.seq, r.event.hash) for r in recordings(history)]
 
 
 def against_history(
