@@ -49,13 +49,6 @@ NAMESPACE = "default"
 CLEARED_ENV = ("DATABASE_URL", "TEMPORAL_ADDRESS", "API_HOST", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/readyz", timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def log(message: str) -> None:
     print(f"[drill] {message}", flush=True)
 
@@ -238,11 +231,7 @@ class PiecesStack(DevStack):
         self.pieces.setdefault(name, Piece(name, signal.SIGTERM)).adopt(process)
         wait_for_port(HOST, port, timeout=timeout, process=process)
         url = f"http://{HOST}:{port}"
-        deadline = time.monotonic() + timeout
-        while not _ready(url):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name} did not answer /readyz with 200 within {timeout:.0f}s")
-            time.sleep(0.2)
+        self.wait_ready(timeout, url=url)
         return url
 
     def cpu_seconds(self) -> dict[str, float]:
@@ -261,13 +250,14 @@ class PiecesStack(DevStack):
         wait_for_port(HOST, self.ports["API_PORT"], timeout=timeout, process=process)
         self.wait_ready(timeout)
 
-    def wait_ready(self, within: float) -> float:
-        """Waits (bounded) until GET /readyz answers 200; returns the seconds waited."""
+    def wait_ready(self, within: float, *, url: str = "") -> float:
+        """Waits (bounded) until GET /readyz of the API (at `url`, or this stack's) answers
+        200; returns the seconds waited."""
         began = time.monotonic()
         deadline = began + within
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.api_url}/readyz", timeout=5).status_code == 200:
+                if httpx.get(f"{url or self.api_url}/readyz", timeout=5).status_code == 200:
                     return time.monotonic() - began
             except httpx.HTTPError:
                 pass
