@@ -210,6 +210,14 @@ DEV_SERVER_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 (docs/benchmarks.md), durable across a crash of its process, not of the machine —
 fit for the development store it is; production runs a Temporal cluster."""
 
+STUCK_AFTER_FAILED_TASKS = 2
+"""Temporal flags a workflow (`TemporalReportedProblems`) after this many failed or timed-out
+workflow tasks in a row: its own default is 5, which with the tasks' backoff takes about a
+minute; two already tell a bug from a glitch (docs/operations.md, "A stuck workflow")."""
+STUCK_DYNAMIC_CONFIG = (
+    f"system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute={STUCK_AFTER_FAILED_TASKS}"
+)
+
 
 def temporal_dev_server_command(
     *, data_dir: Path, port: int, ui_port: int, sqlite_pragmas: Sequence[str] = DEV_SERVER_SQLITE_PRAGMAS
@@ -229,6 +237,8 @@ def temporal_dev_server_command(
         str(ui_port),
         "--log-level",
         "warn",
+        "--dynamic-config-value",
+        STUCK_DYNAMIC_CONFIG,
     ]
     for key in search_attributes.ALL:
         command += [

@@ -29,7 +29,8 @@ from appraisal.services import audit
 from appraisal.services.commission import scope_filter
 
 STUCK = "TemporalReportedProblems IS NOT NULL"
-"""Temporal flags a workflow once two of its workflow tasks in a row failed or timed out, and
+"""Temporal flags a workflow once several of its workflow tasks in a row (its dynamic config:
+two on the dev server the product starts, five by default) failed or timed out, and
 clears the flag when one completes: a bug in workflow code, or what its task needs is down."""
 STUCK_LISTED_AT_MOST = 100
 STUCK_QUERY_TIMEOUT = timedelta(seconds=3)
