@@ -24,7 +24,7 @@ from appraisal.core.observability import tracing_interceptors
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
-from appraisal.workflows.anchor import DailyAnchorWorkflow
+from appraisal.workflows.anchor import AnchorDeliveryWorkflow, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
@@ -51,6 +51,7 @@ WORKFLOWS = [
     CommissionWorkflow,
     CalendarReloadWorkflow,
     DailyAnchorWorkflow,
+    AnchorDeliveryWorkflow,
     ComplaintWorkflow,
     TestimonyWorkflow,
     LicenceExpiryWorkflow,
@@ -99,6 +100,7 @@ def build_worker(
             notification.deliver_notifications,
             calendar.signal_running_commissions,
             anchor.write_daily_anchor,
+            anchor.deliver_daily_anchor,
             complaint.record_complaint_event,
             complaint.write_integrity_entries,
             registry.sweep_licence_tasks,

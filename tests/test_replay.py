@@ -24,7 +24,8 @@ RECORDED = sorted(HISTORIES.rglob("*.json"))
 """Today's recordings beside those of earlier releases (v1/: before delivering only to webhooks;
 v2/: before the court's reminder to record a testimony's outcome; v3/: before rungs already past
 when planned waited for the catch-up window; v4/: before a step answered ahead of its projection;
-v5/: before the one shape marker, clocks planned in the workflow and upserts of changes only)."""
+v5/: before the one shape marker, clocks planned in the workflow and upserts of changes only;
+v6/: before the daily anchor started its courts' delivery)."""
 
 
 def replayer() -> Replayer:
@@ -110,6 +111,7 @@ def test_the_recorded_histories_cover_the_paths_they_are_named_for() -> None:
     assert recorded["withdrawn"][-2:] == ["withdraw", "completed"]
     assert recorded["terminated"][-3:] == ["decide_acceptance", "terminate", "completed"]
     assert recorded["daily_anchor"] == ["completed"]
+    assert recorded["anchor_delivery"] == ["completed"]
 
 
 def test_the_histories_after_acceptance_and_issue_cover_their_paths() -> None:

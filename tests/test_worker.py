@@ -50,6 +50,7 @@ async def test_production_worker_builds_with_every_workflow(
         "CommissionWorkflow",
         "CalendarReloadWorkflow",
         "DailyAnchorWorkflow",
+        "AnchorDeliveryWorkflow",
         "ComplaintWorkflow",
         "LicenceExpiryWorkflow",
         "InspectionDrawWorkflow",

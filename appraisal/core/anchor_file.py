@@ -13,7 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appraisal.core.signing import public_key_b64, sign, verify
-from appraisal.domain.audit import canonical_json
+from appraisal.domain.audit import canonical_json, hash_of_heads
 
 DEMO_ANCHOR_SEED = b"demo-key:audit-anchor"
 
@@ -27,15 +27,28 @@ def anchor_key(configured: str) -> Ed25519PrivateKey:
 
 
 def document(
-    *, day: str, heads: list[tuple[str, int, str]], heads_hash: str, key: Ed25519PrivateKey
+    *,
+    day: str,
+    heads: list[tuple[str, int, str]],
+    heads_hash: str,
+    key: Ed25519PrivateKey,
+    court_id: str = "",
 ) -> dict[str, Any]:
-    unsigned = {
+    """The whole day's anchor, or with `court_id` one court's copy: the heads of that court's
+    commissions alone (nothing of other courts'), beside the whole anchor's hash."""
+    unsigned: dict[str, Any] = {
         "day": day,
         "heads_hash": heads_hash,
         "chains": len(heads),
         "heads": [{"workflow_id": w, "seq": seq, "hash": h} for w, seq, h in sorted(heads)],
         "public_key": public_key_b64(key),
     }
+    if court_id:
+        unsigned |= {
+            "court_id": court_id,
+            "heads_hash": hash_of_heads(heads),
+            "anchor_heads_hash": heads_hash,
+        }
     return {**unsigned, "signature": sign(key, canonical_json(unsigned))}
 
 

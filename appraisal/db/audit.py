@@ -1,11 +1,11 @@
 """The audit trail in SQL: one hash over every chain's head at the end of a day."""
 
-import hashlib
 from datetime import date
 
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.domain.audit import hash_of_heads
 from appraisal.domain.calendar import end_of_day
 
 HEADS_AT = text(
@@ -28,10 +28,17 @@ async def heads_at(session: AsyncSession, day: date) -> list[Head]:
     return [(str(workflow_id), int(seq), str(head)) for workflow_id, seq, head in rows]
 
 
-def hash_of_heads(heads: list[Head]) -> str:
-    """SHA-256 over `workflow_id:seq:hash` of each head, one per line, in workflow id order."""
-    lines = "\n".join(f"{workflow_id}:{seq}:{head}" for workflow_id, seq, head in sorted(heads))
-    return hashlib.sha256(lines.encode()).hexdigest()
+COURTS_OF_CHAINS = text(
+    """
+    select workflow_id, court_id from commission where workflow_id = any(:workflow_ids)
+    """
+)
+
+
+async def courts_of_chains(session: AsyncSession, workflow_ids: list[str]) -> dict[str, str]:
+    """The court that entrusted each commission's chain among `workflow_ids` (complaints have none)."""
+    rows = (await session.execute(COURTS_OF_CHAINS, {"workflow_ids": workflow_ids})).all()
+    return {str(workflow_id): str(court_id) for workflow_id, court_id in rows}
 
 
 async def heads_hash(session: AsyncSession, day: date) -> tuple[str, int]:

@@ -200,6 +200,21 @@ class AuditAnchor(SQLModel, table=True):
     computed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class AnchorDelivery(SQLModel, table=True):
+    """A day's anchor as sent to one court's webhook: the court's own chains, signed by the
+    bureau, so a copy of each court's heads lives where nobody here can rewrite it."""
+
+    __tablename__ = "anchor_delivery"
+
+    day: date = Field(primary_key=True)
+    court_id: str = Field(primary_key=True, max_length=36)
+    chains: int
+    status: str = Field(default="pending", max_length=20, description="pending, delivered or no_endpoint")
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
 class AuditEventRow(SQLModel, table=True):
     """Append-only, hash-chained per commission; unique on (workflow id, seq)
     so a retried activity never writes twice."""

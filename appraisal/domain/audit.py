@@ -18,3 +18,10 @@ def report_hash(content: str, opinion: str, attachments: list[dict[str, str]]) -
 def chain_hash(prev_hash: str, event: dict[str, Any]) -> str:
     """hash = SHA-256(prev_hash ‖ canonical event), the event without its own hash."""
     return hashlib.sha256(prev_hash.encode() + canonical_json(event)).hexdigest()
+
+
+def hash_of_heads(heads: list[tuple[str, int, str]]) -> str:
+    """The anchor's hash: SHA-256 over `workflow_id:seq:hash` of each chain's head, one per
+    line, in workflow id order."""
+    lines = "\n".join(f"{workflow_id}:{seq}:{head}" for workflow_id, seq, head in sorted(heads))
+    return hashlib.sha256(lines.encode()).hexdigest()

@@ -365,6 +365,15 @@ class TraceItem(BaseModel):
     verified: bool = Field(description="the commission's (or complaint's) chain verifies through this event")
 
 
+class AnchorDeliveryPublic(BaseModel):
+    court_id: str
+    chains: int = Field(description="the court's own commissions in its copy")
+    status: str = Field(description="pending (retried for a week), delivered, or no_endpoint (no webhook)")
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
 class AnchorCheck(BaseModel):
     day: date
     ok: bool
@@ -372,6 +381,10 @@ class AnchorCheck(BaseModel):
     recomputed: str
     chains: int
     computed_at: datetime
+    deliveries: list[AnchorDeliveryPublic] = Field(
+        default_factory=list,
+        description="each court of the caller's bureau: its signed copy, sent to its webhook",
+    )
 
 
 class AppraiserTrace(BaseModel):

@@ -14,13 +14,22 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.core import anchor_file
 from appraisal.core.signing import signed_message, verify
-from appraisal.db.audit import heads_at, heads_hash
-from appraisal.db.models import AppraiserKey, AuditAnchor, AuditEventRow, Commission, Complaint
+from appraisal.db.audit import courts_of_chains, heads_at, heads_hash
+from appraisal.db.models import (
+    AnchorDelivery,
+    AppraiserKey,
+    AuditAnchor,
+    AuditEventRow,
+    Commission,
+    Complaint,
+    Court,
+)
 from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.complaint import RecordComplaintEventInput
 from appraisal.domain.errors import NotFound
 from appraisal.domain.events import RecordEventInput, chained_fields
-from appraisal.schemas.commission import AnchorCheck, TraceItem
+from appraisal.domain.roles import Actor
+from appraisal.schemas.commission import AnchorCheck, AnchorDeliveryPublic, TraceItem
 
 SIGNATURE_EVENTS = {"report.signed": "sign", "report.dissented": "dissent"}
 
@@ -318,12 +327,21 @@ async def complaint_trace_items(*, session: AsyncSession, appraiser_id: str) -> 
     return items
 
 
-async def check_anchor(*, session: AsyncSession, day: date) -> AnchorCheck:
-    """A day's stored audit anchor against the one recomputed from the trail now."""
+async def check_anchor(*, session: AsyncSession, principal: Actor, day: date) -> AnchorCheck:
+    """A day's stored audit anchor against the one recomputed from the trail now, and how its
+    copies reached the courts of the supervisor's bureau."""
     stored = await session.get(AuditAnchor, day)
     if stored is None:
         raise NotFound("anchor")
     recomputed, chains = await heads_hash(session, day)
+    deliveries = (
+        await session.exec(
+            select(AnchorDelivery)
+            .join(Court, col(Court.id) == col(AnchorDelivery.court_id))
+            .where(AnchorDelivery.day == day, Court.bureau_id == principal.organisation_id)
+            .order_by(col(AnchorDelivery.court_id))
+        )
+    ).all()
     return AnchorCheck(
         day=day,
         ok=recomputed == stored.heads_hash and chains == stored.chains,
@@ -331,6 +349,7 @@ async def check_anchor(*, session: AsyncSession, day: date) -> AnchorCheck:
         recomputed=recomputed,
         chains=stored.chains,
         computed_at=stored.computed_at,
+        deliveries=[AnchorDeliveryPublic.model_validate(d, from_attributes=True) for d in deliveries],
     )
 
 
@@ -351,13 +370,15 @@ class AnchorFileVerdict:
 async def verify_anchor_file(
     *, session: AsyncSession, doc: dict[str, Any], public_key: str
 ) -> AnchorFileVerdict:
-    """A day's anchor file against the bureau's public key and against the trail now."""
+    """A day's anchor file against the bureau's public key and against the trail now. A court's
+    copy (with `court_id`) holds that court's commissions alone and is checked against them."""
     day = str(doc.get("day", ""))
     filed = {str(h["workflow_id"]): (int(h["seq"]), str(h["hash"])) for h in doc.get("heads", [])}
-    now = {
-        workflow_id: (seq, head)
-        for workflow_id, seq, head in await heads_at(session, date.fromisoformat(day))
-    }
+    heads = await heads_at(session, date.fromisoformat(day))
+    if court_id := str(doc.get("court_id", "")):
+        courts = await courts_of_chains(session, [w for w, _, _ in heads])
+        heads = [h for h in heads if courts.get(h[0]) == court_id]
+    now = {workflow_id: (seq, head) for workflow_id, seq, head in heads}
     differing = [
         f"{workflow_id}: the file holds #{filed[workflow_id][0] if workflow_id in filed else '-'}, "
         f"the trail #{now[workflow_id][0] if workflow_id in now else '-'}"

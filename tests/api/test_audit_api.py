@@ -13,21 +13,33 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from appraisal.activities.anchor import AnchorActivities, AnchorOutput, AnchorRequest
+from appraisal.activities.anchor import (
+    TRAIL_CHANGED,
+    AnchorActivities,
+    AnchorDeliveryRequest,
+    AnchorDeliveryResult,
+    AnchorOutput,
+    AnchorRequest,
+)
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.signing import public_key_b64
-from appraisal.db.audit import hash_of_heads
-from appraisal.db.models import AuditEventRow, Commission
-from appraisal.domain.audit import chain_hash
+from appraisal.db.models import AnchorDelivery, AuditEventRow, Commission
+from appraisal.domain.audit import chain_hash, hash_of_heads
 from appraisal.domain.calendar import local_today
 from appraisal.domain.events import chained_fields
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU, OTHER_BUREAU
+from appraisal.seed import BUREAU, COURTS, OTHER_BUREAU
 from appraisal.services.audit import AnchorFileVerdict, verify_anchor_file
-from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
-from tests.api.test_commissions_api import APPRAISER_IDS, entrust
+from appraisal.workflows.anchor import (
+    AnchorDeliveryWorkflow,
+    DailyAnchorInput,
+    DailyAnchorWorkflow,
+    delivery_workflow_id,
+)
+from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
 
 pytestmark = pytest.mark.dated
@@ -233,6 +245,11 @@ async def test_daily_anchor_covers_every_chain_head(
         task_queue=task_queue,
     )
     assert result.chains == 2 and len(result.heads_hash) == 64
+    # The courts' copies go out from a child of their own (this worker holds no key: none sent).
+    delivery = temporal_env.client.get_workflow_handle_for(
+        AnchorDeliveryWorkflow.run, delivery_workflow_id(day.isoformat())
+    )
+    assert await delivery.result() == AnchorDeliveryResult()
     check = await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))
     assert check.status_code == 200 and check.json()["ok"] is True
     assert (await api.get(f"/v1/supervision/anchors/{day}", headers=auth(court_actor))).status_code == 403
@@ -326,3 +343,92 @@ async def test_the_signed_anchor_file_catches_a_rewritten_trail_and_a_rewritten_
     rewritten = await verdict_of(doc)
     assert rewritten.signed and not rewritten.ok
     assert [line.split(":")[0] for line in rewritten.differing] == [f"commission-{cid}"]
+
+
+async def test_each_court_receives_its_own_signed_share_of_the_anchor(
+    api: httpx.AsyncClient,
+    auth: Auth,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    tmp_path: Path,
+) -> None:
+    mine = await issued_commission(api, auth, "REF-ANCHOR-COURT")
+    other_court = Actor(Role.COURT, COURTS[1].id, "clerk")
+    elsewhere = await api.post(
+        "/v1/commissions", json=entrustment("REF-ANCHOR-OTHER"), headers=auth(other_court)
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+    assert (await api.get(f"/v1/commissions/{mine}", headers=auth(court_actor))).status_code == 200
+    hook = "http://court-system.test/anchors"
+    assert (
+        await api.put("/v1/notifications/webhook", json={"url": hook}, headers=auth(court_actor))
+    ).status_code == 200
+    day = local_today(await temporal_env.get_current_time()).isoformat()
+    key = anchor_key("")
+    output = AnchorOutput(tmp_path / "anchors", key)
+    await AnchorActivities(sessions, output).write_daily_anchor(AnchorRequest(day))
+
+    def down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    with pytest.raises(RuntimeError, match="will retry"):
+        await AnchorActivities(
+            sessions, output, httpx.AsyncClient(transport=httpx.MockTransport(down))
+        ).deliver_daily_anchor(AnchorDeliveryRequest(day))
+    received: list[httpx.Request] = []
+
+    def up(request: httpx.Request) -> httpx.Response:
+        received.append(request)
+        return httpx.Response(204)
+
+    delivering = AnchorActivities(sessions, output, httpx.AsyncClient(transport=httpx.MockTransport(up)))
+    assert await delivering.deliver_daily_anchor(AnchorDeliveryRequest(day)) == AnchorDeliveryResult(
+        delivered=1, without_endpoint=1
+    )
+    async with sessions() as session:
+        rows = {r.court_id: r for r in (await session.exec(select(AnchorDelivery))).all()}
+    assert rows[court_actor.organisation_id].status == "delivered"
+    assert rows[court_actor.organisation_id].attempts == 2
+    assert rows[other_court.organisation_id].status == "no_endpoint"
+    check = (await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))).json()
+    assert {(d["court_id"], d["status"], d["chains"]) for d in check["deliveries"]} == {
+        (court_actor.organisation_id, "delivered", 1),
+        (other_court.organisation_id, "no_endpoint", 1),
+    }
+    elsewhere_check = await api.get(
+        f"/v1/supervision/anchors/{day}", headers=auth(Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector"))
+    )
+    assert elsewhere_check.json()["deliveries"] == []  # another bureau's courts are not listed
+
+    (sent,) = received
+    assert str(sent.url) == hook
+    assert sent.headers["Idempotency-Key"] == f"audit-anchor:{day}:{court_actor.organisation_id}"
+    copy = json.loads(sent.content)["anchor"]
+    assert copy["court_id"] == court_actor.organisation_id
+    assert [h["workflow_id"] for h in copy["heads"]] == [f"commission-{mine}"]  # nothing of the other court
+    bureau_file = json.loads((tmp_path / "anchors" / f"audit-anchor-{day}.json").read_text(encoding="utf-8"))
+    assert copy["anchor_heads_hash"] == bureau_file["heads_hash"] and bureau_file["chains"] == 2
+    async with sessions() as session:
+        assert (await verify_anchor_file(session=session, doc=copy, public_key=public_key_b64(key))).ok
+
+    # Delivered once: a retry sends nothing again.
+    assert await delivering.deliver_daily_anchor(AnchorDeliveryRequest(day)) == AnchorDeliveryResult(
+        without_endpoint=1
+    )
+    assert len(received) == 1
+
+    # The court's copy catches its trail rewritten; and no anchor goes out for a trail that
+    # no longer is the one anchored.
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("delete from audit_event where commission_id = :cid and seq = 6"), {"cid": mine}
+        )
+    async with sessions() as session:
+        verdict = await verify_anchor_file(session=session, doc=copy, public_key=public_key_b64(key))
+    assert (
+        verdict.signed and verdict.differing == [f"commission-{mine}: the file holds #7, the trail #7"]
+    ) or (not verdict.ok)
+    with pytest.raises(ApplicationError) as refused:
+        await delivering.deliver_daily_anchor(AnchorDeliveryRequest(day))
+    assert refused.value.type == TRAIL_CHANGED and refused.value.non_retryable

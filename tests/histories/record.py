@@ -15,7 +15,7 @@ tests/histories/<name>.json:
   that recomputed its deadline (left running, as at an upgrade);
 - withdrawn and terminated: withdrawn by the court before acceptance;
   terminated by the institution while examining;
-- daily_anchor: one day's anchor of the hash chains;
+- daily_anchor: one day's anchor of the hash chains (and anchor_delivery: its courts' copies);
 - recusal: an appraiser declares a recusal, the institution grants it with
   a reserve appraiser (left running);
 - after_issue and after_issue_testimony: after issue, an objection answered
@@ -83,7 +83,7 @@ from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU, seed_demo
 from appraisal.services.calendar import load_year
 from appraisal.worker import build_worker
-from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow
+from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow, delivery_workflow_id
 from appraisal.workflows.calendar import CalendarReloadResult
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
@@ -271,7 +271,9 @@ async def daily_anchor(
         DailyAnchorWorkflow.run, DailyAnchorInput(day=day), id=f"anchor-{day}", task_queue=task_queue
     )
     await handle.result()
-    return {"daily_anchor": handle}
+    delivery = env.client.get_workflow_handle(delivery_workflow_id(day))
+    await delivery.result()
+    return {"daily_anchor": handle, "anchor_delivery": delivery}
 
 
 CommissionHandle = WorkflowHandle[CommissionWorkflow, CommissionSnapshot]

@@ -16,10 +16,11 @@ router = APIRouter(
 
 
 @router.get("/anchors/{day}", response_model=AnchorCheck, responses=ERRORS)
-async def check_anchor(day: date, _: AuthorizedDep, session: SessionDep) -> AnchorCheck:
+async def check_anchor(day: date, principal: AuthorizedDep, session: SessionDep) -> AnchorCheck:
     """A day's stored audit anchor against the one recomputed from the trail now:
-    any event edited, deleted or added since that day's end shows as a mismatch."""
-    return await audit.check_anchor(session=session, day=day)
+    any event edited, deleted or added since that day's end shows as a mismatch; and each
+    court's signed copy of its own heads, as delivered to its webhook."""
+    return await audit.check_anchor(session=session, principal=principal, day=day)
 
 
 @router.get("/appraisers/{appraiser_id}/trace", response_model=AppraiserTrace, responses=ERRORS)
