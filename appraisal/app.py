@@ -16,7 +16,9 @@ from appraisal.api.routes import ROUTERS
 from appraisal.core.observability import install_request_ids
 from appraisal.core.settings import Settings, get_settings
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.web import csrf
 from appraisal.web import routes as web
+from appraisal.web.csrf import CsrfMiddleware
 from appraisal.web.pages import STATIC_DIR
 
 DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
@@ -66,4 +68,9 @@ def create_app(
     app.include_router(web.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
+    app.add_middleware(
+        CsrfMiddleware,
+        secret=csrf.signing_secret(settings.jwt_secret),
+        secure=settings.environment == "production",
+    )
     return app

@@ -54,11 +54,13 @@ def _migrate() -> int:
 
 def _seed() -> int:
     from appraisal.db.engine import create_engine, session_factory
-    from appraisal.seed import seed_demo
+    from appraisal.seed import seed_demo, seed_demo_accounts
 
     async def main() -> None:
         engine = create_engine(get_settings())
-        await seed_demo(session_factory(engine))
+        sessions = session_factory(engine)
+        await seed_demo(sessions)
+        await seed_demo_accounts(sessions, now=datetime.now(UTC))
         await engine.dispose()
 
     asyncio.run(main())

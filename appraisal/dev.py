@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from appraisal.api.auth import issue_token
@@ -26,7 +26,7 @@ from appraisal.embedded import (
     temporal_dev_server_command,
     wait_for_port,
 )
-from appraisal.seed import demo_principals, seed_demo
+from appraisal.seed import DEMO_PASSWORD, demo_principals, demo_username, seed_demo, seed_demo_accounts
 
 
 @dataclass
@@ -57,7 +57,9 @@ async def _prepare_database(settings: Settings) -> None:
     await upgrade_async(settings.resolved_database_url())
     engine = create_engine(settings)
     try:
-        await seed_demo(session_factory(engine))
+        sessions = session_factory(engine)
+        await seed_demo(sessions)
+        await seed_demo_accounts(sessions, now=datetime.now(UTC))
     finally:
         await engine.dispose()
 
@@ -91,7 +93,7 @@ def _banner(settings: Settings, data_dir: Path) -> str:
     lines = [
         "",
         "Judicial appraisal commissions are running.",
-        f"  Dashboard    {api}/ui/overview (sign in with a court or supervisor token below)",
+        f"  Workspace    {api}/ui/login (sign in with a demo account below)",
         f"  API docs     {api}/docs",
         f"  Temporal UI  http://127.0.0.1:{settings.temporal_ui_port}"
         if not settings.temporal_address
@@ -103,12 +105,13 @@ def _banner(settings: Settings, data_dir: Path) -> str:
         f"  Data folder  {data_dir}",
         f"  Logs         {data_dir / 'logs'}",
         "",
-        "Demo principals (bearer tokens; also in " + str(data_dir / "demo-tokens.env") + "):",
+        f"Demo accounts (user name, password {DEMO_PASSWORD}) and bearer tokens for the API"
+        f" (also in {data_dir / 'demo-tokens.env'}):",
     ]
     exports = []
     for principal in demo_principals():
         token = issue_token(settings, principal.actor, ttl=timedelta(days=365))
-        lines.append(f"  {principal.key:<13} {principal.actor.role:<17} {principal.label}")
+        lines.append(f"  {demo_username(principal):<13} {principal.actor.role:<17} {principal.label}")
         lines.append(f"    {token}")
         exports.append(f"export {principal.key}_TOKEN={token}")
         exports.append(f"export {principal.key}_ID={principal.actor.organisation_id}")

@@ -3,16 +3,18 @@ Ids are derived from names, so seeding again changes nothing."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64
-from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution
+from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution, UserAccount
+from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
+from appraisal.services import accounts
 
 DEMO_NAMESPACE = uuid.UUID("0b6c1f3e-2d4a-5b8c-9e7f-a1b2c3d4e5f6")
 
@@ -159,6 +161,41 @@ class DemoPrincipal:
     """Shell-friendly name, e.g. COURT_1 (the token is exported as COURT_1_TOKEN)."""
     label: str
     actor: Actor
+
+
+DEMO_PASSWORD = "appraisal-demo-2026"  # noqa: S105 - the demo's, printed by `appraisal dev`
+"""Every demo account's password (the demo only: `appraisal dev` prints it)."""
+DEMO_ADMINS = (Role.COURT, Role.INSTITUTION, Role.SUPERVISOR)
+"""Demo accounts that administer their organisation's accounts."""
+
+
+def demo_username(principal: DemoPrincipal) -> str:
+    return principal.key.lower().replace("_", "-")
+
+
+async def seed_demo_accounts(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> list[str]:
+    """One workspace account per demo principal (user name from its key, e.g. court-1), with
+    DEMO_PASSWORD; those already there are left as they are. The user names created."""
+    created = []
+    async with sessions() as session:
+        for principal in demo_principals():
+            username = demo_username(principal)
+            if (await session.exec(select(UserAccount).where(UserAccount.username == username))).first():
+                continue
+            await accounts.create_account(
+                session=session,
+                by=accounts.OPERATOR,
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=principal.label[:100],
+                role=Role(principal.actor.role),
+                organisation_id=principal.actor.organisation_id,
+                is_admin=principal.actor.role in DEMO_ADMINS,
+                now=now,
+                today=local_today(now),
+            )
+            created.append(username)
+    return created
 
 
 def demo_principals() -> list[DemoPrincipal]:

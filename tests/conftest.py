@@ -101,7 +101,7 @@ async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
                 "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year, "
                 "complaint, integrity_entry, registry_change, licence_task, inspection, inspector, "
                 # The registry too: a test may suspend, revoke or add to it; the seed restores the demo.
-                "institution, appraiser, appraiser_key cascade"
+                "institution, appraiser, appraiser_key, anchor_delivery, user_account, account_change, web_session cascade"
             )
         )
     factory = session_factory(engine)

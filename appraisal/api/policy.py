@@ -40,8 +40,11 @@ def _only(*roles: Role) -> frozenset[Role]:
     return frozenset(roles)
 
 
-DASHBOARD = _only(Role.COURT, Role.SUPERVISOR)
-"""Who the web dashboard (/ui) is for; it takes the token from its HttpOnly cookie."""
+DASHBOARD = EVERYONE
+"""Who the web workspace (/ui) is for: every role, signed in with an account (or a pasted token)."""
+
+COUNTED = DASHBOARD - {Role.APPRAISER}
+"""Whose scope the overview counts (an appraiser's home is the inbox)."""
 
 COMMISSION_PATH = "/v1/commissions/{commission_id}"
 COMPLAINT_PATH = "/v1/complaints/{complaint_id}"
@@ -158,16 +161,20 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/supervision/overview"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "counts over the commissions of the caller's bureau"
     ),
-    ("GET", "/ui/login"): Access(frozenset(), Scope.PUBLIC, "dashboard: paste a token to sign in"),
-    ("POST", "/ui/login"): Access(frozenset(), Scope.PUBLIC, "dashboard: checks the token, sets the cookie"),
-    ("POST", "/ui/logout"): Access(frozenset(), Scope.PUBLIC, "dashboard: clears the cookie"),
-    ("GET", "/ui/overview"): Access(
-        DASHBOARD, Scope.OWN, "dashboard: counts and lists in the caller's scope"
+    ("GET", "/ui/login"): Access(
+        frozenset(), Scope.PUBLIC, "workspace: sign in with an account (or a token)"
     ),
-    ("GET", "/ui/overview/counts"): Access(DASHBOARD, Scope.OWN, "dashboard: the counts panel, refreshed"),
-    ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "dashboard"),
-    ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "dashboard"),
-    ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "dashboard: the caller's own inbox"),
+    ("POST", "/ui/login"): Access(
+        frozenset(), Scope.PUBLIC, "workspace: checks the password (or token), sets the session cookie"
+    ),
+    ("POST", "/ui/logout"): Access(
+        frozenset(), Scope.PUBLIC, "workspace: ends the session, clears the cookie"
+    ),
+    ("GET", "/ui/overview"): Access(COUNTED, Scope.OWN, "workspace: counts and lists in the caller's scope"),
+    ("GET", "/ui/overview/counts"): Access(COUNTED, Scope.OWN, "workspace: the counts panel, refreshed"),
+    ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
+    ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
+    ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }
 
 

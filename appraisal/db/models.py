@@ -85,6 +85,59 @@ class AppraiserKey(SQLModel, table=True):
     valid_until: date | None = None
 
 
+class UserAccount(SQLModel, table=True):
+    """A person who signs in to the workspace: one organisation, one role (an appraiser's
+    organisation is the registered appraiser). The password is kept as an argon2 hash."""
+
+    __tablename__ = "user_account"
+
+    id: str = Field(primary_key=True, max_length=36)
+    username: str = Field(max_length=40, unique=True)
+    display_name: str = Field(max_length=100)
+    role: str = Field(max_length=30)
+    organisation_id: str = Field(max_length=36, index=True)
+    is_admin: bool = Field(default=False, description="creates and disables its organisation's accounts")
+    password_hash: str = Field(max_length=200)
+    failed_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class AccountChange(SQLModel, table=True):
+    """Append-only: every change to an organisation's accounts (created, disabled, locked,
+    signed in or refused), hash-chained per organisation like the registry's changes."""
+
+    __tablename__ = "account_change"
+    __table_args__ = (UniqueConstraint("organisation_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: str = Field(max_length=36)
+    seq: int
+    account_id: str = Field(max_length=36, index=True)
+    action: str = Field(max_length=30)
+    actor_role: str = Field(max_length=30)
+    actor_organisation_id: str = Field(max_length=36)
+    actor_subject: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the table its SHA-256, so a
+    stolen database dump signs nobody in. Checked (with its account) on every page."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(max_length=36, index=True)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
 class RevokedToken(SQLModel, table=True):
     """A bearer token an operator revoked (`appraisal token revoke`), by its jti."""
 

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.db.chain import next_link
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -56,22 +56,11 @@ async def _record(
     before: dict[str, Any] | None,
     reason: str,
 ) -> None:
-    """Appends one change to the bureau's chain. A transaction-scoped lock per
-    bureau serialises writers, so the chain never forks."""
-    await (await session.connection()).execute(
-        text("select pg_advisory_xact_lock(hashtext(:key))"), {"key": f"registry_change:{bureau_id}"}
-    )
-    last = (
-        await session.exec(
-            select(RegistryChange)
-            .where(RegistryChange.bureau_id == bureau_id)
-            .order_by(col(RegistryChange.seq).desc())
-            .limit(1)
-        )
-    ).first()
+    """Appends one change to the bureau's chain."""
+    seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
     row = RegistryChange(
         bureau_id=bureau_id,
-        seq=last.seq + 1 if last else 1,
+        seq=seq,
         entity_kind=_kind(entity),
         entity_id=entity.id,
         action=action,
@@ -82,7 +71,7 @@ async def _record(
         before=before,
         after=entity.model_dump(mode="json"),
         reason=reason,
-        prev_hash=last.hash if last else "",
+        prev_hash=prev_hash,
         hash="",
     )
     row.hash = chain_hash(row.prev_hash, chained_fields(row))
@@ -386,18 +375,19 @@ async def names(*, session: AsyncSession, ids: list[str]) -> dict[str, str]:
     return {a.id: a.name for a in rows.all()}
 
 
-ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution]] = {
+ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser]] = {
     "court": Court,
     "bureau": Bureau,
     "institution": Institution,
+    "appraiser": Appraiser,
 }
 
 
 async def organisation_name(
-    *, session: AsyncSession, kind: Literal["court", "bureau", "institution"], id_: str
+    *, session: AsyncSession, kind: Literal["court", "bureau", "institution", "appraiser"], id_: str
 ) -> str:
-    """A court's, bureau's or institution's name; its id when it is not registered."""
-    found: Court | Bureau | Institution | None = await session.get(ORGANISATIONS[kind], id_)
+    """A court's, bureau's, institution's or appraiser's name; its id when it is not registered."""
+    found: Court | Bureau | Institution | Appraiser | None = await session.get(ORGANISATIONS[kind], id_)
     return found.name if found else id_
 
 

@@ -101,7 +101,7 @@ def render(
     return templates.TemplateResponse(
         request,
         name,
-        {"stages": STAGES, **context},
+        {"stages": STAGES, "csrftoken": request.scope.get("csrftoken", str), **context},
         status_code=status_code,
         headers={**PAGE_HEADERS, **(headers or {})},
     )

@@ -10,19 +10,20 @@ from fastapi.responses import HTMLResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TodayDep
+from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TodayDep
 from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
 from appraisal.schemas.supervision import SupervisionOverview
-from appraisal.services import audit, registry, supervision
+from appraisal.services import accounts, audit, registry, supervision
 from appraisal.services import commission as commissions
 from appraisal.web import charts
 from appraisal.web.pages import STAGES, render
 from appraisal.web.session import (
     HOME_PATH,
     PREFIX,
+    SESSION_COOKIE,
     PagePrincipalDep,
     PageRoute,
     forget,
@@ -30,6 +31,7 @@ from appraisal.web.session import (
     read_form,
     same_origin,
     sign_in,
+    sign_in_account,
 )
 
 router = APIRouter(
@@ -45,9 +47,19 @@ DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 
+ORGANISATION_KINDS: dict[str, Literal["court", "bureau", "institution", "appraiser"]] = {
+    Role.COURT: "court",
+    Role.SUPERVISOR: "bureau",
+    Role.APPRAISER: "appraiser",
+}
+"""Where the page header finds the signed-in organisation's name (else an institution)."""
+
+
 async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
-    """Who is signed in, with their court's or bureau's name, for the page header."""
-    kind: Literal["court", "bureau"] = "court" if principal.role == Role.COURT else "bureau"
+    """Who is signed in, with their organisation's name, for the page header."""
+    kind: Literal["court", "bureau", "institution", "appraiser"] = ORGANISATION_KINDS.get(
+        principal.role, "institution"
+    )
     return {
         "role": principal.role,
         "organisation": await registry.organisation_name(
@@ -107,17 +119,23 @@ async def login_form(request: Request, next_path: str = Query(default=HOME_PATH,
 
 
 @router.post("/login")
-async def login(request: Request, settings: SettingsDep, session: SessionDep, today: TodayDep) -> Response:
+async def login(
+    request: Request, settings: SettingsDep, session: SessionDep, now: NowDep, today: TodayDep
+) -> Response:
     if not same_origin(request):
         return login_page(request, next_path=HOME_PATH, error="跨站登录被拒绝 Cross-site sign-in refused")
     form = await read_form(request)
+    if "username" in form:
+        return await sign_in_account(request, session, now, today, form=form)
     return await sign_in(
-        request, settings, session, today, token=form.get("token", ""), next_path=form.get("next", HOME_PATH)
+        request, settings, session, today, token=form.get("token", ""), next_path=form.get("next", "")
     )
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, session: SessionDep, now: NowDep) -> Response:
+    if signed_in := request.cookies.get(SESSION_COOKIE):
+        await accounts.sign_out(session=session, token=signed_in, now=now)
     response = login_page(request, next_path=HOME_PATH, notice="已退出 Signed out")
     forget(response)
     return response

@@ -1,10 +1,13 @@
-"""Signing in to the dashboard. The bearer token a court or supervisor pastes is
-kept in an HttpOnly, SameSite=Strict cookie limited to /ui, and every page checks
-it exactly as the API checks a bearer token (deps.get_principal) and then the
-policy table (policy.authorize). The API's own routes never read the cookie."""
+"""Signing in to the workspace. A person signs in with an account (services/accounts): the
+browser keeps a random session token in an HttpOnly, SameSite=Lax cookie limited to /ui,
+and every page checks that session (not ended, not expired, account not disabled,
+organisation in good standing) and then the policy table (policy.authorize). A bearer
+token pasted instead (a script's, a machine's) is kept the same way and checked as the API
+checks it (deps.get_principal). The API's own routes never read either cookie. Every form
+posted to /ui carries the CSRF token (asgi-csrf, app.py)."""
 
 from collections.abc import Callable, Coroutine
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -14,17 +17,21 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import RedirectResponse, Response
 
-from appraisal.api.deps import SessionDep, SettingsDep, TodayDep, bearer, get_principal
+from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TodayDep, bearer, get_principal
 from appraisal.api.errors import ApiError
-from appraisal.api.policy import DASHBOARD, authorize
+from appraisal.api.policy import authorize
+from appraisal.domain.accounts import SESSION_LASTS
 from appraisal.domain.errors import Forbidden, InvalidInput, NotFound
-from appraisal.domain.roles import Actor
+from appraisal.domain.roles import Actor, Role
+from appraisal.services import accounts
 from appraisal.web.pages import render
 
 PREFIX = "/ui"
 LOGIN_PATH = f"{PREFIX}/login"
 HOME_PATH = f"{PREFIX}/overview"
+INBOX_PATH = f"{PREFIX}/inbox"
 COOKIE = "appraisal_token"
+SESSION_COOKIE = "appraisal_session"
 
 ERROR_TITLES = {
     401: "请登录 Sign in needed",
@@ -35,9 +42,15 @@ ERROR_TITLES = {
 
 
 async def cookie_principal(
-    request: Request, settings: SettingsDep, session: SessionDep, today: TodayDep
+    request: Request, settings: SettingsDep, session: SessionDep, now: NowDep, today: TodayDep
 ) -> Actor:
-    """The cookie's token, else an Authorization header (scripts), checked like the API's."""
+    """The account's session, else the cookie's token, else an Authorization header
+    (scripts), the token checked like the API's."""
+    if signed_in := request.cookies.get(SESSION_COOKIE):
+        try:
+            return await accounts.session_actor(session=session, token=signed_in, now=now, today=today)
+        except accounts.NotSignedIn as err:
+            raise ApiError(401, "unauthorized", err.message) from err
     token = request.cookies.get(COOKIE)
     credentials = (
         HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else await bearer(request)
@@ -78,8 +91,50 @@ def remember(request: Request, response: Response, token: str) -> None:
     )
 
 
+def remember_session(request: Request, response: Response, signed_in: accounts.SignedIn) -> None:
+    # Lax, not Strict: a link to a commission from a court's own system opens signed in.
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        path=PREFIX,
+        max_age=int(SESSION_LASTS.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
 def forget(response: Response) -> None:
     response.delete_cookie(COOKIE, path=PREFIX, httponly=True, samesite="strict")
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="lax")
+
+
+def home_of(principal: Actor) -> str:
+    """Where a role starts: courts and supervisors on the overview, everyone else on what waits
+    on them."""
+    return HOME_PATH if principal.role in (Role.COURT, Role.SUPERVISOR) else INBOX_PATH
+
+
+async def sign_in_account(
+    request: Request, session: SessionDep, now: datetime, today: date, *, form: dict[str, str]
+) -> Response:
+    """The right password of an active account: a session cookie and the browser to `next`
+    (or the role's home); anything else shows the form again with the reason."""
+    next_path = form.get("next", "")
+    try:
+        signed_in = await accounts.sign_in(
+            session=session,
+            username=form.get("username", ""),
+            password=form.get("password", ""),
+            now=now,
+            today=today,
+        )
+    except accounts.NotSignedIn as err:
+        return login_page(request, next_path=next_path, error=err.message, username=form.get("username", ""))
+    wanted = safe_next(next_path) if next_path else home_of(signed_in.actor)
+    response = RedirectResponse(wanted, status_code=303)
+    remember_session(request, response, signed_in)
+    return response
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -93,8 +148,8 @@ async def read_form(request: Request) -> dict[str, str]:
 async def sign_in(
     request: Request, settings: SettingsDep, session: SessionDep, today: date, *, token: str, next_path: str
 ) -> Response:
-    """A valid court or supervisor token goes into the cookie and the browser to
-    `next_path`; anything else shows the form again with the reason."""
+    """A valid token goes into the cookie and the browser to `next_path` (or the role's
+    home); anything else shows the form again with the reason."""
     token = token.strip().removeprefix("Bearer ").strip()
     error = "请粘贴令牌 Paste a token"
     if token:
@@ -105,22 +160,28 @@ async def sign_in(
         except ApiError as err:
             error = f"令牌无效 Invalid token: {err.message}"
         else:
-            if principal.role in DASHBOARD:
-                response = RedirectResponse(safe_next(next_path), status_code=303)
-                remember(request, response, token)
-                return response
-            error = (
-                f"本看板供法院和司法行政机关使用 The dashboard is for courts and supervisors;"
-                f" this token's role is {principal.role}: use the REST API"
+            response = RedirectResponse(
+                safe_next(next_path) if next_path else home_of(principal), status_code=303
             )
+            remember(request, response, token)
+            return response
     return login_page(request, next_path=next_path, error=error)
 
 
-def login_page(request: Request, *, next_path: str, error: str = "", notice: str = "") -> Response:
+def login_page(
+    request: Request, *, next_path: str, error: str = "", notice: str = "", username: str = ""
+) -> Response:
     return render(
         request,
         "login.html",
-        {"viewer": None, "active": "login", "next": safe_next(next_path), "error": error, "notice": notice},
+        {
+            "viewer": None,
+            "active": "login",
+            "next": safe_next(next_path) if next_path else "",
+            "error": error,
+            "notice": notice,
+            "username": username,
+        },
     )
 
 

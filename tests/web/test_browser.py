@@ -117,8 +117,9 @@ async def sign_in(page: Page, base: str, settings: Settings, actor: Actor, *, sh
     await expect(page).to_have_url(f"{base}/ui/login?next=%2Fui%2Foverview")
     if shot:
         await screenshot(page, shot)
+    await page.click("summary:has-text('使用令牌登录')")
     await page.fill("#token", issue_token(settings, actor))
-    await page.click("button:has-text('登录 Sign in')")
+    await page.click("#token-login button")
     await expect(page).to_have_url(f"{base}/ui/overview")
 
 

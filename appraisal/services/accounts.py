@@ -1,0 +1,233 @@
+"""Workspace accounts: created with a password kept as an argon2 hash, signed in to a
+server-side session (the browser holds a random token, the table its hash), locked after
+repeated failures, disabled by an administrator; every change appended to the
+organisation's hash-chained `account_change`."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import uuid4
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from appraisal.db.chain import next_link
+from appraisal.db.models import AccountChange, UserAccount, WebSession
+from appraisal.domain.accounts import SESSION_LASTS, after_failure, password_problem, username_problem
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.roles import Actor, Role
+from appraisal.services import registry
+
+PASSWORDS = PasswordHash((Argon2Hasher(),))
+UNKNOWN_USER_HASH = PASSWORDS.hash("an unknown user name takes as long to refuse as a wrong password")
+WRONG = "用户名或密码错误 Wrong user name or password"
+OPERATOR = Actor("operator", "", "appraisal seed")
+"""Who creates accounts from the command line (the demo seed, an operator's first administrator)."""
+
+
+class NotSignedIn(Exception):
+    """No valid session: the browser signs in (again). `message` says why, for the page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    actor: Actor
+    token: str
+    """For the browser's cookie only; the table keeps its hash."""
+    expires_at: datetime
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_actor(account: UserAccount) -> Actor:
+    return Actor(account.role, account.organisation_id, account.username)
+
+
+def chained_fields(row: AccountChange) -> dict[str, Any]:
+    """What an account change's hash covers: every column but its id and its own hash."""
+    return row.model_dump(mode="json", exclude={"id", "hash"})
+
+
+async def _record(
+    *, session: AsyncSession, by: Actor, account: UserAccount, action: str, now: datetime, **data: Any
+) -> None:
+    seq, prev_hash = await next_link(
+        session, AccountChange, partition="organisation_id", value=account.organisation_id
+    )
+    row = AccountChange(
+        organisation_id=account.organisation_id,
+        seq=seq,
+        account_id=account.id,
+        action=action,
+        actor_role=by.role,
+        actor_organisation_id=by.organisation_id,
+        actor_subject=by.subject,
+        occurred_at=now,
+        data={"username": account.username, "role": account.role, **data},
+        prev_hash=prev_hash,
+        hash="",
+    )
+    row.hash = chain_hash(row.prev_hash, chained_fields(row))
+    session.add(row)
+
+
+async def create_account(
+    *,
+    session: AsyncSession,
+    by: Actor,
+    username: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation_id: str,
+    is_admin: bool,
+    now: datetime,
+    today: date,
+) -> UserAccount:
+    """A new account in a registered organisation in good standing (an appraiser's is the
+    registered appraiser), with a password that keeps the rules. Committed."""
+    if problem := username_problem(username):
+        raise InvalidInput("username", problem)
+    if problem := password_problem(password, username=username):
+        raise InvalidInput("password", problem)
+    if not 1 <= len(display_name.strip()) <= 100:
+        raise InvalidInput("display_name", "1–100 个字符 1 to 100 characters")
+    if refusal := await registry.organisation_refusal(
+        session=session, principal=Actor(role, organisation_id, username), today=today
+    ):
+        raise InvalidInput("organisation_id", refusal)
+    if (await session.exec(select(UserAccount).where(UserAccount.username == username))).first():
+        raise RuleViolation("username_taken", f"the user name {username} is taken")
+    account = UserAccount(
+        id=str(uuid4()),
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        organisation_id=organisation_id,
+        is_admin=is_admin,
+        password_hash=PASSWORDS.hash(password),
+        created_at=now,
+    )
+    session.add(account)
+    await _record(session=session, by=by, account=account, action="created", now=now, is_admin=is_admin)
+    await session.commit()
+    return account
+
+
+async def sign_in(
+    *, session: AsyncSession, username: str, password: str, now: datetime, today: date
+) -> SignedIn:
+    """A new session for the right password of an active, unlocked account whose
+    organisation may act; NotSignedIn with the reason otherwise. Five wrong passwords in a
+    row lock the account for 15 minutes (recorded); a success resets the count."""
+    account = (
+        await session.exec(
+            select(UserAccount).where(UserAccount.username == username.strip().lower()).with_for_update()
+        )
+    ).first()
+    if account is None:
+        PASSWORDS.verify(password, UNKNOWN_USER_HASH)
+        raise NotSignedIn(WRONG)
+    if account.disabled_at is not None:
+        raise NotSignedIn("账户已停用 This account is disabled")
+    if account.locked_until is not None and account.locked_until > now:
+        raise NotSignedIn(f"账户已锁定 Locked after repeated failures until {account.locked_until:%H:%M} UTC")
+    if not PASSWORDS.verify(password, account.password_hash):
+        failed = after_failure(failed_attempts=account.failed_attempts, now=now)
+        account.failed_attempts, account.locked_until = failed.failed_attempts, failed.locked_until
+        if failed.locked_until is not None:
+            await _record(
+                session=session,
+                by=account_actor(account),
+                account=account,
+                action="locked",
+                now=now,
+                failed_attempts=failed.failed_attempts,
+                until=failed.locked_until.isoformat(),
+            )
+            account.failed_attempts = 0
+        await session.commit()
+        raise NotSignedIn(WRONG)
+    actor = account_actor(account)
+    if refusal := await registry.organisation_refusal(session=session, principal=actor, today=today):
+        raise NotSignedIn(f"所属机构不能办理 The account's organisation may not act: {refusal}")
+    account.failed_attempts, account.locked_until = 0, None
+    token = secrets.token_urlsafe(32)
+    expires_at = now + SESSION_LASTS
+    session.add(
+        WebSession(
+            token_hash=_token_hash(token), account_id=account.id, created_at=now, expires_at=expires_at
+        )
+    )
+    await session.commit()
+    return SignedIn(actor, token, expires_at)
+
+
+async def session_actor(*, session: AsyncSession, token: str, now: datetime, today: date) -> Actor:
+    """Who a browser's session token signs in, checked on every page: the session neither
+    ended nor expired, its account not disabled, its organisation still in good standing."""
+    found = (
+        await session.exec(
+            select(WebSession, UserAccount)
+            .join(UserAccount, col(UserAccount.id) == col(WebSession.account_id))
+            .where(WebSession.token_hash == _token_hash(token))
+        )
+    ).first()
+    if found is None:
+        raise NotSignedIn("请登录 Please sign in")
+    web_session, account = found
+    if web_session.ended_at is not None or web_session.expires_at <= now:
+        raise NotSignedIn("会话已结束，请重新登录 The session has ended: sign in again")
+    if account.disabled_at is not None:
+        raise NotSignedIn("账户已停用 This account is disabled")
+    actor = account_actor(account)
+    if refusal := await registry.organisation_refusal(session=session, principal=actor, today=today):
+        raise NotSignedIn(f"所属机构不能办理 The account's organisation may not act: {refusal}")
+    return actor
+
+
+async def sign_out(*, session: AsyncSession, token: str, now: datetime) -> None:
+    await session.exec(
+        update(WebSession)
+        .where(col(WebSession.token_hash) == _token_hash(token), col(WebSession.ended_at).is_(None))
+        .values(ended_at=now)
+    )
+    await session.commit()
+
+
+async def disable_account(
+    *, session: AsyncSession, by: Actor, username: str, reason: str, now: datetime
+) -> None:
+    """The account signs in no more, and every browser it is signed in on is signed out at its
+    next page. By the operator, or by someone of the account's own organisation."""
+    account = (
+        await session.exec(select(UserAccount).where(UserAccount.username == username).with_for_update())
+    ).first()
+    if account is None or (by != OPERATOR and by.organisation_id != account.organisation_id):
+        raise NotFound("account")
+    if account.disabled_at is None:
+        account.disabled_at = now
+        await session.exec(
+            update(WebSession)
+            .where(col(WebSession.account_id) == account.id, col(WebSession.ended_at).is_(None))
+            .values(ended_at=now)
+        )
+        await _record(session=session, by=by, account=account, action="disabled", now=now, reason=reason)
+    await session.commit()
+
+
+async def account_changes(*, session: AsyncSession, organisation_id: str) -> list[AccountChange]:
+    query = select(AccountChange).where(AccountChange.organisation_id == organisation_id)
+    return list((await session.exec(query.order_by(col(AccountChange.seq)))).all())
