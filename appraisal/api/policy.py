@@ -175,6 +175,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
+    ("POST", "/ui/commissions/{commission_id}/acceptance"): Access(
+        _only(Role.INSTITUTION), Scope.COMMISSION, "workspace: the acceptance form (as POST …/acceptance)"
+    ),
 }
 
 

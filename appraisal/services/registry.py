@@ -20,7 +20,7 @@ from appraisal.db.models import (
     LicenceTaskPublic,
     RegistryChange,
 )
-from appraisal.db.registry import Registered, sync_licence_tasks
+from appraisal.db.registry import Registered, eligible, sync_licence_tasks
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
@@ -367,6 +367,19 @@ async def list_appraisers(
     if category:
         query = query.where(col(Appraiser.categories).contains([category]))
     return list((await session.exec(query)).all())
+
+
+async def assignable_appraisers(
+    *, session: AsyncSession, institution_id: str, category: str, today: date
+) -> list[Appraiser]:
+    """Who an institution may assign to a commission of this category today: its appraisers
+    in good standing, with a licence in force, registered for the category."""
+    query = select(Appraiser).where(
+        Appraiser.institution_id == institution_id,
+        eligible(Appraiser, today),
+        col(Appraiser.categories).contains([category]),
+    )
+    return list((await session.exec(query.order_by(col(Appraiser.name)))).all())
 
 
 async def names(*, session: AsyncSession, ids: list[str]) -> dict[str, str]:

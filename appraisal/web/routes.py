@@ -1,22 +1,27 @@
 """The dashboard's pages for courts and supervisors, under /ui: server-rendered,
 read from the same services (and with the same scope checks) as the REST API."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
+from temporalio.client import WorkflowUpdateFailedError
 
-from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TodayDep
+from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
-from appraisal.domain.calendar import CHINA_TZ
+from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
+from appraisal.domain.commission import REFUSAL_GROUNDS
+from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.schemas.commission import AcceptanceCreate
 from appraisal.schemas.supervision import SupervisionOverview
-from appraisal.services import accounts, audit, registry, supervision
+from appraisal.services import accounts, audit, consistency, registry, steps, supervision
 from appraisal.services import commission as commissions
 from appraisal.web import charts
 from appraisal.web.pages import STAGES, render
@@ -29,6 +34,8 @@ from appraisal.web.session import (
     forget,
     login_page,
     read_form,
+    read_form_lists,
+    refusal_of,
     same_origin,
     sign_in,
     sign_in_account,
@@ -203,18 +210,23 @@ async def overview_counts(
     return render(request, "_counts.html", _counts_context(overview))
 
 
-@router.get("/commissions/{commission_id}")
-async def commission_page(
+async def _commission_page(
     request: Request,
+    *,
+    principal: Actor,
+    session: AsyncSession,
+    calendar: WorkingCalendar,
+    today: date,
     commission_id: str,
-    principal: PagePrincipalDep,
-    session: SessionDep,
-    calendar: CalendarDep,
-    today: TodayDep,
+    refused: str = "",
+    status_code: int = 200,
 ) -> Response:
+    """The commission, and the forms of the steps the viewer may take on it now; `refused`
+    names the rule and the field of a step just refused (nothing was changed)."""
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
     named = await registry.names(session=session, ids=commission.appraiser_ids)
+    deciding = principal.role == Role.INSTITUTION and commission.stage == "awaiting_acceptance"
     return render(
         request,
         "commission.html",
@@ -233,8 +245,95 @@ async def commission_page(
             "timeline": charts.timeline(commission.clocks, received_on=commission.received_on, today=today),
             "trail": await commissions.audit_trail(session=session, commission_id=row.id),
             "verdict": await audit.verify_commission(session=session, commission=row),
+            "assignable": await registry.assignable_appraisers(
+                session=session,
+                institution_id=commission.institution_id,
+                category=commission.category,
+                today=today,
+            )
+            if deciding
+            else [],
+            "grounds": REFUSAL_GROUNDS if deciding else {},
+            "refused": refused,
         },
+        status_code=status_code,
     )
+
+
+@router.get("/commissions/{commission_id}")
+async def commission_page(
+    request: Request,
+    commission_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    seq: int | None = Query(default=None, ge=1, le=2**31 - 1, description="read your writes: wait for it"),
+) -> Response:
+    if seq is not None:  # back from a step: show the commission as that step left it
+        await consistency.await_read_model(
+            session=session,
+            principal=principal,
+            wanted={commission_id: seq},
+            within_seconds=settings.read_your_writes_seconds,
+        )
+    return await _commission_page(
+        request,
+        principal=principal,
+        session=session,
+        calendar=calendar,
+        today=today,
+        commission_id=commission_id,
+    )
+
+
+@router.post("/commissions/{commission_id}/acceptance")
+async def accept_or_refuse(
+    request: Request,
+    commission_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> Response:
+    """The intake desk's decision, as the REST API's POST …/acceptance takes it (the same
+    service, the same Update); refused, the page comes back with the rule and the field."""
+    form = await read_form_lists(request)
+    decision = (form.get("decision") or [""])[0]
+    fields: dict[str, Any] = {"decision": decision}
+    if decision == "accept":
+        fields["appraiser_ids"] = form.get("appraiser_ids", [])
+    else:
+        fields |= {
+            "ground": (form.get("ground") or [""])[0] or None,
+            "reason": (form.get("reason") or [""])[0].strip() or None,
+        }
+    try:
+        body = AcceptanceCreate.model_validate(fields)
+        snapshot = await steps.decide_acceptance(
+            session=session,
+            client=client,
+            principal=principal,
+            today=today,
+            commission_id=commission_id,
+            body=body,
+        )
+    except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+        await session.rollback()
+        return await _commission_page(
+            request,
+            principal=principal,
+            session=session,
+            calendar=calendar,
+            today=today,
+            commission_id=commission_id,
+            refused=refusal_of(err),
+            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+        )
+    seq = commissions.to_public(snapshot, calendar=calendar, today=today).last_event_seq
+    return RedirectResponse(f"{PREFIX}/commissions/{commission_id}?seq={seq}", status_code=303)
 
 
 @router.get("/appraisers/{appraiser_id}")

@@ -15,13 +15,15 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
+from temporalio.client import WorkflowUpdateFailedError
 
 from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TodayDep, bearer, get_principal
-from appraisal.api.errors import ApiError
+from appraisal.api.errors import ApiError, from_update_failure
 from appraisal.api.policy import authorize
 from appraisal.domain.accounts import SESSION_LASTS
-from appraisal.domain.errors import Forbidden, InvalidInput, NotFound
+from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import accounts
 from appraisal.web.pages import render
@@ -143,6 +145,30 @@ async def read_form(request: Request) -> dict[str, str]:
         return {}
     fields = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     return {name: values[0] for name, values in fields.items()}
+
+
+async def read_form_lists(request: Request) -> dict[str, list[str]]:
+    """An urlencoded form body, every value of each field (checkboxes repeat a name)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    return parse_qs((await request.body()).decode("utf-8", errors="replace"))
+
+
+def refusal_of(err: Exception) -> str:
+    """A refused step, for the form: which field and which rule, nothing changed."""
+    if isinstance(err, ValidationError):
+        return "；".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '表单 form'}: {e['msg']}" for e in err.errors()
+        )
+    if isinstance(err, RuleViolation):
+        return f"{err.code}{f'（{err.rule}）' if err.rule else ''}: {err.message}"
+    if isinstance(err, InvalidInput):
+        return f"{err.field}: {err.message}"
+    if isinstance(err, WorkflowUpdateFailedError):  # the workflow's validator refused the step
+        refused = from_update_failure(err)
+        named = refused.details.get("rule") if isinstance(refused.details, dict) else None
+        return f"{refused.code}{f'（{named}）' if named else ''}: {refused.message}"
+    return str(err)
 
 
 async def sign_in(

@@ -3,7 +3,7 @@ the production worker → PostgreSQL: HTML content, sign-in and its cookie,
 redirects, and the same scope answers as the API (403 wrong role, 404 out of scope)."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import httpx
@@ -32,7 +32,7 @@ other_supervisor = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
 
 
 async def post_form(
-    api: httpx.AsyncClient, path: str, data: dict[str, str], headers: dict[str, str] = HTML
+    api: httpx.AsyncClient, path: str, data: Mapping[str, str | list[str]], headers: dict[str, str] = HTML
 ) -> httpx.Response:
     """A form as the browser posts it: with the CSRF token its page carried."""
     login = await api.get("/ui/login", headers=HTML)

@@ -17,7 +17,6 @@ from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_c
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import StepsDep, answered_at
 from appraisal.domain.commission import (
-    AcceptanceDecision,
     ClosureRequest,
     ExtensionRequest,
     IssueRequest,
@@ -49,8 +48,9 @@ from appraisal.schemas.commission import (
     WithdrawalCreate,
 )
 from appraisal.schemas.common import Page
-from appraisal.services import audit, registry
+from appraisal.services import audit
 from appraisal.services import commission as service
+from appraisal.services import steps as steps_service
 from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(
@@ -195,23 +195,15 @@ async def decide_acceptance(
     """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution).
     An appraiser suspended, revoked or out of licence since entrustment is refused (409
     `appraiser_not_active`)."""
-    if body.decision == "accept":
-        # The workflow's list of eligible appraisers is the registry at entrustment; re-check it now.
-        await service.load_in_scope(
-            session=steps.session, principal=steps.principal, commission_id=commission_id
-        )
-        await registry.require_active_appraisers(
-            session=steps.session, appraiser_ids=body.appraiser_ids, today=steps.today
-        )
-    message = AcceptanceDecision(
-        actor=steps.principal,
-        decision=body.decision,
-        appraiser_ids=list(body.appraiser_ids),
-        agreement_effective_on=body.agreement_effective_on.isoformat() if body.agreement_effective_on else "",
-        ground=body.ground or "",
-        reason=body.reason or "",
+    snapshot = await steps_service.decide_acceptance(
+        session=steps.session,
+        client=steps.client,
+        principal=steps.principal,
+        today=steps.today,
+        commission_id=commission_id,
+        body=body,
     )
-    return await steps.send(commission_id, CommissionWorkflow.decide_acceptance, message)
+    return steps.answer(snapshot)
 
 
 @router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=STEP_RESPONSES)
