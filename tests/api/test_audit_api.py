@@ -34,7 +34,6 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU, COURTS, OTHER_BUREAU
 from appraisal.services.audit import AnchorFileVerdict, verify_anchor_file
 from appraisal.workflows.anchor import (
-    AnchorDeliveryWorkflow,
     DailyAnchorInput,
     DailyAnchorWorkflow,
     delivery_workflow_id,
@@ -246,8 +245,8 @@ async def test_daily_anchor_covers_every_chain_head(
     )
     assert result.chains == 2 and len(result.heads_hash) == 64
     # The courts' copies go out from a child of their own (this worker holds no key: none sent).
-    delivery = temporal_env.client.get_workflow_handle_for(
-        AnchorDeliveryWorkflow.run, delivery_workflow_id(day.isoformat())
+    delivery = temporal_env.client.get_workflow_handle(
+        delivery_workflow_id(day.isoformat()), result_type=AnchorDeliveryResult
     )
     assert await delivery.result() == AnchorDeliveryResult()
     check = await api.get(f"/v1/supervision/anchors/{day}", headers=auth(supervisor))
