@@ -120,7 +120,7 @@ class AnchorActivities:
                 row = {"day": day, "court_id": court_id, "chains": len(court_heads), "status": status}
                 await session.exec(insert(AnchorDelivery).values(**row).on_conflict_do_nothing())
             await session.commit()
-            pending = (
+            deliveries = (
                 await session.exec(
                     select(AnchorDelivery)
                     .where(AnchorDelivery.day == day)
@@ -128,7 +128,7 @@ class AnchorActivities:
                 )
             ).all()
             failures: list[str] = []
-            for delivery in pending:
+            for delivery in deliveries:
                 if delivery.status == "no_endpoint":
                     result.without_endpoint += 1
                     continue

@@ -388,19 +388,18 @@ async def names(*, session: AsyncSession, ids: list[str]) -> dict[str, str]:
     return {a.id: a.name for a in rows.all()}
 
 
-ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser]] = {
+ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution]] = {
     "court": Court,
     "bureau": Bureau,
     "institution": Institution,
-    "appraiser": Appraiser,
 }
 
 
 async def organisation_name(
-    *, session: AsyncSession, kind: Literal["court", "bureau", "institution", "appraiser"], id_: str
+    *, session: AsyncSession, kind: Literal["court", "bureau", "institution"], id_: str
 ) -> str:
-    """A court's, bureau's, institution's or appraiser's name; its id when it is not registered."""
-    found: Court | Bureau | Institution | Appraiser | None = await session.get(ORGANISATIONS[kind], id_)
+    """A court's, bureau's or institution's name; its id when it is not registered."""
+    found: Court | Bureau | Institution | None = await session.get(ORGANISATIONS[kind], id_)
     return found.name if found else id_
 
 
@@ -418,6 +417,16 @@ ROLE_ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | t
     Role.APPRAISER: Appraiser,
 }
 """Where the registry holds the organisation a token of each role names."""
+
+
+async def principal_organisation_name(*, session: AsyncSession, principal: Actor) -> str:
+    """The name of the organisation a principal acts for (an appraiser's is the appraiser);
+    its id when it is not registered."""
+    kind = ROLE_ORGANISATIONS.get(principal.role)
+    found: Court | Bureau | Institution | Appraiser | None = (
+        await session.get(kind, principal.organisation_id) if kind else None
+    )
+    return found.name if found else principal.organisation_id
 
 
 async def organisation_refusal(*, session: AsyncSession, principal: Actor, today: date) -> str | None:

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from appraisal.db.models import Commission
 from appraisal.domain.commission import AcceptanceDecision
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.plain import jsonable
@@ -26,6 +27,11 @@ async def send(
 ) -> dict[str, Any]:
     """The Update to the commission's workflow; the snapshot after it, as plain data."""
     row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+    return await _send_to(client=client, row=row, update=update, message=message)
+
+
+async def _send_to(*, client: Client, row: Commission, update: Any, message: Any) -> dict[str, Any]:
+    """The Update to the workflow of a commission already found in the caller's scope."""
     if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
         raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
     return dict(
@@ -62,8 +68,8 @@ async def decide_acceptance(
     """Accept with qualified appraisers, or refuse on a PROC-05 ground (institution). An
     appraiser suspended, revoked or out of licence since entrustment is refused
     (`appraiser_not_active`): the workflow's list is the registry at entrustment."""
+    row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     if body.decision == "accept":
-        await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
         await registry.require_active_appraisers(
             session=session, appraiser_ids=body.appraiser_ids, today=today
         )
@@ -75,11 +81,6 @@ async def decide_acceptance(
         ground=body.ground or "",
         reason=body.reason or "",
     )
-    return await send(
-        session=session,
-        client=client,
-        principal=principal,
-        commission_id=commission_id,
-        update=CommissionWorkflow.decide_acceptance,
-        message=message,
+    return await _send_to(
+        client=client, row=row, update=CommissionWorkflow.decide_acceptance, message=message
     )

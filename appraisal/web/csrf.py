@@ -1,5 +1,5 @@
 """CSRF protection of every form posted to the workspace, by asgi-csrf (a signed token in a
-cookie that each form sends back in a hidden `csrftoken` field). The REST API is left to its
+cookie that each form sends back in a hidden `csrftoken` field, asgi-csrf's own name). The REST API is left to its
 bearer tokens, which a browser never sends by itself."""
 
 import hashlib
@@ -11,8 +11,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appraisal.web.session import PREFIX
 
-FIELD = "csrftoken"
-"""The hidden field of every form (asgi-csrf's own name)."""
 ALWAYS_PROTECTED = {f"{PREFIX}/login", f"{PREFIX}/logout"}
 """Checked even from a browser that holds no cookie yet (a forged sign-in is an attack too)."""
 REFUSED_PAGE = (

@@ -1,8 +1,9 @@
-"""The dashboard's pages for courts and supervisors, under /ui: server-rendered,
-read from the same services (and with the same scope checks) as the REST API."""
+"""The workspace's pages for every role, under /ui: server-rendered, read from the same
+services (and with the same scope checks) as the REST API; its forms take a step through
+the same services and Updates as the API's step routes."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -54,24 +55,11 @@ DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 
-ORGANISATION_KINDS: dict[str, Literal["court", "bureau", "institution", "appraiser"]] = {
-    Role.COURT: "court",
-    Role.SUPERVISOR: "bureau",
-    Role.APPRAISER: "appraiser",
-}
-"""Where the page header finds the signed-in organisation's name (else an institution)."""
-
-
 async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
     """Who is signed in, with their organisation's name, for the page header."""
-    kind: Literal["court", "bureau", "institution", "appraiser"] = ORGANISATION_KINDS.get(
-        principal.role, "institution"
-    )
     return {
         "role": principal.role,
-        "organisation": await registry.organisation_name(
-            session=session, kind=kind, id_=principal.organisation_id
-        ),
+        "organisation": await registry.principal_organisation_name(session=session, principal=principal),
         "subject": principal.subject,
     }
 
@@ -321,7 +309,6 @@ async def accept_or_refuse(
             body=body,
         )
     except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
-        await session.rollback()
         return await _commission_page(
             request,
             principal=principal,

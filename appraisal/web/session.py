@@ -139,19 +139,17 @@ async def sign_in_account(
     return response
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """An urlencoded form body's first value of each field (nothing else is posted here)."""
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return {}
-    fields = parse_qs((await request.body()).decode("utf-8", errors="replace"))
-    return {name: values[0] for name, values in fields.items()}
-
-
 async def read_form_lists(request: Request) -> dict[str, list[str]]:
-    """An urlencoded form body, every value of each field (checkboxes repeat a name)."""
+    """An urlencoded form body, every value of each field (checkboxes repeat a name);
+    nothing else is posted here."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
     return parse_qs((await request.body()).decode("utf-8", errors="replace"))
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An urlencoded form body's first value of each field."""
+    return {name: values[0] for name, values in (await read_form_lists(request)).items()}
 
 
 def refusal_of(err: Exception) -> str:
