@@ -13,6 +13,7 @@ from appraisal.api.deps import get_principal
 from appraisal.api.errors import forbidden
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.rules import EXAMINATION
+from appraisal.services.steps import STEPS
 
 
 class Scope(StrEnum):
@@ -175,9 +176,15 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
-    ("POST", "/ui/commissions/{commission_id}/acceptance"): Access(
-        _only(Role.INSTITUTION), Scope.COMMISSION, "workspace: the acceptance form (as POST …/acceptance)"
-    ),
+}
+# Every step's form in the workspace: whoever may take the step through the API.
+POLICY |= {
+    ("POST", f"/ui/commissions/{{commission_id}}/{path}"): Access(
+        POLICY[("POST", f"{COMMISSION_PATH}/{path}")].roles,
+        Scope.COMMISSION,
+        f"workspace: the form of POST …/{path}",
+    )
+    for path in STEPS
 }
 
 

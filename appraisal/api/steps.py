@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, Response
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
@@ -29,14 +30,18 @@ class CommissionSteps:
     today: date
     response: Response
 
-    async def send(self, commission_id: str, update: Any, message: Any) -> CommissionPublic:
-        snapshot = await steps.send(
+    async def take(
+        self, commission_id: str, step: steps.Step, body: BaseModel, *, item_id: str = ""
+    ) -> CommissionPublic:
+        snapshot = await steps.take(
             session=self.session,
             client=self.client,
             principal=self.principal,
+            today=self.today,
             commission_id=commission_id,
-            update=update,
-            message=message,
+            step=step,
+            body=body,
+            item_id=item_id,
         )
         return self.answer(snapshot)
 

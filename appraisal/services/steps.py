@@ -1,33 +1,306 @@
 """One step on a commission, as the REST API and the workspace both take it: the principal
-finds the commission in its scope, the Update goes to its workflow (whose validator decides
-whether the step is allowed now, before anything is written), and the snapshot after the
-step comes back. One path: a form in the workspace and a POST to the API send the same
-Update with the same message."""
+finds the commission in its scope, the step's message is built from its body (with the
+checks that need the registry: an appraiser still active, a signature by a registered key),
+the Update goes to the commission's workflow (whose validator decides whether the step is
+allowed now, before anything is written), and the snapshot after the step comes back. One
+path: a form in the workspace and a POST to the API name the same `Step` of `STEPS`."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.db.models import Commission
-from appraisal.domain.commission import AcceptanceDecision
+from appraisal.domain.commission import (
+    AcceptanceDecision,
+    ClosureRequest,
+    ExtensionRequest,
+    IssueRequest,
+    Material,
+    MaterialRequest,
+    MaterialSupply,
+    ReportSubmission,
+    SignatureSubmission,
+    TerminationRequest,
+    WithdrawalRequest,
+)
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.domain.plain import jsonable
+from appraisal.domain.recusal import RecusalDecision, RecusalRequest
+from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.schemas.commission import AcceptanceCreate
+from appraisal.domain.testimony import TestimonySummons
+from appraisal.schemas.commission import (
+    AcceptanceCreate,
+    ClosureCreate,
+    ExtensionCreate,
+    IssueCreate,
+    MaterialIn,
+    MaterialRequestCreate,
+    MaterialsCreate,
+    ReportCreate,
+    SignatureCreate,
+    TerminationCreate,
+    WithdrawalCreate,
+)
+from appraisal.schemas.lifecycle import (
+    CorrectionCreate,
+    ObjectionCreate,
+    ObjectionReplyCreate,
+    ObjectionResolutionCreate,
+    RecusalCreate,
+    RecusalDecisionCreate,
+    SupplementaryCreate,
+    TestimonyCreate,
+)
 from appraisal.services import commission, registry
 from appraisal.workflows.commission import CommissionWorkflow
 
 
-async def send(
-    *, session: AsyncSession, client: Client, principal: Actor, commission_id: str, update: Any, message: Any
+@dataclass(frozen=True)
+class Asked:
+    """What a step's message is built from besides its body: who asks, on which commission
+    (already found in their scope), today, and the objection or recusal the step answers."""
+
+    session: AsyncSession
+    principal: Actor
+    row: Commission
+    today: date
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step on a commission: `path` follows /v1/commissions/{commission_id}/ in the API
+    (and /ui/commissions/{commission_id}/ in the workspace), `name` is the workflow's step
+    in the lifecycle's transitions."""
+
+    name: str
+    path: str
+    body: type[BaseModel]
+    update: Any
+    message: Callable[[Asked, Any], Awaitable[Any]]
+
+
+def _materials(items: list[MaterialIn]) -> list[Material]:
+    return [Material(m.name, m.sha256) for m in items]
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+async def _acceptance(asked: Asked, body: AcceptanceCreate) -> AcceptanceDecision:
+    # The workflow's list is the registry at entrustment: one suspended, revoked or out of
+    # licence since then is refused here (`appraiser_not_active`).
+    if body.decision == "accept":
+        await registry.require_active_appraisers(
+            session=asked.session, appraiser_ids=body.appraiser_ids, today=asked.today
+        )
+    return AcceptanceDecision(
+        actor=asked.principal,
+        decision=body.decision,
+        appraiser_ids=list(body.appraiser_ids),
+        agreement_effective_on=_day(body.agreement_effective_on),
+        ground=body.ground or "",
+        reason=body.reason or "",
+    )
+
+
+async def _material_request(asked: Asked, body: MaterialRequestCreate) -> MaterialRequest:
+    return MaterialRequest(
+        actor=asked.principal,
+        description=body.description,
+        requested_on=_day(body.requested_on),
+        kind=body.kind,
+    )
+
+
+async def _supply(asked: Asked, body: MaterialsCreate) -> MaterialSupply:
+    return MaterialSupply(
+        actor=asked.principal, received_on=_day(body.received_on), materials=_materials(body.materials)
+    )
+
+
+async def _extension(asked: Asked, body: ExtensionCreate) -> ExtensionRequest:
+    return ExtensionRequest(actor=asked.principal, working_days=body.working_days, reason=body.reason)
+
+
+async def _withdrawal(asked: Asked, body: WithdrawalCreate) -> WithdrawalRequest:
+    return WithdrawalRequest(actor=asked.principal, reason=body.reason)
+
+
+async def _termination(asked: Asked, body: TerminationCreate) -> TerminationRequest:
+    return TerminationRequest(actor=asked.principal, ground=body.ground, reason=body.reason)
+
+
+async def _report(asked: Asked, body: ReportCreate) -> ReportSubmission:
+    return ReportSubmission(
+        actor=asked.principal,
+        content=body.content,
+        opinion=body.opinion,
+        attachments=_materials(body.attachments),
+    )
+
+
+async def _signature(asked: Asked, body: SignatureCreate) -> SignatureSubmission:
+    fingerprint = await commission.check_signature(
+        session=asked.session, principal=asked.principal, commission=asked.row, body=body, today=asked.today
+    )
+    return SignatureSubmission(
+        actor=asked.principal,
+        kind=body.kind,
+        statement=body.statement,
+        signature=body.signature,
+        key_fingerprint=fingerprint,
+    )
+
+
+async def _issue(asked: Asked, body: IssueCreate) -> IssueRequest:
+    return IssueRequest(actor=asked.principal)
+
+
+async def _closure(asked: Asked, body: ClosureCreate) -> ClosureRequest:
+    return ClosureRequest(actor=asked.principal, reason=body.reason)
+
+
+async def _recusal(asked: Asked, body: RecusalCreate) -> RecusalRequest:
+    return RecusalRequest(asked.principal, body.appraiser_id, body.ground, body.reason)
+
+
+async def _recusal_decision(asked: Asked, body: RecusalDecisionCreate) -> RecusalDecision:
+    if body.granted and body.replacement_id:
+        await registry.require_active_appraisers(
+            session=asked.session, appraiser_ids=[body.replacement_id], today=asked.today
+        )
+    return RecusalDecision(
+        asked.principal, asked.item_id, body.granted, body.reason, body.replacement_id or ""
+    )
+
+
+async def _objection(asked: Asked, body: ObjectionCreate) -> ObjectionForward:
+    return ObjectionForward(asked.principal, body.party, body.content, body.reply_by.isoformat())
+
+
+async def _objection_reply(asked: Asked, body: ObjectionReplyCreate) -> ObjectionReply:
+    return ObjectionReply(asked.principal, asked.item_id, body.content)
+
+
+async def _objection_resolution(asked: Asked, body: ObjectionResolutionCreate) -> ObjectionResolution:
+    return ObjectionResolution(asked.principal, asked.item_id, body.resolution, body.note)
+
+
+async def _summons(asked: Asked, body: TestimonyCreate) -> TestimonySummons:
+    return TestimonySummons(
+        asked.principal, body.hearing_at, body.place, list(body.appraiser_ids), body.requirements, body.reason
+    )
+
+
+async def _supplementary(asked: Asked, body: SupplementaryCreate) -> SupplementaryRequest:
+    return SupplementaryRequest(asked.principal, body.ground, body.reason, _materials(body.materials))
+
+
+async def _correction(asked: Asked, body: CorrectionCreate) -> CorrectionSubmission:
+    return CorrectionSubmission(
+        asked.principal,
+        body.defect_kind,
+        body.description,
+        body.content,
+        body.opinion,
+        _materials(body.attachments),
+    )
+
+
+W = CommissionWorkflow
+ACCEPTANCE = Step("decide_acceptance", "acceptance", AcceptanceCreate, W.decide_acceptance, _acceptance)
+MATERIAL_REQUEST = Step(
+    "request_materials", "material-requests", MaterialRequestCreate, W.request_materials, _material_request
+)
+MATERIALS = Step("supply_materials", "materials", MaterialsCreate, W.supply_materials, _supply)
+EXTENSION = Step("extend_examination", "extension", ExtensionCreate, W.extend_examination, _extension)
+WITHDRAWAL = Step("withdraw", "withdrawal", WithdrawalCreate, W.withdraw, _withdrawal)
+TERMINATION = Step("terminate", "termination", TerminationCreate, W.terminate, _termination)
+REPORT = Step("submit_report", "report", ReportCreate, W.submit_report, _report)
+SIGNATURE = Step("sign_report", "signatures", SignatureCreate, W.sign_report, _signature)
+ISSUE = Step("issue_report", "issue", IssueCreate, W.issue_report, _issue)
+CLOSURE = Step("close", "closure", ClosureCreate, W.close, _closure)
+RECUSAL = Step("request_recusal", "recusals", RecusalCreate, W.request_recusal, _recusal)
+RECUSAL_DECISION = Step(
+    "decide_recusal",
+    "recusals/{recusal_id}/decision",
+    RecusalDecisionCreate,
+    W.decide_recusal,
+    _recusal_decision,
+)
+OBJECTION = Step("forward_objection", "objections", ObjectionCreate, W.forward_objection, _objection)
+OBJECTION_REPLY = Step(
+    "answer_objection",
+    "objections/{objection_id}/reply",
+    ObjectionReplyCreate,
+    W.answer_objection,
+    _objection_reply,
+)
+OBJECTION_RESOLUTION = Step(
+    "resolve_objection",
+    "objections/{objection_id}/resolution",
+    ObjectionResolutionCreate,
+    W.resolve_objection,
+    _objection_resolution,
+)
+SUMMONS = Step("summon_testimony", "testimony", TestimonyCreate, W.summon_testimony, _summons)
+SUPPLEMENTARY = Step(
+    "request_supplementary", "supplementary", SupplementaryCreate, W.request_supplementary, _supplementary
+)
+CORRECTION = Step("submit_correction", "corrections", CorrectionCreate, W.submit_correction, _correction)
+
+STEPS: dict[str, Step] = {
+    s.path: s
+    for s in (
+        ACCEPTANCE,
+        MATERIAL_REQUEST,
+        MATERIALS,
+        EXTENSION,
+        WITHDRAWAL,
+        TERMINATION,
+        REPORT,
+        SIGNATURE,
+        ISSUE,
+        CLOSURE,
+        RECUSAL,
+        RECUSAL_DECISION,
+        OBJECTION,
+        OBJECTION_REPLY,
+        OBJECTION_RESOLUTION,
+        SUMMONS,
+        SUPPLEMENTARY,
+        CORRECTION,
+    )
+}
+"""Every step an Update of the commission's workflow takes, by its path."""
+
+
+async def take(
+    *,
+    session: AsyncSession,
+    client: Client,
+    principal: Actor,
+    today: date,
+    commission_id: str,
+    step: Step,
+    body: BaseModel,
+    item_id: str = "",
 ) -> dict[str, Any]:
-    """The Update to the commission's workflow; the snapshot after it, as plain data."""
+    """The step on a commission in the principal's scope; the snapshot after it, as plain data."""
     row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    return await _send_to(client=client, row=row, update=update, message=message)
+    message = await step.message(Asked(session, principal, row, today, item_id), body)
+    return await _send_to(client=client, row=row, update=step.update, message=message)
 
 
 async def _send_to(*, client: Client, row: Commission, update: Any, message: Any) -> dict[str, Any]:
@@ -54,33 +327,3 @@ async def update_workflow(
         # The row is there, so its workflow ended after the row was read: a step that
         # ended it (perhaps this caller's own, repeated) went through meanwhile.
         raise RuleViolation("not_in_stage", f"the {what} has ended; no step remains") from err
-
-
-async def decide_acceptance(
-    *,
-    session: AsyncSession,
-    client: Client,
-    principal: Actor,
-    today: date,
-    commission_id: str,
-    body: AcceptanceCreate,
-) -> dict[str, Any]:
-    """Accept with qualified appraisers, or refuse on a PROC-05 ground (institution). An
-    appraiser suspended, revoked or out of licence since entrustment is refused
-    (`appraiser_not_active`): the workflow's list is the registry at entrustment."""
-    row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    if body.decision == "accept":
-        await registry.require_active_appraisers(
-            session=session, appraiser_ids=body.appraiser_ids, today=today
-        )
-    message = AcceptanceDecision(
-        actor=principal,
-        decision=body.decision,
-        appraiser_ids=list(body.appraiser_ids),
-        agreement_effective_on=body.agreement_effective_on.isoformat() if body.agreement_effective_on else "",
-        ground=body.ground or "",
-        reason=body.reason or "",
-    )
-    return await _send_to(
-        client=client, row=row, update=CommissionWorkflow.decide_acceptance, message=message
-    )

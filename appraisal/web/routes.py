@@ -2,6 +2,8 @@
 services (and with the same scope checks) as the REST API; its forms take a step through
 the same services and Updates as the API's step routes."""
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -20,11 +22,10 @@ from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.schemas.commission import AcceptanceCreate
 from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import accounts, audit, consistency, registry, steps, supervision
 from appraisal.services import commission as commissions
-from appraisal.web import charts
+from appraisal.web import charts, forms
 from appraisal.web.pages import STAGES, render
 from appraisal.web.session import (
     HOME_PATH,
@@ -198,6 +199,16 @@ async def overview_counts(
     return render(request, "_counts.html", _counts_context(overview))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A step just refused (nothing changed): which form (`key`, the step's path with its
+    item), the rule and field, and what the form had in it."""
+
+    key: str
+    message: str
+    entered: dict[str, str]
+
+
 async def _commission_page(
     request: Request,
     *,
@@ -206,15 +217,19 @@ async def _commission_page(
     calendar: WorkingCalendar,
     today: date,
     commission_id: str,
-    refused: str = "",
+    refusal: Refusal | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The commission, and the forms of the steps the viewer may take on it now; `refused`
-    names the rule and the field of a step just refused (nothing was changed)."""
+    """The commission, and the forms of the steps the viewer may take on it now."""
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
+    offers = forms.offers(principal, commission)
+    choosing = {o.step.path for o in offers} & {"acceptance", "recusals/{recusal_id}/decision"}
     named = await registry.names(session=session, ids=commission.appraiser_ids)
-    deciding = principal.role == Role.INSTITUTION and commission.stage == "awaiting_acceptance"
+    if principal.role == Role.APPRAISER:  # an appraiser names only themself (a recusal)
+        assigned = [(principal.organisation_id, named.get(principal.organisation_id, principal.organisation_id))]
+    else:
+        assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
     return render(
         request,
         "commission.html",
@@ -229,20 +244,25 @@ async def _commission_page(
                 session=session, kind="institution", id_=commission.institution_id
             ),
             "appraisers": [(a, named.get(a, a)) for a in commission.appraiser_ids],
+            "assigned": assigned,
             "may_trace": principal.role == Role.SUPERVISOR,
             "timeline": charts.timeline(commission.clocks, received_on=commission.received_on, today=today),
             "trail": await commissions.audit_trail(session=session, commission_id=row.id),
             "verdict": await audit.verify_commission(session=session, commission=row),
-            "assignable": await registry.assignable_appraisers(
-                session=session,
-                institution_id=commission.institution_id,
-                category=commission.category,
-                today=today,
-            )
-            if deciding
+            "offers": offers,
+            "assignable": [
+                (a.id, a.name, a.senior_title)
+                for a in await registry.assignable_appraisers(
+                    session=session,
+                    institution_id=commission.institution_id,
+                    category=commission.category,
+                    today=today,
+                )
+            ]
+            if choosing
             else [],
-            "grounds": REFUSAL_GROUNDS if deciding else {},
-            "refused": refused,
+            "grounds": REFUSAL_GROUNDS,
+            "refusal": refusal,
         },
         status_code=status_code,
     )
@@ -276,51 +296,59 @@ async def commission_page(
     )
 
 
-@router.post("/commissions/{commission_id}/acceptance")
-async def accept_or_refuse(
-    request: Request,
-    commission_id: str,
-    principal: PagePrincipalDep,
-    session: SessionDep,
-    client: TemporalDep,
-    calendar: CalendarDep,
-    today: TodayDep,
-) -> Response:
-    """The intake desk's decision, as the REST API's POST …/acceptance takes it (the same
-    service, the same Update); refused, the page comes back with the rule and the field."""
-    form = await read_form_lists(request)
-    decision = (form.get("decision") or [""])[0]
-    fields: dict[str, Any] = {"decision": decision}
-    if decision == "accept":
-        fields["appraiser_ids"] = form.get("appraiser_ids", [])
-    else:
-        fields |= {
-            "ground": (form.get("ground") or [""])[0] or None,
-            "reason": (form.get("reason") or [""])[0].strip() or None,
-        }
-    try:
-        body = AcceptanceCreate.model_validate(fields)
-        snapshot = await steps.decide_acceptance(
-            session=session,
-            client=client,
-            principal=principal,
-            today=today,
-            commission_id=commission_id,
-            body=body,
-        )
-    except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
-        return await _commission_page(
-            request,
-            principal=principal,
-            session=session,
-            calendar=calendar,
-            today=today,
-            commission_id=commission_id,
-            refused=refusal_of(err),
-            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
-        )
-    seq = commissions.to_public(snapshot, calendar=calendar, today=today).last_event_seq
-    return RedirectResponse(f"{PREFIX}/commissions/{commission_id}?seq={seq}", status_code=303)
+def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]:
+    """The form of one step, taken as the REST API's POST for it takes it (the same body,
+    the same service, the same Update). Refused, the page comes back with the rule and the
+    field beside the form, what was typed still in it, and nothing changed; taken, the
+    browser reads the commission at the step's own sequence."""
+
+    async def take_step(
+        request: Request,
+        commission_id: str,
+        principal: PagePrincipalDep,
+        session: SessionDep,
+        client: TemporalDep,
+        calendar: CalendarDep,
+        today: TodayDep,
+    ) -> Response:
+        item_id = next((v for k, v in request.path_params.items() if k != "commission_id"), "")
+        posted = await read_form_lists(request)
+        try:
+            body = step.body.model_validate(forms.body_fields(forms.FORMS[step.path], posted))
+            snapshot = await steps.take(
+                session=session,
+                client=client,
+                principal=principal,
+                today=today,
+                commission_id=commission_id,
+                step=step,
+                body=body,
+                item_id=item_id,
+            )
+        except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+            return await _commission_page(
+                request,
+                principal=principal,
+                session=session,
+                calendar=calendar,
+                today=today,
+                commission_id=commission_id,
+                refusal=Refusal(
+                    request.url.path.split(f"/commissions/{commission_id}/", 1)[1],
+                    refusal_of(err),
+                    forms.entered(posted),
+                ),
+                status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+            )
+        seq = commissions.to_public(snapshot, calendar=calendar, today=today).last_event_seq
+        return RedirectResponse(f"{PREFIX}/commissions/{commission_id}?seq={seq}", status_code=303)
+
+    take_step.__name__ = f"take_{step.name}"
+    return take_step
+
+
+for _step in steps.STEPS.values():
+    router.add_api_route(f"/commissions/{{commission_id}}/{_step.path}", _step_page(_step), methods=["POST"])
 
 
 @router.get("/appraisers/{appraiser_id}")

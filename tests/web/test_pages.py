@@ -282,8 +282,10 @@ async def test_pages_carry_strict_headers_and_the_assets_are_served_locally(
         "data:,",  # no favicon request
         "/ui/static/app.css",
         "/ui/static/htmx.min.js",
+        "/ui/static/steps.js",
     ], "no CDN, no web font"
     htmx = await api.get("/ui/static/htmx.min.js")
     assert htmx.status_code == 200 and htmx.text.startswith("var htmx=function()")
     assert (await api.get("/ui/static/app.css")).status_code == 200
+    assert "crypto.subtle.sign" in (await api.get("/ui/static/steps.js")).text
     assert all(not path.startswith("/ui") for path in (await api.get("/openapi.json")).json()["paths"])

@@ -16,18 +16,6 @@ from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import StepsDep, answered_at
-from appraisal.domain.commission import (
-    ClosureRequest,
-    ExtensionRequest,
-    IssueRequest,
-    Material,
-    MaterialRequest,
-    MaterialSupply,
-    ReportSubmission,
-    SignatureSubmission,
-    TerminationRequest,
-    WithdrawalRequest,
-)
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.stages import Stage
 from appraisal.schemas.commission import (
@@ -51,7 +39,6 @@ from appraisal.schemas.common import Page
 from appraisal.services import audit
 from appraisal.services import commission as service
 from appraisal.services import steps as steps_service
-from appraisal.workflows.commission import CommissionWorkflow
 
 router = APIRouter(
     prefix="/v1/commissions", tags=["commissions"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
@@ -195,15 +182,7 @@ async def decide_acceptance(
     """Accept with at least two qualified appraisers, or refuse with a PROC-05 ground (institution).
     An appraiser suspended, revoked or out of licence since entrustment is refused (409
     `appraiser_not_active`)."""
-    snapshot = await steps_service.decide_acceptance(
-        session=steps.session,
-        client=steps.client,
-        principal=steps.principal,
-        today=steps.today,
-        commission_id=commission_id,
-        body=body,
-    )
-    return steps.answer(snapshot)
+    return await steps.take(commission_id, steps_service.ACCEPTANCE, body)
 
 
 @router.post("/{commission_id}/material-requests", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -214,13 +193,7 @@ async def request_materials(
 ) -> CommissionPublic:
     """Ask the court for materials (or wait for an absent witness): pauses the
     running clock (PROC-04 during intake, PROC-17 during examination, PROC-15)."""
-    message = MaterialRequest(
-        actor=steps.principal,
-        description=body.description,
-        requested_on=body.requested_on.isoformat() if body.requested_on else "",
-        kind=body.kind,
-    )
-    return await steps.send(commission_id, CommissionWorkflow.request_materials, message)
+    return await steps.take(commission_id, steps_service.MATERIAL_REQUEST, body)
 
 
 @router.post("/{commission_id}/materials", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -231,12 +204,7 @@ async def supply_materials(
 ) -> CommissionPublic:
     """Supply the requested materials (or confirm the witness attends): the clock resumes
     from the day after `received_on` with the budget it had left (court)."""
-    message = MaterialSupply(
-        actor=steps.principal,
-        received_on=body.received_on.isoformat() if body.received_on else "",
-        materials=[Material(m.name, m.sha256) for m in body.materials],
-    )
-    return await steps.send(commission_id, CommissionWorkflow.supply_materials, message)
+    return await steps.take(commission_id, steps_service.MATERIALS, body)
 
 
 @router.post("/{commission_id}/extension", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -247,11 +215,7 @@ async def extend_examination(
 ) -> CommissionPublic:
     """Extend the examination limit once, by at most 30 working days, before it ends;
     the court is notified (institution head, PROC-17)."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.extend_examination,
-        ExtensionRequest(actor=steps.principal, working_days=body.working_days, reason=body.reason),
-    )
+    return await steps.take(commission_id, steps_service.EXTENSION, body)
 
 
 @router.post(
@@ -297,11 +261,7 @@ async def withdraw_commission(
 ) -> CommissionPublic:
     """Withdraw the commission at any stage before the report is issued (court); the
     materials are returned."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.withdraw,
-        WithdrawalRequest(actor=steps.principal, reason=body.reason),
-    )
+    return await steps.take(commission_id, steps_service.WITHDRAWAL, body)
 
 
 @router.post("/{commission_id}/termination", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -312,11 +272,7 @@ async def terminate_commission(
 ) -> CommissionPublic:
     """Terminate an accepted commission on a PROC-20 ground with written reasons (institution):
     materials returned, fees refunded (PROC-21)."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.terminate,
-        TerminationRequest(actor=steps.principal, ground=body.ground, reason=body.reason),
-    )
+    return await steps.take(commission_id, steps_service.TERMINATION, body)
 
 
 @router.post("/{commission_id}/report", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -326,13 +282,7 @@ async def submit_report(
     steps: StepsDep,
 ) -> CommissionPublic:
     """Submit the draft report (an assigned appraiser); its content is hashed."""
-    message = ReportSubmission(
-        actor=steps.principal,
-        content=body.content,
-        opinion=body.opinion,
-        attachments=[Material(a.name, a.sha256) for a in body.attachments],
-    )
-    return await steps.send(commission_id, CommissionWorkflow.submit_report, message)
+    return await steps.take(commission_id, steps_service.REPORT, body)
 
 
 @router.post("/{commission_id}/signatures", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -343,20 +293,7 @@ async def sign_report(
 ) -> CommissionPublic:
     """Sign the report, or sign a dissent with its reasons (each assigned appraiser, once),
     with the appraiser's own Ed25519 key (`appraisal sign` computes it for demo appraisers)."""
-    row = await service.load_in_scope(
-        session=steps.session, principal=steps.principal, commission_id=commission_id
-    )
-    fingerprint = await service.check_signature(
-        session=steps.session, principal=steps.principal, commission=row, body=body, today=steps.today
-    )
-    message = SignatureSubmission(
-        actor=steps.principal,
-        kind=body.kind,
-        statement=body.statement,
-        signature=body.signature,
-        key_fingerprint=fingerprint,
-    )
-    return await steps.send(commission_id, CommissionWorkflow.sign_report, message)
+    return await steps.take(commission_id, steps_service.SIGNATURE, body)
 
 
 @router.post("/{commission_id}/issue", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -366,9 +303,7 @@ async def issue_report(
     steps: StepsDep,
 ) -> CommissionPublic:
     """Issue the signed report to the court (institution head)."""
-    return await steps.send(
-        commission_id, CommissionWorkflow.issue_report, IssueRequest(actor=steps.principal)
-    )
+    return await steps.take(commission_id, steps_service.ISSUE, body)
 
 
 @router.post("/{commission_id}/closure", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -378,9 +313,7 @@ async def close_commission(
     steps: StepsDep,
 ) -> CommissionPublic:
     """Close the commission once the report is issued (court)."""
-    return await steps.send(
-        commission_id, CommissionWorkflow.close, ClosureRequest(actor=steps.principal, reason=body.reason)
-    )
+    return await steps.take(commission_id, steps_service.CLOSURE, body)
 
 
 @router.get("/{commission_id}/audit", response_model=list[AuditEventPublic], responses=ERRORS)

@@ -4,10 +4,9 @@ from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import STEP_RESPONSES
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
-from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import ObjectionCreate, ObjectionReplyCreate, ObjectionResolutionCreate
-from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.services import steps as steps_service
 
 router = APIRouter(
     prefix="/v1/commissions", tags=["objections"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute
@@ -22,11 +21,7 @@ async def forward_objection(
 ) -> CommissionPublic:
     """Forward a party's objection to the issued opinion (court, CRT-7); the appraisers
     must answer in writing by `reply_by`, or the escalation ladder climbs."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.forward_objection,
-        ObjectionForward(steps.principal, body.party, body.content, body.reply_by.isoformat()),
-    )
+    return await steps.take(commission_id, steps_service.OBJECTION, body)
 
 
 @router.post(
@@ -41,11 +36,7 @@ async def answer_objection(
     steps: StepsDep,
 ) -> CommissionPublic:
     """The appraisers' written answer (an assigned appraiser, CRT-7)."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.answer_objection,
-        ObjectionReply(steps.principal, objection_id, body.content),
-    )
+    return await steps.take(commission_id, steps_service.OBJECTION_REPLY, body, item_id=objection_id)
 
 
 @router.post(
@@ -61,8 +52,4 @@ async def resolve_objection(
 ) -> CommissionPublic:
     """After the answer (court, CRT-8): withdrawn; maintained (summon the appraisers next);
     or waived, when the objector did not prepay the appearance fee."""
-    return await steps.send(
-        commission_id,
-        CommissionWorkflow.resolve_objection,
-        ObjectionResolution(steps.principal, objection_id, body.resolution, body.note),
-    )
+    return await steps.take(commission_id, steps_service.OBJECTION_RESOLUTION, body, item_id=objection_id)

@@ -4,11 +4,9 @@ from appraisal.api.deps import READ_YOUR_WRITES
 from appraisal.api.errors import STEP_RESPONSES
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.steps import StepsDep
-from appraisal.domain.commission import Material
-from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.schemas.commission import CommissionPublic
 from appraisal.schemas.lifecycle import CorrectionCreate, SupplementaryCreate
-from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.services import steps as steps_service
 
 router = APIRouter(
     prefix="/v1/commissions",
@@ -26,10 +24,7 @@ async def request_supplementary(
 ) -> CommissionPublic:
     """Ask the same institution and appraisers for a supplementary appraisal (court, PROC-30):
     a new examination clock; the next report version is linked to the issued one."""
-    message = SupplementaryRequest(
-        steps.principal, body.ground, body.reason, [Material(m.name, m.sha256) for m in body.materials]
-    )
-    return await steps.send(commission_id, CommissionWorkflow.request_supplementary, message)
+    return await steps.take(commission_id, steps_service.SUPPLEMENTARY, body)
 
 
 @router.post("/{commission_id}/corrections", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -40,12 +35,4 @@ async def submit_correction(
 ) -> CommissionPublic:
     """Correct an issued report (an assigned appraiser, PROC-28): only the listed defect
     kinds, the opinion unchanged; the original is kept and signatures are collected again."""
-    message = CorrectionSubmission(
-        steps.principal,
-        body.defect_kind,
-        body.description,
-        body.content,
-        body.opinion,
-        [Material(a.name, a.sha256) for a in body.attachments],
-    )
-    return await steps.send(commission_id, CommissionWorkflow.submit_correction, message)
+    return await steps.take(commission_id, steps_service.CORRECTION, body)

@@ -20,7 +20,6 @@ from appraisal.domain.testimony import (
     TestimonyOutcome,
     TestimonyRuling,
     TestimonyStage,
-    TestimonySummons,
     testimony_workflow_id,
 )
 from appraisal.schemas.commission import CommissionPublic
@@ -33,7 +32,7 @@ from appraisal.schemas.lifecycle import (
     TestimonyRulingCreate,
 )
 from appraisal.services import commission as service
-from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.services import steps as steps_service
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 router = APIRouter(
@@ -50,10 +49,7 @@ async def summon(
 ) -> CommissionPublic:
     """Summon appraisers of the issued opinion to a hearing (court, TST-2, TST-3). Shorter
     notice than 3 days is accepted and recorded: it makes late notice a valid ground to decline."""
-    message = TestimonySummons(
-        steps.principal, body.hearing_at, body.place, list(body.appraiser_ids), body.requirements, body.reason
-    )
-    return await steps.send(commission_id, CommissionWorkflow.summon_testimony, message)
+    return await steps.take(commission_id, steps_service.SUMMONS, body)
 
 
 async def _testimony_step(

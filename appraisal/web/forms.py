@@ -1,0 +1,308 @@
+"""The workspace's step forms: for each step of services/steps, the fields a person fills
+in (labelled, with the listed grounds to choose from), which of them the commission page
+offers to whom and when, and how a posted form becomes the step's request body, the same
+body the REST API validates."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from appraisal.api.policy import COMMISSION_PATH, POLICY
+from appraisal.domain.commission import TERMINATION_GROUNDS
+from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, stages_for
+from appraisal.domain.objection import RESOLUTIONS
+from appraisal.domain.recusal import RECUSAL_GROUNDS
+from appraisal.domain.report_changes import CORRECTION_KINDS, SUPPLEMENTARY_GROUNDS
+from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.commission import CommissionPublic
+from appraisal.services import steps
+from appraisal.services.steps import Step
+
+CHINA_OFFSET = "+08:00"
+MATERIAL_ROWS = 3
+"""Blank rows a materials field offers (rows left blank are not sent)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input. `kind`: text, textarea, date, datetime (local time in China), number,
+    select (`options`), appraisers (checkboxes) or appraiser (one) from the page's
+    choices, materials (name and SHA-256 rows, hashed in the browser), fixed (a value the
+    form sends as it is)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    options: Mapping[str, str] = field(default_factory=dict)
+    required: bool = True
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    step: Step
+    title: str
+    button: str
+    fields: tuple[Field, ...] = ()
+
+
+def _grounds(table: Mapping[str, str]) -> dict[str, str]:
+    return {code: f"{code} · {text}" for code, text in table.items()}
+
+
+REASON = Field("reason", "书面理由 Written reasons", "textarea")
+FORMS: dict[str, Form] = {
+    f.step.path: f
+    for f in (
+        # Acceptance and signing have forms of their own in commission.html (two buttons;
+        # the signature made in the browser), over these fields.
+        Form(
+            steps.ACCEPTANCE,
+            "受理决定 Decide acceptance",
+            "受理 Accept",
+            (
+                Field("decision", "决定 Decision"),
+                Field("appraiser_ids", "指派鉴定人 Appraisers", "appraisers"),
+                Field("ground", "不予受理理由 Ground of refusal", "select", required=False),
+                Field("reason", "书面说明 Written reasons", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.SIGNATURE,
+            "签署鉴定意见 Sign the report",
+            "签名 Sign",
+            (
+                Field("kind", "签署方式 How"),
+                Field("statement", "不同意见 Dissent", "textarea", required=False),
+                Field("signature", "签名 Signature"),
+            ),
+        ),
+        Form(
+            steps.MATERIAL_REQUEST,
+            "补充材料 Ask for materials",
+            "通知补充 Ask the court",
+            (
+                Field("description", "需要什么 What is needed", "textarea"),
+                Field(
+                    "kind",
+                    "类型 Kind",
+                    "select",
+                    {"materials": "补充材料 Materials", "witness": "等待证人 An absent witness (PROC-15)"},
+                ),
+                Field("requested_on", "通知日期 Asked on (default today)", "date", required=False),
+            ),
+        ),
+        Form(
+            steps.MATERIALS,
+            "提交补充材料 Supply the materials",
+            "提交 Supply",
+            (
+                Field("materials", "材料 Materials", "materials", required=False),
+                Field("received_on", "送达日期 Received on (default today)", "date", required=False),
+            ),
+        ),
+        Form(
+            steps.EXTENSION,
+            "延长鉴定时限 Extend the examination",
+            "批准延长 Approve the extension",
+            (Field("working_days", "延长工作日 Working days (at most 30)", "number"), REASON),
+        ),
+        Form(
+            steps.REPORT,
+            "提交鉴定意见 Submit the report",
+            "提交 Submit",
+            (
+                Field("content", "鉴定过程与分析 Examination and analysis", "textarea"),
+                Field("opinion", "鉴定意见 Opinion", "textarea"),
+                Field("attachments", "附件 Attachments", "materials", required=False),
+            ),
+        ),
+        Form(steps.ISSUE, "签发鉴定意见书 Issue the report", "签发 Issue to the court"),
+        Form(
+            steps.OBJECTION,
+            "转交异议 Forward an objection",
+            "转交鉴定人 Forward to the appraisers",
+            (
+                Field("party", "提出异议的当事人 Objecting party"),
+                Field("content", "异议内容 Objection", "textarea"),
+                Field("reply_by", "书面答复期限 Answer in writing by", "date"),
+            ),
+        ),
+        Form(
+            steps.OBJECTION_REPLY,
+            "答复异议 Answer the objection",
+            "提交答复 Send the answer",
+            (Field("content", "书面答复 Written answer", "textarea"),),
+        ),
+        Form(
+            steps.OBJECTION_RESOLUTION,
+            "异议处理结果 Resolve the objection",
+            "记录 Record",
+            (
+                Field("resolution", "结果 Resolution", "select", RESOLUTIONS),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.SUMMONS,
+            "通知出庭作证 Summon to testify",
+            "发出通知 Summon",
+            (
+                Field("hearing_at", "开庭时间 Hearing (China time)", "datetime"),
+                Field("place", "地点 Place"),
+                Field("appraiser_ids", "出庭鉴定人 Appraisers", "appraisers"),
+                Field("requirements", "要求 Requirements", "textarea", required=False),
+                Field("reason", "说明 Reason", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.SUPPLEMENTARY,
+            "补充鉴定 Supplementary appraisal",
+            "委托补充鉴定 Ask for it",
+            (
+                Field("ground", "理由 Ground", "select", _grounds(SUPPLEMENTARY_GROUNDS)),
+                REASON,
+                Field("materials", "新材料 New materials", "materials", required=False),
+            ),
+        ),
+        Form(
+            steps.CORRECTION,
+            "补正鉴定意见书 Correct the report",
+            "提交补正 Submit the correction",
+            (
+                Field("defect_kind", "补正事项 Defect", "select", _grounds(CORRECTION_KINDS)),
+                Field("description", "补正说明 What is corrected", "textarea"),
+                Field("content", "鉴定过程与分析 Examination and analysis", "textarea"),
+                Field("opinion", "鉴定意见（不得改变）Opinion (unchanged)", "textarea"),
+                Field("attachments", "附件 Attachments", "materials", required=False),
+            ),
+        ),
+        Form(
+            steps.RECUSAL,
+            "申请回避 Recusal",
+            "提出 Declare",
+            (
+                Field("appraiser_id", "回避的鉴定人 Appraiser", "appraiser"),
+                Field("ground", "回避事由 Ground", "select", _grounds(RECUSAL_GROUNDS)),
+                REASON,
+            ),
+        ),
+        Form(
+            steps.RECUSAL_DECISION,
+            "回避决定 Decide the recusal",
+            "决定 Decide",
+            (
+                Field(
+                    "granted",
+                    "决定 Decision",
+                    "select",
+                    {"true": "准予回避 Grant", "false": "不予回避 Refuse"},
+                ),
+                Field("replacement_id", "替换鉴定人 Replacement (when granted)", "appraiser", required=False),
+                REASON,
+            ),
+        ),
+        Form(
+            steps.TERMINATION,
+            "终止鉴定 Terminate",
+            "终止 Terminate",
+            (Field("ground", "终止事由 Ground", "select", _grounds(TERMINATION_GROUNDS)), REASON),
+        ),
+        Form(steps.WITHDRAWAL, "撤回委托 Withdraw the commission", "撤回 Withdraw", (REASON,)),
+        Form(
+            steps.CLOSURE,
+            "结案 Close the commission",
+            "结案 Close",
+            (Field("reason", "说明 Note", "textarea", required=False),),
+        ),
+    )
+}
+"""The form of every step of services/steps."""
+
+APPRAISER_OWN = frozenset({"report", "signatures", "corrections", "objections/{objection_id}/reply"})
+"""Steps an appraiser takes only on a commission they are assigned to."""
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A form the page shows: `action` is where it posts, `key` the step's path with the
+    item filled in (what a refusal names), `item` the objection or recusal it answers."""
+
+    step: Step
+    form: Form
+    action: str
+    key: str
+    item: Mapping[str, Any] = field(default_factory=dict)
+
+
+def roles_of(step: Step) -> frozenset[Role]:
+    """Who may take the step: the API's policy row for it."""
+    return POLICY[("POST", f"{COMMISSION_PATH}/{step.path}")].roles
+
+
+def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
+    """The steps the viewer's role may take on the commission in its stage (the workflow's
+    validator still has the last word: a step refused there is shown refused)."""
+    found: list[Offer] = []
+    for step in steps.STEPS.values():
+        if principal.role not in roles_of(step) or commission.stage not in stages_for(
+            COMMISSION_TRANSITIONS, step.name
+        ):
+            continue
+        if (
+            principal.role == Role.APPRAISER
+            and step.path in APPRAISER_OWN
+            and principal.organisation_id not in commission.appraiser_ids
+        ):
+            continue
+        for item in _items(step, commission, principal):
+            key = step.path.replace("{objection_id}", item.get("id", "")).replace(
+                "{recusal_id}", item.get("id", "")
+            )
+            found.append(Offer(step, FORMS[step.path], f"/ui/commissions/{commission.id}/{key}", key, item))
+    return found
+
+
+def _items(step: Step, commission: CommissionPublic, principal: Actor) -> list[Mapping[str, Any]]:
+    """One offer per open objection or pending recusal the step answers; one for any other
+    step, unless there is nothing to take it on."""
+    if step is steps.OBJECTION_REPLY:
+        return [o.model_dump() for o in commission.objections if o.status == "awaiting_reply"]
+    if step is steps.OBJECTION_RESOLUTION:
+        return [o.model_dump() for o in commission.objections if o.status == "answered"]
+    if step is steps.RECUSAL_DECISION:
+        return [r.model_dump() for r in commission.recusals if r.status == "pending"]
+    if step is steps.SIGNATURE:
+        report = commission.report
+        signed = {s.appraiser_id for s in report.signatures} if report else set()
+        return [{}] if report and principal.organisation_id not in signed else []
+    return [{}]
+
+
+def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
+    """A posted form as the step's request body: blank inputs left out (the body's defaults
+    and its "field required" apply), checkboxes as lists, material rows as objects, a local
+    hearing time in China time. Browsers post line breaks as CRLF; the body takes LF."""
+
+    def first(name: str) -> str:
+        return (posted.get(name) or [""])[0].replace("\r\n", "\n")
+
+    body: dict[str, Any] = {}
+    for spec in form.fields:
+        if spec.kind == "appraisers":
+            body[spec.name] = [v for v in posted.get(spec.name, []) if v]
+        elif spec.kind == "materials":
+            names, hashes = posted.get(f"{spec.name}.name", []), posted.get(f"{spec.name}.sha256", [])
+            body[spec.name] = [
+                {"name": n.strip(), "sha256": h.strip().lower()}
+                for n, h in zip(names, hashes, strict=False)
+                if n.strip() or h.strip()
+            ]
+        elif value := first(spec.name):
+            body[spec.name] = value + CHINA_OFFSET if spec.kind == "datetime" and len(value) <= 16 else value
+    return body
+
+
+def entered(posted: Mapping[str, list[str]]) -> dict[str, str]:
+    """What a refused form had in it, to show again (the first value of each input)."""
+    return {name: values[0].replace("\r\n", "\n") for name, values in posted.items() if name != "csrftoken"}
