@@ -165,6 +165,18 @@ def _sign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_key(args: argparse.Namespace) -> int:
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from appraisal.core.signing import demo_private_key
+
+    raw = demo_private_key(args.appraiser).private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    print(base64.b64encode(raw).decode())
+    return 0
+
+
 def _revoke(args: argparse.Namespace) -> int:
     from sqlalchemy.dialects.postgresql import insert
 
@@ -304,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
     signer.add_argument("--report-hash", required=True, help="the report's content_hash")
     signer.add_argument("--dissent", metavar="STATEMENT", help="sign this dissent statement instead")
     signer.add_argument("--private-key", metavar="FILE", help="base64 of the raw 32-byte Ed25519 private key")
+    demo_key = commands.add_parser(
+        "demo-key",
+        help="print a demo appraiser's private key (demo only), to sign in the workspace",
+        description="Save the output as a file and choose it on the commission page's signing form: the "
+        "browser signs with it and the key never reaches the server. Real appraisers hold their own key.",
+    )
+    demo_key.add_argument("--appraiser", required=True, help="the demo appraiser id")
     verifier = commands.add_parser(
         "verify",
         help="check an issued report PDF offline: its content hash and every signature",
@@ -340,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args)
     if args.command == "sign":
         return _sign(args)
+    if args.command == "demo-key":
+        return _demo_key(args)
     if args.command == "rebuild":
         return _rebuild(args)
     if args.command == "anchor":

@@ -173,7 +173,14 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/ui/overview"): Access(COUNTED, Scope.OWN, "workspace: counts and lists in the caller's scope"),
     ("GET", "/ui/overview/counts"): Access(COUNTED, Scope.OWN, "workspace: the counts panel, refreshed"),
+    ("GET", "/ui/commissions/new"): Access(_only(Role.COURT), Scope.OWN, "workspace: the entrustment form"),
+    ("POST", "/ui/commissions"): Access(
+        _only(Role.COURT), Scope.OWN, "workspace: the entrustment form (as POST /v1/commissions)"
+    ),
     ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
+    ("GET", "/ui/commissions/{commission_id}/report.pdf"): Access(
+        DASHBOARD, Scope.COMMISSION, "workspace: the issued report's PDF"
+    ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }

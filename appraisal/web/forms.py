@@ -219,6 +219,8 @@ FORMS: dict[str, Form] = {
 }
 """The form of every step of services/steps."""
 
+MATERIALS_ONLY = Form(steps.MATERIALS, "", "", (Field("materials", "", "materials"),))
+
 APPRAISER_OWN = frozenset({"report", "signatures", "corrections", "objections/{objection_id}/reply"})
 """Steps an appraiser takes only on a commission they are assigned to."""
 
@@ -300,6 +302,34 @@ def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
             ]
         elif value := first(spec.name):
             body[spec.name] = value + CHINA_OFFSET if spec.kind == "datetime" and len(value) <= 16 else value
+    return body
+
+
+def entrustment_fields(posted: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The court's entrustment form as the body of POST /v1/commissions: matters one per
+    line, the institution only for a negotiated or designated choice, the excluded ones only
+    for a random draw."""
+
+    def first(name: str) -> str:
+        return (posted.get(name) or [""])[0].replace("\r\n", "\n").strip()
+
+    mode = first("mode")
+    selection: dict[str, Any] = {"mode": mode}
+    if mode == "random":
+        selection["excluded_institution_ids"] = [v for v in posted.get("excluded_institution_ids", []) if v]
+    elif first("institution_id"):
+        selection["institution_id"] = first("institution_id")
+    body: dict[str, Any] = {
+        "court_reference": first("court_reference"),
+        "case_number": first("case_number"),
+        "category": first("category"),
+        "matters": [line.strip() for line in first("matters").split("\n") if line.strip()],
+        "selection": selection,
+        "materials": body_fields(MATERIALS_ONLY, posted)["materials"],
+    }
+    for optional in ("received_on", "court_deadline_working_days"):
+        if first(optional):
+            body[optional] = first(optional)
     return body
 
 

@@ -22,13 +22,13 @@ from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.schemas.commission import EntrustmentCreate
 from appraisal.schemas.supervision import SupervisionOverview
-from appraisal.services import accounts, audit, consistency, registry, steps, supervision
+from appraisal.services import accounts, audit, consistency, registry, report, selection, steps, supervision
 from appraisal.services import commission as commissions
 from appraisal.web import charts, forms
-from appraisal.web.pages import STAGES, render
+from appraisal.web.pages import CATEGORIES, PAGE_HEADERS, STAGES, render
 from appraisal.web.session import (
-    HOME_PATH,
     PREFIX,
     SESSION_COOKIE,
     PagePrincipalDep,
@@ -110,7 +110,8 @@ def _counts_context(overview: SupervisionOverview) -> dict[str, Any]:
 
 
 @router.get("/login")
-async def login_form(request: Request, next_path: str = Query(default=HOME_PATH, alias="next")) -> Response:
+async def login_form(request: Request, next_path: str = Query(default="", alias="next")) -> Response:
+    # Without `next`, signing in goes to the role's home (an inbox or the overview).
     return login_page(request, next_path=next_path)
 
 
@@ -119,7 +120,7 @@ async def login(
     request: Request, settings: SettingsDep, session: SessionDep, now: NowDep, today: TodayDep
 ) -> Response:
     if not same_origin(request):
-        return login_page(request, next_path=HOME_PATH, error="跨站登录被拒绝 Cross-site sign-in refused")
+        return login_page(request, next_path="", error="跨站登录被拒绝 Cross-site sign-in refused")
     form = await read_form(request)
     if "username" in form:
         return await sign_in_account(request, session, now, today, form=form)
@@ -132,7 +133,7 @@ async def login(
 async def logout(request: Request, session: SessionDep, now: NowDep) -> Response:
     if signed_in := request.cookies.get(SESSION_COOKIE):
         await accounts.sign_out(session=session, token=signed_in, now=now)
-    response = login_page(request, next_path=HOME_PATH, notice="已退出 Signed out")
+    response = login_page(request, next_path="", notice="已退出 Signed out")
     forget(response)
     return response
 
@@ -199,6 +200,10 @@ async def overview_counts(
     return render(request, "_counts.html", _counts_context(overview))
 
 
+REPORT_TEXT_EVENTS = ("report.submitted", "report.corrected")
+"""Where a report version's text is kept: the audit trail, beside its hash."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A step just refused (nothing changed): which form (`key`, the step's path with its
@@ -227,9 +232,12 @@ async def _commission_page(
     choosing = {o.step.path for o in offers} & {"acceptance", "recusals/{recusal_id}/decision"}
     named = await registry.names(session=session, ids=commission.appraiser_ids)
     if principal.role == Role.APPRAISER:  # an appraiser names only themself (a recusal)
-        assigned = [(principal.organisation_id, named.get(principal.organisation_id, principal.organisation_id))]
+        assigned = [
+            (principal.organisation_id, named.get(principal.organisation_id, principal.organisation_id))
+        ]
     else:
         assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
+    trail = await commissions.audit_trail(session=session, commission_id=row.id)
     return render(
         request,
         "commission.html",
@@ -245,9 +253,23 @@ async def _commission_page(
             ),
             "appraisers": [(a, named.get(a, a)) for a in commission.appraiser_ids],
             "assigned": assigned,
+            "names": named
+            | await registry.names(
+                session=session,
+                ids=[
+                    s.appraiser_id
+                    for r in [commission.report, *commission.earlier_reports]
+                    if r
+                    for s in r.signatures
+                ],
+            ),
             "may_trace": principal.role == Role.SUPERVISOR,
             "timeline": charts.timeline(commission.clocks, received_on=commission.received_on, today=today),
-            "trail": await commissions.audit_trail(session=session, commission_id=row.id),
+            "trail": trail,
+            "report_texts": {
+                str(e.data["content_hash"]): e.data for e in trail if e.kind in REPORT_TEXT_EVENTS
+            },
+            "selection": await selection.selection(session=session, commission=row),
             "verdict": await audit.verify_commission(session=session, commission=row),
             "offers": offers,
             "assignable": [
@@ -266,6 +288,71 @@ async def _commission_page(
         },
         status_code=status_code,
     )
+
+
+async def _entrust_page(
+    request: Request,
+    *,
+    principal: Actor,
+    session: AsyncSession,
+    refused: str = "",
+    kept: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "entrust.html",
+        {
+            "viewer": await _viewer(session, principal),
+            "active": "entrust",
+            "categories": CATEGORIES,
+            "institutions": await registry.list_institutions(session=session, category=None),
+            "refused": refused,
+            "kept": kept or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/commissions/new")
+async def entrust_form(request: Request, principal: PagePrincipalDep, session: SessionDep) -> Response:
+    return await _entrust_page(request, principal=principal, session=session)
+
+
+@router.post("/commissions")
+async def entrust(
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> Response:
+    """The court's entrustment, as POST /v1/commissions takes it (the same body and service);
+    a court reference already used opens the commission it started."""
+    posted = await read_form_lists(request)
+    try:
+        result, _ = await commissions.entrust(
+            session=session,
+            client=client,
+            task_queue=settings.task_queue,
+            principal=principal,
+            body=EntrustmentCreate.model_validate(forms.entrustment_fields(posted)),
+            today=today,
+            paper_history_days=settings.paper_history_days,
+        )
+    except (ValidationError, RuleViolation, InvalidInput) as err:
+        return await _entrust_page(
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            kept=forms.entered(posted),
+            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+        )
+    public = commissions.public_of(result, calendar=calendar, today=today)
+    return RedirectResponse(f"{PREFIX}/commissions/{public.id}?seq={public.last_event_seq}", status_code=303)
 
 
 @router.get("/commissions/{commission_id}")
@@ -349,6 +436,22 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
 
 for _step in steps.STEPS.values():
     router.add_api_route(f"/commissions/{{commission_id}}/{_step.path}", _step_page(_step), methods=["POST"])
+
+
+@router.get("/commissions/{commission_id}/report.pdf")
+async def report_pdf(commission_id: str, principal: PagePrincipalDep, session: SessionDep) -> Response:
+    """The issued report's PDF, as GET /v1/commissions/{id}/report.pdf gives it."""
+    try:
+        pdf = await report.issued_report_pdf(
+            session=session, principal=principal, commission_id=commission_id
+        )
+    except RuleViolation as err:
+        raise InvalidInput("report", err.message) from err
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="report-{commission_id}.pdf"'},
+    )
 
 
 @router.get("/appraisers/{appraiser_id}")

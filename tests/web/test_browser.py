@@ -1,115 +1,25 @@
-"""The dashboard in a real browser: Debian's Chromium, headless, driven by
-Playwright, against the app served by uvicorn on a free localhost port (on the
-test's event loop, with the time-skipping Temporal server, the production worker
-and embedded PostgreSQL). Signs in by pasting a token, clicks overview →
-commission → appraiser trace → inbox, and takes a screenshot of each page; with
-UPDATE_SCREENSHOTS=1 it saves them to docs/screenshots/ (docs/dashboard.md shows
-them), otherwise to a temporary folder, so a test run leaves the tree clean."""
+"""The dashboard in a real browser (tests/web/browsing.py): signs in by pasting a token,
+clicks overview → commission → appraiser trace → inbox, and takes a screenshot of each
+page (docs/dashboard.md shows them)."""
 
-import asyncio
-import os
-import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
-from sqlalchemy.ext.asyncio import AsyncEngine
+from playwright.async_api import Browser, Page, expect
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from appraisal.api.auth import issue_token
-from appraisal.api.deps import get_today
-from appraisal.app import create_app
 from appraisal.core.settings import Settings
-from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
-from tests.conftest import ROOT, free_port
 from tests.factories import court_actor
+from tests.web.browsing import screenshot
 from tests.web.scenario import Scenario, drive, supervisor
-from tests.workflows.test_commission_workflow import eventually
 
 pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = (
-    ROOT / "docs" / "screenshots"
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
-    else Path(tempfile.gettempdir()) / "appraisal-screenshots"
-)
-
-
-def require_chromium() -> None:
-    """Only a machine where nobody could install it skips; scripts/bootstrap.sh
-    installs Chromium when run as root, so in CI a missing browser fails."""
-    if CHROMIUM.exists():
-        return
-    if os.geteuid() != 0:
-        pytest.skip(f"{CHROMIUM} is missing and, not being root, scripts/bootstrap.sh cannot install it")
-    pytest.fail(f"{CHROMIUM} is missing: scripts/bootstrap.sh installs it (apt-get install chromium) as root")
-
-
-class InProcessServer(uvicorn.Server):
-    """uvicorn on the test's own event loop (the engine and the Temporal client
-    live there); Ctrl-C stays pytest's."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@pytest.fixture
-async def served(
-    settings: Settings, temporal_env: WorkflowEnvironment, engine: AsyncEngine, worker: Worker
-) -> AsyncIterator[str]:
-    app = create_app(settings, temporal=temporal_env.client, engine=engine)
-    env_today = local_today(await temporal_env.get_current_time())
-    app.dependency_overrides[get_today] = lambda: env_today
-    port = free_port()
-    server = InProcessServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool | None:
-        if serving.done():
-            serving.result()  # raises what stopped it
-        return True if server.started else None
-
-    await eventually(started)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        # `launch` gives every run a fresh temporary profile (user-data-dir) of its own.
-        chromium = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        await chromium.close()
-
-
-async def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 async def sign_in(page: Page, base: str, settings: Settings, actor: Actor, *, shot: str = "") -> None:
