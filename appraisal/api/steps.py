@@ -16,6 +16,7 @@ from appraisal.api.policy import AuthorizedDep
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CommissionPublic
+from appraisal.schemas.lifecycle import TestimonyPublic
 from appraisal.services import commission as service
 from appraisal.services import steps
 from appraisal.services.consistency import SEQ_HEADER
@@ -44,6 +45,21 @@ class CommissionSteps:
             item_id=item_id,
         )
         return self.answer(snapshot)
+
+    async def take_on_testimony(
+        self, commission_id: str, step: steps.Step, body: BaseModel, testimony_id: str
+    ) -> TestimonyPublic:
+        snapshot = await steps.take(
+            session=self.session,
+            client=self.client,
+            principal=self.principal,
+            today=self.today,
+            commission_id=commission_id,
+            step=step,
+            body=body,
+            item_id=testimony_id,
+        )
+        return TestimonyPublic.model_validate(snapshot)
 
     def answer(self, snapshot: dict[str, Any]) -> CommissionPublic:
         """The commission's public shape after a step, with the sequence a read may wait for."""

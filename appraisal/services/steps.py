@@ -29,14 +29,22 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
-from appraisal.domain.errors import RuleViolation
+from appraisal.domain.errors import NotFound, RuleViolation
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.domain.plain import jsonable
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.domain.testimony import TestimonySummons
+from appraisal.domain.testimony import (
+    RefundRuling,
+    TestimonyConfirmation,
+    TestimonyOutcome,
+    TestimonyRuling,
+    TestimonyStage,
+    TestimonySummons,
+    testimony_workflow_id,
+)
 from appraisal.schemas.commission import (
     AcceptanceCreate,
     ClosureCreate,
@@ -57,11 +65,16 @@ from appraisal.schemas.lifecycle import (
     ObjectionResolutionCreate,
     RecusalCreate,
     RecusalDecisionCreate,
+    RefundRulingCreate,
     SupplementaryCreate,
+    TestimonyConfirmationCreate,
     TestimonyCreate,
+    TestimonyOutcomeCreate,
+    TestimonyRulingCreate,
 )
 from appraisal.services import commission, registry
 from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.workflows.testimony import TestimonyWorkflow
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class Step:
     body: type[BaseModel]
     update: Any
     message: Callable[[Asked, Any], Awaitable[Any]]
+    of_testimony: bool = False
+    """The Update goes to the testimony's own workflow (the item), not the commission's."""
 
 
 def _materials(items: list[MaterialIn]) -> list[Material]:
@@ -218,7 +233,25 @@ async def _correction(asked: Asked, body: CorrectionCreate) -> CorrectionSubmiss
     )
 
 
+async def _confirmation(asked: Asked, body: TestimonyConfirmationCreate) -> TestimonyConfirmation:
+    return TestimonyConfirmation(asked.principal, body.response, body.ground, body.reason)
+
+
+async def _ruling(asked: Asked, body: TestimonyRulingCreate) -> TestimonyRuling:
+    return TestimonyRuling(asked.principal, body.appraiser_id, body.allow, body.note)
+
+
+async def _outcome(asked: Asked, body: TestimonyOutcomeCreate) -> TestimonyOutcome:
+    return TestimonyOutcome(asked.principal, dict(body.results), body.note)
+
+
+async def _refund(asked: Asked, body: RefundRulingCreate) -> RefundRuling:
+    return RefundRuling(asked.principal, body.ordered, body.note)
+
+
 W = CommissionWorkflow
+T = TestimonyWorkflow
+TESTIMONY = "testimony/{testimony_id}"
 ACCEPTANCE = Step("decide_acceptance", "acceptance", AcceptanceCreate, W.decide_acceptance, _acceptance)
 MATERIAL_REQUEST = Step(
     "request_materials", "material-requests", MaterialRequestCreate, W.request_materials, _material_request
@@ -260,6 +293,19 @@ SUPPLEMENTARY = Step(
 )
 CORRECTION = Step("submit_correction", "corrections", CorrectionCreate, W.submit_correction, _correction)
 
+CONFIRMATION = Step(
+    "confirm", f"{TESTIMONY}/confirmation", TestimonyConfirmationCreate, T.confirm, _confirmation, True
+)
+RULING = Step(
+    "rule_on_request", f"{TESTIMONY}/ruling", TestimonyRulingCreate, T.rule_on_request, _ruling, True
+)
+OUTCOME = Step(
+    "record_outcome", f"{TESTIMONY}/outcome", TestimonyOutcomeCreate, T.record_outcome, _outcome, True
+)
+REFUND_RULING = Step(
+    "rule_on_refund", f"{TESTIMONY}/refund-ruling", RefundRulingCreate, T.rule_on_refund, _refund, True
+)
+
 STEPS: dict[str, Step] = {
     s.path: s
     for s in (
@@ -281,9 +327,13 @@ STEPS: dict[str, Step] = {
         SUMMONS,
         SUPPLEMENTARY,
         CORRECTION,
+        CONFIRMATION,
+        RULING,
+        OUTCOME,
+        REFUND_RULING,
     )
 }
-"""Every step an Update of the commission's workflow takes, by its path."""
+"""Every step an Update of the commission's workflow (or of its testimony's) takes, by its path."""
 
 
 async def take(
@@ -297,10 +347,30 @@ async def take(
     body: BaseModel,
     item_id: str = "",
 ) -> dict[str, Any]:
-    """The step on a commission in the principal's scope; the snapshot after it, as plain data."""
+    """The step on a commission in the principal's scope; the snapshot after it (the
+    commission's, or for a testimony's step the testimony's), as plain data."""
     row = await commission.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     message = await step.message(Asked(session, principal, row, today, item_id), body)
-    return await _send_to(client=client, row=row, update=step.update, message=message)
+    if not step.of_testimony:
+        return await _send_to(client=client, row=row, update=step.update, message=message)
+    if known_testimony(row, item_id)["stage"] == TestimonyStage.CONCLUDED:  # its workflow has ended
+        raise RuleViolation("not_in_stage", "the testimony has concluded; no step remains")
+    workflow_id = testimony_workflow_id(commission_id, item_id)
+    return dict(
+        jsonable(
+            await update_workflow(
+                client=client, workflow_id=workflow_id, update=step.update, message=message, what="testimony"
+            )
+        )
+    )
+
+
+def known_testimony(row: Commission, testimony_id: str) -> dict[str, Any]:
+    """A testimony of the commission, as its read model last recorded it."""
+    found = next((t for t in row.snapshot.get("testimonies", []) if t["testimony_id"] == testimony_id), None)
+    if found is None:
+        raise NotFound("testimony")
+    return dict(found)
 
 
 async def _send_to(*, client: Client, row: Commission, update: Any, message: Any) -> dict[str, Any]:

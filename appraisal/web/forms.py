@@ -9,11 +9,13 @@ from typing import Any
 
 from appraisal.api.policy import COMMISSION_PATH, POLICY
 from appraisal.domain.commission import TERMINATION_GROUNDS
-from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, stages_for
+from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, TESTIMONY_TRANSITIONS, stages_for
 from appraisal.domain.objection import RESOLUTIONS
 from appraisal.domain.recusal import RECUSAL_GROUNDS
 from appraisal.domain.report_changes import CORRECTION_KINDS, SUPPLEMENTARY_GROUNDS
 from appraisal.domain.roles import Actor, Role
+from appraisal.domain.testimony import DECLINE_GROUNDS as TESTIMONY_DECLINE_GROUNDS
+from appraisal.domain.testimony import RESULTS, AppraiserState
 from appraisal.schemas.commission import CommissionPublic
 from appraisal.services import steps
 from appraisal.services.steps import Step
@@ -27,8 +29,8 @@ MATERIAL_ROWS = 3
 class Field:
     """One input. `kind`: text, textarea, date, datetime (local time in China), number,
     select (`options`), appraisers (checkboxes) or appraiser (one) from the page's
-    choices, materials (name and SHA-256 rows, hashed in the browser), fixed (a value the
-    form sends as it is)."""
+    choices, materials (name and SHA-256 rows, hashed in the browser), results (one
+    `options` select per appraiser a testimony summoned)."""
 
     name: str
     label: str
@@ -208,6 +210,69 @@ FORMS: dict[str, Form] = {
             "终止 Terminate",
             (Field("ground", "终止事由 Ground", "select", _grounds(TERMINATION_GROUNDS)), REASON),
         ),
+        Form(
+            steps.CONFIRMATION,
+            "答复出庭通知 Answer the summons",
+            "答复 Answer",
+            (
+                Field(
+                    "response",
+                    "答复 Response",
+                    "select",
+                    {
+                        "confirm": "确认出庭 I will appear",
+                        "remote": "申请远程作证 I ask to testify remotely",
+                        "decline": "申请不出庭 I ask not to appear (TST-8)",
+                    },
+                ),
+                Field(
+                    "ground",
+                    "不出庭理由（申请不出庭时）Ground (when asking not to appear)",
+                    "select",
+                    {"": "—", **_grounds(TESTIMONY_DECLINE_GROUNDS)},
+                    required=False,
+                ),
+                Field("reason", "说明 Reason", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.RULING,
+            "对申请作出决定 Rule on an appraiser's request",
+            "决定 Rule",
+            (
+                Field("appraiser_id", "鉴定人 Appraiser", "appraiser"),
+                Field(
+                    "allow",
+                    "决定 Ruling",
+                    "select",
+                    {"true": "准许 Allow", "false": "不准许，须出庭 Refuse: appear in person"},
+                ),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.OUTCOME,
+            "记录出庭结果 Record the hearing's outcome",
+            "记录 Record",
+            (
+                Field("results", "每位鉴定人 Each appraiser", "results", RESULTS),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.REFUND_RULING,
+            "退费裁定 Refund ruling (TST-4)",
+            "裁定 Rule",
+            (
+                Field(
+                    "ordered",
+                    "裁定 Ruling",
+                    "select",
+                    {"true": "退还鉴定费 Order a refund", "false": "不予退还 No refund"},
+                ),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
         Form(steps.WITHDRAWAL, "撤回委托 Withdraw the commission", "撤回 Withdraw", (REASON,)),
         Form(
             steps.CLOSURE,
@@ -247,9 +312,9 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
     validator still has the last word: a step refused there is shown refused)."""
     found: list[Offer] = []
     for step in steps.STEPS.values():
-        if principal.role not in roles_of(step) or commission.stage not in stages_for(
-            COMMISSION_TRANSITIONS, step.name
-        ):
+        if principal.role not in roles_of(step):
+            continue
+        if not step.of_testimony and commission.stage not in stages_for(COMMISSION_TRANSITIONS, step.name):
             continue
         if (
             principal.role == Role.APPRAISER
@@ -258,9 +323,10 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
         ):
             continue
         for item in _items(step, commission, principal):
-            key = step.path.replace("{objection_id}", item.get("id", "")).replace(
-                "{recusal_id}", item.get("id", "")
-            )
+            item_id = str(item.get("id") or item.get("testimony_id") or "")
+            key = step.path
+            for placeholder in ("{objection_id}", "{recusal_id}", "{testimony_id}"):
+                key = key.replace(placeholder, item_id)
             found.append(Offer(step, FORMS[step.path], f"/ui/commissions/{commission.id}/{key}", key, item))
     return found
 
@@ -274,11 +340,26 @@ def _items(step: Step, commission: CommissionPublic, principal: Actor) -> list[M
         return [o.model_dump() for o in commission.objections if o.status == "answered"]
     if step is steps.RECUSAL_DECISION:
         return [r.model_dump() for r in commission.recusals if r.status == "pending"]
+    if step.of_testimony:
+        return [t for t in commission.testimonies if _may_answer(step, t, principal)]
     if step is steps.SIGNATURE:
         report = commission.report
         signed = {s.appraiser_id for s in report.signatures} if report else set()
         return [{}] if report and principal.organisation_id not in signed else []
     return [{}]
+
+
+def _may_answer(step: Step, testimony: Mapping[str, Any], principal: Actor) -> bool:
+    """A testimony in a stage that takes the step; a summons answered only by an appraiser
+    it names who has not answered yet."""
+    if testimony.get("stage") not in stages_for(TESTIMONY_TRANSITIONS, step.name):
+        return False
+    if step is steps.CONFIRMATION:
+        mine = [
+            a for a in testimony.get("appraisers", []) if a.get("appraiser_id") == principal.organisation_id
+        ]
+        return bool(mine) and mine[0].get("state") == AppraiserState.SUMMONED
+    return True
 
 
 def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -291,7 +372,12 @@ def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
 
     body: dict[str, Any] = {}
     for spec in form.fields:
-        if spec.kind == "appraisers":
+        if spec.kind == "results":
+            prefix = f"{spec.name}."
+            body[spec.name] = {
+                k[len(prefix) :]: v[0] for k, v in posted.items() if k.startswith(prefix) and v
+            }
+        elif spec.kind == "appraisers":
             body[spec.name] = [v for v in posted.get(spec.name, []) if v]
         elif spec.kind == "materials":
             names, hashes = posted.get(f"{spec.name}.name", []), posted.get(f"{spec.name}.sha256", [])

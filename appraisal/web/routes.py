@@ -427,6 +427,8 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
                 ),
                 status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
             )
+        if step.of_testimony:  # the testimony reports the step into the commission's trail itself
+            return RedirectResponse(f"{PREFIX}/commissions/{commission_id}#testimonies", status_code=303)
         seq = commissions.to_public(snapshot, calendar=calendar, today=today).last_event_seq
         return RedirectResponse(f"{PREFIX}/commissions/{commission_id}?seq={seq}", status_code=303)
 

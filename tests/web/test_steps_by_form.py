@@ -5,14 +5,20 @@ that step left it (read your writes by its sequence)."""
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from appraisal.core.settings import Settings
+from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor
+from tests.api.test_audit_api import issued_commission
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
-from tests.factories import institution_actor
+from tests.factories import appraiser_actor, court_actor, institution_actor
 from tests.web.test_pages import HTML, page, post_form, sign_in
+from tests.workflows.test_commission_workflow import eventually
 
 Auth = Callable[[Actor], dict[str, str]]
 
@@ -50,3 +56,94 @@ async def test_the_desk_accepts_by_clicking_after_a_refused_attempt(
     assert commission["stage"] == "examining" and commission["appraiser_ids"] == APPRAISER_IDS
     events = (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(institution_actor))).json()
     assert events[-1]["actor_role"] == "institution" and len(events) > len(trail_before)
+
+
+async def read_after(api: httpx.AsyncClient, auth: Auth, cid: str, taken: httpx.Response) -> dict[str, Any]:
+    """The commission as the step a form took left it: the API read at the sequence the
+    form's redirect carries."""
+    seq = taken.headers["location"].rsplit("seq=", 1)[1]
+    response = await api.get(f"/v1/commissions/{cid}", headers={**auth(court_actor), "X-Min-Seq": seq})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def step_error(html: str) -> str:
+    found = re.search(r'id="step-error">(.*?)</p>', html, re.S)
+    assert found, "the refused form says why"
+    return found.group(1)
+
+
+async def test_objection_and_testimony_by_clicking(
+    api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
+) -> None:
+    """After issue, every later step is a form too: the court forwards an objection, the
+    appraiser answers it, the court maintains it and summons; the appraiser confirms, and the
+    court records the outcome (refused before the hearing, with what was chosen kept)."""
+    cid = await issued_commission(api, auth, "REF-FORM-TESTIMONY")
+    first = appraiser_actor(APPRAISER_IDS[0])
+    now = (await temporal_env.get_current_time()).astimezone(CHINA_TZ)
+    await sign_in(api, settings, court_actor)
+    forwarded = await post_form(
+        api,
+        f"/ui/commissions/{cid}/objections",
+        {
+            "party": "原告 张三",
+            "content": "鉴定意见依据不足\r\n请说明。",
+            "reply_by": (now + timedelta(days=10)).date().isoformat(),
+        },
+    )
+    assert forwarded.status_code == 303, forwarded.text[:2000]
+    (objection,) = (await read_after(api, auth, cid, forwarded))["objections"]
+    assert objection["content"] == "鉴定意见依据不足\n请说明。", "the browser's CRLF arrives as LF"
+
+    await sign_in(api, settings, first)
+    reply_path = f"/ui/commissions/{cid}/objections/{objection['id']}/reply"
+    assert f'action="{reply_path}"' in await page(api, f"/ui/commissions/{cid}")
+    assert (await post_form(api, reply_path, {"content": "依据见第三部分。"})).status_code == 303
+
+    await sign_in(api, settings, court_actor)
+    resolution = f"/ui/commissions/{cid}/objections/{objection['id']}/resolution"
+    assert (await post_form(api, resolution, {"resolution": "maintained"})).status_code == 303
+    hearing = now + timedelta(days=5)
+    summoned = await post_form(
+        api,
+        f"/ui/commissions/{cid}/testimony",
+        {
+            "hearing_at": hearing.strftime("%Y-%m-%dT%H:%M"),
+            "place": "第三法庭",
+            "appraiser_ids": [APPRAISER_IDS[0]],
+        },
+    )
+    assert summoned.status_code == 303, summoned.text[:2000]
+    (testimony,) = (await read_after(api, auth, cid, summoned))["testimonies"]
+    assert testimony["hearing_at"].startswith(hearing.strftime("%Y-%m-%dT%H:%M")), "a local time, in China"
+    tid = testimony["testimony_id"]
+
+    await sign_in(api, settings, first)
+    confirmation = f"/ui/commissions/{cid}/testimony/{tid}/confirmation"
+    assert f'action="{confirmation}"' in await page(api, f"/ui/commissions/{cid}")
+    assert (await post_form(api, confirmation, {"response": "confirm"})).status_code == 303
+
+    await sign_in(api, settings, court_actor)
+    outcome = f"/ui/commissions/{cid}/testimony/{tid}/outcome"
+    early = await post_form(api, outcome, {f"results.{APPRAISER_IDS[0]}": "appeared", "note": "当庭质询"})
+    assert early.status_code == 409 and "hearing_not_held" in step_error(early.text)
+    assert ">当庭质询</textarea>" in early.text, "what was typed stays in the refused form"
+    await temporal_env.sleep(hearing - await temporal_env.get_current_time() + timedelta(hours=3))
+    assert (await post_form(api, outcome, {f"results.{APPRAISER_IDS[0]}": "appeared"})).status_code == 303
+
+    async def issued_again() -> bool | None:
+        current = (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()
+        return True if current["stage"] == "issued" else None
+
+    await eventually(issued_again)
+    kinds = [
+        e["kind"] for e in (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()
+    ]
+    for kind in (
+        "objection.forwarded",
+        "objection.answered",
+        "testimony.confirmed",
+        "testimony.outcome_recorded",
+    ):
+        assert kind in kinds, kinds
