@@ -178,6 +178,12 @@ POLICY: dict[tuple[str, str], Access] = {
         _only(Role.COURT), Scope.OWN, "workspace: the entrustment form (as POST /v1/commissions)"
     ),
     ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
+    ("POST", "/ui/commissions/{commission_id}/reentrustment"): Access(
+        _only(Role.COURT), Scope.COMMISSION, "workspace: the form of POST …/reentrustment"
+    ),
+    ("POST", "/ui/commissions/{commission_id}/reappraisal"): Access(
+        _only(Role.COURT), Scope.COMMISSION, "workspace: the form of POST …/reappraisal"
+    ),
     ("GET", "/ui/commissions/{commission_id}/report.pdf"): Access(
         DASHBOARD, Scope.COMMISSION, "workspace: the issued report's PDF"
     ),

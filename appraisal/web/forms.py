@@ -392,31 +392,60 @@ def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
 
 
 def entrustment_fields(posted: Mapping[str, list[str]]) -> dict[str, Any]:
-    """The court's entrustment form as the body of POST /v1/commissions: matters one per
-    line, the institution only for a negotiated or designated choice, the excluded ones only
-    for a random draw."""
+    """The court's entrustment form as the body of POST /v1/commissions: matters one per line."""
 
     def first(name: str) -> str:
         return (posted.get(name) or [""])[0].replace("\r\n", "\n").strip()
 
-    mode = first("mode")
-    selection: dict[str, Any] = {"mode": mode}
-    if mode == "random":
-        selection["excluded_institution_ids"] = [v for v in posted.get("excluded_institution_ids", []) if v]
-    elif first("institution_id"):
-        selection["institution_id"] = first("institution_id")
     body: dict[str, Any] = {
         "court_reference": first("court_reference"),
         "case_number": first("case_number"),
         "category": first("category"),
         "matters": [line.strip() for line in first("matters").split("\n") if line.strip()],
-        "selection": selection,
+        "selection": selection_fields(posted),
         "materials": body_fields(MATERIALS_ONLY, posted)["materials"],
     }
     for optional in ("received_on", "court_deadline_working_days"):
         if first(optional):
             body[optional] = first(optional)
     return body
+
+
+def selection_fields(posted: Mapping[str, list[str]]) -> dict[str, Any]:
+    """How the institution is chosen: the institution only for a negotiated or designated
+    choice, the excluded ones only for a random draw."""
+    mode = (posted.get("mode") or [""])[0]
+    selection: dict[str, Any] = {"mode": mode}
+    if mode == "random":
+        selection["excluded_institution_ids"] = [v for v in posted.get("excluded_institution_ids", []) if v]
+    elif institution_id := (posted.get("institution_id") or [""])[0]:
+        selection["institution_id"] = institution_id
+    return selection
+
+
+def relinking_fields(posted: Mapping[str, list[str]]) -> dict[str, Any]:
+    """A re-entrustment's or a re-appraisal's form as its body: the new commission's court
+    reference, how its institution is chosen, the reasons (and a re-appraisal's ground)."""
+    body: dict[str, Any] = {"selection": selection_fields(posted)}
+    for name in ("court_reference", "reason", "ground", "same_institution_reason"):
+        if value := (posted.get(name) or [""])[0].replace("\r\n", "\n").strip():
+            body[name] = value
+    return body
+
+
+RELINKING = {"reentrustment": "reassign", "reappraisal": "order_reappraisal"}
+"""The court's steps that end or supersede this commission and start a linked one: the
+form's path → the workflow's step (whose stages offer the form)."""
+
+
+def relinking_offers(principal: Actor, commission: CommissionPublic) -> list[str]:
+    if principal.role != Role.COURT:
+        return []
+    return [
+        path
+        for path, name in RELINKING.items()
+        if commission.stage in stages_for(COMMISSION_TRANSITIONS, name)
+    ]
 
 
 def entered(posted: Mapping[str, list[str]]) -> dict[str, str]:

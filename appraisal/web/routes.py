@@ -20,11 +20,23 @@ from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.schemas.commission import EntrustmentCreate
+from appraisal.schemas.commission import EntrustmentCreate, ReentrustmentCreate
+from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.supervision import SupervisionOverview
-from appraisal.services import accounts, audit, consistency, registry, report, selection, steps, supervision
+from appraisal.services import (
+    accounts,
+    audit,
+    consistency,
+    reappraisal,
+    registry,
+    report,
+    selection,
+    steps,
+    supervision,
+)
 from appraisal.services import commission as commissions
 from appraisal.web import charts, forms
 from appraisal.web.pages import CATEGORIES, PAGE_HEADERS, STAGES, render
@@ -229,6 +241,7 @@ async def _commission_page(
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
     offers = forms.offers(principal, commission)
+    relinking = forms.relinking_offers(principal, commission)
     choosing = {o.step.path for o in offers} & {"acceptance", "recusals/{recusal_id}/decision"}
     named = await registry.names(session=session, ids=commission.appraiser_ids)
     if principal.role == Role.APPRAISER:  # an appraiser names only themself (a recusal)
@@ -272,6 +285,11 @@ async def _commission_page(
             "selection": await selection.selection(session=session, commission=row),
             "verdict": await audit.verify_commission(session=session, commission=row),
             "offers": offers,
+            "relinking": relinking,
+            "institutions": await registry.list_institutions(session=session, category=commission.category)
+            if relinking
+            else [],
+            "reappraisal_grounds": REAPPRAISAL_GROUNDS,
             "assignable": [
                 (a.id, a.name, a.senior_title)
                 for a in await registry.assignable_appraisers(
@@ -438,6 +456,63 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
 
 for _step in steps.STEPS.values():
     router.add_api_route(f"/commissions/{{commission_id}}/{_step.path}", _step_page(_step), methods=["POST"])
+
+
+@router.post("/commissions/{commission_id}/reentrustment")
+@router.post("/commissions/{commission_id}/reappraisal")
+async def relink(
+    request: Request,
+    commission_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+) -> Response:
+    """The court re-entrusts an overdue commission (CRT-5) or orders a re-appraisal (PROC-31),
+    as POST …/reentrustment and …/reappraisal do (the same bodies and services); the browser
+    goes on to the new, linked commission."""
+    path = request.url.path.rsplit("/", 1)[1]
+    posted = await read_form_lists(request)
+    try:
+        old = await commissions.load_in_scope(
+            session=session, principal=principal, commission_id=commission_id
+        )
+        fields = forms.relinking_fields(posted)
+        if path == "reappraisal":
+            result, _ = await reappraisal.reappraise(
+                session=session,
+                client=client,
+                task_queue=settings.task_queue,
+                principal=principal,
+                old=old,
+                body=ReappraisalCreate.model_validate(fields),
+                today=today,
+            )
+        else:
+            result, _ = await commissions.reentrust(
+                session=session,
+                client=client,
+                task_queue=settings.task_queue,
+                principal=principal,
+                old=old,
+                body=ReentrustmentCreate.model_validate(fields),
+                today=today,
+            )
+    except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+        return await _commission_page(
+            request,
+            principal=principal,
+            session=session,
+            calendar=calendar,
+            today=today,
+            commission_id=commission_id,
+            refusal=Refusal(path, refusal_of(err), forms.entered(posted)),
+            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+        )
+    public = commissions.public_of(result, calendar=calendar, today=today)
+    return RedirectResponse(f"{PREFIX}/commissions/{public.id}?seq={public.last_event_seq}", status_code=303)
 
 
 @router.get("/commissions/{commission_id}/report.pdf")

@@ -16,7 +16,7 @@ from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
-from tests.factories import appraiser_actor, court_actor, institution_actor
+from tests.factories import OTHER_INSTITUTION, appraiser_actor, court_actor, institution_actor
 from tests.web.test_pages import HTML, page, post_form, sign_in
 from tests.workflows.test_commission_workflow import eventually
 
@@ -147,3 +147,31 @@ async def test_objection_and_testimony_by_clicking(
         "testimony.outcome_recorded",
     ):
         assert kind in kinds, kinds
+
+
+async def test_the_court_orders_a_reappraisal_by_clicking(
+    api: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    cid = await issued_commission(api, auth, "REF-FORM-REAPPRAISAL")
+    await sign_in(api, settings, court_actor)
+    assert f'action="/ui/commissions/{cid}/reappraisal"' in await page(api, f"/ui/commissions/{cid}")
+    order = {
+        "court_reference": "REF-FORM-REAPPRAISAL-2",
+        "ground": "PROC-31-4",
+        "mode": "designated",
+        "institution_id": OTHER_INSTITUTION.id,
+    }
+    unreasoned = await post_form(api, f"/ui/commissions/{cid}/reappraisal", order)
+    assert unreasoned.status_code == 422 and "reason" in step_error(unreasoned.text)
+    assert 'value="REF-FORM-REAPPRAISAL-2"' in unreasoned.text, "what was typed stays"
+    assert (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()["reappraisals"] == []
+
+    ordered = await post_form(
+        api, f"/ui/commissions/{cid}/reappraisal", {**order, "reason": "原鉴定依据不足"}
+    )
+    assert ordered.status_code == 303, ordered.text[:2000]
+    new_id = ordered.headers["location"].split("/ui/commissions/")[1].split("?")[0]
+    assert new_id != cid
+    new = (await api.get(f"/v1/commissions/{new_id}", headers=auth(court_actor))).json()
+    assert new["reappraisal_of"] == cid and new["institution_id"] == OTHER_INSTITUTION.id
+    assert "REF-FORM-REAPPRAISAL-2" in await page(api, ordered.headers["location"])
