@@ -187,6 +187,16 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/ui/commissions/{commission_id}/report.pdf"): Access(
         DASHBOARD, Scope.COMMISSION, "workspace: the issued report's PDF"
     ),
+    ("GET", "/ui/complaints/new"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the registration form"
+    ),
+    ("POST", "/ui/complaints"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the registration form (as POST /v1/complaints)"
+    ),
+    ("GET", "/ui/complaints/{complaint_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
+    ("POST", "/ui/complaints/{complaint_id}/decision"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: the forms of POST …/decision"
+    ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }

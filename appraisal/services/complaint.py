@@ -15,6 +15,7 @@ from appraisal.db.models import Appraiser, AuditEventRow, Commission, Complaint,
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import Material
 from appraisal.domain.complaint import (
+    TERMINAL_COMPLAINT_STAGES,
     Complainant,
     ComplaintAcceptance,
     ComplaintDecision,
@@ -35,6 +36,7 @@ from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.commission import ClockPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
+from appraisal.services import steps
 from appraisal.services.starting import start_once
 from appraisal.workflows.complaint import ComplaintWorkflow
 
@@ -176,6 +178,28 @@ def check_decision_fields(body: ComplaintDecisionCreate) -> None:
     for name in sorted(body.model_fields_set - {"decision", *required, *optional}):
         if getattr(body, name) is not None:
             raise InvalidInput(name, f"not used when decision is {body.decision}")
+
+
+async def decide(
+    *,
+    session: AsyncSession,
+    client: Client,
+    principal: Actor,
+    complaint_id: str,
+    body: ComplaintDecisionCreate,
+) -> dict[str, Any]:
+    """The complaint's next step, as the API and the workspace both take it: the body's own
+    fields checked, the Update sent to the complaint's workflow (whose validator decides
+    whether the step is allowed now); the snapshot after it, as plain data."""
+    check_decision_fields(body)
+    row = await load_in_scope(session=session, principal=principal, complaint_id=complaint_id)
+    if row.stage in TERMINAL_COMPLAINT_STAGES:  # its workflow has ended: no Update can reach it
+        raise RuleViolation("not_in_stage", f"the complaint is {row.stage}; no step remains")
+    update, message = step_for(body, principal)
+    snapshot = await steps.update_workflow(
+        client=client, workflow_id=row.workflow_id, update=update, message=message, what="complaint"
+    )
+    return dict(jsonable(snapshot))
 
 
 def step_for(body: ComplaintDecisionCreate, principal: Actor) -> tuple[Any, Any]:

@@ -284,7 +284,7 @@ FORMS: dict[str, Form] = {
 }
 """The form of every step of services/steps."""
 
-MATERIALS_ONLY = Form(steps.MATERIALS, "", "", (Field("materials", "", "materials"),))
+MATERIALS_ONLY = (Field("materials", "", "materials"),)
 
 APPRAISER_OWN = frozenset({"report", "signatures", "corrections", "objections/{objection_id}/reply"})
 """Steps an appraiser takes only on a commission they are assigned to."""
@@ -362,7 +362,7 @@ def _may_answer(step: Step, testimony: Mapping[str, Any], principal: Actor) -> b
     return True
 
 
-def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
+def body_fields(fields: tuple[Field, ...], posted: Mapping[str, list[str]]) -> dict[str, Any]:
     """A posted form as the step's request body: blank inputs left out (the body's defaults
     and its "field required" apply), checkboxes as lists, material rows as objects, a local
     hearing time in China time. Browsers post line breaks as CRLF; the body takes LF."""
@@ -371,7 +371,7 @@ def body_fields(form: Form, posted: Mapping[str, list[str]]) -> dict[str, Any]:
         return (posted.get(name) or [""])[0].replace("\r\n", "\n")
 
     body: dict[str, Any] = {}
-    for spec in form.fields:
+    for spec in fields:
         if spec.kind == "results":
             prefix = f"{spec.name}."
             body[spec.name] = {

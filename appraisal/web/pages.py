@@ -50,6 +50,14 @@ TASKS = {
     "overdue_escalation": "逾期督办 Overdue escalation",
     "overdue_remedy": "逾期处置 Overdue remedy",
 }
+COMPLAINT_STAGES = {
+    "awaiting_acceptance": "待受理 Awaiting acceptance",
+    "awaiting_supplement": "待补充材料 Awaiting a supplement",
+    "handling": "处理中 Handling",
+    "decided": "已决定 Decided",
+    "declined": "不予受理 Declined",
+    "closed": "已结案 Closed",
+}
 CATEGORIES = {
     "forensic_clinical": "法医临床 Forensic clinical",
     "forensic_pathology": "法医病理 Forensic pathology",
@@ -83,6 +91,7 @@ environment = jinja2.Environment(
 environment.filters.update(
     local_time=_local_time,
     stage=_label(STAGES),
+    complaint_stage=_label(COMPLAINT_STAGES),
     task=_label(TASKS),
     category=_label(CATEGORIES),
     role=_label(ROLES),

@@ -68,7 +68,7 @@ DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 
-async def _viewer(session: AsyncSession, principal: Actor) -> dict[str, str]:
+async def viewer_of(session: AsyncSession, principal: Actor) -> dict[str, str]:
     """Who is signed in, with their organisation's name, for the page header."""
     return {
         "role": principal.role,
@@ -184,7 +184,7 @@ async def overview_page(
         request,
         "overview.html",
         {
-            "viewer": await _viewer(session, principal),
+            "viewer": await viewer_of(session, principal),
             "active": "overview",
             **_counts_context(overview),
             **listed,
@@ -255,7 +255,7 @@ async def _commission_page(
         request,
         "commission.html",
         {
-            "viewer": await _viewer(session, principal),
+            "viewer": await viewer_of(session, principal),
             "active": "",
             "commission": commission,
             "court_name": await registry.organisation_name(
@@ -321,7 +321,7 @@ async def _entrust_page(
         request,
         "entrust.html",
         {
-            "viewer": await _viewer(session, principal),
+            "viewer": await viewer_of(session, principal),
             "active": "entrust",
             "categories": CATEGORIES,
             "institutions": await registry.list_institutions(session=session, category=None),
@@ -419,7 +419,7 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
         item_id = next((v for k, v in request.path_params.items() if k != "commission_id"), "")
         posted = await read_form_lists(request)
         try:
-            body = step.body.model_validate(forms.body_fields(forms.FORMS[step.path], posted))
+            body = step.body.model_validate(forms.body_fields(forms.FORMS[step.path].fields, posted))
             snapshot = await steps.take(
                 session=session,
                 client=client,
@@ -540,7 +540,7 @@ async def appraiser_page(
         request,
         "appraiser.html",
         {
-            "viewer": await _viewer(session, principal),
+            "viewer": await viewer_of(session, principal),
             "active": "",
             "trace": trace,
             "institution_name": await registry.organisation_name(
@@ -567,7 +567,7 @@ async def inbox_page(
         request,
         "inbox.html",
         {
-            "viewer": await _viewer(session, principal),
+            "viewer": await viewer_of(session, principal),
             "active": "inbox",
             "tasks": tasks,
             "left": {

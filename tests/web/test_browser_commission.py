@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from appraisal.cli import main as appraisal_command
 from appraisal.core.signing import demo_private_key
+from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor
 from appraisal.seed import APPRAISERS, DEMO_PASSWORD, seed_demo_accounts
 from tests.factories import CLINICAL_APPRAISERS, INSTITUTION, court_actor
@@ -194,5 +196,60 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
         assert kind in kinds, kinds
     actors = {(e["actor_role"], e["actor_subject"]) for e in trail}
     assert {("appraiser", username_of(FIRST.id)), ("institution_head", "head-1")} <= actors, actors
+    assert problems == [], problems
+    await context.close()
+
+
+async def test_a_complaint_from_registration_to_decision_by_clicking(
+    served: str,
+    browser: Browser,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """The bureau's official registers a party's complaint, asks for a longer acceptance
+    review than the rule allows (refused inline, nothing changed), accepts it, decides it,
+    and tells both sides."""
+    now = await temporal_env.get_current_time()
+    await seed_demo_accounts(sessions, now=now)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    stage = page.locator("#stage")
+
+    await sign_in(page, served, "supervisor")
+    await page.click("nav a:has-text('登记投诉 Register a complaint')")
+    await page.fill("#reference", "渝司投〔2026〕88号")
+    await page.fill("#complainant-name", "张三")
+    await page.fill("#complainant-interest", "被鉴定人本人")
+    await page.select_option("#institution_id", INSTITUTION.id)
+    await page.fill("#summary", "鉴定人未告知鉴定进度，超期未出具意见。")
+    await page.fill("#knew_on", (now.astimezone(CHINA_TZ).date() - timedelta(days=30)).isoformat())
+    await page.click("#complaint-form button")
+    await expect(stage).to_have_text("待受理 Awaiting acceptance")
+    await expect(page.locator("#clocks")).to_contain_text("CMP-5")
+    await screenshot(page, "supervisor-complaint")
+
+    events = await page.locator("#audit-trail tbody tr").count()
+    await page.fill("#extend_acceptance-days", "40")
+    await page.fill("#extend_acceptance-reason", "案情复杂")
+    await page.click("#step-extend_acceptance button")
+    await expect(page.locator("#step-error")).to_contain_text("未通过")
+    await expect(page.locator("#extend_acceptance-days")).to_have_value("40")
+    await expect(stage).to_have_text("待受理 Awaiting acceptance")
+    await expect(page.locator("#audit-trail tbody tr")).to_have_count(events)
+
+    await page.click("#step-accept button")
+    await expect(stage).to_have_text("处理中 Handling")
+    await page.fill("#decide-findings", "经调查，鉴定机构未在时限内出具意见，情况属实。")
+    await page.select_option("#decide-outcome", "criticism_or_correction_order")
+    await page.click("#step-decide button")
+    await expect(stage).to_have_text("已决定 Decided")
+    await expect(page.locator("#decision")).to_contain_text("criticism_or_correction_order")
+    await page.fill("#notify_parties-method", "挂号信 Registered mail")
+    await page.click("#step-notify_parties button")
+    await expect(stage).to_have_text("已结案 Closed")
+    await expect(page.locator("#steps")).to_have_count(0)
+    await expect(page.locator("#audit-trail tbody tr")).not_to_have_count(0)
     assert problems == [], problems
     await context.close()

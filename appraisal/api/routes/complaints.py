@@ -7,9 +7,6 @@ from appraisal.api.deps import READ_YOUR_WRITES, CalendarDep, SessionDep, Settin
 from appraisal.api.errors import documented, repeated
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
-from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
-from appraisal.domain.errors import RuleViolation
-from appraisal.domain.plain import jsonable
 from appraisal.schemas.commission import AuditEventPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
 from appraisal.services import complaint as service
@@ -92,13 +89,10 @@ async def decide_complaint(
     `extend_acceptance`, `request_supplement`, `supplement_received`, `extend_handling`,
     `decide` (findings and outcome) or `notify_parties`. A step not allowed now is 409
     with the rule's code; nothing is recorded."""
-    service.check_decision_fields(body)
-    row = await service.load_in_scope(session=session, principal=principal, complaint_id=complaint_id)
-    if row.stage in TERMINAL_COMPLAINT_STAGES:  # its workflow has ended: no Update can reach it
-        raise RuleViolation("not_in_stage", f"the complaint is {row.stage}; no step remains")
-    update, message = service.step_for(body, principal)
-    snapshot = await client.get_workflow_handle(row.workflow_id).execute_update(update, message)
-    return service.to_public(jsonable(snapshot), calendar=calendar, today=today)
+    snapshot = await service.decide(
+        session=session, client=client, principal=principal, complaint_id=complaint_id, body=body
+    )
+    return service.to_public(snapshot, calendar=calendar, today=today)
 
 
 @router.get("/{complaint_id}/audit", response_model=list[AuditEventPublic], responses=ERRORS)
