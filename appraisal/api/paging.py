@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import Response
 
 from appraisal.domain.errors import InvalidInput
-from appraisal.services.commission import InboxPosition
+from appraisal.services.commission import InboxPosition, ListPosition
 
 T = TypeVar("T")
 
@@ -66,3 +66,22 @@ def _inbox_position(raw: Any) -> InboxPosition:
 
 def decode_inbox_cursor(cursor: str) -> InboxPosition:
     return from_cursor(cursor, _inbox_position)
+
+
+def encode_list_cursor(position: ListPosition) -> str:
+    due_on = position.next_due_on.isoformat() if position.next_due_on else None
+    return to_cursor([due_on, position.commission_id, position.offset])
+
+
+def _list_position(raw: Any) -> ListPosition:
+    """What `encode_list_cursor` encoded; TypeError or ValueError for anything else."""
+    due_on, commission_id, offset = raw
+    if not isinstance(commission_id, str) or not 0 < len(commission_id) <= 36:
+        raise ValueError("a commission id is a string of at most 36 characters")
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**31:
+        raise ValueError("an offset is a non-negative 32-bit integer")
+    return ListPosition(date.fromisoformat(due_on) if due_on is not None else None, commission_id, offset)
+
+
+def decode_list_cursor(cursor: str) -> ListPosition:
+    return from_cursor(cursor, _list_position)

@@ -173,6 +173,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/ui/overview"): Access(COUNTED, Scope.OWN, "workspace: counts and lists in the caller's scope"),
     ("GET", "/ui/overview/counts"): Access(COUNTED, Scope.OWN, "workspace: the counts panel, refreshed"),
+    ("GET", "/ui/commissions"): Access(
+        DASHBOARD, Scope.OWN, "workspace: every commission in the caller's scope, searched and filtered"
+    ),
     ("GET", "/ui/commissions/new"): Access(_only(Role.COURT), Scope.OWN, "workspace: the entrustment form"),
     ("POST", "/ui/commissions"): Access(
         _only(Role.COURT), Scope.OWN, "workspace: the entrustment form (as POST /v1/commissions)"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, false, func, literal, literal_column, or_, tuple_
+from sqlalchemy import ARRAY, ColumnElement, Date, String, false, func, literal, literal_column, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -421,6 +421,25 @@ async def _count(session: AsyncSession, matches: SelectOfScalar[Any]) -> int:
     return int((await session.exec(select(func.count()).select_from(matches.subquery()))).one())
 
 
+SEARCHED_APPRAISERS = 50
+"""At most this many appraisers whose name matches a search (the registry is small)."""
+
+
+async def _matching(session: AsyncSession, text: str) -> ColumnElement[bool]:
+    """A search: the text in the court reference or the case number, or in the name of an
+    appraiser assigned to the commission (case-insensitive; % and _ match themselves)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    named = (
+        await session.exec(
+            select(Appraiser.id).where(col(Appraiser.name).ilike(pattern)).limit(SEARCHED_APPRAISERS)
+        )
+    ).all()
+    found = [col(Commission.court_reference).ilike(pattern), col(Commission.case_number).ilike(pattern)]
+    if named:
+        found.append(col(Commission.appraiser_ids).op("&&")(literal(list(named), ARRAY(String))))
+    return or_(*found)
+
+
 async def list_commissions(
     *,
     session: AsyncSession,
@@ -435,6 +454,8 @@ async def list_commissions(
     offset: int = 0,
     after: ListPosition | None = None,
     exact_total: bool = False,
+    escalated: bool | None = None,
+    text: str | None = None,
 ) -> Listing:
     """One page, soonest deadline first: `offset` rows in, or right after `after` (a keyset
     page, as cheap at row 60,000 as the first; `offset` makes PostgreSQL read every row
@@ -452,9 +473,13 @@ async def list_commissions(
         conditions.append(col(Commission.category) == category)
     if overdue is not None:
         conditions.append(col(Commission.overdue) == overdue)
+    if escalated is not None:
+        conditions.append(col(Commission.escalated) == escalated)
     if due_before:
         # The order's own expression, so the index bounds it (no deadline sorts after any date).
         conditions.append(literal(due_before, Date) >= LIST_ORDER)
+    if text and text.strip():
+        conditions.append(await _matching(session, text.strip()))
     page = select(Commission).where(*conditions).order_by(LIST_ORDER, col(Commission.id)).limit(limit + 1)
     if after is None:
         start, page = offset, page.offset(offset)

@@ -5,7 +5,7 @@ the same services and Updates as the API's step routes."""
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -16,13 +16,18 @@ from starlette.responses import Response
 from temporalio.client import WorkflowUpdateFailedError
 
 from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.api.paging import decode_inbox_cursor, encode_inbox_cursor
+from appraisal.api.paging import (
+    decode_inbox_cursor,
+    decode_list_cursor,
+    encode_inbox_cursor,
+    encode_list_cursor,
+)
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
 from appraisal.domain.roles import Actor, Role
-from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.schemas.commission import EntrustmentCreate, ReentrustmentCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.supervision import SupervisionOverview
@@ -63,6 +68,7 @@ router = APIRouter(
 )
 
 LIST_LIMIT = 20
+LIST_PAGE = 50
 INBOX_LIMIT = 50
 DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
@@ -329,6 +335,75 @@ async def _entrust_page(
             "kept": kept or {},
         },
         status_code=status_code,
+    )
+
+
+@router.get("/commissions")
+async def commissions_page(
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    q: str = Query(default="", max_length=100),
+    stage: Stage | Literal[""] = "",
+    institution_id: str = Query(default="", max_length=36),
+    category: str = Query(default="", max_length=60),
+    overdue: bool = False,
+    escalated: bool = False,
+    due_before: date | Literal[""] = "",
+    cursor: str | None = Query(default=None, max_length=200),
+) -> Response:
+    """Every commission the viewer may see, searched and filtered as GET /v1/commissions
+    does, one keyset page after another, soonest deadline first."""
+    listing = await commissions.list_commissions(
+        session=session,
+        principal=principal,
+        stage=stage or None,
+        institution_id=institution_id or None,
+        court_id=None,
+        category=category or None,
+        overdue=True if overdue else None,
+        escalated=True if escalated else None,
+        due_before=due_before or None,
+        text=q or None,
+        limit=LIST_PAGE,
+        after=decode_list_cursor(cursor) if cursor else None,
+    )
+    filters = {
+        "q": q,
+        "stage": stage,
+        "institution_id": institution_id,
+        "category": category,
+        "overdue": overdue,
+        "escalated": escalated,
+        "due_before": due_before.isoformat() if isinstance(due_before, date) else "",
+    }
+    same = [(k, "true" if v is True else v) for k, v in filters.items() if v]
+    institutions = await registry.list_institutions(session=session, category=None)
+    return render(
+        request,
+        "commissions.html",
+        {
+            "viewer": await viewer_of(session, principal),
+            "active": "commissions",
+            "filters": filters,
+            "rows": [
+                (row, calendar.working_days_between(today, row.next_due_on) if row.next_due_on else None)
+                for row in listing.rows
+            ],
+            "total": listing.total,
+            "total_exact": listing.total_exact,
+            "start": listing.offset,
+            "institutions": institutions,
+            "institutions_by_id": {i.id: i.name for i in institutions},
+            "categories": CATEGORIES,
+            "cursor": cursor,
+            "first_page": f"{PREFIX}/commissions?{urlencode(same)}",
+            "next_page": f"{PREFIX}/commissions?{urlencode([*same, ('cursor', encode_list_cursor(listing.following))])}"
+            if listing.following
+            else None,
+        },
     )
 
 

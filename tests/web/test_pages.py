@@ -5,6 +5,7 @@ redirects, and the same scope answers as the API (403 wrong role, 404 out of sco
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -19,9 +20,10 @@ from appraisal.core.settings import Settings
 from appraisal.db.models import AuditEventRow, RevokedToken
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, INSTITUTIONS, OTHER_BUREAU
+from appraisal.web import routes as web_routes
 from appraisal.web.session import COOKIE
-from tests.api.test_commissions_api import APPRAISER_IDS
-from tests.factories import INSTITUTION, court_actor, institution_actor
+from tests.api.test_commissions_api import APPRAISER_IDS, entrust
+from tests.factories import CLINICAL_APPRAISERS, INSTITUTION, court_actor, institution_actor
 from tests.web.scenario import drive, other_court, supervisor
 
 pytestmark = pytest.mark.dated
@@ -289,3 +291,38 @@ async def test_pages_carry_strict_headers_and_the_assets_are_served_locally(
     assert (await api.get("/ui/static/app.css")).status_code == 200
     assert "crypto.subtle.sign" in (await api.get("/ui/static/steps.js")).text
     assert all(not path.startswith("/ui") for path in (await api.get("/openapi.json")).json()["paths"])
+
+
+async def test_the_commission_list_searches_filters_and_pages_through_everything(
+    api: httpx.AsyncClient, auth: Auth, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_routes, "LIST_PAGE", 2)
+    ids = [(await entrust(api, auth, court_reference=f"(2026)渝0103民初55{n}号-鉴1"))["id"] for n in range(5)]
+    accepted = {"decision": "accept", "appraiser_ids": APPRAISER_IDS}
+    response = await api.post(
+        f"/v1/commissions/{ids[0]}/acceptance", json=accepted, headers=auth(institution_actor)
+    )
+    assert response.status_code == 200, response.text
+    await sign_in(api, settings, court_actor)
+
+    seen: list[str] = []
+    path: str | None = "/ui/commissions"
+    while path:  # every page, by the next-page link alone
+        html = await page(api, path)
+        seen += re.findall(r'<td><a href="/ui/commissions/([0-9a-f-]{36})">', html)
+        found = re.search(r'<a href="([^"]+)" id="next-page">', html)
+        path = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(ids), "every commission once, across pages of two"
+
+    searched = await page(api, "/ui/commissions?q=" + quote("民初552号"))
+    assert re.findall(r'<td><a href="/ui/commissions/([0-9a-f-]{36})">', searched) == [ids[2]]
+    by_appraiser = await page(api, "/ui/commissions?q=" + quote(CLINICAL_APPRAISERS[0].name.split(" ")[0]))
+    assert re.findall(r'<td><a href="/ui/commissions/([0-9a-f-]{36})">', by_appraiser) == [ids[0]]
+    examining = await page(api, "/ui/commissions?stage=examining")
+    assert re.findall(r'<td><a href="/ui/commissions/([0-9a-f-]{36})">', examining) == [ids[0]]
+    assert "没有符合条件的委托" in await page(api, "/ui/commissions?q=" + quote("%_不存在"))
+    assert "没有符合条件的委托" in await page(api, "/ui/commissions?escalated=true")
+    by_api = await api.get(
+        "/v1/commissions", params={"q": "民初552号", "escalated": "false"}, headers=auth(court_actor)
+    )
+    assert [c["id"] for c in by_api.json()["items"]] == [ids[2]], "the API searches the same way"

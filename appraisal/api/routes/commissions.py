@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
@@ -13,7 +13,7 @@ from appraisal.api.deps import (
 )
 from appraisal.api.errors import ERRORS, STEP_RESPONSES, repeated
 from appraisal.api.limits import Utf8BodyRoute
-from appraisal.api.paging import PAGE_HEADERS, from_cursor, link_next_page, to_cursor
+from appraisal.api.paging import PAGE_HEADERS, decode_list_cursor, encode_list_cursor, link_next_page
 from appraisal.api.policy import AuthorizedDep
 from appraisal.api.steps import StepsDep, answered_at
 from appraisal.domain.errors import InvalidInput
@@ -77,23 +77,6 @@ async def entrust_commission(
     return public
 
 
-def list_cursor(position: service.ListPosition) -> str:
-    due_on = position.next_due_on.isoformat() if position.next_due_on else None
-    return to_cursor([due_on, position.commission_id, position.offset])
-
-
-def _list_position(raw: Any) -> service.ListPosition:
-    """What `list_cursor` encoded; TypeError or ValueError for anything else."""
-    due_on, commission_id, offset = raw
-    if not isinstance(commission_id, str) or not 0 < len(commission_id) <= 36:
-        raise ValueError("a commission id is a string of at most 36 characters")
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**31:
-        raise ValueError("an offset is a non-negative 32-bit integer")
-    return service.ListPosition(
-        date.fromisoformat(due_on) if due_on is not None else None, commission_id, offset
-    )
-
-
 @router.get("", response_model=Page[CommissionPublic], responses={**ERRORS, 200: {"headers": PAGE_HEADERS}})
 async def list_commissions(
     request: Request,
@@ -107,7 +90,13 @@ async def list_commissions(
     court_id: str | None = Query(default=None, max_length=36),
     category: str | None = Query(default=None, max_length=60),
     overdue: bool | None = None,
+    escalated: bool | None = Query(default=None, description="an overdue escalation to the bureau is open"),
     due_before: date | None = None,
+    q: str | None = Query(
+        default=None,
+        max_length=100,
+        description="search: in the court reference or the case number, or an assigned appraiser's name",
+    ),
     limit: int = Query(default=50, ge=1, le=200),
     offset: int = Query(
         default=0,
@@ -139,17 +128,19 @@ async def list_commissions(
         court_id=court_id,
         category=category,
         overdue=overdue,
+        escalated=escalated,
         due_before=due_before,
+        text=q,
         limit=limit,
         offset=offset,
-        after=from_cursor(cursor, _list_position) if cursor is not None else None,
+        after=decode_list_cursor(cursor) if cursor is not None else None,
         exact_total=count == "exact",
     )
     if listing.following is not None:
         same_filters = [
             (k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "cursor")
         ]
-        link_next_page(response, request.url.path, same_filters, list_cursor(listing.following))
+        link_next_page(response, request.url.path, same_filters, encode_list_cursor(listing.following))
     items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in listing.rows]
     return Page[CommissionPublic](
         items=items,
