@@ -16,6 +16,7 @@ from appraisal.api.routes import ROUTERS
 from appraisal.core.observability import install_request_ids
 from appraisal.core.settings import Settings, get_settings
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.web import accounts as web_accounts
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
 from appraisal.web import routes as web
@@ -68,6 +69,7 @@ def create_app(
         app.include_router(router)
     app.include_router(web.router)
     app.include_router(web_complaints.router)
+    app.include_router(web_accounts.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

@@ -25,6 +25,9 @@ class Scope(StrEnum):
     """The commission in the path must be in the caller's scope, else 404."""
     BUREAU = "bureau"
     """The appraiser, institution or complaint in the path must be under the supervisor's bureau, else 404."""
+    ADMINISTERED = "administered"
+    """A bureau official, or an account that administers its organisation, else 403 (a bearer
+    token of another role has no account, so it never administers)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,17 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/ui/complaints/{complaint_id}/decision"): Access(
         _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: the forms of POST …/decision"
     ),
+    ("GET", "/ui/accounts"): Access(
+        DASHBOARD,
+        Scope.ADMINISTERED,
+        "workspace: the accounts the bureau or an organisation's administrator manages",
+    ),
+    ("POST", "/ui/accounts"): Access(DASHBOARD, Scope.ADMINISTERED, "workspace: create an account"),
+    ("POST", "/ui/accounts/{username}/disable"): Access(
+        DASHBOARD, Scope.ADMINISTERED, "workspace: disable an account"
+    ),
+    ("GET", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
+    ("POST", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }
@@ -245,3 +259,19 @@ def policy_table() -> str:
             cells = ["(no token)"] * len(roles)
         lines.append(f"| {method} | `{path}` | " + " | ".join(cells) + f" | {access.scope} | {access.note} |")
     return "\n".join(lines)
+
+
+def refresh_docs(path: str = "docs/security.md") -> None:
+    """Rewrites the policy table in docs/security.md (python -m appraisal.api.policy)."""
+    from pathlib import Path
+
+    doc = Path(path)
+    lines = doc.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("| method | path |"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    lines[start:end] = policy_table().split("\n")
+    doc.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    refresh_docs()

@@ -45,3 +45,31 @@ def after_failure(*, failed_attempts: int, now: datetime) -> FailedSignIn:
     """One more wrong password: the count, and the lock once it reaches the limit."""
     count = failed_attempts + 1
     return FailedSignIn(count, now + LOCKED_FOR if count >= FAILURES_BEFORE_LOCK else None)
+
+
+@dataclass(frozen=True)
+class Workplace:
+    """Where an account works: the kind of its organisation (court, institution or bureau;
+    an appraiser works at their institution), that organisation's id, and the bureau over it."""
+
+    kind: str
+    organisation_id: str
+    bureau_id: str
+
+
+def administration_refusal(
+    *, by_role: str, by_is_admin: bool, by_place: Workplace, place: Workplace
+) -> str | None:
+    """Why someone may not create or disable an account that works at `place`, or None. The
+    bureau's officials create the first administrators of the courts and institutions under
+    it (and may disable any of their accounts); an organisation's administrator manages the
+    accounts of its own organisation (an institution's, its appraisers' too)."""
+    if by_role == "supervisor":
+        if place.bureau_id != by_place.organisation_id:
+            return "不在本局监管之下 not under your bureau"
+        return None
+    if not by_is_admin:
+        return "只有本单位的管理员可以管理账户 only the organisation's administrator manages its accounts"
+    if (place.kind, place.organisation_id) != (by_place.kind, by_place.organisation_id):
+        return "不是本单位的账户 not an account of your organisation"
+    return None

@@ -17,10 +17,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.chain import next_link
-from appraisal.db.models import AccountChange, UserAccount, WebSession
-from appraisal.domain.accounts import SESSION_LASTS, after_failure, password_problem, username_problem
+from appraisal.db.models import AccountChange, Appraiser, Bureau, Court, Institution, UserAccount, WebSession
+from appraisal.domain.accounts import (
+    SESSION_LASTS,
+    Workplace,
+    administration_refusal,
+    after_failure,
+    password_problem,
+    username_problem,
+)
 from appraisal.domain.audit import chain_hash
-from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import registry
 
@@ -211,11 +218,11 @@ async def disable_account(
     *, session: AsyncSession, by: Actor, username: str, reason: str, now: datetime
 ) -> None:
     """The account signs in no more, and every browser it is signed in on is signed out at its
-    next page. By the operator, or by someone of the account's own organisation."""
+    next page. By the operator, or by a manager of the account (disable_managed)."""
     account = (
         await session.exec(select(UserAccount).where(UserAccount.username == username).with_for_update())
     ).first()
-    if account is None or (by != OPERATOR and by.organisation_id != account.organisation_id):
+    if account is None:
         raise NotFound("account")
     if account.disabled_at is None:
         account.disabled_at = now
@@ -231,3 +238,154 @@ async def disable_account(
 async def account_changes(*, session: AsyncSession, organisation_id: str) -> list[AccountChange]:
     query = select(AccountChange).where(AccountChange.organisation_id == organisation_id)
     return list((await session.exec(query.order_by(col(AccountChange.seq)))).all())
+
+
+@dataclass(frozen=True)
+class Manager:
+    """Someone who manages accounts: a bureau official, or an organisation's administrator."""
+
+    actor: Actor
+    is_admin: bool
+    place: Workplace
+
+
+async def _account_of(*, session: AsyncSession, principal: Actor) -> UserAccount | None:
+    """The active account a principal signed in with (none for a bearer token)."""
+    query = select(UserAccount).where(
+        UserAccount.username == principal.subject,
+        UserAccount.organisation_id == principal.organisation_id,
+        col(UserAccount.disabled_at).is_(None),
+    )
+    return (await session.exec(query)).first()
+
+
+async def is_administrator(*, session: AsyncSession, principal: Actor) -> bool:
+    account = await _account_of(session=session, principal=principal)
+    return bool(account and account.is_admin)
+
+
+async def manager_of(*, session: AsyncSession, principal: Actor) -> Manager:
+    """Who is asking to manage accounts; Forbidden unless a bureau official or an account
+    marked administrator of its organisation."""
+    place = await registry.workplace_of(
+        session=session, role=principal.role, organisation_id=principal.organisation_id
+    )
+    account = (
+        await session.exec(
+            select(UserAccount).where(
+                UserAccount.username == principal.subject,
+                UserAccount.organisation_id == principal.organisation_id,
+            )
+        )
+    ).first()
+    is_admin = bool(account and account.is_admin and account.disabled_at is None)
+    if place is None or (principal.role != Role.SUPERVISOR and not is_admin):
+        raise Forbidden("只有管理员可以管理账户 only an administrator (or the bureau) manages accounts")
+    return Manager(principal, is_admin, place)
+
+
+async def _require_may_manage(
+    *, session: AsyncSession, manager: Manager, role: str, organisation_id: str
+) -> None:
+    place = await registry.workplace_of(session=session, role=role, organisation_id=organisation_id)
+    if place is None:
+        raise InvalidInput("organisation_id", f"{role} {organisation_id} is not in the registry")
+    if refusal := administration_refusal(
+        by_role=manager.actor.role, by_is_admin=manager.is_admin, by_place=manager.place, place=place
+    ):
+        raise Forbidden(refusal)
+
+
+async def add_account(
+    *,
+    session: AsyncSession,
+    manager: Manager,
+    username: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    organisation_id: str,
+    is_admin: bool,
+    now: datetime,
+    today: date,
+) -> UserAccount:
+    """An account created by a bureau official or an organisation's administrator, within
+    what they manage (domain.accounts.administration_refusal)."""
+    await _require_may_manage(session=session, manager=manager, role=role, organisation_id=organisation_id)
+    return await create_account(
+        session=session,
+        by=manager.actor,
+        username=username.strip().lower(),
+        password=password,
+        display_name=display_name,
+        role=role,
+        organisation_id=organisation_id,
+        is_admin=is_admin,
+        now=now,
+        today=today,
+    )
+
+
+async def managed_accounts(*, session: AsyncSession, manager: Manager) -> list[UserAccount]:
+    """Every account the manager may disable: the bureau's, of its courts and institutions and
+    their appraisers; an administrator's, of its own organisation (an institution's appraisers too)."""
+    organisations = await registry.organisations_at(
+        session=session, place=manager.place, whole_bureau=manager.actor.role == Role.SUPERVISOR
+    )
+    query = select(UserAccount).where(col(UserAccount.organisation_id).in_(organisations))
+    return list((await session.exec(query.order_by(col(UserAccount.role), col(UserAccount.username)))).all())
+
+
+async def disable_managed(
+    *, session: AsyncSession, manager: Manager, username: str, reason: str, now: datetime
+) -> None:
+    account = (await session.exec(select(UserAccount).where(UserAccount.username == username))).first()
+    if account is None:
+        raise NotFound("account")
+    await _require_may_manage(
+        session=session, manager=manager, role=account.role, organisation_id=account.organisation_id
+    )
+    if account.username == manager.actor.subject:
+        raise RuleViolation(
+            "own_account", "管理员不能停用自己的账户 an administrator does not disable their own account"
+        )
+    await disable_account(session=session, by=manager.actor, username=username, reason=reason, now=now)
+
+
+async def account_places(*, session: AsyncSession, manager: Manager) -> list[tuple[Role, str, str]]:
+    """Where the manager may create an account: (role, organisation id, its name) — for the
+    bureau, its own officials and the desks, heads and courts under it; for an
+    administrator, its own organisation (an institution's appraisers too)."""
+    whole_bureau = manager.actor.role == Role.SUPERVISOR
+    ids = await registry.organisations_at(session=session, place=manager.place, whole_bureau=whole_bureau)
+    places: list[tuple[Role, str, str]] = []
+    kinds: tuple[tuple[Any, tuple[Role, ...]], ...] = (
+        (Bureau, (Role.SUPERVISOR,)),
+        (Court, (Role.COURT,)),
+        (Institution, (Role.INSTITUTION, Role.INSTITUTION_HEAD)),
+        (Appraiser, (Role.APPRAISER,)),
+    )
+    for kind, roles in kinds:
+        if kind is Appraiser and whole_bureau:
+            continue  # an institution's administrator registers its appraisers' accounts
+        rows = (await session.exec(select(kind).where(col(kind.id).in_(ids)).order_by(col(kind.name)))).all()
+        places += [(role, row.id, row.name) for row in rows for role in roles]
+    return places
+
+
+async def change_password(
+    *, session: AsyncSession, principal: Actor, current: str, new: str, now: datetime
+) -> None:
+    """The signed-in person's own new password, after the current one; recorded."""
+    account = await _account_of(session=session, principal=principal)
+    if account is None:
+        raise InvalidInput(
+            "current", "只有账户登录才能修改密码 only an account signed in with a password has one"
+        )
+    if not PASSWORDS.verify(current, account.password_hash):
+        raise InvalidInput("current", "当前密码错误 the current password is wrong")
+    if problem := password_problem(new, username=account.username):
+        raise InvalidInput("password", problem)
+    account.password_hash = PASSWORDS.hash(new)
+    await _record(session=session, by=principal, account=account, action="password_changed", now=now)
+    await session.commit()

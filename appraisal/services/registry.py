@@ -21,6 +21,7 @@ from appraisal.db.models import (
     RegistryChange,
 )
 from appraisal.db.registry import Registered, eligible, sync_licence_tasks
+from appraisal.domain.accounts import Workplace
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
@@ -427,6 +428,48 @@ async def principal_organisation_name(*, session: AsyncSession, principal: Actor
         await session.get(kind, principal.organisation_id) if kind else None
     )
     return found.name if found else principal.organisation_id
+
+
+async def workplace_of(*, session: AsyncSession, role: str, organisation_id: str) -> Workplace | None:
+    """Where an account of this role and organisation works (None: not in the registry)."""
+    if role == Role.SUPERVISOR:
+        return (
+            Workplace("bureau", organisation_id, organisation_id)
+            if await session.get(Bureau, organisation_id)
+            else None
+        )
+    if role == Role.COURT:
+        court = await session.get(Court, organisation_id)
+        return Workplace("court", court.id, court.bureau_id) if court else None
+    institution_id = organisation_id
+    if role == Role.APPRAISER:
+        appraiser = await session.get(Appraiser, organisation_id)
+        if appraiser is None:
+            return None
+        institution_id = appraiser.institution_id
+    institution = await session.get(Institution, institution_id)
+    return Workplace("institution", institution.id, institution.bureau_id) if institution else None
+
+
+async def organisations_at(*, session: AsyncSession, place: Workplace, whole_bureau: bool) -> list[str]:
+    """The organisation ids whose accounts work at a place: a court's own; an institution's and
+    its appraisers'; with `whole_bureau`, the bureau's and every court's, institution's and
+    appraiser's under it."""
+    if not whole_bureau:
+        if place.kind != "institution":
+            return [place.organisation_id]
+        institution_ids = [place.organisation_id]
+        ids = [place.organisation_id]
+    else:
+        courts = (await session.exec(select(Court.id).where(Court.bureau_id == place.bureau_id))).all()
+        institution_ids = list(
+            (await session.exec(select(Institution.id).where(Institution.bureau_id == place.bureau_id))).all()
+        )
+        ids = [place.bureau_id, *courts, *institution_ids]
+    appraisers = (
+        await session.exec(select(Appraiser.id).where(col(Appraiser.institution_id).in_(institution_ids)))
+    ).all()
+    return [*ids, *appraisers]
 
 
 async def organisation_refusal(*, session: AsyncSession, principal: Actor, today: date) -> str | None:

@@ -74,12 +74,14 @@ DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
 
 
-async def viewer_of(session: AsyncSession, principal: Actor) -> dict[str, str]:
+async def viewer_of(session: AsyncSession, principal: Actor) -> dict[str, Any]:
     """Who is signed in, with their organisation's name, for the page header."""
     return {
         "role": principal.role,
         "organisation": await registry.principal_organisation_name(session=session, principal=principal),
         "subject": principal.subject,
+        "manages_accounts": principal.role == Role.SUPERVISOR
+        or await accounts.is_administrator(session=session, principal=principal),
     }
 
 

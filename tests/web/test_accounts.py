@@ -21,7 +21,7 @@ from appraisal.domain.roles import Role
 from appraisal.seed import APPRAISERS, DEMO_PASSWORD, demo_principals, seed_demo_accounts
 from appraisal.services import accounts
 from appraisal.web.session import SESSION_COOKIE
-from tests.factories import COURT, INSTITUTION
+from tests.factories import COURT, INSTITUTION, OTHER_COURT
 from tests.web.test_pages import HTML, post_form
 
 PASSWORD = "correct-horse-42-battery"
@@ -189,3 +189,67 @@ async def test_the_demo_has_one_account_per_principal_and_seeding_again_adds_non
     supervisor = await sign_in(api, "supervisor", DEMO_PASSWORD)
     assert supervisor.headers["location"] == "/ui/overview"
     assert re.search(r"司法行政机关 Supervisor", (await api.get("/ui/overview", headers=HTML)).text)
+
+
+async def test_the_bureau_creates_first_administrators_who_manage_their_own_accounts(
+    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> None:
+    now = await temporal_env.get_current_time()
+    await seed_demo_accounts(sessions, now=now)
+    assert (await sign_in(api, "supervisor", DEMO_PASSWORD)).status_code == 303
+    first_admin = {
+        "username": "jiangbei-admin",
+        "display_name": "江北法院管理员",
+        "place": f"court|{OTHER_COURT.id}",
+        "password": PASSWORD,
+        "is_admin": "true",
+    }
+    weak = await post_form(api, "/ui/accounts", {**first_admin, "password": "short1"})
+    assert weak.status_code == 422 and "password" in weak.text and 'value="jiangbei-admin"' in weak.text
+    assert (await post_form(api, "/ui/accounts", first_admin)).headers[
+        "location"
+    ] == "/ui/accounts?created=jiangbei-admin"
+
+    # The court's own administrator creates a clerk, who manages nothing.
+    assert (await sign_in(api, "jiangbei-admin")).status_code == 303
+    assert ">账户 Accounts</a>" in (await api.get("/ui/inbox", headers=HTML)).text
+    clerk = {
+        "username": "jiangbei-clerk",
+        "display_name": "书记员",
+        "place": f"court|{OTHER_COURT.id}",
+        "password": PASSWORD,
+    }
+    assert (await post_form(api, "/ui/accounts", clerk)).status_code == 303
+    elsewhere = {**clerk, "username": "yuzhong-clerk", "place": f"court|{COURT.id}"}
+    assert (await post_form(api, "/ui/accounts", elsewhere)).status_code == 403, "not its organisation"
+    assert (await post_form(api, "/ui/accounts/court-1/disable", {"reason": "x"})).status_code == 403
+    assert (await sign_in(api, "jiangbei-clerk")).status_code == 303
+    assert ">账户 Accounts</a>" not in (await api.get("/ui/inbox", headers=HTML)).text
+    assert (await api.get("/ui/accounts", headers=HTML)).status_code == 403
+
+    assert (await sign_in(api, "jiangbei-admin")).status_code == 303
+    disabled = await post_form(api, "/ui/accounts/jiangbei-clerk/disable", {"reason": "调离 transferred"})
+    assert disabled.status_code == 303
+    assert "账户已停用" in (await sign_in(api, "jiangbei-clerk")).text
+    async with sessions() as session:
+        changes = await accounts.account_changes(session=session, organisation_id=OTHER_COURT.id)
+    assert [(c.action, c.data["username"], c.actor_subject) for c in changes][-3:] == [
+        ("created", "jiangbei-admin", "supervisor"),
+        ("created", "jiangbei-clerk", "jiangbei-admin"),
+        ("disabled", "jiangbei-clerk", "jiangbei-admin"),
+    ]
+
+
+async def test_a_person_changes_their_own_password(
+    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> None:
+    now = await temporal_env.get_current_time()
+    await make(sessions, now, username="desk-9", role=Role.INSTITUTION, organisation_id=INSTITUTION.id)
+    assert (await sign_in(api, "desk-9")).status_code == 303
+    new = "another-horse-77-staple"
+    wrong = await post_form(api, "/ui/password", {"current": "nope", "password": new, "again": new})
+    assert wrong.status_code == 422 and "current" in wrong.text
+    changed = await post_form(api, "/ui/password", {"current": PASSWORD, "password": new, "again": new})
+    assert changed.status_code == 200 and 'id="changed"' in changed.text
+    assert (await sign_in(api, "desk-9")).status_code == 200, "the old password no longer signs in"
+    assert (await sign_in(api, "desk-9", new)).status_code == 303
