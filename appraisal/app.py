@@ -22,6 +22,7 @@ from appraisal.web import csrf
 from appraisal.web import routes as web
 from appraisal.web.csrf import CsrfMiddleware
 from appraisal.web.pages import STATIC_DIR
+from appraisal.web.session import pages_for_browsers
 
 DESCRIPTION = """Durable orchestration of judicial-appraisal (司法鉴定) commissions.
 Every 4xx/5xx body is `{"error": {"code", "message", "details"}}`."""
@@ -63,6 +64,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
+    pages_for_browsers(app)
     limits.install(app, settings.max_body_bytes)
     install_request_ids(app)
     for router in ROUTERS:

@@ -212,6 +212,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/ui/accounts/{username}/disable"): Access(
         DASHBOARD, Scope.ADMINISTERED, "workspace: disable an account"
     ),
+    ("GET", "/ui/notifications"): Access(
+        DASHBOARD, Scope.OWN, "workspace: what was sent to the caller's organisation"
+    ),
     ("GET", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
     ("POST", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),

@@ -35,6 +35,7 @@ from appraisal.services import (
     accounts,
     audit,
     consistency,
+    notification,
     reappraisal,
     registry,
     report,
@@ -69,6 +70,7 @@ router = APIRouter(
 
 LIST_LIMIT = 20
 LIST_PAGE = 50
+NOTIFICATIONS = 100
 INBOX_LIMIT = 50
 DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
@@ -622,6 +624,22 @@ async def appraiser_page(
             "trace": trace,
             "institution_name": await registry.organisation_name(
                 session=session, kind="institution", id_=trace.institution_id
+            ),
+        },
+    )
+
+
+@router.get("/notifications")
+async def notifications_page(request: Request, principal: PagePrincipalDep, session: SessionDep) -> Response:
+    """What happened to the viewer's commissions: the notifications sent to their organisation."""
+    return render(
+        request,
+        "notifications.html",
+        {
+            "viewer": await viewer_of(session, principal),
+            "active": "notifications",
+            "notifications": await notification.sent_to(
+                session=session, principal=principal, limit=NOTIFICATIONS
             ),
         },
     )

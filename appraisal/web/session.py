@@ -6,17 +6,18 @@ token pasted instead (a script's, a machine's) is kept the same way and checked 
 checks it (deps.get_principal). The API's own routes never read either cookie. Every form
 posted to /ui carries the CSRF token (asgi-csrf, app.py)."""
 
+import json
 from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from temporalio.client import WorkflowUpdateFailedError
 
 from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TodayDep, bearer, get_principal
@@ -32,6 +33,7 @@ PREFIX = "/ui"
 LOGIN_PATH = f"{PREFIX}/login"
 HOME_PATH = f"{PREFIX}/overview"
 INBOX_PATH = f"{PREFIX}/inbox"
+STATIC_PREFIX = f"{PREFIX}/static/"
 COOKIE = "appraisal_token"
 SESSION_COOKIE = "appraisal_session"
 
@@ -39,7 +41,10 @@ ERROR_TITLES = {
     401: "请登录 Sign in needed",
     403: "无权访问 Forbidden",
     404: "未找到 Not found",
+    405: "不支持的操作 Not allowed here",
+    409: "不能办理 Not allowed now",
     422: "参数无效 Invalid input",
+    503: "暂时不可用 Temporarily unavailable",
 }
 
 
@@ -239,6 +244,29 @@ def _error(request: Request, status: int, message: str, *, login: str) -> Respon
         "login": login,
     }
     return render(request, "error.html", context, status_code=status)
+
+
+def pages_for_browsers(app: FastAPI) -> None:
+    """Errors raised outside a page's own handling (an unknown /ui path, a method not allowed,
+    Temporal or the database down) answer a browser under /ui with a page, not the API's JSON:
+    the same status and message, with the way back."""
+    for kind, handler in list(app.exception_handlers.items()):
+
+        def for_browsers(handle: Any) -> Any:
+            async def answer(request: Request, err: Exception) -> Response:
+                response: Response = await handle(request, err)
+                if not request.url.path.startswith(f"{PREFIX}/") or request.url.path.startswith(
+                    STATIC_PREFIX
+                ):
+                    return response
+                if not isinstance(response, JSONResponse):
+                    return response
+                error = json.loads(bytes(response.body)).get("error", {})
+                return error_page(request, response.status_code, str(error.get("message", "")))
+
+            return answer
+
+        app.exception_handlers[kind] = for_browsers(handler)
 
 
 class PageRoute(APIRoute):

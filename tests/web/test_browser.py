@@ -86,8 +86,8 @@ async def test_click_through_the_dashboard(
 
     await page.click(f"#appraisers a[href='/ui/appraisers/{APPRAISER_IDS[0]}']")
     await expect(page).to_have_url(f"{served}/ui/appraisers/{APPRAISER_IDS[0]}")
-    await expect(page.locator("#trace tbody")).to_contain_text("commission.accepted")
-    await expect(page.locator("#trace tbody")).to_contain_text("clock.paused")
+    await expect(page.locator("#trace tbody")).to_contain_text("受理 Accepted")
+    await expect(page.locator("#trace tbody")).to_contain_text("时限暂停 Clock paused")
     await expect(page.locator("#trace .unverified")).to_have_count(0)
     await screenshot(page, "appraiser")
 

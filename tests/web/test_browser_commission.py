@@ -245,7 +245,7 @@ async def test_a_complaint_from_registration_to_decision_by_clicking(
     await page.select_option("#decide-outcome", "criticism_or_correction_order")
     await page.click("#step-decide button")
     await expect(stage).to_have_text("已决定 Decided")
-    await expect(page.locator("#decision")).to_contain_text("criticism_or_correction_order")
+    await expect(page.locator("#decision")).to_contain_text("批评教育或责令整改")
     await page.fill("#notify_parties-method", "挂号信 Registered mail")
     await page.click("#step-notify_parties button")
     await expect(stage).to_have_text("已结案 Closed")

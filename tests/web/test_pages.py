@@ -21,6 +21,7 @@ from appraisal.db.models import AuditEventRow, RevokedToken
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import APPRAISERS, INSTITUTIONS, OTHER_BUREAU
 from appraisal.web import routes as web_routes
+from appraisal.web.labels import label
 from appraisal.web.session import COOKIE
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import CLINICAL_APPRAISERS, INSTITUTION, court_actor, institution_actor
@@ -66,7 +67,7 @@ def number(html: str, element_id: str) -> int:
 
 
 def rows(html: str, table_id: str) -> list[str]:
-    table = re.search(rf'<table id="{table_id}">(.*?)</table>', html, re.S)
+    table = re.search(rf'<table id="{table_id}"[^>]*>(.*?)</table>', html, re.S)
     assert table, f"no table #{table_id}"
     return re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1).split("<tbody>", 1)[1], re.S)
 
@@ -259,9 +260,11 @@ async def test_appraiser_trace_and_inbox_pages(
     html = await page(api, f"/ui/appraisers/{APPRAISER_IDS[0]}")
     items = rows(html, "trace")
     assert len(items) == len(trace["items"]) >= 4
-    kinds = [re.findall(r"<td>([a-z_.]+)</td>", row)[0] for row in items]
-    assert kinds == [item["kind"] for item in trace["items"]]
-    assert {"commission.accepted", "clock.paused", "clock.resumed"} <= set(kinds)
+    for row, item in zip(items, trace["items"], strict=True):  # each kind in words, not its code
+        assert f"<td>{label(item['kind'], 'event')}</td>" in row and f"<td>{item['kind']}</td>" not in row
+    assert {"commission.accepted", "clock.paused", "clock.resumed"} <= {
+        item["kind"] for item in trace["items"]
+    }
     assert all('class="verified"' in row for row in items)
 
     inbox = rows(await page(api, "/ui/inbox"), "inbox")
@@ -326,3 +329,16 @@ async def test_the_commission_list_searches_filters_and_pages_through_everything
         "/v1/commissions", params={"q": "民初552号", "escalated": "false"}, headers=auth(court_actor)
     )
     assert [c["id"] for c in by_api.json()["items"]] == [ids[2]], "the API searches the same way"
+
+
+async def test_unknown_pages_and_errors_answer_a_browser_with_a_page(
+    api: httpx.AsyncClient, settings: Settings
+) -> None:
+    await sign_in(api, settings, court_actor)
+    unknown = await api.get("/ui/no-such-page", headers=HTML)
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert 'href="/ui/inbox"' in unknown.text and "404" in unknown.text
+    wrong_method = await post_form(api, "/ui/inbox", {})
+    assert wrong_method.status_code == 405 and "不支持的操作" in wrong_method.text
+    api_unknown = await api.get("/v1/no-such-thing")
+    assert api_unknown.status_code == 404 and api_unknown.json()["error"]["code"] == "not_found"

@@ -1,0 +1,75 @@
+"""The workspace's message catalogue covers every code a page shows: each stage, task kind,
+audit event kind, clock, rung and status the workflows produce has a Chinese and an English
+text (appraisal/web/locale), so no page falls back to a raw code."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from appraisal.domain.complaint import COMPLAINANT_KINDS, OUTCOMES, ComplaintStage
+from appraisal.domain.roles import Role
+from appraisal.domain.rules import CLOCK_RULES, RungKind
+from appraisal.domain.stages import Stage
+from appraisal.domain.testimony import AppraiserState, TestimonyStage
+from appraisal.seed import INSTITUTIONS
+from appraisal.web.labels import LOCALES, catalogue, label
+from appraisal.workflows.testimony import ANSWER_STATES
+from tests.conftest import ROOT
+
+SOURCES = [*(ROOT / "appraisal" / "workflows").glob("*.py"), ROOT / "appraisal" / "db" / "registry.py"]
+
+
+def recorded_event_kinds() -> set[str]:
+    """Every audit event kind the workflows write: the literal ones, the clocks' rungs and a
+    testimony's answers."""
+    literal = set()
+    for source in SOURCES:
+        literal |= set(
+            re.findall(
+                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity)\.[a-z_]+)"',
+                source.read_text(),
+            )
+        )
+    return literal | {f"clock.{k}" for k in RungKind} | {f"testimony.{s}" for s in ANSWER_STATES.values()}
+
+
+def task_kinds() -> set[str]:
+    found: set[str] = set()
+    for source in SOURCES:
+        text = source.read_text()
+        found |= set(re.findall(r'TaskSnapshot\(\s*"([a-z_]+)"', text))
+        found |= set(re.findall(r'task\("([a-z_]+)"', text))
+        found |= set(re.findall(r"select t\.id, '([a-z_]+)'", text))
+    return found
+
+
+EXPECTED: list[tuple[str, set[str]]] = [
+    ("stage", {s.value for s in Stage}),
+    ("complaint_stage", {s.value for s in ComplaintStage}),
+    ("status", {s.value for s in TestimonyStage} | {s.value for s in AppraiserState}),
+    ("role", {r.value for r in Role}),
+    ("rung", {k.value for k in RungKind}),
+    ("clock", {rule.name for rule in CLOCK_RULES.values()}),
+    ("category", {c for i in INSTITUTIONS for c in i.categories}),
+    ("complainant", set(COMPLAINANT_KINDS)),
+    ("outcome", {str(o) for o in OUTCOMES}),
+    ("event", recorded_event_kinds()),
+    ("task", task_kinds()),
+]
+
+
+@pytest.mark.parametrize(("context", "codes"), EXPECTED, ids=[context for context, _ in EXPECTED])
+def test_every_code_a_page_shows_has_chinese_and_english(context: str, codes: set[str]) -> None:
+    assert len(codes) >= 2, f"the scan for {context} found too little to mean anything"
+    for locale in LOCALES:
+        missing = sorted(c for c in codes if (context, c) not in catalogue(locale))
+        assert missing == [], f"{locale} lacks {context}: {missing}"
+
+
+def test_the_two_locales_hold_the_same_codes_and_a_label_puts_chinese_first() -> None:
+    assert set(catalogue("zh_CN")) == set(catalogue("en"))
+    assert label("examining", "stage") == "鉴定中 Examining"
+    assert label("report.dissented", "event").split(" ")[0] == "签署不同意见"
+    assert label("no_such_code", "stage") == "no_such_code"
+    assert Path(ROOT / "appraisal" / "web" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").exists()
