@@ -27,6 +27,7 @@ from appraisal.domain.accounts import SESSION_LASTS
 from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import accounts
+from appraisal.web.labels import label
 from appraisal.web.pages import render
 
 PREFIX = "/ui"
@@ -158,20 +159,26 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def refusal_of(err: Exception) -> str:
-    """A refused step, for the form: which field and which rule, nothing changed."""
+    """A refused step, for the form: which field and which rule, in Chinese first (from the
+    catalogue), the rule's own words after it; nothing was changed."""
     if isinstance(err, ValidationError):
         return "；".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '表单 form'}: {e['msg']}" for e in err.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or '表单 form'}: {label(e['type'], 'validation')}（{e['msg']}）"
+            for e in err.errors()
         )
     if isinstance(err, RuleViolation):
-        return f"{err.code}{f'（{err.rule}）' if err.rule else ''}: {err.message}"
+        return _refused(err.code, err.rule, err.message)
     if isinstance(err, InvalidInput):
         return f"{err.field}: {err.message}"
     if isinstance(err, WorkflowUpdateFailedError):  # the workflow's validator refused the step
         refused = from_update_failure(err)
         named = refused.details.get("rule") if isinstance(refused.details, dict) else None
-        return f"{refused.code}{f'（{named}）' if named else ''}: {refused.message}"
+        return _refused(refused.code, named, refused.message)
     return str(err)
+
+
+def _refused(code: str, rule: str | None, message: str) -> str:
+    return f"{label(code, 'error')}{f'（{rule}）' if rule else ''}: {message}"
 
 
 async def sign_in(

@@ -73,3 +73,21 @@ def test_the_two_locales_hold_the_same_codes_and_a_label_puts_chinese_first() ->
     assert label("report.dissented", "event").split(" ")[0] == "签署不同意见"
     assert label("no_such_code", "stage") == "no_such_code"
     assert Path(ROOT / "appraisal" / "web" / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po").exists()
+
+
+def refusal_codes() -> set[str]:
+    """Every code a refused step can carry: the domain's and the services' rule violations
+    and the API's own errors."""
+    found: set[str] = set()
+    for source in (ROOT / "appraisal").rglob("*.py"):
+        text = source.read_text()
+        found |= set(re.findall(r'RuleViolation\(\s*"([a-z_]+)"', text))
+        found |= set(re.findall(r'ApiError\(\s*\d+,\s*"([a-z_]+)"', text))
+    return found
+
+
+def test_every_refusal_a_form_can_show_has_chinese_and_english() -> None:
+    codes = refusal_codes()
+    assert {"not_in_stage", "too_few_appraisers", "hearing_not_held"} <= codes
+    for locale in LOCALES:
+        assert sorted(c for c in codes if ("error", c) not in catalogue(locale)) == [], locale

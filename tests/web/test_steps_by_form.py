@@ -127,7 +127,7 @@ async def test_objection_and_testimony_by_clicking(
     await sign_in(api, settings, court_actor)
     outcome = f"/ui/commissions/{cid}/testimony/{tid}/outcome"
     early = await post_form(api, outcome, {f"results.{APPRAISER_IDS[0]}": "appeared", "note": "当庭质询"})
-    assert early.status_code == 409 and "hearing_not_held" in step_error(early.text)
+    assert early.status_code == 409 and "尚未开庭" in step_error(early.text)
     assert ">当庭质询</textarea>" in early.text, "what was typed stays in the refused form"
     await temporal_env.sleep(hearing - await temporal_env.get_current_time() + timedelta(hours=3))
     assert (await post_form(api, outcome, {f"results.{APPRAISER_IDS[0]}": "appeared"})).status_code == 303
