@@ -217,6 +217,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
     ("POST", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
+    ("POST", "/ui/second-factor"): Access(
+        DASHBOARD, Scope.OWN, "workspace: set up or remove one's own authenticator code (TOTP)"
+    ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }

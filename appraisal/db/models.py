@@ -98,6 +98,9 @@ class UserAccount(SQLModel, table=True):
     organisation_id: str = Field(max_length=36, index=True)
     is_admin: bool = Field(default=False, description="creates and disables its organisation's accounts")
     password_hash: str = Field(max_length=200)
+    totp_secret: str | None = Field(
+        default=None, max_length=64, description="base32 TOTP secret once a second factor is set up"
+    )
     failed_attempts: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

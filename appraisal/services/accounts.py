@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
 
+import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import update
@@ -34,6 +35,7 @@ from appraisal.services import registry
 PASSWORDS = PasswordHash((Argon2Hasher(),))
 UNKNOWN_USER_HASH = PASSWORDS.hash("an unknown user name takes as long to refuse as a wrong password")
 WRONG = "用户名或密码错误 Wrong user name or password"
+WRONG_CODE = "两步验证码错误 Wrong or missing code from your authenticator app"
 OPERATOR = Actor("operator", "", "appraisal seed")
 """Who creates accounts from the command line (the demo seed, an operator's first administrator)."""
 
@@ -134,11 +136,12 @@ async def create_account(
 
 
 async def sign_in(
-    *, session: AsyncSession, username: str, password: str, now: datetime, today: date
+    *, session: AsyncSession, username: str, password: str, now: datetime, today: date, code: str = ""
 ) -> SignedIn:
-    """A new session for the right password of an active, unlocked account whose
-    organisation may act; NotSignedIn with the reason otherwise. Five wrong passwords in a
-    row lock the account for 15 minutes (recorded); a success resets the count."""
+    """A new session for the right password (and, once the account has a second factor, the
+    authenticator's current code) of an active, unlocked account whose organisation may act;
+    NotSignedIn with the reason otherwise. Five failures in a row lock the account for 15
+    minutes (recorded); a success resets the count."""
     account = (
         await session.exec(
             select(UserAccount).where(UserAccount.username == username.strip().lower()).with_for_update()
@@ -151,7 +154,8 @@ async def sign_in(
         raise NotSignedIn("账户已停用 This account is disabled")
     if account.locked_until is not None and account.locked_until > now:
         raise NotSignedIn(f"账户已锁定 Locked after repeated failures until {account.locked_until:%H:%M} UTC")
-    if not PASSWORDS.verify(password, account.password_hash):
+    password_right = PASSWORDS.verify(password, account.password_hash)
+    if not password_right or (account.totp_secret and not _code_right(account.totp_secret, code, now)):
         failed = after_failure(failed_attempts=account.failed_attempts, now=now)
         account.failed_attempts, account.locked_until = failed.failed_attempts, failed.locked_until
         if failed.locked_until is not None:
@@ -166,7 +170,7 @@ async def sign_in(
             )
             account.failed_attempts = 0
         await session.commit()
-        raise NotSignedIn(WRONG)
+        raise NotSignedIn(WRONG if not password_right else WRONG_CODE)
     actor = account_actor(account)
     if refusal := await registry.organisation_refusal(session=session, principal=actor, today=today):
         raise NotSignedIn(f"所属机构不能办理 The account's organisation may not act: {refusal}")
@@ -389,3 +393,48 @@ async def change_password(
     account.password_hash = PASSWORDS.hash(new)
     await _record(session=session, by=principal, account=account, action="password_changed", now=now)
     await session.commit()
+
+
+def _code_right(secret: str, code: str, now: datetime) -> bool:
+    """The authenticator's code for now, or for the 30 seconds either side (clock drift)."""
+    return bool(code.strip()) and pyotp.TOTP(secret).verify(code.strip(), for_time=now, valid_window=1)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(*, secret: str, username: str) -> str:
+    """What an authenticator app takes (typed in, or from the URI): the issuer and the user."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="司法鉴定委托 Appraisal")
+
+
+async def set_second_factor(
+    *, session: AsyncSession, principal: Actor, secret: str, code: str, now: datetime
+) -> None:
+    """The signed-in person's second factor, once a code from their app proves it is set up."""
+    account = await _account_of(session=session, principal=principal)
+    if account is None:
+        raise InvalidInput("code", "只有账户登录才能设置 only an account signed in with a password has one")
+    if len(secret) != 32 or not _code_right(secret, code, now):
+        raise InvalidInput(
+            "code", "验证码不对，请核对手机上的时间 the code does not match: check the phone's clock"
+        )
+    account.totp_secret = secret
+    await _record(session=session, by=principal, account=account, action="second_factor_set", now=now)
+    await session.commit()
+
+
+async def remove_second_factor(*, session: AsyncSession, principal: Actor, code: str, now: datetime) -> None:
+    """Signing in by password alone again, after a current code."""
+    account = await _account_of(session=session, principal=principal)
+    if account is None or not account.totp_secret or not _code_right(account.totp_secret, code, now):
+        raise InvalidInput("code", "验证码不对 the code does not match")
+    account.totp_secret = None
+    await _record(session=session, by=principal, account=account, action="second_factor_removed", now=now)
+    await session.commit()
+
+
+async def has_second_factor(*, session: AsyncSession, principal: Actor) -> bool:
+    account = await _account_of(session=session, principal=principal)
+    return bool(account and account.totp_secret)

@@ -120,13 +120,36 @@ async def disable(
     return RedirectResponse(f"{PREFIX}/accounts", status_code=303)
 
 
-@router.get("/password")
-async def password_page(request: Request, principal: PagePrincipalDep, session: SessionDep) -> Response:
+async def _security_page(
+    request: Request,
+    *,
+    principal: Actor,
+    session: AsyncSession,
+    refused: str = "",
+    notice: str = "",
+    status_code: int = 200,
+) -> Response:
+    """Changing one's password, and setting up or removing the authenticator code."""
+    secret = accounts.new_totp_secret()
     return render(
         request,
         "password.html",
-        {"viewer": await viewer_of(session, principal), "active": "password", "refused": ""},
+        {
+            "viewer": await viewer_of(session, principal),
+            "active": "password",
+            "refused": refused,
+            "notice": notice,
+            "second_factor": await accounts.has_second_factor(session=session, principal=principal),
+            "secret": secret,
+            "uri": accounts.totp_uri(secret=secret, username=principal.subject),
+        },
+        status_code=status_code,
     )
+
+
+@router.get("/password")
+async def password_page(request: Request, principal: PagePrincipalDep, session: SessionDep) -> Response:
+    return await _security_page(request, principal=principal, session=session)
 
 
 @router.post("/password")
@@ -146,14 +169,39 @@ async def change_password(
         )
     except InvalidInput as err:
         await session.rollback()
-        return render(
-            request,
-            "password.html",
-            {"viewer": await viewer_of(session, principal), "active": "password", "refused": refusal_of(err)},
-            status_code=422,
+        return await _security_page(
+            request, principal=principal, session=session, refused=refusal_of(err), status_code=422
         )
-    return render(
-        request,
-        "password.html",
-        {"viewer": await viewer_of(session, principal), "active": "password", "refused": "", "changed": True},
+    return await _security_page(
+        request, principal=principal, session=session, notice="密码已修改 Your password is changed"
     )
+
+
+@router.post("/second-factor")
+async def set_second_factor(
+    request: Request, principal: PagePrincipalDep, session: SessionDep, now: NowDep
+) -> Response:
+    """The authenticator app's secret, confirmed by its current code: from then on signing in
+    asks for a code too."""
+    form = await read_form(request)
+    try:
+        if form.get("remove") == "true":
+            await accounts.remove_second_factor(
+                session=session, principal=principal, code=form.get("code", ""), now=now
+            )
+            notice = "已取消两步验证 Sign-in asks for the password alone again"
+        else:
+            await accounts.set_second_factor(
+                session=session,
+                principal=principal,
+                secret=form.get("secret", ""),
+                code=form.get("code", ""),
+                now=now,
+            )
+            notice = "已设置两步验证 Sign-in now asks for your authenticator's code"
+    except InvalidInput as err:
+        await session.rollback()
+        return await _security_page(
+            request, principal=principal, session=session, refused=refusal_of(err), status_code=422
+        )
+    return await _security_page(request, principal=principal, session=session, notice=notice)

@@ -136,6 +136,7 @@ async def sign_in_account(
             password=form.get("password", ""),
             now=now,
             today=today,
+            code=form.get("code", ""),
         )
     except accounts.NotSignedIn as err:
         return login_page(request, next_path=next_path, error=err.message, username=form.get("username", ""))

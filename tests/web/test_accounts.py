@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 import httpx
+import pyotp
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -253,3 +254,38 @@ async def test_a_person_changes_their_own_password(
     assert changed.status_code == 200 and 'id="changed"' in changed.text
     assert (await sign_in(api, "desk-9")).status_code == 200, "the old password no longer signs in"
     assert (await sign_in(api, "desk-9", new)).status_code == 303
+
+
+async def test_a_second_factor_once_set_up_is_asked_for_at_sign_in(
+    api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment
+) -> None:
+    now = await temporal_env.get_current_time()
+    await make(sessions, now, username="head-9", role=Role.INSTITUTION_HEAD, organisation_id=INSTITUTION.id)
+    assert (await sign_in(api, "head-9")).status_code == 303
+    page = (await api.get("/ui/password", headers=HTML)).text
+    found = re.search(r'name="secret" value="([A-Z2-7]{32})"', page)
+    assert found, "the page offers a fresh secret"
+    secret = found.group(1)
+
+    def code() -> str:
+        return pyotp.TOTP(secret).at(now)
+
+    wrong = await post_form(
+        api, "/ui/second-factor", {"secret": secret, "code": "000000" if code() != "000000" else "111111"}
+    )
+    assert wrong.status_code == 422
+    assert (await post_form(api, "/ui/second-factor", {"secret": secret, "code": code()})).status_code == 200
+    assert 'id="second-factor-on"' in (await api.get("/ui/password", headers=HTML)).text
+
+    without = await sign_in(api, "head-9")
+    assert without.status_code == 200 and "两步验证码错误" in without.text, (
+        "the password alone no longer signs in"
+    )
+    api.cookies.clear()
+    signed = await post_form(
+        api, "/ui/login", {"username": "head-9", "password": PASSWORD, "code": code(), "next": ""}
+    )
+    assert signed.status_code == 303
+    async with sessions() as session:
+        changes = await accounts.account_changes(session=session, organisation_id=INSTITUTION.id)
+    assert "second_factor_set" in [c.action for c in changes]
