@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from appraisal.schemas.commission import ClockPublic
+from appraisal.web.labels import LOCALES, catalogue
 
 BAR_ROW = 26
 BAR_THICKNESS = 16
@@ -80,6 +81,8 @@ class Span:
 class Marker:
     x: float
     label: str
+    anchor: str = "start"
+    """Which side of its line the label goes ("end": to the left), so it stays inside the picture."""
 
 
 @dataclass(frozen=True)
@@ -158,13 +161,15 @@ def timeline(clocks: list[ClockPublic], *, received_on: date, today: date, width
         )
         if due and stop and abs(due.x - stop.x) < LABEL_CLEARANCE:  # one label for both, or they overlap
             due, stop = Marker(due.x, f"{due.label} · {stop.label}"), Marker(stop.x, "")
+        if due and due.x > right - LABEL_CLEARANCE:  # near the right edge: the label goes to the left
+            due = Marker(due.x, due.label, "end")
         budget = Span(
             x(clock.started_on),
             max(x(end) - x(clock.started_on), 2.0),
             f"{clock.started_on} → {clock.stopped_on or clock.due_on}",
         )
-        label = f"{clock.rule} {clock.name}"
-        rows.append(ClockRow(label, 28 + n * TIMELINE_ROW, _state(clock), budget, pauses, due, stop))
+        name = catalogue(LOCALES[0]).get(("clock", clock.name), clock.name)  # the narrow column: Chinese
+        rows.append(ClockRow(f"{clock.rule} {name}", 28 + n * TIMELINE_ROW, _state(clock), budget, pauses, due, stop))
     span = (last - first).days
     step = max(span // 6, 1)
     ticks = [

@@ -164,6 +164,7 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
     await sign_out(page)
 
     await sign_in(page, served, "head-1")
+    await screenshot(page, "head-inbox")
     await from_inbox(page, served, commission_id)
     await page.click("#step-issue button")
     await expect(stage).to_have_text("已出具 Issued")
@@ -187,6 +188,13 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
 
     await page.click("#step-closure button")
     await expect(stage).to_have_text("已结案 Closed")
+    await page.click("nav a:has-text('委托 Commissions')")
+    await expect(page.locator("#commissions")).to_contain_text(REFERENCE)
+    await screenshot(page, "court-commissions")
+    await page.click("nav a:has-text('通知 Notifications')")
+    await expect(page.locator("#notifications")).to_contain_text("出具鉴定意见书 Report issued")
+    await screenshot(page, "court-notifications")
+    await page.goto(f"{served}/ui/commissions/{commission_id}")
     await expect(page.locator("#steps")).to_have_count(0)
     await expect(page.locator("#verdict")).to_contain_text("✓ 哈希链校验通过")
     trail = (await api.get(f"/v1/commissions/{commission_id}/audit", headers=auth(court_actor))).json()
