@@ -169,7 +169,9 @@ def timeline(clocks: list[ClockPublic], *, received_on: date, today: date, width
             f"{clock.started_on} → {clock.stopped_on or clock.due_on}",
         )
         name = catalogue(LOCALES[0]).get(("clock", clock.name), clock.name)  # the narrow column: Chinese
-        rows.append(ClockRow(f"{clock.rule} {name}", 28 + n * TIMELINE_ROW, _state(clock), budget, pauses, due, stop))
+        rows.append(
+            ClockRow(f"{clock.rule} {name}", 28 + n * TIMELINE_ROW, _state(clock), budget, pauses, due, stop)
+        )
     span = (last - first).days
     step = max(span // 6, 1)
     ticks = [
