@@ -20,6 +20,7 @@ from appraisal.web import accounts as web_accounts
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
 from appraisal.web import routes as web
+from appraisal.web import supervision as web_supervision
 from appraisal.web.csrf import CsrfMiddleware
 from appraisal.web.pages import STATIC_DIR
 from appraisal.web.session import pages_for_browsers
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(web_complaints.router)
     app.include_router(web_accounts.router)
+    app.include_router(web_supervision.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

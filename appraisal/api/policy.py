@@ -220,6 +220,30 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/ui/second-factor"): Access(
         DASHBOARD, Scope.OWN, "workspace: set up or remove one's own authenticator code (TOTP)"
     ),
+    ("GET", "/ui/registry"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's institutions and appraisers"
+    ),
+    ("POST", "/ui/registry/institutions"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/registry/institutions"
+    ),
+    ("POST", "/ui/registry/appraisers"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/registry/appraisers"
+    ),
+    ("POST", "/ui/registry/{kind}/{entity_id}/status"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: as POST /v1/registry/…/status"
+    ),
+    ("GET", "/ui/inspections"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's published draws"
+    ),
+    ("POST", "/ui/inspections"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/supervision/inspections"
+    ),
+    ("GET", "/ui/calendar"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: a year's working-day calendar"
+    ),
+    ("POST", "/ui/calendar/{year}"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as PUT /v1/calendar/{year}"
+    ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
 }

@@ -105,6 +105,17 @@ async def _appraiser_in_bureau(*, session: AsyncSession, principal: Actor, appra
     return found
 
 
+async def require_in_bureau(*, session: AsyncSession, principal: Actor, kind: str, entity_id: str) -> None:
+    """NotFound unless the institution or appraiser is under the supervisor's bureau: what a
+    form checks before it reads its fields, so a refusal never tells what exists elsewhere."""
+    if kind == "institutions":
+        await _institution_in_bureau(session=session, principal=principal, institution_id=entity_id)
+    elif kind == "appraisers":
+        await _appraiser_in_bureau(session=session, principal=principal, appraiser_id=entity_id)
+    else:
+        raise NotFound(kind)
+
+
 def _within_scope(categories: list[str], institution: Institution) -> None:
     outside = [c for c in categories if c not in institution.categories]
     if outside:

@@ -135,9 +135,10 @@ async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_rout
         "/v1/complaints", json=complaint_body("MATRIX-C"), headers=auth(INSIDE[Role.SUPERVISOR])
     )
     assert complaint.status_code == 201, complaint.text
-    params = {"commission_id": cid, "year": "2030", "appraiser_id": APPRAISER_IDS[0]}
+    params = {"commission_id": cid, "year": "2030", "appraiser_id": APPRAISER_IDS[0], "kind": "appraisers"}
     params["complaint_id"] = complaint.json()["id"]
     params["institution_id"] = INSTITUTION.id
+    params["entity_id"] = APPRAISER_IDS[0]
     # Sub-resources that do not exist: a step on one is refused by the commission's rules (409).
     params |= {
         "recusal_id": "1",
