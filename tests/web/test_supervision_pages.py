@@ -20,7 +20,7 @@ async def test_the_bureau_keeps_its_registry_draws_and_calendar_by_clicking(
 ) -> None:
     await sign_in(api, settings, supervisor)
     assert "登记鉴定机构 Register an institution" in await page(api, "/ui/registry")
-    institution = {
+    institution: dict[str, str | list[str]] = {
         "name": "渝北司法鉴定所 Yubei Appraisal",
         "categories": ["forensic_clinical"],
         "reason": "准予登记",
@@ -28,7 +28,11 @@ async def test_the_bureau_keeps_its_registry_draws_and_calendar_by_clicking(
     assert (await post_form(api, "/ui/registry/institutions", institution)).status_code == 303
     listed = (await api.get("/v1/registry/institutions", headers=auth(supervisor))).json()
     new = next(i for i in listed if i["name"] == institution["name"])
-    outside = {"name": "张三", "institution_id": new["id"], "categories": ["audio_visual"]}
+    outside: dict[str, str | list[str]] = {
+        "name": "张三",
+        "institution_id": new["id"],
+        "categories": ["audio_visual"],
+    }
     refused = await post_form(api, "/ui/registry/appraisers", outside)
     assert (
         refused.status_code in (409, 422) and "REG-1" in step_error(refused.text)
