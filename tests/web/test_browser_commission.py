@@ -259,5 +259,14 @@ async def test_a_complaint_from_registration_to_decision_by_clicking(
     await expect(stage).to_have_text("已结案 Closed")
     await expect(page.locator("#steps")).to_have_count(0)
     await expect(page.locator("#audit-trail tbody tr")).not_to_have_count(0)
+    # The bureau's other pages, for the guide's screenshots.
+    for name, path, shown in (
+        ("supervisor-registry", "/ui/registry", "#institutions"),
+        ("supervisor-inspections", "/ui/inspections", "#draw-form"),
+        ("supervisor-calendar", "/ui/calendar", "#calendar-form"),
+    ):
+        await page.goto(f"{served}{path}")
+        await expect(page.locator(shown)).to_be_visible()
+        await screenshot(page, name)
     assert problems == [], problems
     await context.close()
