@@ -177,6 +177,49 @@ def _demo_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _account(args: argparse.Namespace) -> int:
+    """An operator's account: the bureau's first official in production (who then creates
+    each court's and institution's first administrator in the workspace)."""
+    import getpass
+
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.domain.calendar import local_today
+    from appraisal.domain.errors import InvalidInput, RuleViolation
+    from appraisal.services import accounts
+
+    settings = get_settings()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+
+    async def main() -> None:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                now = datetime.now(UTC)
+                await accounts.create_account(
+                    session=session,
+                    by=accounts.OPERATOR,
+                    username=args.username,
+                    password=password,
+                    display_name=args.name or args.username,
+                    role=Role(args.role),
+                    organisation_id=args.organisation,
+                    is_admin=args.admin,
+                    now=now,
+                    today=local_today(now),
+                )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(main())
+    except (InvalidInput, RuleViolation) as err:
+        field = getattr(err, "field", getattr(err, "code", ""))
+        print(f"appraisal account add: {field}: {err.message}", file=sys.stderr)
+        return 2
+    print(f"created {args.username} ({args.role}{', administrator' if args.admin else ''})")
+    return 0
+
+
 def _revoke(args: argparse.Namespace) -> int:
     from sqlalchemy.dialects.postgresql import insert
 
@@ -316,6 +359,22 @@ def main(argv: list[str] | None = None) -> int:
     signer.add_argument("--report-hash", required=True, help="the report's content_hash")
     signer.add_argument("--dissent", metavar="STATEMENT", help="sign this dissent statement instead")
     signer.add_argument("--private-key", metavar="FILE", help="base64 of the raw 32-byte Ed25519 private key")
+    account = commands.add_parser(
+        "account",
+        help="add a workspace account (an operator's: the bureau's first official)",
+        description="Creates a workspace account; the password is asked for (or read from stdin). "
+        "The bureau's officials then create every court's and institution's first administrator "
+        "in the workspace.",
+    )
+    account.add_argument("action", choices=["add"])
+    account.add_argument("username")
+    account.add_argument("--role", required=True, choices=[r.value for r in Role])
+    account.add_argument(
+        "--organisation", required=True, help="the organisation's id (an appraiser's: the appraiser's)"
+    )
+    account.add_argument("--name", help="the person's name (default: the user name)")
+    account.add_argument("--admin", action="store_true", help="administers its organisation's accounts")
+    account.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     demo_key = commands.add_parser(
         "demo-key",
         help="print a demo appraiser's private key (demo only), to sign in the workspace",
@@ -359,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         return _calendar(args)
     if args.command == "sign":
         return _sign(args)
+    if args.command == "account":
+        return _account(args)
     if args.command == "demo-key":
         return _demo_key(args)
     if args.command == "rebuild":

@@ -36,7 +36,7 @@ PASSWORDS = PasswordHash((Argon2Hasher(),))
 UNKNOWN_USER_HASH = PASSWORDS.hash("an unknown user name takes as long to refuse as a wrong password")
 WRONG = "用户名或密码错误 Wrong user name or password"
 WRONG_CODE = "两步验证码错误 Wrong or missing code from your authenticator app"
-OPERATOR = Actor("operator", "", "appraisal seed")
+OPERATOR = Actor("operator", "", "command line")
 """Who creates accounts from the command line (the demo seed, an operator's first administrator)."""
 
 
