@@ -232,6 +232,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/ui/registry/{kind}/{entity_id}/status"): Access(
         _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: as POST /v1/registry/…/status"
     ),
+    ("POST", "/ui/registry/{kind}/{entity_id}/licence"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: a licence renewed, as PATCH /v1/registry/…"
+    ),
     ("GET", "/ui/inspections"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's published draws"
     ),

@@ -17,8 +17,10 @@ from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
 from appraisal.schemas.registry import (
     AppraiserCreate,
+    AppraiserUpdate,
     InspectionCreate,
     InstitutionCreate,
+    InstitutionUpdate,
     RegistryStatusCreate,
 )
 from appraisal.services import calendar, inspection, registry
@@ -155,6 +157,44 @@ async def change_status(
         else:
             await registry.change_appraiser_status(
                 session=session, principal=principal, appraiser_id=entity_id, body=body, today=today
+            )
+    except REFUSED as err:
+        await session.rollback()
+        return await _registry_page(
+            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+        )
+    return RedirectResponse(f"{PREFIX}/registry", status_code=303)
+
+
+@router.post("/registry/{kind}/{entity_id}/licence")
+async def renew_licence(
+    request: Request,
+    kind: str,
+    entity_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    today: TodayDep,
+) -> Response:
+    """A licence's new last valid day (a renewal closes its REG-8 task), as PATCH does it."""
+    await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
+    posted = await read_form_lists(request)
+    fields = _fields(posted, "licence_valid_until", "reason")
+    try:
+        if kind == "institutions":
+            await registry.update_institution(
+                session=session,
+                principal=principal,
+                institution_id=entity_id,
+                body=InstitutionUpdate.model_validate(fields),
+                today=today,
+            )
+        else:
+            await registry.update_appraiser(
+                session=session,
+                principal=principal,
+                appraiser_id=entity_id,
+                body=AppraiserUpdate.model_validate(fields),
+                today=today,
             )
     except REFUSED as err:
         await session.rollback()

@@ -52,12 +52,17 @@ async def test_the_bureau_keeps_its_registry_draws_and_calendar_by_clicking(
         {"status": "suspended", "reason": "违规 暂停执业"},
     )
     assert suspended.status_code == 303
+    renewed = await post_form(
+        api, f"/ui/registry/appraisers/{registered['id']}/licence", {"licence_valid_until": "2031-06-30"}
+    )
+    assert renewed.status_code == 303
     changes = (
         await api.get(
             "/v1/registry/changes", params={"entity_id": registered["id"]}, headers=auth(supervisor)
         )
     ).json()
-    assert [c["action"] for c in changes] == ["created", "status"]
+    assert [c["action"] for c in changes] == ["created", "status", "updated"]
+    assert changes[-1]["after"]["licence_valid_until"] == "2031-06-30"
 
     drawn = await post_form(
         api, "/ui/inspections", {"institutions": "1", "case_files_per_institution": "1", "inspectors": "1"}
