@@ -44,3 +44,12 @@ async def selection(*, session: AsyncSession, commission: Commission) -> Selecti
         reproduced=recomputed == institution_id if mode == "random" else None,
         event_verified=chain_hash(event.prev_hash, chained_fields(event)) == event.hash,
     )
+
+
+async def selection_if_recorded(*, session: AsyncSession, commission: Commission) -> SelectionPublic | None:
+    """The selection, or None in the moment between an entrustment's answer and its event
+    reaching the trail (a page opened then shows the commission without the re-draw)."""
+    try:
+        return await selection(session=session, commission=commission)
+    except NotFound:
+        return None

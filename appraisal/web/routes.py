@@ -22,16 +22,14 @@ from appraisal.api.paging import (
     encode_inbox_cursor,
     encode_list_cursor,
 )
-from appraisal.db.models import Commission
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
-from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.schemas.commission import EntrustmentCreate, ReentrustmentCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
-from appraisal.schemas.registry import SelectionPublic
 from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import (
     accounts,
@@ -224,15 +222,6 @@ async def overview_counts(
     return render(request, "_counts.html", _counts_context(overview))
 
 
-async def _selection_of(session: AsyncSession, row: Commission) -> SelectionPublic | None:
-    """How the institution was chosen, re-drawn; None in the moment between the entrustment's
-    answer and its event reaching the trail."""
-    try:
-        return await selection.selection(session=session, commission=row)
-    except NotFound:
-        return None
-
-
 REPORT_TEXT_EVENTS = ("report.submitted", "report.corrected")
 """Where a report version's text is kept: the audit trail, beside its hash."""
 
@@ -303,7 +292,7 @@ async def _commission_page(
             "report_texts": {
                 str(e.data["content_hash"]): e.data for e in trail if e.kind in REPORT_TEXT_EVENTS
             },
-            "selection": await _selection_of(session, row),
+            "selection": await selection.selection_if_recorded(session=session, commission=row),
             "verdict": await audit.verify_commission(session=session, commission=row),
             "offers": offers,
             "relinking": relinking,
