@@ -6,15 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
-from temporalio.client import WorkflowUpdateFailedError
 
 from appraisal.api.deps import CalendarDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.complaint import COMPLAINANT_KINDS, DECLINE_GROUNDS, OUTCOMES
-from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.lifecycle import COMPLAINT_TRANSITIONS, stages_for
 from appraisal.domain.roles import Actor
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate
@@ -24,7 +21,15 @@ from appraisal.web import forms
 from appraisal.web.forms import Field
 from appraisal.web.pages import render
 from appraisal.web.routes import viewer_of
-from appraisal.web.session import PREFIX, PagePrincipalDep, PageRoute, read_form_lists, refusal_of
+from appraisal.web.session import (
+    PREFIX,
+    REFUSALS,
+    PagePrincipalDep,
+    PageRoute,
+    read_form_lists,
+    refusal_of,
+    refusal_status,
+)
 
 router = APIRouter(
     prefix=PREFIX, route_class=PageRoute, include_in_schema=False, default_response_class=HTMLResponse
@@ -186,14 +191,14 @@ async def register(
             calendar=calendar,
             paper_history_days=settings.paper_history_days,
         )
-    except (ValidationError, RuleViolation, InvalidInput) as err:
+    except REFUSALS as err:
         return await _register_page(
             request,
             principal=principal,
             session=session,
             refused=refusal_of(err),
             kept=forms.entered(posted),
-            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+            status_code=refusal_status(err),
         )
     complaint = complaints.public_of(result, calendar=calendar, today=today)
     return RedirectResponse(f"{PREFIX}/complaints/{complaint.id}", status_code=303)
@@ -237,7 +242,7 @@ async def decide(
         await complaints.decide(
             session=session, client=client, principal=principal, complaint_id=complaint_id, body=body
         )
-    except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+    except REFUSALS as err:
         return await _complaint_page(
             request,
             principal=principal,
@@ -246,6 +251,6 @@ async def decide(
             today=today,
             complaint_id=complaint_id,
             refused={"key": decision, "message": refusal_of(err), "entered": forms.entered(posted)},
-            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/complaints/{complaint_id}", status_code=303)

@@ -10,10 +10,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
-from temporalio.client import WorkflowUpdateFailedError
 
 from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.paging import (
@@ -48,6 +46,7 @@ from appraisal.web import charts, forms
 from appraisal.web.pages import CATEGORIES, PAGE_HEADERS, STAGES, render
 from appraisal.web.session import (
     PREFIX,
+    REFUSALS,
     SESSION_COOKIE,
     PagePrincipalDep,
     PageRoute,
@@ -56,6 +55,7 @@ from appraisal.web.session import (
     read_form,
     read_form_lists,
     refusal_of,
+    refusal_status,
     same_origin,
     sign_in,
     sign_in_account,
@@ -439,14 +439,14 @@ async def entrust(
             today=today,
             paper_history_days=settings.paper_history_days,
         )
-    except (ValidationError, RuleViolation, InvalidInput) as err:
+    except REFUSALS as err:
         return await _entrust_page(
             request,
             principal=principal,
             session=session,
             refused=refusal_of(err),
             kept=forms.entered(posted),
-            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+            status_code=refusal_status(err),
         )
     public = commissions.public_of(result, calendar=calendar, today=today)
     return RedirectResponse(f"{PREFIX}/commissions/{public.id}?seq={public.last_event_seq}", status_code=303)
@@ -509,7 +509,7 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
                 body=body,
                 item_id=item_id,
             )
-        except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+        except REFUSALS as err:
             return await _commission_page(
                 request,
                 principal=principal,
@@ -522,7 +522,7 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
                     refusal_of(err),
                     forms.entered(posted),
                 ),
-                status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+                status_code=refusal_status(err),
             )
         if step.of_testimony:  # the testimony reports the step into the commission's trail itself
             return RedirectResponse(f"{PREFIX}/commissions/{commission_id}#testimonies", status_code=303)
@@ -579,7 +579,7 @@ async def relink(
                 body=ReentrustmentCreate.model_validate(fields),
                 today=today,
             )
-    except (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError) as err:
+    except REFUSALS as err:
         return await _commission_page(
             request,
             principal=principal,
@@ -588,7 +588,7 @@ async def relink(
             today=today,
             commission_id=commission_id,
             refusal=Refusal(path, refusal_of(err), forms.entered(posted)),
-            status_code=422 if isinstance(err, ValidationError | InvalidInput) else 409,
+            status_code=refusal_status(err),
         )
     public = commissions.public_of(result, calendar=calendar, today=today)
     return RedirectResponse(f"{PREFIX}/commissions/{public.id}?seq={public.last_event_seq}", status_code=303)

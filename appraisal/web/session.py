@@ -159,6 +159,15 @@ async def read_form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in (await read_form_lists(request)).items()}
 
 
+REFUSALS = (ValidationError, RuleViolation, InvalidInput, WorkflowUpdateFailedError)
+"""What a form's step can be refused with: its page comes back with the rule, nothing changed."""
+
+
+def refusal_status(err: Exception) -> int:
+    """422 for what was typed, 409 for what the rules refuse now."""
+    return 422 if isinstance(err, ValidationError | InvalidInput) else 409
+
+
 def refusal_of(err: Exception) -> str:
     """A refused step, for the form: which field and which rule, in Chinese first (from the
     catalogue), the rule's own words after it; nothing was changed."""

@@ -7,12 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
-from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.errors import InvalidInput
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
 from appraisal.schemas.registry import (
@@ -26,17 +25,19 @@ from appraisal.schemas.registry import (
 from appraisal.services import calendar, inspection, registry
 from appraisal.web.pages import CATEGORIES, render
 from appraisal.web.routes import viewer_of
-from appraisal.web.session import PREFIX, PagePrincipalDep, PageRoute, read_form_lists, refusal_of
+from appraisal.web.session import (
+    PREFIX,
+    REFUSALS,
+    PagePrincipalDep,
+    PageRoute,
+    read_form_lists,
+    refusal_of,
+    refusal_status,
+)
 
 router = APIRouter(
     prefix=PREFIX, route_class=PageRoute, include_in_schema=False, default_response_class=HTMLResponse
 )
-
-REFUSED = (ValidationError, RuleViolation, InvalidInput)
-
-
-def _status(err: Exception) -> int:
-    return 409 if isinstance(err, RuleViolation) else 422
 
 
 def _fields(posted: dict[str, list[str]], *names: str) -> dict[str, Any]:
@@ -106,10 +107,14 @@ async def register_institution(
             }
         )
         await registry.create_institution(session=session, principal=principal, body=body, today=today)
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _registry_page(
-            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/registry", status_code=303)
 
@@ -128,10 +133,14 @@ async def register_appraiser(
             }
         )
         await registry.create_appraiser(session=session, principal=principal, body=body, today=today)
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _registry_page(
-            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/registry", status_code=303)
 
@@ -158,10 +167,14 @@ async def change_status(
             await registry.change_appraiser_status(
                 session=session, principal=principal, appraiser_id=entity_id, body=body, today=today
             )
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _registry_page(
-            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/registry", status_code=303)
 
@@ -196,10 +209,14 @@ async def renew_licence(
                 body=AppraiserUpdate.model_validate(fields),
                 today=today,
             )
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _registry_page(
-            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/registry", status_code=303)
 
@@ -244,10 +261,14 @@ async def draw(request: Request, principal: PagePrincipalDep, session: SessionDe
             _fields(posted, "institutions", "case_files_per_institution", "inspectors", "period", "seed")
         )
         await inspection.create(session=session, principal=principal, body=body, now=now)
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _inspections_page(
-            request, principal=principal, session=session, refused=refusal_of(err), status_code=_status(err)
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/inspections", status_code=303)
 
@@ -329,7 +350,7 @@ async def load_calendar(
             year=year,
             body=body,
         )
-    except REFUSED as err:
+    except REFUSALS as err:
         await session.rollback()
         return await _calendar_page(
             request,
@@ -337,6 +358,6 @@ async def load_calendar(
             session=session,
             principal=principal,
             refused=refusal_of(err),
-            status_code=_status(err),
+            status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/calendar?year={year}", status_code=303)
