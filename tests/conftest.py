@@ -20,9 +20,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+import appraisal.worker
 from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
@@ -30,7 +33,7 @@ from appraisal.domain import calendar
 from appraisal.domain.calendar import local_today
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.seed import seed_demo
-from appraisal.worker import build_worker
+from appraisal.worker import WORKFLOW_SANDBOX, build_worker
 from tests.hard_days import HardDay, hard_days, with_makeup_saturday
 
 
@@ -179,12 +182,36 @@ def task_queue() -> str:
     return f"test-{uuid.uuid4()}"
 
 
+class ValidatedOnceRunner(SandboxedWorkflowRunner):
+    """The production workflow sandbox, validating each workflow class in it once per test
+    process rather than once per worker: a validation builds a throwaway instance in the
+    sandbox (importing the workflow's module afresh) and keeps nothing, and the classes do
+    not change during a run. Running workflows is the sandbox's own, unchanged; a worker
+    built with other restrictions validates as usual, as does tests/test_worker.py, which
+    builds the real worker unpatched."""
+
+    def prepare_workflow(self, defn: workflow._Definition) -> None:
+        if self.restrictions is not WORKFLOW_SANDBOX:
+            super().prepare_workflow(defn)
+        elif defn.cls not in _VALIDATED_WORKFLOWS:
+            super().prepare_workflow(defn)
+            _VALIDATED_WORKFLOWS.add(defn.cls)
+
+
+_VALIDATED_WORKFLOWS: set[type] = set()
+
+
 @pytest.fixture
 async def worker(
-    temporal_env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Worker]:
-    """The production worker: every workflow (sandbox-validated) and activity."""
-    worker = build_worker(temporal_env.client, task_queue=task_queue, sessions=sessions)
+    """The production worker: every workflow (sandbox-validated, once per process) and activity."""
+    with monkeypatch.context() as patch:
+        patch.setattr(appraisal.worker, "SandboxedWorkflowRunner", ValidatedOnceRunner)
+        worker = build_worker(temporal_env.client, task_queue=task_queue, sessions=sessions)
     async with worker:
         yield worker
 
