@@ -97,21 +97,63 @@ async def engine(postgres: EmbeddedPostgres) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+EMPTIED_TABLES = (
+    "task", "audit_event", "audit_anchor", "commission", "notification", "webhook", "calendar_year",
+    "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
+    "user_account", "account_change", "web_session",
+)  # fmt: skip
+"""Emptied before each test: the read model, the audit trail and the accounts."""
+REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")
+"""Emptied and seeded again whenever they are not as the seed left them: a test may
+suspend, revoke or add to the registry, and the seed restores the demo."""
+SEEDED_TABLES = ("bureau", "court", *REGISTRY_TABLES)
+"""What seed_demo writes (the bureaus and courts are kept, as the seed only adds them)."""
+
+
+class Reset:
+    """What `sessions` empties before a test: only the tables holding rows (emptying an
+    empty one changes nothing, and each TRUNCATEd table costs new files), and the registry
+    only when its rows differ from those the seed wrote last. The state a test starts from
+    is the same as after emptying every table and seeding: every table of EMPTIED_TABLES
+    empty, commission_count with it (emptied by commission's TRUNCATE trigger), and the demo
+    registry exactly."""
+
+    # One round trip: which tables hold a row, and the seeded tables' rows in full.
+    HELD = ", ".join(
+        f"exists (select from {table}) as {table}" for table in (*EMPTIED_TABLES, "commission_count")
+    )
+    SEEDED = " || chr(10) || ".join(
+        f"(select coalesce(string_agg(row::text, '|' order by row::text), '') from {table} as row)"
+        for table in SEEDED_TABLES
+    )
+    seeded: str | None = None
+    """The seeded tables' rows as seed_demo last left them."""
+
+    @classmethod
+    async def run(cls, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        async with engine.begin() as conn:
+            found = (await conn.execute(text(f"select {cls.HELD}, {cls.SEEDED} as seeded"))).mappings().one()
+            held = [table for table in EMPTIED_TABLES if found[table]]
+            if found["commission_count"] and "commission" not in held:
+                held.append("commission")
+            reseed = found["seeded"] != cls.seeded
+            if reseed:
+                held += REGISTRY_TABLES
+            if held:
+                await conn.execute(text(f"truncate {', '.join(held)} cascade"))
+        factory = session_factory(engine)
+        if reseed:
+            cls.seeded = None  # until the seed has committed
+            await seed_demo(factory)
+            async with engine.connect() as conn:
+                cls.seeded = (await conn.execute(text(f"select {cls.SEEDED}"))).scalar_one()
+        return factory
+
+
 @pytest.fixture
 async def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """A clean read model and audit trail with the demo registry, per test."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "truncate task, audit_event, audit_anchor, commission, notification, webhook, calendar_year, "
-                "complaint, integrity_entry, registry_change, licence_task, inspection, inspector, "
-                # The registry too: a test may suspend, revoke or add to it; the seed restores the demo.
-                "institution, appraiser, appraiser_key, anchor_delivery, user_account, account_change, web_session cascade"
-            )
-        )
-    factory = session_factory(engine)
-    await seed_demo(factory)
-    return factory
+    return await Reset.run(engine)
 
 
 def time_skipping_server_path() -> str:
