@@ -334,7 +334,8 @@ async def test_complaints_naming_an_appraiser_appear_in_the_trace_and_the_record
     trace = await api.get(f"/v1/supervision/appraisers/{FIRST}/trace", headers=auth(supervisor))
     assert trace.status_code == 200, trace.text
     items = trace.json()["items"]
-    assert [i["at"] for i in items] == sorted(i["at"] for i in items)
+    instants = [datetime.fromisoformat(i["at"]) for i in items]  # not the text: "…02Z" sorts after "…02.08Z"
+    assert instants == sorted(instants)
     commission_kinds = [i["kind"] for i in items if i["complaint_id"] is None]
     assert commission_kinds == ["commission.accepted", "report.submitted", "report.signed", "report.issued"]
     complaint_items = [i for i in items if i["complaint_id"] is not None]
