@@ -7,7 +7,7 @@ checks it (deps.get_principal). The API's own routes never read either cookie. E
 posted to /ui carries the CSRF token (asgi-csrf, app.py)."""
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -173,18 +173,28 @@ def refusal_of(err: Exception) -> str:
     catalogue), the rule's own words after it; nothing was changed."""
     if isinstance(err, ValidationError):
         return "；".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '表单 form'}: {label(e['type'], 'validation')}（{e['msg']}）"
-            for e in err.errors()
+            f"{field_label(e['loc'])}: {label(e['type'], 'validation')}（{e['msg']}）" for e in err.errors()
         )
     if isinstance(err, RuleViolation):
         return _refused(err.code, err.rule, err.message)
     if isinstance(err, InvalidInput):
-        return f"{err.field}: {err.message}"
+        return f"{field_label(err.field.split('.'))}: {err.message}"
     if isinstance(err, WorkflowUpdateFailedError):  # the workflow's validator refused the step
         refused = from_update_failure(err)
         named = refused.details.get("rule") if isinstance(refused.details, dict) else None
         return _refused(refused.code, named, refused.message)
     return str(err)
+
+
+def field_label(location: Sequence[object]) -> str:
+    """Which field, in words: the innermost named part of its location ("materials.0.sha256":
+    the SHA-256), with the row of a list when there is one."""
+    names = [str(p) for p in location if not isinstance(p, int) and not str(p).isdigit()]
+    rows = [int(str(p)) + 1 for p in location if isinstance(p, int) or str(p).isdigit()]
+    if not names:
+        return "表单 form"
+    row = f"（第 {rows[-1]} 行 row {rows[-1]}）" if rows else ""
+    return label(names[-1], "field") + row
 
 
 def _refused(code: str, rule: str | None, message: str) -> str:

@@ -12,8 +12,27 @@ from appraisal.domain.roles import Role
 from appraisal.domain.rules import CLOCK_RULES, RungKind
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import AppraiserState, TestimonyStage
+from appraisal.schemas.commission import (
+    CalendarYearPut,
+    EntrustmentCreate,
+    MaterialIn,
+    ReentrustmentCreate,
+    Selection,
+)
+from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
+from appraisal.schemas.lifecycle import ReappraisalCreate
+from appraisal.schemas.registry import (
+    AppraiserCreate,
+    AppraiserUpdate,
+    InspectionCreate,
+    InstitutionCreate,
+    InstitutionUpdate,
+    RegistryStatusCreate,
+)
 from appraisal.seed import INSTITUTIONS
+from appraisal.services.steps import STEPS
 from appraisal.web.labels import LOCALES, catalogue, label
+from appraisal.web.session import field_label
 from appraisal.workflows.testimony import ANSWER_STATES
 from tests.conftest import ROOT
 
@@ -91,3 +110,23 @@ def test_every_refusal_a_form_can_show_has_chinese_and_english() -> None:
     assert {"not_in_stage", "too_few_appraisers", "hearing_not_held"} <= codes
     for locale in LOCALES:
         assert sorted(c for c in codes if ("error", c) not in catalogue(locale)) == [], locale
+
+
+def test_every_field_a_form_can_name_has_words() -> None:
+    bodies = [step.body for step in STEPS.values()]
+    bodies += [
+        EntrustmentCreate,
+        ReentrustmentCreate,
+        ReappraisalCreate,
+        MaterialIn,
+        Selection,
+        CalendarYearPut,
+    ]
+    bodies += [ComplaintCreate, ComplaintDecisionCreate, ComplainantIn, InstitutionCreate, AppraiserCreate]
+    bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
+    named = {name for body in bodies for name in body.model_fields}
+    for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
+        named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}
+    for locale in LOCALES:
+        assert sorted(n for n in named if ("field", n) not in catalogue(locale)) == [], locale
+    assert field_label(["materials", 1, "sha256"]) == "SHA-256 hash（第 2 行 row 2）"

@@ -162,7 +162,7 @@ async def test_the_court_orders_a_reappraisal_by_clicking(
         "institution_id": OTHER_INSTITUTION.id,
     }
     unreasoned = await post_form(api, f"/ui/commissions/{cid}/reappraisal", order)
-    assert unreasoned.status_code == 422 and "reason" in step_error(unreasoned.text)
+    assert unreasoned.status_code == 422 and "理由 Reason: 必填" in step_error(unreasoned.text)
     assert 'value="REF-FORM-REAPPRAISAL-2"' in unreasoned.text, "what was typed stays"
     assert (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()["reappraisals"] == []
 

@@ -73,7 +73,7 @@ async def test_the_bureau_keeps_its_registry_draws_and_calendar_by_clicking(
     calendar = await page(api, "/ui/calendar?year=2030")
     assert "暂定 Provisional" in calendar
     no_source = await post_form(api, "/ui/calendar/2030", {"rest_days": "2030-01-01"})
-    assert no_source.status_code == 422 and "source" in step_error(no_source.text)
+    assert no_source.status_code == 422 and "依据 Source: 必填" in step_error(no_source.text)
     loaded = await post_form(
         api, "/ui/calendar/2030", {"rest_days": "2030-01-01\r\n2030-10-01", "source": "国办发明电〔2029〕1号"}
     )
