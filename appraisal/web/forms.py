@@ -448,6 +448,25 @@ def relinking_offers(principal: Actor, commission: CommissionPublic) -> list[str
     ]
 
 
+TASK_FORMS = {
+    "close_commission": "close",
+    "confirm_testimony": "confirm",
+    "rule_on_testimony_request": "rule_on_request",
+    "record_testimony_outcome": "record_outcome",
+    "rule_on_testimony_refund": "rule_on_refund",
+    "overdue_remedy": "reassign",
+}
+"""Inbox tasks whose kind is not the name of the step that takes them (the others share it)."""
+
+
+def task_form(kind: str) -> str:
+    """The anchor of the form that takes an inbox task on its commission's page (`do-<step>`);
+    a task no form takes (an escalation to watch) opens the page at its clocks."""
+    step = TASK_FORMS.get(kind, kind)
+    offered = {s.name for s in steps.STEPS.values()} | set(RELINKING.values())
+    return f"do-{step}" if step in offered else "clocks"
+
+
 def entered(posted: Mapping[str, list[str]]) -> dict[str, str]:
     """What a refused form had in it, to show again (the first value of each input)."""
     return {name: values[0].replace("\r\n", "\n") for name, values in posted.items() if name != "csrftoken"}

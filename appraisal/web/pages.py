@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from appraisal.domain.calendar import CHINA_TZ
+from appraisal.web.forms import RELINKING, task_form
 from appraisal.web.labels import label, labels
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -48,6 +49,7 @@ environment = jinja2.Environment(
 )
 environment.filters.update(
     local_time=_local_time,
+    task_form=task_form,
     **{
         context: _label(context)
         for context in (
@@ -65,6 +67,7 @@ environment.filters.update(
         )
     },
 )
+environment.globals["relinking_steps"] = RELINKING
 templates = Jinja2Templates(env=environment)
 
 

@@ -29,7 +29,11 @@ async def test_the_desk_accepts_by_clicking_after_a_refused_attempt(
     cid = (await entrust(api, auth, reference="REF-FORM-ACCEPT"))["id"]
     trail_before = (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(institution_actor))).json()
     await sign_in(api, settings, institution_actor)
+    inbox = await page(api, "/ui/inbox")
+    link = f'href="/ui/commissions/{cid}#do-decide_acceptance"'
+    assert link in inbox, "the task opens the form that takes it"
     html = await page(api, f"/ui/commissions/{cid}")
+    assert 'id="do-decide_acceptance"' in html
     offered = re.findall(r'name="appraiser_ids" value="([^"]+)"', html)
     assert set(APPRAISER_IDS) <= set(offered), "the institution's qualified appraisers are offered"
     path = f"/ui/commissions/{cid}/acceptance"
