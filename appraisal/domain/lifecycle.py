@@ -29,6 +29,7 @@ def _each(sources: tuple[str, ...], step: str, target: str | None = None, note: 
 S = Stage
 BEFORE_ISSUE = (S.AWAITING_ACCEPTANCE, S.AWAITING_MATERIALS, S.EXAMINING, S.SIGNING, S.AWAITING_ISSUE)
 ASSIGNED_BEFORE_REPORT = (S.AWAITING_MATERIALS, S.EXAMINING)
+RUNNING = (*BEFORE_ISSUE, S.ISSUED, S.IN_TESTIMONY)
 
 COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "court, PROC-03 clock starts"),
@@ -56,6 +57,10 @@ COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     *_each(BEFORE_ISSUE, "withdraw", S.WITHDRAWN),
     *_each(BEFORE_ISSUE[1:], "terminate", S.TERMINATED, "PROC-20, refund"),
     *_each(BEFORE_ISSUE[:3], "reassign", S.REASSIGNED, "overdue, CRT-5, refund"),
+    *_each(BEFORE_ISSUE[3:], "reassign", S.REASSIGNED, "institution barred, EXIT-1, refund"),
+    *_each(RUNNING, "registry_status_changed", note="barred or restored (REG-6/7/8, EXIT-1)"),
+    *_each(RUNNING, "report_interference", note="signed by the appraiser, to the bureau (IND-1)"),
+    *_each(RUNNING, "review_interference", note="the bureau reviews it"),
     *(Transition(s, "end", START) for s in (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)),
 )
 
