@@ -16,6 +16,7 @@ from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.activities.exit import ExitActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.registry import RegistryActivities
@@ -28,6 +29,7 @@ from appraisal.workflows.anchor import AnchorDeliveryWorkflow, DailyAnchorWorkfl
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
@@ -56,6 +58,7 @@ WORKFLOWS = [
     TestimonyWorkflow,
     LicenceExpiryWorkflow,
     InspectionDrawWorkflow,
+    RegistryExitWorkflow,
 ]
 
 
@@ -89,6 +92,7 @@ def build_worker(
     complaint = ComplaintActivities(sessions)
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
+    exits = ExitActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -106,6 +110,11 @@ def build_worker(
             registry.sweep_licence_tasks,
             inspection.list_bureaus,
             inspection.draw_scheduled_inspection,
+            exits.held_commissions,
+            exits.mark_exit_started,
+            exits.mark_exit_signalled,
+            exits.end_suspension,
+            exits.pending_exits,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

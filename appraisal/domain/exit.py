@@ -37,6 +37,11 @@ FAN_OUT_PAGES_PER_RUN = 10
 commissions the institution holds."""
 
 
+def exit_workflow_id(exit_id: int) -> str:
+    """The fan-out of registry exit notice `exit_id`: one workflow, however often it is started."""
+    return f"registry-exit-{exit_id}"
+
+
 def rule_of(entity_kind: str, status: str) -> str:
     """The rule that bars: a lapsed licence REG-8, a sanction REG-6 (institution) or REG-7."""
     if status == "licence_lapsed":
@@ -76,6 +81,8 @@ class ExitFanOutInput:
     signalled: int = 0
     restore_on: str = ""
     """For a suspension with a last day: the day eligibility returns (a durable timer)."""
+    batch: int = FAN_OUT_BATCH
+    pages_per_run: int = FAN_OUT_PAGES_PER_RUN
 
 
 @dataclass
@@ -112,6 +119,8 @@ class SuspensionEnd:
     entity_kind: str
     entity_id: str
     until: str
+    today: str = ""
+    """The workflow's day when its timer fired (Asia/Shanghai)."""
 
 
 @dataclass

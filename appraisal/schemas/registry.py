@@ -77,7 +77,7 @@ class AppraiserUpdate(_Update):
 
 
 class RegistryStatusCreate(Strict):
-    status: Literal["active", "suspended", "revoked"]
+    status: Literal["active", "suspended", "revoked", "deregistered"]
     reason: Text = Field(description="the decision and its ground (REG-3, REG-6, REG-7)")
     until: date | None = Field(default=None, description="a suspension's last day; it lapses after it")
 

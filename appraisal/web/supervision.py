@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import FanOutDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
@@ -153,6 +153,7 @@ async def change_status(
     principal: PagePrincipalDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Response:
     """Suspend (until a day, or not), reinstate or revoke an institution or an appraiser."""
     await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
@@ -161,11 +162,21 @@ async def change_status(
         body = RegistryStatusCreate.model_validate(_fields(posted, "status", "reason", "until"))
         if kind == "institutions":
             await registry.change_institution_status(
-                session=session, principal=principal, institution_id=entity_id, body=body, today=today
+                session=session,
+                fan_out=fan_out,
+                principal=principal,
+                institution_id=entity_id,
+                body=body,
+                today=today,
             )
         else:
             await registry.change_appraiser_status(
-                session=session, principal=principal, appraiser_id=entity_id, body=body, today=today
+                session=session,
+                fan_out=fan_out,
+                principal=principal,
+                appraiser_id=entity_id,
+                body=body,
+                today=today,
             )
     except REFUSALS as err:
         await session.rollback()
@@ -187,6 +198,7 @@ async def renew_licence(
     principal: PagePrincipalDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Response:
     """A licence's new last valid day (a renewal closes its REG-8 task), as PATCH does it."""
     await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
@@ -196,6 +208,7 @@ async def renew_licence(
         if kind == "institutions":
             await registry.update_institution(
                 session=session,
+                fan_out=fan_out,
                 principal=principal,
                 institution_id=entity_id,
                 body=InstitutionUpdate.model_validate(fields),
@@ -204,6 +217,7 @@ async def renew_licence(
         else:
             await registry.update_appraiser(
                 session=session,
+                fan_out=fan_out,
                 principal=principal,
                 appraiser_id=entity_id,
                 body=AppraiserUpdate.model_validate(fields),
