@@ -18,8 +18,8 @@ from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.services import exit as exits
 from appraisal.services import consistency, registry
+from appraisal.services import exit as exits
 
 logger = logging.getLogger(__name__)
 SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)

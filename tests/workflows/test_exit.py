@@ -32,9 +32,8 @@ from appraisal.domain.recusal import RecusalDecision
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.registry import InstitutionUpdate, RegistryStatusCreate
 from appraisal.seed import BUREAU
-from appraisal.services import audit
+from appraisal.services import audit, registry
 from appraisal.services import exit as exits
-from appraisal.services import registry
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.licence import LicenceExpiryInput, LicenceExpiryWorkflow
