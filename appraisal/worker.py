@@ -19,6 +19,7 @@ from appraisal.activities.complaint import ComplaintActivities
 from appraisal.activities.exit import ExitActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
+from appraisal.activities.penalty import PenaltyActivities
 from appraisal.activities.registry import RegistryActivities
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
@@ -32,6 +33,7 @@ from appraisal.workflows.complaint import ComplaintWorkflow
 from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
+from appraisal.workflows.penalty import PenaltyWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 # The domain package is pure and deterministic (a test checks its imports), and the
@@ -59,6 +61,7 @@ WORKFLOWS = [
     LicenceExpiryWorkflow,
     InspectionDrawWorkflow,
     RegistryExitWorkflow,
+    PenaltyWorkflow,
 ]
 
 
@@ -93,6 +96,7 @@ def build_worker(
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
     exits = ExitActivities(sessions)
+    penalty = PenaltyActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -115,6 +119,8 @@ def build_worker(
             exits.mark_exit_signalled,
             exits.end_suspension,
             exits.pending_exits,
+            penalty.record_penalty_event,
+            penalty.apply_penalty_outcome,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.penalty import PenaltyStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
 
@@ -99,10 +100,32 @@ TESTIMONY_TRANSITIONS: tuple[Transition, ...] = (
     Transition(T.CONCLUDED, "end", START, "the commission returns to issued"),
 )
 
+P = PenaltyStage
+BEFORE_DECISION = (P.INVESTIGATING, P.NOTIFIED, P.HEARING, P.DECIDING)
+PENALTY_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", P.INVESTIGATING, "立案 by the bureau, CMP-9 clock (90 d)"),
+    Transition(P.INVESTIGATING, "record_investigation", P.INVESTIGATING, "findings and evidence"),
+    Transition(
+        P.INVESTIGATING, "notify_proposal", P.NOTIFIED, "facts, basis, rights (Arts 44-45), PEN-2 clock"
+    ),
+    Transition(P.NOTIFIED, "record_statement", P.NOTIFIED, "陈述、申辩"),
+    Transition(P.NOTIFIED, "record_statement", P.HEARING, "a hearing asked for within 5 d (Art 64)"),
+    Transition(P.NOTIFIED, "record_statement", P.DECIDING, "the hearing waived"),
+    Transition(P.NOTIFIED, "window_closed", P.DECIDING, "PEN-2 ended without a hearing asked for"),
+    Transition(P.HEARING, "schedule_hearing", P.HEARING, "noticed ≥7 d ahead (PEN-3)"),
+    Transition(P.HEARING, "record_hearing", P.DECIDING),
+    *_each(BEFORE_DECISION, "extend_decision", note="once, approved by the head (Art 60)"),
+    Transition(P.DECIDING, "decide", P.DECIDED, "REG-3…REG-7, PEN-4 clock"),
+    *_each(BEFORE_DECISION[:3], "decide", P.DECIDED, "no_penalty only"),
+    Transition(P.DECIDED, "serve", P.CLOSED, "integrity record, published (Art 48), registry sanction"),
+    Transition(P.CLOSED, "end", START),
+)
+
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "CommissionWorkflow": COMMISSION_TRANSITIONS,
     "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
     "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
+    "PenaltyWorkflow": PENALTY_TRANSITIONS,
 }
 
 

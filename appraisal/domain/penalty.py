@@ -15,10 +15,12 @@ New fields always get defaults so running workflows keep replaying."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from appraisal.domain.commission import ClockSnapshot, Material, TaskSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import AuditEvent, Receiver
+from appraisal.domain.exit import ExitFanOutInput
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.rules import (
     PENALTY_HEARING_NOTICE_DAYS,
@@ -252,8 +254,8 @@ class PenaltyOutcomeResult:
     published: bool = False
     registry_exit_id: int = 0
     """The registry's exit notice when the decision changed the party's standing (0: none)."""
-    registry_exit: object | None = None
-    """The fan-out's input (domain.exit.ExitFanOutInput) to start, when there is one."""
+    registry_exit: ExitFanOutInput | None = None
+    """The fan-out to start, when the decision changed the party's standing."""
 
 
 @dataclass
@@ -272,13 +274,13 @@ class PenaltySnapshot:
     summary: str
     source_id: str = ""
     harm: bool = False
-    investigation: dict[str, object] | None = None
-    proposal: dict[str, object] | None = None
-    statement: dict[str, object] | None = None
-    hearing: dict[str, object] | None = None
-    decision: dict[str, object] | None = None
-    service: dict[str, object] | None = None
-    outcome: dict[str, object] | None = None
+    investigation: dict[str, Any] | None = None
+    proposal: dict[str, Any] | None = None
+    statement: dict[str, Any] | None = None
+    hearing: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None
     clocks: list[ClockSnapshot] = field(default_factory=list)
     open_tasks: list[TaskSnapshot] = field(default_factory=list)
     last_event_seq: int = 0
