@@ -21,6 +21,7 @@ from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.penalty import PenaltyActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.activities.supervision import SupervisionActivities
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
 from appraisal.core.settings import Settings
@@ -34,6 +35,7 @@ from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
 from appraisal.workflows.penalty import PenaltyWorkflow
+from appraisal.workflows.supervision import SupervisionRatesWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 # The domain package is pure and deterministic (a test checks its imports), and the
@@ -62,6 +64,7 @@ WORKFLOWS = [
     InspectionDrawWorkflow,
     RegistryExitWorkflow,
     PenaltyWorkflow,
+    SupervisionRatesWorkflow,
 ]
 
 
@@ -97,6 +100,7 @@ def build_worker(
     inspection = InspectionActivities(sessions)
     exits = ExitActivities(sessions)
     penalty = PenaltyActivities(sessions)
+    supervision = SupervisionActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -121,6 +125,7 @@ def build_worker(
             exits.pending_exits,
             penalty.record_penalty_event,
             penalty.apply_penalty_outcome,
+            supervision.sync_rate_alerts,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

@@ -387,6 +387,12 @@ STEP_RULES: dict[str, StepRule] = {
             "行政处罚法 (2021) Art 48",
         ),
         StepRule(
+            "SUP-1",
+            "an institution's refusal, termination, overdue or complaint rate well above the province's "
+            "raises a task for the bureau (thresholds: domain/rates.py, I)",
+            "司法鉴定管理 supervision (随意退鉴, 超范围鉴定); 司规〔2021〕4号 (I)",
+        ),
+        StepRule(
             "IND-1",
             "no one interferes with an appraisal or instructs an appraiser to reach an opinion; an "
             "attempt is recorded, signed, and reaches the bureau",

@@ -14,7 +14,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.core.signing import signed_message, verify
+from appraisal.core.signing import interference_message, signed_message, verify
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -50,6 +50,7 @@ from appraisal.schemas.commission import (
     Selection,
     SignatureCreate,
 )
+from appraisal.schemas.penalty import InterferenceCreate
 from appraisal.services.starting import start_once
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
@@ -357,6 +358,60 @@ async def check_signature(
         "signature",
         f"does not verify against a registered key of this appraiser valid on {today} "
         f"(signed: {'the report hash' if body.kind == 'sign' else 'the dissent bound to the report hash'})",
+    )
+
+
+async def check_interference_signature(
+    *, session: AsyncSession, principal: Actor, commission: Commission, body: InterferenceCreate, today: date
+) -> tuple[str, str]:
+    """The record of an attempt to interfere must be signed with one of the appraiser's keys
+    valid today; returns (the signed statement hash, that key's fingerprint)."""
+    message = interference_message(
+        commission_id=commission.id,
+        who=body.who,
+        occurred_at=body.occurred_at.isoformat(),
+        what=body.what,
+        hidden=body.hidden_from_institution,
+    )
+    keys = (
+        await session.exec(
+            select(AppraiserKey).where(
+                AppraiserKey.appraiser_id == principal.organisation_id,
+                col(AppraiserKey.valid_from) <= today,
+                or_(col(AppraiserKey.valid_until).is_(None), col(AppraiserKey.valid_until) >= today),
+            )
+        )
+    ).all()
+    for key in keys:
+        if verify(key.public_key, message, body.signature):
+            return message.decode(), key.fingerprint
+    raise InvalidInput(
+        "signature",
+        f"does not verify against a registered key of this appraiser valid on {today} (signed: the hex "
+        "SHA-256 of the canonical record {commission_id, hidden, occurred_at, what, who})",
+    )
+
+
+HIDDEN_FROM_INSTITUTION = frozenset({Role.INSTITUTION, Role.INSTITUTION_HEAD})
+
+
+def for_viewer(snapshot: dict[str, Any], principal: Actor) -> dict[str, Any]:
+    """What of a commission the viewer may see: an attempt to interfere the appraiser asked to
+    keep from the institution is left out of what its desk and head see (IND-1)."""
+    if principal.role not in HIDDEN_FROM_INSTITUTION or not snapshot.get("interference"):
+        return snapshot
+    return {
+        **snapshot,
+        "interference": [r for r in snapshot["interference"] if not r.get("hidden_from_institution")],
+    }
+
+
+def hidden_event(principal: Actor, kind: str, data: dict[str, Any]) -> bool:
+    """An audit event the viewer may not see: a hidden interference record, for the institution."""
+    return (
+        principal.role in HIDDEN_FROM_INSTITUTION
+        and kind.startswith("interference.")
+        and bool(data.get("hidden_from_institution"))
     )
 
 
