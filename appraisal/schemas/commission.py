@@ -238,6 +238,8 @@ class InboxTask(TaskPublic):
         default=None, description="the complaint, for a supervisor's complaint task"
     )
     licence_task_id: int | None = Field(default=None, description="the REG-8 licence task, for a supervisor")
+    penalty_case_id: str | None = Field(default=None, description="the penalty case, for a supervisor")
+    alert_id: int | None = Field(default=None, description="the unusual rate (SUP-1), for a supervisor")
     court_reference: str = Field(description="the court's reference; a complaint's reference; the licensee")
     stage: str
 

@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Date, String, false, func, literal, literal_column, or_, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Date,
+    String,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    tuple_,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -23,6 +35,8 @@ from appraisal.db.models import (
     Complaint,
     Institution,
     LicenceTask,
+    PenaltyCase,
+    SupervisionAlert,
     Task,
 )
 from appraisal.db.registry import eligible
@@ -415,7 +429,12 @@ def hidden_event(principal: Actor, kind: str, data: dict[str, Any]) -> bool:
     )
 
 
-def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date) -> CommissionPublic:
+def to_public(
+    snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date, viewer: Actor | None = None
+) -> CommissionPublic:
+    """The commission's public shape; what `viewer` may not see left out (`for_viewer`)."""
+    if viewer is not None:
+        snapshot = for_viewer(snapshot, viewer)
     clocks: list[dict[str, Any]] = []
     for clock in snapshot["clocks"]:
         left = None
@@ -584,18 +603,28 @@ async def inbox(
     if after is not None:
         conditions.append(_after(INBOX_ORDER, col(Task.id), after.due_on, after.task_id))
     # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
+    # … or a penalty case or an unusual rate (SUP-1).
     reference = func.coalesce(
         col(Commission.court_reference),
         col(Complaint.reference),
+        col(PenaltyCase.reference),
         col(LicenceTask.entity_kind) + " " + col(LicenceTask.entity_id),
+        col(SupervisionAlert.metric) + " " + col(SupervisionAlert.institution_id),
     )
-    stage = func.coalesce(col(Commission.stage), col(Complaint.stage), "licence_expiring")
+    stage = func.coalesce(
+        col(Commission.stage),
+        col(Complaint.stage),
+        col(PenaltyCase.stage),
+        case((col(Task.licence_task_id).is_not(None), "licence_expiring"), else_="unusual_rate"),
+    )
     rows = (
         await session.exec(
             select(Task, reference, stage)
             .outerjoin(Commission, col(Commission.id) == col(Task.commission_id))
             .outerjoin(Complaint, col(Complaint.id) == col(Task.complaint_id))
+            .outerjoin(PenaltyCase, col(PenaltyCase.id) == col(Task.penalty_case_id))
             .outerjoin(LicenceTask, col(LicenceTask.id) == col(Task.licence_task_id))
+            .outerjoin(SupervisionAlert, col(SupervisionAlert.id) == col(Task.alert_id))
             .where(*conditions)
             .order_by(INBOX_ORDER, col(Task.id))
             .limit(limit + 1)
@@ -606,6 +635,8 @@ async def inbox(
             commission_id=task.commission_id,
             complaint_id=task.complaint_id,
             licence_task_id=task.licence_task_id,
+            penalty_case_id=task.penalty_case_id,
+            alert_id=task.alert_id,
             court_reference=reference,
             stage=stage,
             kind=task.kind,
@@ -623,7 +654,11 @@ async def inbox(
     return page, InboxPosition(last.due_on, last.id)
 
 
-async def audit_trail(*, session: AsyncSession, commission_id: str) -> list[AuditEventPublic]:
+async def audit_trail(
+    *, session: AsyncSession, commission_id: str, viewer: Actor | None = None
+) -> list[AuditEventPublic]:
+    """The commission's trail in order; for the institution's desk and head, without an
+    interference record the appraiser asked to keep from them (IND-1)."""
     rows = (
         await session.exec(
             select(AuditEventRow)
@@ -631,4 +666,8 @@ async def audit_trail(*, session: AsyncSession, commission_id: str) -> list[Audi
             .order_by(col(AuditEventRow.seq))
         )
     ).all()
-    return [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
+    return [
+        AuditEventPublic.model_validate(r, from_attributes=True)
+        for r in rows
+        if viewer is None or not hidden_event(viewer, r.kind, r.data)
+    ]

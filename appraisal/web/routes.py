@@ -249,7 +249,7 @@ async def _commission_page(
 ) -> Response:
     """The commission, and the forms of the steps the viewer may take on it now."""
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
+    commission = commissions.to_public(row.snapshot, calendar=calendar, today=today, viewer=principal)
     offers = forms.offers(principal, commission)
     relinking = forms.relinking_offers(principal, commission)
     choosing = {o.step.path for o in offers} & {"acceptance", "recusals/{recusal_id}/decision"}
@@ -260,7 +260,7 @@ async def _commission_page(
         ]
     else:
         assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
-    trail = await commissions.audit_trail(session=session, commission_id=row.id)
+    trail = await commissions.audit_trail(session=session, commission_id=row.id, viewer=principal)
     return render(
         request,
         "commission.html",
