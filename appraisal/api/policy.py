@@ -274,6 +274,22 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
+    ("GET", "/ui/penalties"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's penalty cases and the filing form"
+    ),
+    ("POST", "/ui/penalties"): Access(_only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/penalties"),
+    ("GET", "/ui/penalties/{case_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
+    ("POST", "/ui/penalties/{case_id}/steps"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: the forms of POST …/steps"
+    ),
+    ("POST", "/ui/inspections/{inspection_id}/results"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: as POST /v1/supervision/inspections/…/results"
+    ),
+    ("GET", "/ui/public"): Access(frozenset(), Scope.PUBLIC, "公开: the public pages, without signing in"),
+    ("GET", "/ui/public/registry"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
+    ("GET", "/ui/public/inspections"): Access(frozenset(), Scope.PUBLIC, "公开: closed inspections' results"),
+    ("GET", "/ui/public/penalties"): Access(frozenset(), Scope.PUBLIC, "公开: published penalty decisions"),
+    ("GET", "/ui/public/grades"): Access(frozenset(), Scope.PUBLIC, "公开: integrity grades (provisional)"),
 }
 # Every step's form in the workspace: whoever may take the step through the API.
 POLICY |= {

@@ -202,6 +202,7 @@ async def overview_page(
             "due_soon_total": overview.counts.due_soon,
             "institutions": {i.institution_id: i.name for i in overview.by_institution},
             "choices": sorted({*DUE_WITHIN_CHOICES, due_within}),
+            "rates": overview.rates,
         },
     )
 

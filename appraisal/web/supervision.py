@@ -14,6 +14,7 @@ from appraisal.api.deps import FanOutDep, NowDep, SessionDep, SettingsDep, Tempo
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
+from appraisal.schemas.penalty import InspectionResultsCreate
 from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
@@ -254,7 +255,8 @@ async def _inspections_page(
             "total": total,
             "names": await registry.names(
                 session=session, ids=[i for d in draws for i in d.picks.institutions]
-            ),
+            )
+            | {i.id: i.name for i in await registry.list_institutions(session=session, category=None)},
             "refused": refused,
         },
         status_code=status_code,
@@ -285,6 +287,43 @@ async def draw(request: Request, principal: PagePrincipalDep, session: SessionDe
             status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/inspections", status_code=303)
+
+
+@router.post("/inspections/{inspection_id}/results")
+async def close_inspection(
+    request: Request, inspection_id: str, principal: PagePrincipalDep, session: SessionDep, now: NowDep
+) -> Response:
+    """What the inspection found at each institution drawn, as POST …/results records it; the
+    results are then public (/ui/public/inspections)."""
+    posted = await read_form_lists(request)
+    drawn = [k.split(".", 1)[1] for k in posted if k.startswith("conclusion.")]
+    results = [
+        {
+            "institution_id": institution_id,
+            "conclusion": (posted.get(f"conclusion.{institution_id}") or [""])[0],
+            **(
+                {"summary": summary}
+                if (summary := (posted.get(f"summary.{institution_id}") or [""])[0].strip())
+                else {}
+            ),
+        }
+        for institution_id in drawn
+    ]
+    try:
+        body = InspectionResultsCreate.model_validate({"results": results})
+        await inspection.close(
+            session=session, principal=principal, inspection_id=inspection_id, body=body, now=now
+        )
+    except REFUSALS as err:
+        await session.rollback()
+        return await _inspections_page(
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
+        )
+    return RedirectResponse(f"{PREFIX}/inspections#draw-{inspection_id}", status_code=303)
 
 
 # ---- the calendar ----
