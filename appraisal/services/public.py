@@ -53,7 +53,7 @@ async def appraisers(
     *, session: AsyncSession, today: date, institution_id: str | None = None, category: str | None = None
 ) -> list[PublicAppraiser]:
     query = (
-        select(Appraiser, Institution.name)
+        select(Appraiser, Institution)
         .join(Institution, col(Institution.id) == col(Appraiser.institution_id))
         .order_by(col(Institution.name), col(Appraiser.name), col(Appraiser.id))
     )
@@ -67,15 +67,17 @@ async def appraisers(
             id=a.id,
             name=a.name,
             institution_id=a.institution_id,
-            institution_name=name,
+            institution_name=institution.name,
             categories=list(a.categories),
             senior_title=a.senior_title,
             status=a.status,
             status_until=a.status_until,
             licence_valid_until=a.licence_valid_until,
-            may_practise=standing(a, today, kind="appraiser") is None,
+            # Through its institution: an appraiser of a suspended institution may not practise there.
+            may_practise=standing(a, today, kind="appraiser") is None
+            and standing(institution, today, kind="institution") is None,
         )
-        for a, name in rows
+        for a, institution in rows
     ]
 
 

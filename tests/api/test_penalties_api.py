@@ -80,7 +80,8 @@ async def test_a_penalty_case_by_rest_from_filing_to_its_published_decision(
     )
     stray = await step(api, auth, cid, step="investigate", findings="查明", hearing_on=today.isoformat())
     assert (
-        error(stray) == (422, "invalid_input") and stray.json()["error"]["details"][0]["field"] == "hearing_on"
+        error(stray) == (422, "invalid_input")
+        and stray.json()["error"]["details"][0]["field"] == "hearing_on"
     )
     assert (
         await step(api, auth, cid, step="investigate", findings="抽查三份案卷，均超范围")
