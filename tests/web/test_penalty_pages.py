@@ -7,16 +7,24 @@ published and nothing confidential, and need no sign-in."""
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.testing import WorkflowEnvironment
 
 from appraisal.core.settings import Settings
 from appraisal.domain.roles import Actor
-from tests.factories import INSTITUTION
+from appraisal.seed import seed_demo_accounts
+from tests.api.test_commissions_api import entrust
+from tests.factories import INSTITUTION, institution_actor
 from tests.web.browsing import screenshot
 from tests.web.scenario import supervisor
+from tests.web.test_browser_commission import FIRST, SECOND, key_file, username_of
+from tests.web.test_browser_commission import sign_in as sign_in_account
 from tests.web.test_pages import page, post_form, sign_in
 from tests.web.test_steps_by_form import step_error
 
@@ -173,3 +181,47 @@ async def test_the_public_pages_need_no_sign_in_and_show_nothing_confidential(
     await expect(tab).to_have_url(f"{served}/ui/login?next=%2Fui%2Fpenalties")
     assert problems == []
     await context.close()
+
+
+async def test_an_appraiser_signs_an_interference_record_in_the_browser_and_the_bureau_reviews_it(
+    served: str,
+    browser: Browser,
+    api: httpx.AsyncClient,
+    auth: Auth,
+    sessions: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+    tmp_path: Path,
+) -> None:
+    await seed_demo_accounts(sessions, now=await temporal_env.get_current_time())
+    cid = (await entrust(api, auth, court_reference=f"(2026)渝0103民初{uuid.uuid4().hex[:6]}号-鉴1"))["id"]
+    accepted = await api.post(
+        f"/v1/commissions/{cid}/acceptance",
+        json={"decision": "accept", "appraiser_ids": [FIRST.id, SECOND.id]},
+        headers=auth(institution_actor),
+    )
+    assert accepted.status_code == 200
+    context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = await context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    await sign_in_account(tab, served, username_of(FIRST.id))
+    await tab.goto(f"{served}/ui/commissions/{cid}")
+    await tab.fill("#interference-who", "某公司法务 李某")
+    await tab.fill("#interference-when", "2026-12-01T10:30")
+    await tab.fill("#interference-what", "来电要求将伤残等级定为八级")
+    await tab.check("#interference-hidden")
+    await tab.set_input_files("#interference-key", key_file(tmp_path, FIRST.id))
+    await screenshot(tab, "appraiser-interference")
+    await tab.click("#interference-form button")
+    await expect(tab.locator("#interference-records")).to_be_visible()
+    await expect(tab.locator("#interference-records + table")).to_contain_text("某公司法务 李某")
+    await context.close()
+
+    bureau = (await api.get(f"/v1/commissions/{cid}", headers=auth(supervisor))).json()
+    [report] = bureau["interference"]
+    assert report["hidden_from_institution"] is True and report["occurred_at"] == "2026-12-01T10:30:00+08:00"
+    desk = (await api.get(f"/v1/commissions/{cid}", headers=auth(institution_actor))).json()
+    assert desk["interference"] == []
+    tasks = (await api.get("/v1/tasks", headers=auth(supervisor))).json()
+    assert ("review_interference", cid) in {(t["kind"], t["commission_id"]) for t in tasks}
+    assert problems == []
