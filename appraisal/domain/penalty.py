@@ -408,17 +408,18 @@ def check_hearing_notice(*, hearing_on: str, notified_on: str) -> None:
 
 
 def months_after(day: date, months: int) -> date:
-    """The last day of a suspension of `months` months starting on `day` (the day before
-    the same date `months` on; a missing date rolls back to the month's end)."""
+    """The last day of a period of `months` months that starts on `day` (the decision's
+    service): the same date `months` on, or that month's last day when it has no such date
+    (民法典 Arts 201-202: the first day is not counted; the period ends on the corresponding
+    day of its last month, or that month's end)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     for last in (31, 30, 29, 28):
         try:
-            end = date(year, month, min(day.day, last))
-            break
+            return date(year, month, min(day.day, last))
         except ValueError:
             continue
-    return date.fromordinal(end.toordinal() - 1)
+    raise AssertionError("every month has a 28th")
 
 
 def should_publish(penalties: list[str], chosen: bool | None) -> bool:
