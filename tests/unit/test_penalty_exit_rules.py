@@ -4,6 +4,7 @@ the standing check every commission validator runs, the interference record's ch
 when a rate is unusual (SUP-1)."""
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,12 @@ def refused(check: object, *args: object, **kwargs: object) -> str:
 
 
 def test_the_penalties_the_rules_allow() -> None:
-    ok = {"subject_kind": "institution", "suspension_months": 0, "fine_yuan": 0, "illegal_gains_yuan": 0}
+    ok: dict[str, Any] = {
+        "subject_kind": "institution",
+        "suspension_months": 0,
+        "fine_yuan": 0,
+        "illegal_gains_yuan": 0,
+    }
     check_penalties(["warning", "correction_order"], **ok)
     check_penalties(["suspension"], **{**ok, "suspension_months": 3})
     check_penalties(["fine"], **{**ok, "fine_yuan": 30_000, "illegal_gains_yuan": 10_000})

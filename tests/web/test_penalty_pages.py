@@ -172,10 +172,10 @@ async def test_the_public_pages_need_no_sign_in_and_show_nothing_confidential(
 
     for path in ("/ui/public", "/ui/public/registry", "/ui/public/inspections", "/ui/public/penalties"):
         await tab.goto(f"{served}{path}")
-        body = await tab.content()
-        assert "CONFIDENTIAL" not in body and case["id"] not in body
+        html = await tab.content()
+        assert "CONFIDENTIAL" not in html and case["id"] not in html
         for commission_file in drawn["picks"]["case_files"].get(drawn_institution, []):
-            assert commission_file not in body  # which case files were drawn stays private
+            assert commission_file not in html  # which case files were drawn stays private
     # A signed-in page still asks for a sign-in: public means only these pages.
     await tab.goto(f"{served}/ui/penalties")
     await expect(tab).to_have_url(f"{served}/ui/login?next=%2Fui%2Fpenalties")

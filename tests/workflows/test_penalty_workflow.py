@@ -104,7 +104,7 @@ async def trail(sessions: async_sessionmaker[AsyncSession], workflow_id: str) ->
         return list(rows.all())
 
 
-PROPOSAL = {
+PROPOSAL: dict[str, Any] = {
     "facts": "2026年抽查发现该机构超出登记的业务范围出具鉴定意见三份",
     "penalties": ["suspension"],
     "basis": "司法鉴定机构登记管理办法 第四十条",
