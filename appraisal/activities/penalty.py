@@ -33,7 +33,8 @@ from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor
 
 ADMINISTRATIVE_PENALTY = "administrative_penalty"
-"""The integrity entry of a penalty decision (REG-9), beside the complaint outcomes."""
+"""The integrity entry of a penalty decision (REG-9), beside the complaint outcomes
+(services/integrity.py counts it and takes its points off)."""
 
 
 def _next_due_on(snapshot: PenaltySnapshot) -> date | None:

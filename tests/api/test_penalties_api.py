@@ -124,6 +124,11 @@ async def test_a_penalty_case_by_rest_from_filing_to_its_published_decision(
         headers=auth(supervisor),
     )
     assert "administrative_penalty" in [e["kind"] for e in record.json()["entries"]]
+    assert record.json()["counts"]["administrative_penalties"] == 1
+    penalty = next(
+        d for d in record.json()["evaluation"]["deductions"] if d["item"] == "administrative_penalty"
+    )
+    assert (penalty["count"], penalty["points"]) == (1, 40)
 
 
 async def test_filing_refusals(api: httpx.AsyncClient, auth: Auth, today: date) -> None:
