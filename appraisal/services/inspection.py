@@ -67,6 +67,14 @@ async def list_inspections(
     return [to_public(r) for r in rows], (await session.exec(count)).one()
 
 
+async def require_in_bureau(*, session: AsyncSession, principal: Actor, inspection_id: str) -> None:
+    """NotFound unless the draw is the supervisor's bureau's: what a form checks before it reads
+    its fields, so a refusal never tells what exists elsewhere."""
+    row = await session.get(Inspection, inspection_id)
+    if row is None or row.bureau_id != principal.organisation_id:
+        raise NotFound("inspection")
+
+
 async def close(
     *,
     session: AsyncSession,

@@ -295,6 +295,7 @@ async def close_inspection(
 ) -> Response:
     """What the inspection found at each institution drawn, as POST …/results records it; the
     results are then public (/ui/public/inspections)."""
+    await inspection.require_in_bureau(session=session, principal=principal, inspection_id=inspection_id)
     posted = await read_form_lists(request)
     drawn = [k.split(".", 1)[1] for k in posted if k.startswith("conclusion.")]
     results = [
