@@ -19,6 +19,8 @@ from appraisal.db.engine import create_engine, session_factory
 from appraisal.web import accounts as web_accounts
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
+from appraisal.web import penalties as web_penalties
+from appraisal.web import public as web_public
 from appraisal.web import routes as web
 from appraisal.web import supervision as web_supervision
 from appraisal.web.csrf import CsrfMiddleware
@@ -74,6 +76,8 @@ def create_app(
     app.include_router(web_complaints.router)
     app.include_router(web_accounts.router)
     app.include_router(web_supervision.router)
+    app.include_router(web_penalties.router)
+    app.include_router(web_public.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

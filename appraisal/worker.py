@@ -16,9 +16,12 @@ from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.activities.exit import ExitActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
+from appraisal.activities.penalty import PenaltyActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.activities.supervision import SupervisionActivities
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
 from appraisal.core.settings import Settings
@@ -28,8 +31,11 @@ from appraisal.workflows.anchor import AnchorDeliveryWorkflow, DailyAnchorWorkfl
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
+from appraisal.workflows.penalty import PenaltyWorkflow
+from appraisal.workflows.supervision import SupervisionRatesWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 # The domain package is pure and deterministic (a test checks its imports), and the
@@ -56,6 +62,9 @@ WORKFLOWS = [
     TestimonyWorkflow,
     LicenceExpiryWorkflow,
     InspectionDrawWorkflow,
+    RegistryExitWorkflow,
+    PenaltyWorkflow,
+    SupervisionRatesWorkflow,
 ]
 
 
@@ -89,6 +98,9 @@ def build_worker(
     complaint = ComplaintActivities(sessions)
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
+    exits = ExitActivities(sessions)
+    penalty = PenaltyActivities(sessions)
+    supervision = SupervisionActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -106,6 +118,14 @@ def build_worker(
             registry.sweep_licence_tasks,
             inspection.list_bureaus,
             inspection.draw_scheduled_inspection,
+            exits.held_commissions,
+            exits.mark_exit_started,
+            exits.mark_exit_signalled,
+            exits.end_suspension,
+            exits.pending_exits,
+            penalty.record_penalty_event,
+            penalty.apply_penalty_outcome,
+            supervision.sync_rate_alerts,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

@@ -101,6 +101,7 @@ EMPTIED_TABLES = (
     "task", "audit_event", "audit_anchor", "commission", "notification", "webhook", "calendar_year",
     "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
     "user_account", "account_change", "web_session",
+    "penalty_case", "penalty_publication", "registry_exit", "supervision_alert",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
 REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")

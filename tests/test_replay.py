@@ -188,6 +188,30 @@ def test_the_histories_after_acceptance_and_issue_cover_their_paths() -> None:
     ]
 
 
+def test_the_histories_of_exit_independence_and_penalties_cover_their_paths() -> None:
+    recorded = {path.stem: steps(load(path)) for path in HISTORIES.glob("*.json")}
+    commission = recorded["registry_exit_commission"]
+    assert without_timers_and_signals(commission) == [
+        "register",
+        "decide_acceptance",
+        "report_interference",
+        "review_interference",
+    ]  # left running, as at an upgrade
+    assert commission.count("signal:registry_status_changed") == 2  # barred, then restored
+    assert recorded["registry_exit_fan_out"][-1] == "completed"  # the restoration's run
+    assert without_timers_and_signals(recorded["penalty_case"]) == [
+        "register",
+        "record_investigation",
+        "notify_proposal",
+        "record_statement",
+        "schedule_hearing",
+        "record_hearing",
+        "decide",
+        "serve",
+        "completed",
+    ]
+
+
 def test_each_history_names_the_workflow_it_replays_with() -> None:
     """The Replayer picks the class by the recorded type: the child and the
     complaint replay through their own workflows, not the commission's."""
@@ -199,6 +223,8 @@ def test_each_history_names_the_workflow_it_replays_with() -> None:
     assert set(types.values()) <= registered
     assert types["after_issue_testimony"] == "TestimonyWorkflow"
     assert types["complaint"] == "ComplaintWorkflow"
+    assert types["penalty_case"] == "PenaltyWorkflow"
+    assert types["registry_exit_fan_out"] == "RegistryExitWorkflow"
     assert types["after_issue"] == types["recusal"] == types["reappraisal"] == "CommissionWorkflow"
 
 

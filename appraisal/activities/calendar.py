@@ -5,9 +5,10 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.db.models import Commission, Complaint
+from appraisal.db.models import Commission, Complaint, PenaltyCase
 from appraisal.domain.commission import CalendarChanged
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
+from appraisal.domain.penalty import TERMINAL_PENALTY_STAGES
 from appraisal.domain.stages import TERMINAL_STAGES
 
 PAGE = 500
@@ -16,6 +17,7 @@ PAGE = 500
 CLOCKED: list[tuple[type[SQLModel], list[str]]] = [
     (Commission, [s.value for s in TERMINAL_STAGES]),
     (Complaint, [s.value for s in TERMINAL_COMPLAINT_STAGES]),
+    (PenaltyCase, [s.value for s in TERMINAL_PENALTY_STAGES]),
 ]
 
 

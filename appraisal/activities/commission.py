@@ -92,18 +92,27 @@ async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Re
 
 
 async def replace_tasks(
-    session: AsyncSession, open_tasks: list[TaskSnapshot], *, commission_id: str = "", complaint_id: str = ""
+    session: AsyncSession,
+    open_tasks: list[TaskSnapshot],
+    *,
+    commission_id: str = "",
+    complaint_id: str = "",
+    penalty_case_id: str = "",
 ) -> None:
-    """The inbox rows of one commission or complaint become its snapshot's open tasks."""
-    owner = (
-        col(Task.commission_id) == commission_id if commission_id else col(Task.complaint_id) == complaint_id
-    )
+    """The inbox rows of one commission, complaint or penalty case become its snapshot's open tasks."""
+    if commission_id:
+        owner = col(Task.commission_id) == commission_id
+    elif complaint_id:
+        owner = col(Task.complaint_id) == complaint_id
+    else:
+        owner = col(Task.penalty_case_id) == penalty_case_id
     await session.exec(delete(Task).where(owner))
     for task in open_tasks:
         session.add(
             Task(
                 commission_id=commission_id or None,
                 complaint_id=complaint_id or None,
+                penalty_case_id=penalty_case_id or None,
                 kind=task.kind,
                 assignee_role=task.assignee_role,
                 assignee_id=task.assignee_id,

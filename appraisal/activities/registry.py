@@ -22,6 +22,8 @@ class LicenceSweepRequest:
 class LicenceSweepResult:
     opened: int
     closed: int
+    exits_started: int = 0
+    """Fan-outs of exit notices started by this sweep (lapsed licences, starts that failed)."""
 
 
 class RegistryActivities:

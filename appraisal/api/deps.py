@@ -19,6 +19,7 @@ from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import consistency, registry
+from appraisal.services import exit as exits
 
 logger = logging.getLogger(__name__)
 SESSION_CLOSE_FAILURES: tuple[type[BaseException], ...] = (*DATABASE_DOWN, DBAPIError)
@@ -91,6 +92,14 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
 PrincipalDep = Annotated[Actor, Depends(get_principal)]
+
+
+def get_fan_out(client: TemporalDep, settings: SettingsDep) -> exits.Starter:
+    """Where a registry write starts the fan-out of its exit notice (services/exit.py)."""
+    return exits.Starter(client=client, task_queue=settings.task_queue)
+
+
+FanOutDep = Annotated[exits.Starter, Depends(get_fan_out)]
 
 
 MIN_SEQ_DESCRIPTION = (

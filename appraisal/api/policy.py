@@ -52,6 +52,7 @@ COUNTED = DASHBOARD - {Role.APPRAISER}
 
 COMMISSION_PATH = "/v1/commissions/{commission_id}"
 COMPLAINT_PATH = "/v1/complaints/{complaint_id}"
+PENALTY_PATH = "/v1/penalties/{case_id}"
 
 POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
@@ -152,6 +153,30 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", COMPLAINT_PATH): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("POST", f"{COMPLAINT_PATH}/decision"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", f"{COMPLAINT_PATH}/audit"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("POST", f"{COMMISSION_PATH}/interference"): Access(
+        _only(Role.APPRAISER), Scope.COMMISSION, "an assigned appraiser, signed with their key (IND-1)"
+    ),
+    ("POST", f"{COMMISSION_PATH}/interference/{{report_id}}/review"): Access(
+        _only(Role.SUPERVISOR), Scope.COMMISSION, "the supervising bureau (IND-1)"
+    ),
+    ("POST", "/v1/penalties"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "file a penalty case against a party under the caller's bureau"
+    ),
+    ("GET", "/v1/penalties"): Access(_only(Role.SUPERVISOR), Scope.OWN, "the caller's bureau's cases"),
+    ("GET", PENALTY_PATH): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("POST", f"{PENALTY_PATH}/steps"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("GET", f"{PENALTY_PATH}/audit"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
+    ("POST", "/v1/supervision/inspections/{inspection_id}/results"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "record the results and close the draw (then public)"
+    ),
+    ("GET", "/v1/supervision/alerts"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "unusual rates of the bureau's institutions"
+    ),
+    ("GET", "/v1/public/registry/institutions"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
+    ("GET", "/v1/public/registry/appraisers"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
+    ("GET", "/v1/public/inspections"): Access(frozenset(), Scope.PUBLIC, "公开: closed inspections' results"),
+    ("GET", "/v1/public/penalties"): Access(frozenset(), Scope.PUBLIC, "公开: published penalty decisions"),
+    ("GET", "/v1/public/grades"): Access(frozenset(), Scope.PUBLIC, "公开: integrity grades (provisional)"),
     ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", "/v1/supervision/integrity/appraisers/{appraiser_id}"): Access(
         _only(Role.SUPERVISOR), Scope.BUREAU, "integrity record (REG-9) of a year"
@@ -249,6 +274,22 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
     ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
+    ("GET", "/ui/penalties"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's penalty cases and the filing form"
+    ),
+    ("POST", "/ui/penalties"): Access(_only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/penalties"),
+    ("GET", "/ui/penalties/{case_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
+    ("POST", "/ui/penalties/{case_id}/steps"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: the forms of POST …/steps"
+    ),
+    ("POST", "/ui/inspections/{inspection_id}/results"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: as POST /v1/supervision/inspections/…/results"
+    ),
+    ("GET", "/ui/public"): Access(frozenset(), Scope.PUBLIC, "公开: the public pages, without signing in"),
+    ("GET", "/ui/public/registry"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
+    ("GET", "/ui/public/inspections"): Access(frozenset(), Scope.PUBLIC, "公开: closed inspections' results"),
+    ("GET", "/ui/public/penalties"): Access(frozenset(), Scope.PUBLIC, "公开: published penalty decisions"),
+    ("GET", "/ui/public/grades"): Access(frozenset(), Scope.PUBLIC, "公开: integrity grades (provisional)"),
 }
 # Every step's form in the workspace: whoever may take the step through the API.
 POLICY |= {

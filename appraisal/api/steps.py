@@ -63,7 +63,7 @@ class CommissionSteps:
 
     def answer(self, snapshot: dict[str, Any]) -> CommissionPublic:
         """The commission's public shape after a step, with the sequence a read may wait for."""
-        public = service.to_public(snapshot, calendar=self.calendar, today=self.today)
+        public = service.to_public(snapshot, calendar=self.calendar, today=self.today, viewer=self.principal)
         answered_at(self.response, public)
         return public
 

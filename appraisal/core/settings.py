@@ -16,6 +16,7 @@ DEFAULT_INTEGRITY_DEDUCTIONS = {
     "criticism_or_correction_order": 5,
     "industry_discipline": 15,
     "administrative_penalty_referral": 30,
+    "administrative_penalty": 40,
 }
 DEFAULT_INTEGRITY_GRADE_FLOORS = {"A": 90, "B": 75, "C": 60}
 LOWEST_INTEGRITY_GRADE = "D"

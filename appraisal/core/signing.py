@@ -24,6 +24,19 @@ def signed_message(kind: str, report_hash: str, statement: str = "") -> bytes:
     )
 
 
+def interference_message(*, commission_id: str, who: str, occurred_at: str, what: str, hidden: bool) -> bytes:
+    """What an appraiser signs when recording an attempt to interfere (IND-1): the hex SHA-256
+    of the canonical JSON of the record (the browser computes the same, web/static/steps.js)."""
+    record = {
+        "commission_id": commission_id,
+        "hidden": hidden,
+        "occurred_at": occurred_at,
+        "what": what,
+        "who": who,
+    }
+    return hashlib.sha256(canonical_json(record)).hexdigest().encode()
+
+
 def public_key_b64(key: Ed25519PrivateKey) -> str:
     raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return base64.b64encode(raw).decode()

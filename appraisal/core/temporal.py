@@ -64,8 +64,9 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
 
 
 async def ensure_schedules(client: Client, *, task_queue: str, settings: Settings) -> None:
-    """The daily audit anchor at 00:30 Beijing time and the daily licence sweep
-    (REG-8) at 06:00, created once and kept if present; the monthly random
+    """The daily audit anchor at 00:30 Beijing time, the daily licence sweep (REG-8, lapsed
+    licences reaching their commissions) at 06:00 and the supervision rates (SUP-1) at 06:30,
+    created once and kept if present; the monthly random
     inspection draw on the 1st at 09:00, its sizes kept in step with `settings`."""
     from temporalio.client import (
         Schedule,
@@ -83,6 +84,7 @@ async def ensure_schedules(client: Client, *, task_queue: str, settings: Setting
         InspectionDrawWorkflow,
     )
     from appraisal.workflows.licence import LICENCE_SCHEDULE_ID, LicenceExpiryInput, LicenceExpiryWorkflow
+    from appraisal.workflows.supervision import RATES_SCHEDULE_ID, SupervisionRatesWorkflow
 
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
@@ -103,6 +105,14 @@ async def ensure_schedules(client: Client, *, task_queue: str, settings: Setting
     )
     with contextlib.suppress(ScheduleAlreadyRunningError):
         await client.create_schedule(LICENCE_SCHEDULE_ID, licence)
+    rates = Schedule(
+        action=ScheduleActionStartWorkflow(
+            SupervisionRatesWorkflow.run, id="supervision-daily-rates-run", task_queue=task_queue
+        ),
+        spec=ScheduleSpec(cron_expressions=["30 6 * * *"], time_zone_name="Asia/Shanghai"),
+    )
+    with contextlib.suppress(ScheduleAlreadyRunningError):
+        await client.create_schedule(RATES_SCHEDULE_ID, rates)
     sizes = InspectionDrawInput(
         institutions=settings.inspection_institutions,
         case_files_per_institution=settings.inspection_case_files_per_institution,

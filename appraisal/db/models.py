@@ -229,7 +229,8 @@ class Task(SQLModel, table=True):
             "id",
         ),
         CheckConstraint(
-            "num_nonnulls(commission_id, complaint_id, licence_task_id) = 1", name="ck_task_one_source"
+            "num_nonnulls(commission_id, complaint_id, licence_task_id, penalty_case_id, alert_id) = 1",
+            name="ck_task_one_source",
         ),
     )
 
@@ -237,6 +238,10 @@ class Task(SQLModel, table=True):
     commission_id: str | None = Field(default=None, foreign_key="commission.id", max_length=36, index=True)
     complaint_id: str | None = Field(default=None, foreign_key="complaint.id", max_length=36, index=True)
     licence_task_id: int | None = Field(default=None, foreign_key="licence_task.id", index=True)
+    penalty_case_id: str | None = Field(
+        default=None, foreign_key="penalty_case.id", max_length=36, index=True
+    )
+    alert_id: int | None = Field(default=None, foreign_key="supervision_alert.id", index=True)
     kind: str = Field(max_length=40)
     assignee_role: str = Field(max_length=30)
     assignee_id: str = Field(max_length=36)
@@ -492,6 +497,15 @@ class InspectionBase(SQLModel):
     drawn_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     candidates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
     picks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    closed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="when its results were recorded"
+    )
+    closed_by: str = Field(default="", max_length=200)
+    results: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        description="per institution inspected: its conclusion (公开 once closed)",
+    )
 
 
 class Inspection(InspectionBase, table=True):
@@ -499,3 +513,125 @@ class Inspection(InspectionBase, table=True):
     the picks, so anyone can re-run it."""
 
     id: str = Field(primary_key=True, max_length=36)
+
+
+class InspectionResult(SQLModel):
+    """What a random inspection found at one institution, once closed (published, 公开)."""
+
+    institution_id: str
+    conclusion: str = Field(description="no_issue, rectification or penalty_referral")
+    summary: str = ""
+
+
+# ---- administrative penalties, exit from the registry, supervision alerts (issue 20) ----
+
+
+class PenaltyCase(SQLModel, table=True):
+    """One row per administrative penalty case (行政处罚), projected from its workflow's events.
+    Its audit trail is in `audit_event` (workflow id `penalty-<id>`, the case id in
+    `commission_id`)."""
+
+    __tablename__ = "penalty_case"
+    __table_args__ = (UniqueConstraint("bureau_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    workflow_id: str = Field(max_length=100, unique=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    reference: str = Field(max_length=200)
+    subject_kind: str = Field(max_length=20)
+    subject_id: str = Field(max_length=36, index=True)
+    institution_id: str = Field(max_length=36, index=True)
+    source: str = Field(max_length=30)
+    source_id: str | None = Field(default=None, max_length=36, index=True)
+    stage: str = Field(max_length=30, index=True)
+    overdue: bool = Field(default=False)
+    next_due_on: date | None = None
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    last_event_seq: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PenaltyPublicationBase(SQLModel):
+    bureau_id: str = Field(max_length=36)
+    decision_number: str = Field(default="", max_length=200)
+    subject_kind: str = Field(max_length=20)
+    subject_id: str = Field(max_length=36)
+    subject_name: str = Field(max_length=200)
+    institution_id: str = Field(max_length=36)
+    institution_name: str = Field(max_length=200)
+    penalties: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    suspension_months: int = 0
+    suspended_until: date | None = None
+    fine_yuan: int = 0
+    basis: str = Field(default="", max_length=1000)
+    decided_on: date
+    served_on: date
+    published_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class PenaltyPublication(PenaltyPublicationBase, table=True):
+    """A penalty decision made public (行政处罚法 Art 48): who, what penalty, on what basis,
+    when. No facts of the case and no parties: those stay in the case."""
+
+    __tablename__ = "penalty_publication"
+
+    case_id: str = Field(primary_key=True, max_length=36)
+
+
+class RegistryExit(SQLModel, table=True):
+    """A change of an institution's or an appraiser's standing that its running commissions
+    must learn (suspended, revoked, deregistered, licence lapsed, or restored): written in the
+    transaction of the registry change (the outbox of the fan-out, `workflows/exit.py`);
+    `started_at` once its fan-out workflow began."""
+
+    __tablename__ = "registry_exit"
+    __table_args__ = (Index("ix_registry_exit_unstarted", "id", postgresql_where=text("started_at is null")),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    entity_kind: str = Field(max_length=20)
+    entity_id: str = Field(max_length=36, index=True)
+    institution_id: str = Field(max_length=36)
+    status: str = Field(
+        max_length=20, description="suspended, revoked, deregistered, licence_lapsed or restored"
+    )
+    rule: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=4000)
+    since: date
+    until: date | None = None
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    actor_role: str = Field(max_length=30)
+    actor_organisation_id: str = Field(max_length=36)
+    actor_subject: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    signalled: int = 0
+
+
+class SupervisionAlert(SQLModel, table=True):
+    """An institution whose refusal, termination, overdue or complaint rate is unusual against
+    the province's: a task for the bureau until its rate is usual again or the bureau closes it."""
+
+    __tablename__ = "supervision_alert"
+    __table_args__ = (
+        Index(
+            "ux_supervision_alert_open",
+            "institution_id",
+            "metric",
+            unique=True,
+            postgresql_where=text("closed_at is null"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    institution_id: str = Field(max_length=36)
+    metric: str = Field(max_length=30)
+    rate: float
+    province_rate: float
+    numerator: int
+    denominator: int
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_reason: str = Field(default="", max_length=500)

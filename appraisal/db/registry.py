@@ -1,15 +1,31 @@
 """The registry in SQL: who may be chosen or assigned on a day, and the licence renewal
 tasks (REG-8) kept in step with it."""
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, text
-from sqlmodel import col
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Appraiser, Institution
+from appraisal.db.chain import next_link
+from appraisal.db.models import Appraiser, Institution, RegistryChange
+from appraisal.db.models import RegistryExit as RegistryExitRow
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.exit import (
+    RESTORED,
+    ExitFanOutInput,
+    RegistryExit,
+    exit_workflow_id,
+    restore_day,
+    rule_of,
+)
+from appraisal.domain.roles import Actor
 from appraisal.domain.rules import LICENCE_ALERT_DAYS
+from appraisal.domain.standing import exit_status
 
 Registered = Institution | Appraiser
 
@@ -89,3 +105,258 @@ async def sync_licence_tasks(session: AsyncSession, *, today: date, entity_id: s
     await connection.execute(INBOX_DROP_CLOSED)
     await connection.execute(INBOX_ADD_OPEN)
     return opened.rowcount, closed.rowcount
+
+
+# ---- the registry's chain of changes, and the one place a change of standing takes effect ----
+
+
+def kind_of(entity: Registered) -> str:
+    return "institution" if isinstance(entity, Institution) else "appraiser"
+
+
+def chained_fields(row: RegistryChange) -> dict[str, Any]:
+    """What a registry change's hash covers: every column but its id and its own hash."""
+    return row.model_dump(mode="json", exclude={"id", "hash"})
+
+
+async def record_change(
+    session: AsyncSession,
+    *,
+    principal: Actor,
+    entity: Registered,
+    bureau_id: str,
+    action: str,
+    before: dict[str, Any] | None,
+    reason: str,
+) -> RegistryChange:
+    """Appends one change to the bureau's chain of registry changes."""
+    seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
+    row = RegistryChange(
+        bureau_id=bureau_id,
+        seq=seq,
+        entity_kind=kind_of(entity),
+        entity_id=entity.id,
+        action=action,
+        actor_role=principal.role,
+        actor_organisation_id=principal.organisation_id,
+        actor_subject=principal.subject,
+        occurred_at=datetime.now(UTC),
+        before=before,
+        after=entity.model_dump(mode="json"),
+        reason=reason,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    row.hash = chain_hash(row.prev_hash, chained_fields(row))
+    session.add(row)
+    return row
+
+
+def _standing_of(record: dict[str, Any]) -> SimpleNamespace:
+    """A registry row's JSON (a change's `before`) as the fields standing reads."""
+
+    def day(value: Any) -> date | None:
+        return date.fromisoformat(value) if value else None
+
+    return SimpleNamespace(
+        status=record.get("status", "active"),
+        status_until=day(record.get("status_until")),
+        licence_valid_until=day(record.get("licence_valid_until")),
+    )
+
+
+async def standing_changed(
+    session: AsyncSession,
+    *,
+    entity: Registered,
+    before: dict[str, Any] | None,
+    principal: Actor,
+    reason: str,
+    today: date,
+    bureau_id: str,
+    dedupe_key: str | None = None,
+    previously: str | None = None,
+) -> RegistryExitRow | None:
+    """THE one place where a change of an institution's or an appraiser's standing takes
+    effect beyond its registry row: every registry write (a supervisor's status change or
+    update, a penalty decision served, the daily licence sweep, a suspension's end) calls it
+    in its own transaction, after changing the row. When the entity moves into or out of its
+    running work (suspended, revoked, deregistered, licence lapsed, or restored) it writes the
+    exit notice that the fan-out (`workflows/exit.py`, started by the caller after commit:
+    `services/exit.start_fan_out`, or as a child by a workflow) carries to every commission the
+    entity holds. Whatever else must follow a suspension (a seal certificate revoked, …) hooks
+    in here too. `previously`: what kept it out before, when the caller knows better than
+    today's reading of `before` (a suspension's last day just passed). Returns the notice,
+    or None when the standing did not change."""
+    old = previously or (exit_status(_standing_of(before), today) if before is not None else None)
+    new = exit_status(entity, today)
+    old_until = (before or {}).get("status_until") or None
+    new_until = entity.status_until.isoformat() if entity.status_until else None
+    if old == new and (new != "suspended" or old_until == new_until):
+        return None
+    if new is None and old is None:
+        return None
+    status = new or RESTORED
+    kind = kind_of(entity)
+    institution_id = entity.id if isinstance(entity, Institution) else entity.institution_id
+    values = {
+        "bureau_id": bureau_id,
+        "entity_kind": kind,
+        "entity_id": entity.id,
+        "institution_id": institution_id,
+        "status": status,
+        "rule": rule_of(kind, new or old or ""),
+        "reason": reason,
+        "since": today,
+        "until": entity.status_until if status == "suspended" else None,
+        "dedupe_key": dedupe_key,
+        "actor_role": principal.role,
+        "actor_organisation_id": principal.organisation_id,
+        "actor_subject": principal.subject,
+        "created_at": datetime.now(UTC),
+        "signalled": 0,
+    }
+    statement = insert(RegistryExitRow).values(**values)
+    if dedupe_key:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    inserted = (await session.exec(statement.returning(col(RegistryExitRow.id)))).first()
+    if inserted is None:
+        return None
+    return await session.get(RegistryExitRow, inserted[0])
+
+
+def fan_out_input(row: RegistryExitRow) -> ExitFanOutInput:
+    """What the fan-out of an exit notice starts from."""
+    assert row.id is not None
+    until = row.until.isoformat() if row.until else ""
+    return ExitFanOutInput(
+        exit_id=row.id,
+        notice=RegistryExit(
+            notice_id=exit_workflow_id(row.id),
+            entity_kind=row.entity_kind,
+            entity_id=row.entity_id,
+            institution_id=row.institution_id,
+            status=row.status,
+            reason=row.reason,
+            since=row.since.isoformat(),
+            until=until,
+            rule=row.rule,
+            actor=Actor(row.actor_role, row.actor_organisation_id, row.actor_subject),
+        ),
+        restore_on=restore_day(until) if row.status == "suspended" else "",
+    )
+
+
+@dataclass
+class Lapse:
+    entity: Registered
+    bureau_id: str
+
+
+SYSTEM_SWEEP = Actor(role="system", organisation_id="", subject="licence-sweep")
+
+
+async def record_licence_lapses(session: AsyncSession, *, today: date) -> int:
+    """Each institution or appraiser whose licence lapsed (its last valid day is past) and is
+    otherwise active gets one exit notice per licence date (REG-8); a rerun adds none.
+    The caller commits."""
+    lapsed: list[Lapse] = []
+    candidates: list[Registered] = [
+        *(
+            await session.exec(
+                select(Institution).where(
+                    col(Institution.licence_valid_until) < today,
+                    col(Institution.status).in_(("active", "suspended")),
+                )
+            )
+        ).all(),
+        *(
+            await session.exec(
+                select(Appraiser).where(
+                    col(Appraiser.licence_valid_until) < today,
+                    col(Appraiser.status).in_(("active", "suspended")),
+                )
+            )
+        ).all(),
+    ]
+    for entity in candidates:
+        if exit_status(entity, today) != "licence_lapsed":
+            continue
+        if isinstance(entity, Institution):
+            bureau = entity.bureau_id
+        else:
+            institution = await session.get(Institution, entity.institution_id)
+            bureau = institution.bureau_id if institution else ""
+        lapsed.append(Lapse(entity, bureau))
+    written = 0
+    for lapse in lapsed:
+        entity = lapse.entity
+        assert entity.licence_valid_until is not None
+        row = await standing_changed(
+            session,
+            entity=entity,
+            before={**entity.model_dump(mode="json"), "licence_valid_until": None},
+            principal=SYSTEM_SWEEP,
+            reason=f"licence valid until {entity.licence_valid_until} lapsed (REG-8)",
+            today=today,
+            bureau_id=lapse.bureau_id,
+            dedupe_key=f"licence_lapsed:{kind_of(entity)}:{entity.id}:{entity.licence_valid_until}",
+        )
+        written += row is not None
+    return written
+
+
+async def unstarted_exits(session: AsyncSession) -> list[RegistryExitRow]:
+    """Exit notices whose fan-out has not started (its start failed, or is under way)."""
+    rows = await session.exec(
+        select(RegistryExitRow)
+        .where(col(RegistryExitRow.started_at).is_(None))
+        .order_by(col(RegistryExitRow.id))
+    )
+    return list(rows.all())
+
+
+async def end_suspension(
+    session: AsyncSession, *, kind: str, entity_id: str, until: date, today: date
+) -> RegistryExitRow | None:
+    """A suspension's last day has passed (the fan-out's durable timer): the entity is active
+    again, recorded in the bureau's chain, and its commissions are told through the one hook.
+    Nothing when the suspension was changed meanwhile (another change has its own notice)."""
+    entity: Registered | None = await session.get(
+        Institution if kind == "institution" else Appraiser, entity_id, with_for_update=True
+    )
+    if entity is None or entity.status != "suspended" or entity.status_until != until:
+        return None
+    if isinstance(entity, Institution):
+        bureau_id = entity.bureau_id
+    else:
+        institution = await session.get(Institution, entity.institution_id)
+        bureau_id = institution.bureau_id if institution else ""
+    before = entity.model_dump(mode="json")
+    entity.status, entity.status_until = "active", None
+    reason = f"the suspension ended on {until} (its last day)"
+    await record_change(
+        session,
+        principal=SYSTEM_SUSPENSION,
+        entity=entity,
+        bureau_id=bureau_id,
+        action="status",
+        before=before,
+        reason=reason,
+    )
+    session.add(entity)
+    await session.flush()
+    return await standing_changed(
+        session,
+        entity=entity,
+        before=before,
+        principal=SYSTEM_SUSPENSION,
+        reason=reason,
+        today=today,
+        bureau_id=bureau_id,
+        previously="suspended",
+        dedupe_key=f"suspension_ended:{kind}:{entity_id}:{until}",
+    )
+
+
+SYSTEM_SUSPENSION = Actor(role="system", organisation_id="", subject="suspension-end")

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.exit import InterferenceSnapshot, RegistryBar
 from appraisal.domain.objection import ObjectionSnapshot
 from appraisal.domain.recusal import RecusalSnapshot
 from appraisal.domain.roles import Actor, Role
@@ -304,6 +305,11 @@ class CommissionSnapshot:
     objections: list[ObjectionSnapshot] = field(default_factory=list)
     testimonies: list[Any] = field(default_factory=list)
     """The latest snapshot of each court testimony (child workflow), as it reported it."""
+    registry_bars: list[RegistryBar] = field(default_factory=list)
+    """The institution or appraisers barred from acting here (suspended, revoked, deregistered,
+    licence lapsed), as the registry's fan-out told this commission (domain/exit.py)."""
+    interference: list[InterferenceSnapshot] = field(default_factory=list)
+    """Attempts to interfere recorded by the appraisers (IND-1)."""
     last_event_seq: int = 0
     last_hash: str = ""
     """Head of the audit chain: what the stored trail must end with."""

@@ -30,6 +30,7 @@ from appraisal.domain.commission import (
     require_actor,
 )
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.exit import REGISTRY_RECUSAL_GROUND
 from appraisal.domain.lifecycle import require_step
 from appraisal.domain.objection import (
     MAX_REPLY_DAYS,
@@ -231,9 +232,12 @@ def check_extension(commission: CommissionSnapshot, request: ExtensionRequest, t
 def check_reassignment(commission: CommissionSnapshot, request: ReassignmentRequest) -> None:
     require_actor(request.actor, Role.COURT, commission.court_id)
     require_step(commission.stage, "reassign")
-    if not any(c.overdue and not c.stopped for c in commission.clocks):
+    if not any(c.overdue and not c.stopped for c in commission.clocks) and not commission.registry_bars:
         raise RuleViolation(
-            "not_overdue", "only an overdue commission may be re-entrusted elsewhere", rule="CRT-5"
+            "not_overdue",
+            "only an overdue commission, or one whose institution or appraiser may no longer act "
+            "(EXIT-1), may be re-entrusted elsewhere",
+            rule="CRT-5",
         )
     if request.new_institution_id == commission.institution_id:
         raise RuleViolation("same_institution", "re-entrust to another institution", rule="CRT-5")
@@ -289,6 +293,12 @@ def check_recusal_decision(
         raise RuleViolation("no_such_recusal", f"no open recusal {decision.recusal_id}", rule="PROC-11")
     if not decision.reason.strip():
         raise RuleViolation("reason_required", "a recusal decision states its reason", rule="PROC-11")
+    if not decision.granted and recusal.ground == REGISTRY_RECUSAL_GROUND:
+        raise RuleViolation(
+            "recusal_required",
+            f"appraiser {recusal.appraiser_id} may no longer practise: grant it with a replacement",
+            rule=REGISTRY_RECUSAL_GROUND,
+        )
     if not decision.granted:
         return
     replacement = decision.replacement_id

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.penalty import PenaltyStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
 
@@ -29,6 +30,7 @@ def _each(sources: tuple[str, ...], step: str, target: str | None = None, note: 
 S = Stage
 BEFORE_ISSUE = (S.AWAITING_ACCEPTANCE, S.AWAITING_MATERIALS, S.EXAMINING, S.SIGNING, S.AWAITING_ISSUE)
 ASSIGNED_BEFORE_REPORT = (S.AWAITING_MATERIALS, S.EXAMINING)
+RUNNING = (*BEFORE_ISSUE, S.ISSUED, S.IN_TESTIMONY)
 
 COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "court, PROC-03 clock starts"),
@@ -56,6 +58,10 @@ COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     *_each(BEFORE_ISSUE, "withdraw", S.WITHDRAWN),
     *_each(BEFORE_ISSUE[1:], "terminate", S.TERMINATED, "PROC-20, refund"),
     *_each(BEFORE_ISSUE[:3], "reassign", S.REASSIGNED, "overdue, CRT-5, refund"),
+    *_each(BEFORE_ISSUE[3:], "reassign", S.REASSIGNED, "institution barred, EXIT-1, refund"),
+    *_each(RUNNING, "registry_status_changed", note="barred or restored (REG-6/7/8, EXIT-1)"),
+    *_each(RUNNING, "report_interference", note="signed by the appraiser, to the bureau (IND-1)"),
+    *_each(RUNNING, "review_interference", note="the bureau reviews it"),
     *(Transition(s, "end", START) for s in (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)),
 )
 
@@ -94,10 +100,32 @@ TESTIMONY_TRANSITIONS: tuple[Transition, ...] = (
     Transition(T.CONCLUDED, "end", START, "the commission returns to issued"),
 )
 
+P = PenaltyStage
+BEFORE_DECISION = (P.INVESTIGATING, P.NOTIFIED, P.HEARING, P.DECIDING)
+PENALTY_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", P.INVESTIGATING, "立案 by the bureau, CMP-9 clock (90 d)"),
+    Transition(P.INVESTIGATING, "record_investigation", P.INVESTIGATING, "findings and evidence"),
+    Transition(
+        P.INVESTIGATING, "notify_proposal", P.NOTIFIED, "facts, basis, rights (Arts 44-45), PEN-2 clock"
+    ),
+    Transition(P.NOTIFIED, "record_statement", P.NOTIFIED, "陈述、申辩"),
+    Transition(P.NOTIFIED, "record_statement", P.HEARING, "a hearing asked for within 5 d (Art 64)"),
+    Transition(P.NOTIFIED, "record_statement", P.DECIDING, "the hearing waived"),
+    Transition(P.NOTIFIED, "window_closed", P.DECIDING, "PEN-2 ended without a hearing asked for"),
+    Transition(P.HEARING, "schedule_hearing", P.HEARING, "noticed ≥7 d ahead (PEN-3)"),
+    Transition(P.HEARING, "record_hearing", P.DECIDING),
+    *_each(BEFORE_DECISION, "extend_decision", note="once, approved by the head (Art 60)"),
+    Transition(P.DECIDING, "decide", P.DECIDED, "REG-3…REG-7, PEN-4 clock"),
+    *_each(BEFORE_DECISION[:3], "decide", P.DECIDED, "no_penalty only"),
+    Transition(P.DECIDED, "serve", P.CLOSED, "integrity record, published (Art 48), registry sanction"),
+    Transition(P.CLOSED, "end", START),
+)
+
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "CommissionWorkflow": COMMISSION_TRANSITIONS,
     "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
     "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
+    "PenaltyWorkflow": PENALTY_TRANSITIONS,
 }
 
 

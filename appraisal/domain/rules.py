@@ -242,6 +242,79 @@ TESTIMONY_REFUND_RULING = ClockRule(
     ),
 )
 
+# ---- administrative penalties (RULES.md CMP-9, REG-3…REG-7; 行政处罚法 2021) ----
+
+PENALTY_LADDER: tuple[Rung, ...] = COMPLAINT_LADDER
+"""The bureau runs the penalty case: its own clocks warn and escalate there."""
+
+PENALTY_DECISION = ClockRule(
+    rule_id="CMP-9",
+    name="penalty_decision",
+    limit=90,
+    unit=DayUnit.NATURAL,
+    starts_on="the filing of the case (立案)",
+    source="行政处罚法 (2021) Art 60: decided within 90 days of filing; an extension where the law, "
+    "a regulation or a rule provides, approved by the head of the bureau (recorded); ≤30 d here (I)",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    extension_max=30,
+    extension_by=(Role.SUPERVISOR,),
+    ladder=PENALTY_LADDER,
+)
+
+PENALTY_HEARING_REQUEST = ClockRule(
+    rule_id="PEN-2",
+    name="penalty_hearing_request",
+    limit=5,
+    unit=DayUnit.NATURAL,
+    starts_on="the party being told of the proposed penalty and of the right to a hearing",
+    source="行政处罚法 (2021) Art 64(1): a hearing is asked for within 5 days of being told; "
+    "Arts 44-45: the facts, reasons, basis and the right to state and defend",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    # The party's window: when it closes the bureau is told it may decide (no warning).
+    ladder=(Rung(RungKind.OVERDUE, (Audience.SUPERVISOR,), working_days_after_deadline=0),),
+)
+
+PENALTY_HEARING_NOTICE_DAYS = 7
+"""行政处罚法 Art 64(2): the party is told of the hearing's time and place 7 days before it."""
+
+PENALTY_SERVICE = ClockRule(
+    rule_id="PEN-4",
+    name="penalty_service",
+    limit=7,
+    unit=DayUnit.NATURAL,
+    starts_on="the penalty decision",
+    source="行政处罚法 (2021) Art 61: handed over on the spot, or served within 7 days",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    ladder=COMPLAINT_LADDER[:2],
+)
+
+PENALTY_TIME_BAR_YEARS = 2
+PENALTY_TIME_BAR_HARM_YEARS = 5
+"""行政处罚法 Art 36: no penalty for a breach undiscovered for 2 years; 5 years when it harms
+life, health or financial security (CMP-9)."""
+
+# ---- exit: a suspension, revocation, deregistration or lapsed licence reaching the work ----
+
+REGISTRY_EXIT_REMEDY = ClockRule(
+    rule_id="EXIT-1",
+    name="registry_exit_remedy",
+    limit=10,
+    unit=DayUnit.WORKING,
+    starts_on="the commission learning that its institution (or all of it) may no longer act",
+    source="机构办法 (令95) Art 40, 人办法 Arts 29-30 (a sanctioned institution or appraiser may not "
+    "practise); 法〔2020〕202号 §14 (SEL-4): the court re-entrusts (CRT-5 path) or withdraws; "
+    "10 wd is this product's interpretation (I)",
+    confidence="I",
+    assignee_role=Role.COURT,
+    ladder=(
+        Rung(RungKind.OVERDUE, (Audience.COURT,), working_days_after_deadline=0),
+        Rung(RungKind.ESCALATION, (Audience.COURT, Audience.SUPERVISOR), working_days_after_deadline=5),
+    ),
+)
+
 CLOCK_RULES: dict[str, ClockRule] = {
     r.rule_id: r
     for r in (
@@ -255,6 +328,10 @@ CLOCK_RULES: dict[str, ClockRule] = {
         SUPPLEMENTARY_EXAMINATION,
         TESTIMONY_CONFIRMATION,
         TESTIMONY_REFUND_RULING,
+        PENALTY_DECISION,
+        PENALTY_HEARING_REQUEST,
+        PENALTY_SERVICE,
+        REGISTRY_EXIT_REMEDY,
     )
 }
 
@@ -292,6 +369,34 @@ STEP_RULES: dict[str, StepRule] = {
             "a complaint within 3 years of knowing of the conduct; a last day on a rest day rolls to "
             "the next working day (the reading taken: 民法典 Art 203, 民诉法 Art 85 by analogy, CAL-3)",
             "司法鉴定执业活动投诉处理办法 (司法部令144) Arts 3-4",
+        ),
+        StepRule(
+            "PEN-1",
+            "a penalty case is filed for a breach discovered within 2 years (5 where life, health or "
+            "financial security was harmed)",
+            "行政处罚法 (2021) Art 36",
+        ),
+        StepRule(
+            "PEN-3",
+            "a hearing asked for is held, its notice given at least 7 days before",
+            "行政处罚法 (2021) Art 64(2)",
+        ),
+        StepRule(
+            "PEN-5",
+            "a decision with a certain social impact is made public",
+            "行政处罚法 (2021) Art 48",
+        ),
+        StepRule(
+            "SUP-1",
+            "an institution's refusal, termination, overdue or complaint rate well above the province's "
+            "raises a task for the bureau (thresholds: domain/rates.py, I)",
+            "司法鉴定管理 supervision (随意退鉴, 超范围鉴定); 司规〔2021〕4号 (I)",
+        ),
+        StepRule(
+            "IND-1",
+            "no one interferes with an appraisal or instructs an appraiser to reach an opinion; an "
+            "attempt is recorded, signed, and reaches the bureau",
+            "全国人大常委会关于司法鉴定管理问题的决定 §10; 通则 Art 5",
         ),
     )
 }

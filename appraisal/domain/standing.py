@@ -38,3 +38,15 @@ def standing(
     if entity.licence_valid_until is not None and entity.licence_valid_until < today:
         return f"licensed only until {entity.licence_valid_until}", "REG-8"
     return None
+
+
+def exit_status(entity: Standing, today: date) -> str | None:
+    """What keeps it out of its running work today, as the exit fan-out names it (revoked,
+    deregistered, suspended, licence_lapsed); None when it may act."""
+    if entity.status in ("revoked", "deregistered"):
+        return entity.status
+    if sanction(entity, today):
+        return "suspended"
+    if entity.licence_valid_until is not None and entity.licence_valid_until < today:
+        return "licence_lapsed"
+    return None

@@ -238,6 +238,8 @@ class InboxTask(TaskPublic):
         default=None, description="the complaint, for a supervisor's complaint task"
     )
     licence_task_id: int | None = Field(default=None, description="the REG-8 licence task, for a supervisor")
+    penalty_case_id: str | None = Field(default=None, description="the penalty case, for a supervisor")
+    alert_id: int | None = Field(default=None, description="the unusual rate (SUP-1), for a supervisor")
     court_reference: str = Field(description="the court's reference; a complaint's reference; the licensee")
     stage: str
 
@@ -294,6 +296,31 @@ class ObjectionPublic(BaseModel):
     resolution_note: str = ""
 
 
+class RegistryBarPublic(BaseModel):
+    entity_kind: str = Field(description="institution or appraiser")
+    entity_id: str
+    status: str = Field(description="suspended, revoked, deregistered or licence_lapsed")
+    rule: str
+    since: date
+    reason: str = ""
+    until: str = Field(default="", description="a suspension's last day (empty: open-ended or final)")
+
+
+class InterferencePublic(BaseModel):
+    id: str
+    appraiser_id: str
+    who: str
+    occurred_at: str
+    what: str
+    reported_at: str
+    hidden_from_institution: bool = False
+    statement_hash: str = ""
+    key_fingerprint: str = ""
+    status: str = Field(default="reported", description="reported, or reviewed by the bureau")
+    review_note: str = ""
+    reviewed_on: str = ""
+
+
 class CommissionPublic(BaseModel):
     id: str
     stage: str
@@ -328,6 +355,16 @@ class CommissionPublic(BaseModel):
     objections: list[ObjectionPublic] = Field(default_factory=list)
     testimonies: list[dict[str, Any]] = Field(
         default_factory=list, description="each court testimony's state"
+    )
+    registry_bars: list[RegistryBarPublic] = Field(
+        default_factory=list,
+        description="the institution or appraisers barred from acting here (EXIT-1: suspended, revoked, "
+        "deregistered, licence lapsed); their steps are refused",
+    )
+    interference: list[InterferencePublic] = Field(
+        default_factory=list,
+        description="attempts to interfere recorded by the appraisers (IND-1); one hidden from the "
+        "institution is left out of what its desk and head see",
     )
     workflow_id: str
     last_event_seq: int

@@ -24,16 +24,23 @@ class IntegrityCounts(BaseModel):
         description="complaints decided with a sanction (any outcome but no_action)"
     )
     sanctions: SanctionCounts
+    administrative_penalties: int = Field(
+        default=0,
+        description="administrative penalty decisions served in the year (行政处罚, CMP-9; any penalty but "
+        "no_penalty), integrity entries `administrative_penalty`",
+    )
     signed_reports: int = Field(description="context: reports signed (an appraiser's own signatures)")
     dissents: int = Field(description="context: dissents signed against a report")
     reports_issued: int = Field(description="context: reports issued on the subject's commissions")
 
 
 class IntegrityEntryPublic(BaseModel):
-    kind: str = Field(description="a complaint outcome (CMP-8) or refused_to_testify")
+    kind: str = Field(description="a complaint outcome (CMP-8), refused_to_testify or administrative_penalty")
     rule: str
-    source_id: str = Field(description="the complaint (or testimony) that wrote the entry")
-    link: str | None = Field(default=None, description="where the source is, when it is a complaint")
+    source_id: str = Field(description="the complaint, testimony or penalty case that wrote the entry")
+    link: str | None = Field(
+        default=None, description="where the source is, when it is a complaint or a penalty case"
+    )
     findings: str
     decided_on: date
     recorded_at: datetime

@@ -2,7 +2,7 @@
 the random inspections (双随机一公开)."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
@@ -77,7 +77,7 @@ class AppraiserUpdate(_Update):
 
 
 class RegistryStatusCreate(Strict):
-    status: Literal["active", "suspended", "revoked"]
+    status: Literal["active", "suspended", "revoked", "deregistered"]
     reason: Text = Field(description="the decision and its ground (REG-3, REG-6, REG-7)")
     until: date | None = Field(default=None, description="a suspension's last day; it lapses after it")
 
@@ -119,6 +119,13 @@ class InspectionPublic(BaseModel):
     candidates: InspectionDraw = Field(description="every list drawn from, each sorted by id")
     picks: InspectionDraw
     reproduced: bool = Field(description="re-running the draw from seed and candidates gives the same picks")
+    closed_at: datetime | None = Field(default=None, description="when its results were recorded (then 公开)")
+    closed_by: str = ""
+    results: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per institution inspected: `institution_id`, `conclusion` (no_issue, rectification or "
+        "penalty_referral) and `summary`",
+    )
 
 
 class SelectionPublic(BaseModel):

@@ -1,6 +1,6 @@
 """Shapes of the supervision overview (`GET /v1/supervision/overview`)."""
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +35,33 @@ class StuckWorkflow(BaseModel):
     )
 
 
+class RatePublic(BaseModel):
+    metric: str = Field(description="refusal, termination, overdue or complaint")
+    numerator: int
+    denominator: int = Field(description="the institution's commissions")
+    rate: float
+    province_rate: float = Field(description="the same rate over every institution of the bureau")
+    unusual: bool = Field(description="well above the province's: raises a task for the bureau (SUP-1)")
+
+
+class InstitutionRatesPublic(BaseModel):
+    institution_id: str
+    name: str
+    commissions: int
+    rates: list[RatePublic]
+
+
+class AlertPublic(BaseModel):
+    id: int
+    institution_id: str
+    metric: str
+    rate: float
+    province_rate: float
+    numerator: int
+    denominator: int
+    opened_at: datetime
+
+
 class SupervisionOverview(BaseModel):
     today: date
     due_within: int
@@ -42,6 +69,11 @@ class SupervisionOverview(BaseModel):
     counts: OverviewCounts
     by_institution: list[InstitutionCounts]
     by_category: list[CategoryCounts]
+    rates: list[InstitutionRatesPublic] = Field(
+        default_factory=list,
+        description="the bureau's institutions' refusal, termination, overdue and complaint rates against "
+        "the province's (supervisor only); an unusual one is also a task in the bureau's inbox (SUP-1)",
+    )
     stuck: list[StuckWorkflow] | None = Field(
         default=None,
         description="commissions in scope whose workflow Temporal reports stuck (two workflow tasks in a "

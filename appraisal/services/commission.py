@@ -7,14 +7,26 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Date, String, false, func, literal, literal_column, or_, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Date,
+    String,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    tuple_,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.core.signing import signed_message, verify
+from appraisal.core.signing import interference_message, signed_message, verify
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -23,6 +35,8 @@ from appraisal.db.models import (
     Complaint,
     Institution,
     LicenceTask,
+    PenaltyCase,
+    SupervisionAlert,
     Task,
 )
 from appraisal.db.registry import eligible
@@ -50,6 +64,7 @@ from appraisal.schemas.commission import (
     Selection,
     SignatureCreate,
 )
+from appraisal.schemas.penalty import InterferenceCreate
 from appraisal.services.starting import start_once
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
@@ -360,7 +375,66 @@ async def check_signature(
     )
 
 
-def to_public(snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date) -> CommissionPublic:
+async def check_interference_signature(
+    *, session: AsyncSession, principal: Actor, commission: Commission, body: InterferenceCreate, today: date
+) -> tuple[str, str]:
+    """The record of an attempt to interfere must be signed with one of the appraiser's keys
+    valid today; returns (the signed statement hash, that key's fingerprint)."""
+    message = interference_message(
+        commission_id=commission.id,
+        who=body.who,
+        occurred_at=body.occurred_at.isoformat(),
+        what=body.what,
+        hidden=body.hidden_from_institution,
+    )
+    keys = (
+        await session.exec(
+            select(AppraiserKey).where(
+                AppraiserKey.appraiser_id == principal.organisation_id,
+                col(AppraiserKey.valid_from) <= today,
+                or_(col(AppraiserKey.valid_until).is_(None), col(AppraiserKey.valid_until) >= today),
+            )
+        )
+    ).all()
+    for key in keys:
+        if verify(key.public_key, message, body.signature):
+            return message.decode(), key.fingerprint
+    raise InvalidInput(
+        "signature",
+        f"does not verify against a registered key of this appraiser valid on {today} (signed: the hex "
+        "SHA-256 of the canonical record {commission_id, hidden, occurred_at, what, who})",
+    )
+
+
+HIDDEN_FROM_INSTITUTION = frozenset({Role.INSTITUTION, Role.INSTITUTION_HEAD})
+
+
+def for_viewer(snapshot: dict[str, Any], principal: Actor) -> dict[str, Any]:
+    """What of a commission the viewer may see: an attempt to interfere the appraiser asked to
+    keep from the institution is left out of what its desk and head see (IND-1)."""
+    if principal.role not in HIDDEN_FROM_INSTITUTION or not snapshot.get("interference"):
+        return snapshot
+    return {
+        **snapshot,
+        "interference": [r for r in snapshot["interference"] if not r.get("hidden_from_institution")],
+    }
+
+
+def hidden_event(principal: Actor, kind: str, data: dict[str, Any]) -> bool:
+    """An audit event the viewer may not see: a hidden interference record, for the institution."""
+    return (
+        principal.role in HIDDEN_FROM_INSTITUTION
+        and kind.startswith("interference.")
+        and bool(data.get("hidden_from_institution"))
+    )
+
+
+def to_public(
+    snapshot: dict[str, Any], *, calendar: WorkingCalendar, today: date, viewer: Actor | None = None
+) -> CommissionPublic:
+    """The commission's public shape; what `viewer` may not see left out (`for_viewer`)."""
+    if viewer is not None:
+        snapshot = for_viewer(snapshot, viewer)
     clocks: list[dict[str, Any]] = []
     for clock in snapshot["clocks"]:
         left = None
@@ -529,18 +603,28 @@ async def inbox(
     if after is not None:
         conditions.append(_after(INBOX_ORDER, col(Task.id), after.due_on, after.task_id))
     # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
+    # … or a penalty case or an unusual rate (SUP-1).
     reference = func.coalesce(
         col(Commission.court_reference),
         col(Complaint.reference),
+        col(PenaltyCase.reference),
         col(LicenceTask.entity_kind) + " " + col(LicenceTask.entity_id),
+        col(SupervisionAlert.metric) + " " + col(SupervisionAlert.institution_id),
     )
-    stage = func.coalesce(col(Commission.stage), col(Complaint.stage), "licence_expiring")
+    stage = func.coalesce(
+        col(Commission.stage),
+        col(Complaint.stage),
+        col(PenaltyCase.stage),
+        case((col(Task.licence_task_id).is_not(None), "licence_expiring"), else_="unusual_rate"),
+    )
     rows = (
         await session.exec(
             select(Task, reference, stage)
             .outerjoin(Commission, col(Commission.id) == col(Task.commission_id))
             .outerjoin(Complaint, col(Complaint.id) == col(Task.complaint_id))
+            .outerjoin(PenaltyCase, col(PenaltyCase.id) == col(Task.penalty_case_id))
             .outerjoin(LicenceTask, col(LicenceTask.id) == col(Task.licence_task_id))
+            .outerjoin(SupervisionAlert, col(SupervisionAlert.id) == col(Task.alert_id))
             .where(*conditions)
             .order_by(INBOX_ORDER, col(Task.id))
             .limit(limit + 1)
@@ -551,6 +635,8 @@ async def inbox(
             commission_id=task.commission_id,
             complaint_id=task.complaint_id,
             licence_task_id=task.licence_task_id,
+            penalty_case_id=task.penalty_case_id,
+            alert_id=task.alert_id,
             court_reference=reference,
             stage=stage,
             kind=task.kind,
@@ -568,7 +654,11 @@ async def inbox(
     return page, InboxPosition(last.due_on, last.id)
 
 
-async def audit_trail(*, session: AsyncSession, commission_id: str) -> list[AuditEventPublic]:
+async def audit_trail(
+    *, session: AsyncSession, commission_id: str, viewer: Actor | None = None
+) -> list[AuditEventPublic]:
+    """The commission's trail in order; for the institution's desk and head, without an
+    interference record the appraiser asked to keep from them (IND-1)."""
     rows = (
         await session.exec(
             select(AuditEventRow)
@@ -576,4 +666,8 @@ async def audit_trail(*, session: AsyncSession, commission_id: str) -> list[Audi
             .order_by(col(AuditEventRow.seq))
         )
     ).all()
-    return [AuditEventPublic.model_validate(r, from_attributes=True) for r in rows]
+    return [
+        AuditEventPublic.model_validate(r, from_attributes=True)
+        for r in rows
+        if viewer is None or not hidden_event(viewer, r.kind, r.data)
+    ]

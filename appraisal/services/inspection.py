@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.inspection import InspectionSizes, draw, draw_and_store
 from appraisal.db.models import Inspection
-from appraisal.domain.errors import NotFound
+from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor
+from appraisal.schemas.penalty import InspectionResultsCreate
 from appraisal.schemas.registry import MAX_SEED, InspectionCreate, InspectionPublic
 
 
@@ -64,3 +65,52 @@ async def list_inspections(
         )
     ).all()
     return [to_public(r) for r in rows], (await session.exec(count)).one()
+
+
+async def require_in_bureau(*, session: AsyncSession, principal: Actor, inspection_id: str) -> None:
+    """NotFound unless the draw is the supervisor's bureau's: what a form checks before it reads
+    its fields, so a refusal never tells what exists elsewhere."""
+    row = await session.get(Inspection, inspection_id)
+    if row is None or row.bureau_id != principal.organisation_id:
+        raise NotFound("inspection")
+
+
+async def close(
+    *,
+    session: AsyncSession,
+    principal: Actor,
+    inspection_id: str,
+    body: InspectionResultsCreate,
+    now: datetime,
+) -> InspectionPublic:
+    """Records what the inspection found at each institution drawn and closes it: its results
+    are then public (双随机一公开, `/v1/public/inspections`). A `penalty_referral` conclusion is
+    what a penalty case may be filed from (source `inspection`)."""
+    row = (
+        await session.exec(
+            select(Inspection)
+            .where(Inspection.id == inspection_id, Inspection.bureau_id == principal.organisation_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound("inspection")
+    if row.closed_at is not None:
+        raise RuleViolation("inspection_closed", f"the inspection was closed on {row.closed_at:%Y-%m-%d}")
+    drawn = list(row.picks.get("institutions", []))
+    given = [r.institution_id for r in body.results]
+    stray = [i for i in given if i not in drawn]
+    if stray or len(set(given)) != len(given):
+        raise InvalidInput(
+            "results", f"one result for each institution drawn, and only those: {', '.join(stray)}"
+        )
+    missing = [i for i in drawn if i not in given]
+    if missing:
+        raise InvalidInput("results", f"no result for {', '.join(missing)}")
+    row.results = [r.model_dump(exclude_none=True) for r in body.results]
+    row.closed_at = now
+    row.closed_by = principal.subject
+    session.add(row)
+    await session.commit()
+    await session.refresh(row)
+    return to_public(row)

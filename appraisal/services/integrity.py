@@ -9,8 +9,9 @@ Sources:
   institution's acceptance; an institution: not the court's rulings);
 - signed reports, dissents and reports issued: `report.*` audit events, as
   context;
-- upheld complaints, sanctions and refusals to testify: `integrity_entry`
-  rows, written by a complaint's decision (CMP-8) or a testimony's outcome.
+- upheld complaints, sanctions, refusals to testify and penalties:
+  `integrity_entry` rows, written by a complaint's decision (CMP-8), a
+  testimony's outcome or a penalty decision served (CMP-9).
 """
 
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from appraisal.schemas.integrity import (
 )
 
 OVERDUE = "clock.overdue"
+ADMINISTRATIVE_PENALTY = "administrative_penalty"
+"""A penalty decision served (activities/penalty.py writes the entry)."""
 SIGNED, DISSENTED, ISSUED = "report.signed", "report.dissented", "report.issued"
 SANCTIONS = (
     Outcome.CRITICISM_OR_CORRECTION_ORDER,
@@ -77,6 +80,7 @@ def evaluate(counts: IntegrityCounts, *, year: int, rule: GradingRule) -> Integr
         "overdue_deadline": counts.overdue_deadlines,
         "refused_to_testify": counts.refusals_to_testify,
         **counts.sanctions.model_dump(),
+        ADMINISTRATIVE_PENALTY: counts.administrative_penalties,
     }
     deductions = [
         Deduction(
@@ -173,7 +177,11 @@ async def _entries(
             kind=row.outcome,
             rule=row.rule,
             source_id=row.complaint_id,
-            link=f"/v1/complaints/{row.complaint_id}" if row.outcome in SANCTIONS else None,
+            link=f"/v1/complaints/{row.complaint_id}"
+            if row.outcome in SANCTIONS
+            else f"/v1/penalties/{row.complaint_id}"
+            if row.outcome == ADMINISTRATIVE_PENALTY
+            else None,
             findings=row.findings,
             decided_on=row.decided_on,
             recorded_at=row.recorded_at,
@@ -190,6 +198,7 @@ def _counts(audit: dict[str, int], entries: dict[str, int]) -> IntegrityCounts:
         refusals_to_testify=entries.get(REFUSED_TO_TESTIFY, 0),
         upheld_complaints=sum(sanctions.values()),
         sanctions=SanctionCounts(**sanctions),
+        administrative_penalties=entries.get(ADMINISTRATIVE_PENALTY, 0),
         signed_reports=audit.get(SIGNED, 0),
         dissents=audit.get(DISSENTED, 0),
         reports_issued=audit.get(ISSUED, 0),

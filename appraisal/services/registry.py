@@ -2,14 +2,13 @@
 (hash-chained per bureau); who may be assigned at acceptance; the licence
 renewal tasks (REG-8)."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal, TypeVar
 from uuid import uuid4
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.chain import next_link
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -20,10 +19,17 @@ from appraisal.db.models import (
     LicenceTaskPublic,
     RegistryChange,
 )
-from appraisal.db.registry import Registered, eligible, sync_licence_tasks
+from appraisal.db.registry import (
+    Registered,
+    eligible,
+    kind_of,
+    record_change,
+    standing_changed,
+    sync_licence_tasks,
+)
 from appraisal.domain.accounts import Workplace
-from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.exit import FINAL_STATUSES as FINAL_STATUSES_OF_EXIT
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.standing import sanction, standing
 from appraisal.schemas.registry import (
@@ -33,18 +39,14 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
+from appraisal.services import exit as exits
 
-FINAL_STATUS = "revoked"
+FINAL_STATUSES = FINAL_STATUSES_OF_EXIT
 Entity = TypeVar("Entity", Institution, Appraiser)
 
 
 def _kind(entity: Registered) -> str:
-    return "institution" if isinstance(entity, Institution) else "appraiser"
-
-
-def chained_fields(row: RegistryChange) -> dict[str, Any]:
-    """What a registry change's hash covers: every column but its id and its own hash."""
-    return row.model_dump(mode="json", exclude={"id", "hash"})
+    return kind_of(entity)
 
 
 async def _record(
@@ -58,25 +60,15 @@ async def _record(
     reason: str,
 ) -> None:
     """Appends one change to the bureau's chain."""
-    seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
-    row = RegistryChange(
+    await record_change(
+        session,
+        principal=principal,
+        entity=entity,
         bureau_id=bureau_id,
-        seq=seq,
-        entity_kind=_kind(entity),
-        entity_id=entity.id,
         action=action,
-        actor_role=principal.role,
-        actor_organisation_id=principal.organisation_id,
-        actor_subject=principal.subject,
-        occurred_at=datetime.now(UTC),
         before=before,
-        after=entity.model_dump(mode="json"),
         reason=reason,
-        prev_hash=prev_hash,
-        hash="",
     )
-    row.hash = chain_hash(row.prev_hash, chained_fields(row))
-    session.add(row)
 
 
 async def _institution_in_bureau(
@@ -201,6 +193,7 @@ async def create_appraiser(
 async def _apply(
     *,
     session: AsyncSession,
+    fan_out: exits.Starter | None,
     principal: Actor,
     entity: Entity,
     changes: dict[str, Any],
@@ -211,6 +204,7 @@ async def _apply(
     before = entity.model_dump(mode="json")
     for field, value in changes.items():
         setattr(entity, field, value)
+    notice = None
     if entity.model_dump(mode="json") != before:
         await _record(
             session=session,
@@ -224,13 +218,30 @@ async def _apply(
         session.add(entity)
         await session.flush()
         await sync_licence_tasks(session, today=today, entity_id=entity.id)
+        notice = await standing_changed(
+            session,
+            entity=entity,
+            before=before,
+            principal=principal,
+            reason=reason,
+            today=today,
+            bureau_id=principal.organisation_id,
+        )
     await session.commit()
     await session.refresh(entity)
+    if notice is not None:  # after the commit: the fan-out reads what it committed
+        await exits.start_fan_out(session=session, starter=fan_out, exit_id=notice.id)
     return entity
 
 
 async def update_institution(
-    *, session: AsyncSession, principal: Actor, institution_id: str, body: InstitutionUpdate, today: date
+    *,
+    session: AsyncSession,
+    fan_out: exits.Starter | None,
+    principal: Actor,
+    institution_id: str,
+    body: InstitutionUpdate,
+    today: date,
 ) -> Institution:
     institution = await _institution_in_bureau(
         session=session, principal=principal, institution_id=institution_id, for_update=True
@@ -238,6 +249,7 @@ async def update_institution(
     changes = body.model_dump(include=body.model_fields_set - {"reason"})
     return await _apply(
         session=session,
+        fan_out=fan_out,
         principal=principal,
         entity=institution,
         changes=changes,
@@ -247,7 +259,13 @@ async def update_institution(
 
 
 async def update_appraiser(
-    *, session: AsyncSession, principal: Actor, appraiser_id: str, body: AppraiserUpdate, today: date
+    *,
+    session: AsyncSession,
+    fan_out: exits.Starter | None,
+    principal: Actor,
+    appraiser_id: str,
+    body: AppraiserUpdate,
+    today: date,
 ) -> Appraiser:
     appraiser = await _appraiser_in_bureau(session=session, principal=principal, appraiser_id=appraiser_id)
     if body.categories is not None:
@@ -257,6 +275,7 @@ async def update_appraiser(
     changes = body.model_dump(include=body.model_fields_set - {"reason"})
     return await _apply(
         session=session,
+        fan_out=fan_out,
         principal=principal,
         entity=appraiser,
         changes=changes,
@@ -266,41 +285,65 @@ async def update_appraiser(
 
 
 async def _change_status(
-    *, session: AsyncSession, principal: Actor, entity: Entity, body: RegistryStatusCreate, today: date
+    *,
+    session: AsyncSession,
+    fan_out: exits.Starter | None,
+    principal: Actor,
+    entity: Entity,
+    body: RegistryStatusCreate,
+    today: date,
 ) -> Entity:
-    if entity.status == FINAL_STATUS:
+    if entity.status in FINAL_STATUSES:
         raise RuleViolation(
             "registry_status_final",
-            f"this {_kind(entity)}'s registration was revoked; that is final",
+            f"this {_kind(entity)}'s registration was {entity.status}; that is final",
             rule="REG-3",
         )
     if body.until is not None and body.until < today:
         raise InvalidInput("until", f"{body.until} is already past")
     changes = {"status": body.status, "status_until": body.until}
     return await _apply(
-        session=session, principal=principal, entity=entity, changes=changes, reason=body.reason, today=today
+        session=session,
+        fan_out=fan_out,
+        principal=principal,
+        entity=entity,
+        changes=changes,
+        reason=body.reason,
+        today=today,
     )
 
 
 async def change_institution_status(
-    *, session: AsyncSession, principal: Actor, institution_id: str, body: RegistryStatusCreate, today: date
+    *,
+    session: AsyncSession,
+    fan_out: exits.Starter | None,
+    principal: Actor,
+    institution_id: str,
+    body: RegistryStatusCreate,
+    today: date,
 ) -> Institution:
     """Suspend, reinstate or revoke (final) an institution (REG-6)."""
     institution = await _institution_in_bureau(
         session=session, principal=principal, institution_id=institution_id, for_update=True
     )
     return await _change_status(
-        session=session, principal=principal, entity=institution, body=body, today=today
+        session=session, fan_out=fan_out, principal=principal, entity=institution, body=body, today=today
     )
 
 
 async def change_appraiser_status(
-    *, session: AsyncSession, principal: Actor, appraiser_id: str, body: RegistryStatusCreate, today: date
+    *,
+    session: AsyncSession,
+    fan_out: exits.Starter | None,
+    principal: Actor,
+    appraiser_id: str,
+    body: RegistryStatusCreate,
+    today: date,
 ) -> Appraiser:
     """Suspend, reinstate or revoke (final) an appraiser (REG-7)."""
     appraiser = await _appraiser_in_bureau(session=session, principal=principal, appraiser_id=appraiser_id)
     return await _change_status(
-        session=session, principal=principal, entity=appraiser, body=body, today=today
+        session=session, fan_out=fan_out, principal=principal, entity=appraiser, body=body, today=today
     )
 
 

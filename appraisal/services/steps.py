@@ -30,6 +30,7 @@ from appraisal.domain.commission import (
     WithdrawalRequest,
 )
 from appraisal.domain.errors import NotFound, RuleViolation
+from appraisal.domain.exit import InterferenceReport, InterferenceReview
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.domain.plain import jsonable
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
@@ -72,6 +73,7 @@ from appraisal.schemas.lifecycle import (
     TestimonyOutcomeCreate,
     TestimonyRulingCreate,
 )
+from appraisal.schemas.penalty import InterferenceCreate, InterferenceReviewCreate
 from appraisal.services import commission, registry
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
@@ -249,6 +251,28 @@ async def _refund(asked: Asked, body: RefundRulingCreate) -> RefundRuling:
     return RefundRuling(asked.principal, body.ordered, body.note)
 
 
+async def _interference(asked: Asked, body: InterferenceCreate) -> InterferenceReport:
+    # The signature is checked here against the appraiser's registered keys (the workflow
+    # sandbox stays free of crypto); the workflow re-checks who reports it.
+    statement_hash, fingerprint = await commission.check_interference_signature(
+        session=asked.session, principal=asked.principal, commission=asked.row, body=body, today=asked.today
+    )
+    return InterferenceReport(
+        actor=asked.principal,
+        who=body.who,
+        occurred_at=body.occurred_at.isoformat(),
+        what=body.what,
+        hidden_from_institution=body.hidden_from_institution,
+        signature=body.signature,
+        key_fingerprint=fingerprint,
+        statement_hash=statement_hash,
+    )
+
+
+async def _interference_review(asked: Asked, body: InterferenceReviewCreate) -> InterferenceReview:
+    return InterferenceReview(asked.principal, asked.item_id, body.note)
+
+
 W = CommissionWorkflow
 T = TestimonyWorkflow
 TESTIMONY = "testimony/{testimony_id}"
@@ -292,6 +316,16 @@ SUPPLEMENTARY = Step(
     "request_supplementary", "supplementary", SupplementaryCreate, W.request_supplementary, _supplementary
 )
 CORRECTION = Step("submit_correction", "corrections", CorrectionCreate, W.submit_correction, _correction)
+INTERFERENCE = Step(
+    "report_interference", "interference", InterferenceCreate, W.report_interference, _interference
+)
+INTERFERENCE_REVIEW = Step(
+    "review_interference",
+    "interference/{report_id}/review",
+    InterferenceReviewCreate,
+    W.review_interference,
+    _interference_review,
+)
 
 CONFIRMATION = Step(
     "confirm", f"{TESTIMONY}/confirmation", TestimonyConfirmationCreate, T.confirm, _confirmation, True
@@ -327,6 +361,8 @@ STEPS: dict[str, Step] = {
         SUMMONS,
         SUPPLEMENTARY,
         CORRECTION,
+        INTERFERENCE,
+        INTERFERENCE_REVIEW,
         CONFIRMATION,
         RULING,
         OUTCOME,

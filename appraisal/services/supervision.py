@@ -13,15 +13,19 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
+from appraisal.db.supervision import institution_rates, open_alerts
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.errors import Forbidden, NotFound
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.schemas.commission import AppraiserTrace, TraceItem
 from appraisal.schemas.supervision import (
+    AlertPublic,
     CategoryCounts,
     InstitutionCounts,
+    InstitutionRatesPublic,
     OverviewCounts,
+    RatePublic,
     StuckWorkflow,
     SupervisionOverview,
 )
@@ -93,7 +97,9 @@ async def overview(
         for registered_category in institution.categories:
             categories.setdefault(registered_category, _Tally())
     names = {i.id: i.name for i in registered}
+    rates = await rates_of(session=session, principal=principal) if principal.role == Role.SUPERVISOR else []
     return SupervisionOverview(
+        rates=rates,
         today=today,
         due_within=due_within,
         due_by=due_by,
@@ -112,6 +118,38 @@ async def overview(
             for c in sorted(categories)
         ],
     )
+
+
+async def rates_of(*, session: AsyncSession, principal: Actor) -> list[InstitutionRatesPublic]:
+    """The bureau's institutions' refusal, termination, overdue and complaint rates against the
+    province's (SUP-1): from the counts the triggers keep and the complaints, per institution."""
+    return [
+        InstitutionRatesPublic(
+            institution_id=found.institution_id,
+            name=found.name,
+            commissions=found.commissions,
+            rates=[
+                RatePublic(
+                    metric=r.metric,
+                    numerator=r.numerator,
+                    denominator=r.denominator,
+                    rate=round(r.rate, 4),
+                    province_rate=round(r.province_rate, 4),
+                    unusual=r.unusual,
+                )
+                for r in found.rates
+            ],
+        )
+        for found in await institution_rates(session, bureau_id=principal.organisation_id)
+    ]
+
+
+async def alerts(*, session: AsyncSession, principal: Actor) -> list[AlertPublic]:
+    """The bureau's open alerts of unusual rates, oldest first (each also a task in its inbox)."""
+    return [
+        AlertPublic.model_validate(a, from_attributes=True)
+        for a in await open_alerts(session, bureau_id=principal.organisation_id)
+    ]
 
 
 def _counts_scope(principal: Actor) -> ColumnElement[bool]:

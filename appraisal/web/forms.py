@@ -273,6 +273,25 @@ FORMS: dict[str, Form] = {
                 Field("note", "说明 Note", "textarea", required=False),
             ),
         ),
+        # Signed in the browser with the appraiser's own key (commission.html, steps.js).
+        Form(
+            steps.INTERFERENCE,
+            "记录干预鉴定 Record an attempt to interfere (IND-1)",
+            "签名并报送 Sign and send to the bureau",
+            (
+                Field("who", "干预人 Who (name, position, organisation)"),
+                Field("occurred_at", "时间 When (China time)", "datetime"),
+                Field("what", "干预内容 What they did or asked", "textarea"),
+                Field("hidden_from_institution", "对本机构保密 Keep it from the institution", required=False),
+                Field("signature", "签名 Signature"),
+            ),
+        ),
+        Form(
+            steps.INTERFERENCE_REVIEW,
+            "处理干预记录 Review the interference report",
+            "记录 Record",
+            (Field("note", "处理情况 What the bureau did", "textarea"),),
+        ),
         Form(steps.WITHDRAWAL, "撤回委托 Withdraw the commission", "撤回 Withdraw", (REASON,)),
         Form(
             steps.CLOSURE,
@@ -286,7 +305,9 @@ FORMS: dict[str, Form] = {
 
 MATERIALS_ONLY = (Field("materials", "", "materials"),)
 
-APPRAISER_OWN = frozenset({"report", "signatures", "corrections", "objections/{objection_id}/reply"})
+APPRAISER_OWN = frozenset(
+    {"report", "signatures", "corrections", "objections/{objection_id}/reply", "interference"}
+)
 """Steps an appraiser takes only on a commission they are assigned to."""
 
 
@@ -325,7 +346,7 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
         for item in _items(step, commission, principal):
             item_id = str(item.get("id") or item.get("testimony_id") or "")
             key = step.path
-            for placeholder in ("{objection_id}", "{recusal_id}", "{testimony_id}"):
+            for placeholder in ("{objection_id}", "{recusal_id}", "{testimony_id}", "{report_id}"):
                 key = key.replace(placeholder, item_id)
             found.append(Offer(step, FORMS[step.path], f"/ui/commissions/{commission.id}/{key}", key, item))
     return found
@@ -340,6 +361,8 @@ def _items(step: Step, commission: CommissionPublic, principal: Actor) -> list[M
         return [o.model_dump() for o in commission.objections if o.status == "answered"]
     if step is steps.RECUSAL_DECISION:
         return [r.model_dump() for r in commission.recusals if r.status == "pending"]
+    if step is steps.INTERFERENCE_REVIEW:
+        return [r.model_dump() for r in commission.interference if r.status == "reported"]
     if step.of_testimony:
         return [t for t in commission.testimonies if _may_answer(step, t, principal)]
     if step is steps.SIGNATURE:
@@ -455,6 +478,7 @@ TASK_FORMS = {
     "record_testimony_outcome": "record_outcome",
     "rule_on_testimony_refund": "rule_on_refund",
     "overdue_remedy": "reassign",
+    "registry_exit_remedy": "reassign",
 }
 """Inbox tasks whose kind is not the name of the step that takes them (the others share it)."""
 

@@ -64,6 +64,12 @@ environment.filters.update(
             "rung",
             "complainant",
             "outcome",
+            "penalty_stage",
+            "penalty",
+            "penalty_source",
+            "registry_status",
+            "conclusion",
+            "metric",
         )
     },
 )

@@ -202,6 +202,7 @@ async def overview_page(
             "due_soon_total": overview.counts.due_soon,
             "institutions": {i.institution_id: i.name for i in overview.by_institution},
             "choices": sorted({*DUE_WITHIN_CHOICES, due_within}),
+            "rates": overview.rates,
         },
     )
 
@@ -249,7 +250,7 @@ async def _commission_page(
 ) -> Response:
     """The commission, and the forms of the steps the viewer may take on it now."""
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    commission = commissions.to_public(row.snapshot, calendar=calendar, today=today)
+    commission = commissions.to_public(row.snapshot, calendar=calendar, today=today, viewer=principal)
     offers = forms.offers(principal, commission)
     relinking = forms.relinking_offers(principal, commission)
     choosing = {o.step.path for o in offers} & {"acceptance", "recusals/{recusal_id}/decision"}
@@ -260,7 +261,7 @@ async def _commission_page(
         ]
     else:
         assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
-    trail = await commissions.audit_trail(session=session, commission_id=row.id)
+    trail = await commissions.audit_trail(session=session, commission_id=row.id, viewer=principal)
     return render(
         request,
         "commission.html",

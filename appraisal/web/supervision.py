@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from appraisal.api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import FanOutDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
+from appraisal.schemas.penalty import InspectionResultsCreate
 from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
@@ -153,6 +154,7 @@ async def change_status(
     principal: PagePrincipalDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Response:
     """Suspend (until a day, or not), reinstate or revoke an institution or an appraiser."""
     await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
@@ -161,11 +163,21 @@ async def change_status(
         body = RegistryStatusCreate.model_validate(_fields(posted, "status", "reason", "until"))
         if kind == "institutions":
             await registry.change_institution_status(
-                session=session, principal=principal, institution_id=entity_id, body=body, today=today
+                session=session,
+                fan_out=fan_out,
+                principal=principal,
+                institution_id=entity_id,
+                body=body,
+                today=today,
             )
         else:
             await registry.change_appraiser_status(
-                session=session, principal=principal, appraiser_id=entity_id, body=body, today=today
+                session=session,
+                fan_out=fan_out,
+                principal=principal,
+                appraiser_id=entity_id,
+                body=body,
+                today=today,
             )
     except REFUSALS as err:
         await session.rollback()
@@ -187,6 +199,7 @@ async def renew_licence(
     principal: PagePrincipalDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Response:
     """A licence's new last valid day (a renewal closes its REG-8 task), as PATCH does it."""
     await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
@@ -196,6 +209,7 @@ async def renew_licence(
         if kind == "institutions":
             await registry.update_institution(
                 session=session,
+                fan_out=fan_out,
                 principal=principal,
                 institution_id=entity_id,
                 body=InstitutionUpdate.model_validate(fields),
@@ -204,6 +218,7 @@ async def renew_licence(
         else:
             await registry.update_appraiser(
                 session=session,
+                fan_out=fan_out,
                 principal=principal,
                 appraiser_id=entity_id,
                 body=AppraiserUpdate.model_validate(fields),
@@ -240,7 +255,8 @@ async def _inspections_page(
             "total": total,
             "names": await registry.names(
                 session=session, ids=[i for d in draws for i in d.picks.institutions]
-            ),
+            )
+            | {i.id: i.name for i in await registry.list_institutions(session=session, category=None)},
             "refused": refused,
         },
         status_code=status_code,
@@ -271,6 +287,44 @@ async def draw(request: Request, principal: PagePrincipalDep, session: SessionDe
             status_code=refusal_status(err),
         )
     return RedirectResponse(f"{PREFIX}/inspections", status_code=303)
+
+
+@router.post("/inspections/{inspection_id}/results")
+async def close_inspection(
+    request: Request, inspection_id: str, principal: PagePrincipalDep, session: SessionDep, now: NowDep
+) -> Response:
+    """What the inspection found at each institution drawn, as POST …/results records it; the
+    results are then public (/ui/public/inspections)."""
+    await inspection.require_in_bureau(session=session, principal=principal, inspection_id=inspection_id)
+    posted = await read_form_lists(request)
+    drawn = [k.split(".", 1)[1] for k in posted if k.startswith("conclusion.")]
+    results = [
+        {
+            "institution_id": institution_id,
+            "conclusion": (posted.get(f"conclusion.{institution_id}") or [""])[0],
+            **(
+                {"summary": summary}
+                if (summary := (posted.get(f"summary.{institution_id}") or [""])[0].strip())
+                else {}
+            ),
+        }
+        for institution_id in drawn
+    ]
+    try:
+        body = InspectionResultsCreate.model_validate({"results": results})
+        await inspection.close(
+            session=session, principal=principal, inspection_id=inspection_id, body=body, now=now
+        )
+    except REFUSALS as err:
+        await session.rollback()
+        return await _inspections_page(
+            request,
+            principal=principal,
+            session=session,
+            refused=refusal_of(err),
+            status_code=refusal_status(err),
+        )
+    return RedirectResponse(f"{PREFIX}/inspections#draw-{inspection_id}", status_code=303)
 
 
 # ---- the calendar ----

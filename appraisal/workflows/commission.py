@@ -5,7 +5,7 @@ Every step is an Update whose validator rejects what the rules do not allow
 now, before anything reaches history."""
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
@@ -62,7 +62,25 @@ from appraisal.domain.commission_checks import (
     pending_recusal,
     unsigned_appraisers,
 )
+from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import Receiver, RecordEventInput
+from appraisal.domain.exit import (
+    BARRING_STATUSES,
+    REGISTRY_RECUSAL_GROUND,
+    RESTORED,
+    InterferenceReport,
+    InterferenceReview,
+    InterferenceSnapshot,
+    RegistryBar,
+    RegistryExit,
+    barred_institution,
+    check_interference,
+    check_interference_review,
+    check_standing,
+    notice_data,
+    rule_of,
+)
+from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, stages_for
 from appraisal.domain.objection import (
     RESOLUTIONS,
     ObjectionForward,
@@ -89,6 +107,7 @@ from appraisal.domain.rules import (
     EXAMINATION,
     OBJECTION_REPLY,
     RECUSAL_DECISION,
+    REGISTRY_EXIT_REMEDY,
     SUPPLEMENTARY_EXAMINATION,
     Audience,
     RungKind,
@@ -124,6 +143,9 @@ with workflow.unsafe.imports_passed_through():
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 """Patch: start a delivery activity only when a receiver has a webhook."""
+REGISTRY_EXIT = "registry-exit"
+"""Patch: a commission learns of its institution's or an appraiser's exit from the registry
+(suspended, revoked, deregistered, licence lapsed) and of its end, and records it."""
 ANSWER_BEFORE_PROJECTION = "answer-before-projection"
 """Patch: a step answers once its event is appended to the workflow's queue of events to
 project; the projector records them in order (read-your-writes by sequence)."""
@@ -176,6 +198,9 @@ class CommissionWorkflow:
         self.testimonies: dict[str, TestimonySnapshot] = {}
         self.testimony_seqs: dict[str, int] = {}
         self.testimonies_recorded: set[str] = set()
+        self.registry_bars: list[RegistryBar] = []
+        self.exit_notices: set[str] = set()
+        self.interference: list[InterferenceSnapshot] = []
 
     # ---- life ----
 
@@ -273,7 +298,7 @@ class CommissionWorkflow:
 
     @register.validator
     def _validate_register(self, request: RegistrationRequest) -> None:
-        enforce(lambda: check_registration(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_registration(self._snapshot(), request))
 
     @workflow.update
     async def decide_acceptance(self, decision: AcceptanceDecision) -> CommissionSnapshot:
@@ -327,7 +352,10 @@ class CommissionWorkflow:
 
     @decide_acceptance.validator
     def _validate_acceptance(self, decision: AcceptanceDecision) -> None:
-        enforce(lambda: check_acceptance(self._snapshot(), decision, self._day(), entrusted=self.inp))
+        self._enforce(
+            decision.actor,
+            lambda: check_acceptance(self._snapshot(), decision, self._day(), entrusted=self.inp),
+        )
 
     # ---- pauses: materials (PROC-04, PROC-17) and witnesses (PROC-15) ----
 
@@ -377,7 +405,7 @@ class CommissionWorkflow:
 
     @request_materials.validator
     def _validate_material_request(self, request: MaterialRequest) -> None:
-        enforce(lambda: check_material_request(self._snapshot(), request, self._day()))
+        self._enforce(request.actor, lambda: check_material_request(self._snapshot(), request, self._day()))
 
     @workflow.update
     async def supply_materials(self, supply: MaterialSupply) -> CommissionSnapshot:
@@ -412,7 +440,7 @@ class CommissionWorkflow:
 
     @supply_materials.validator
     def _validate_supply(self, supply: MaterialSupply) -> None:
-        enforce(lambda: check_supply(self._snapshot(), supply, self._day()))
+        self._enforce(supply.actor, lambda: check_supply(self._snapshot(), supply, self._day()))
 
     # ---- extension (PROC-17) ----
 
@@ -444,7 +472,7 @@ class CommissionWorkflow:
 
     @extend_examination.validator
     def _validate_extension(self, request: ExtensionRequest) -> None:
-        enforce(lambda: check_extension(self._snapshot(), request, self._day()))
+        self._enforce(request.actor, lambda: check_extension(self._snapshot(), request, self._day()))
 
     # ---- the court's remedy for an overdue commission (CRT-5) ----
 
@@ -463,7 +491,9 @@ class CommissionWorkflow:
                 "rule": "CRT-5",
                 "payer": self.inp.institution_id,
                 "payee": self.inp.court_id,
-                "reason": "late without justified reason; fees received are refunded",
+                "reason": "late without justified reason; fees received are refunded"
+                if not self.registry_bars
+                else "the institution or an appraiser may no longer act (EXIT-1); fees received are refunded",
             }
             await self._record(
                 "commission.reassigned",
@@ -486,7 +516,7 @@ class CommissionWorkflow:
     def _validate_reassignment(self, request: ReassignmentRequest) -> None:
         if self.reassigned_to and self.reassigned_to == request.new_commission_id:
             return
-        enforce(lambda: check_reassignment(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_reassignment(self._snapshot(), request))
 
     # ---- withdrawal (court) and termination (PROC-20, PROC-21) ----
 
@@ -519,7 +549,7 @@ class CommissionWorkflow:
 
     @withdraw.validator
     def _validate_withdrawal(self, request: WithdrawalRequest) -> None:
-        enforce(lambda: check_withdrawal(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_withdrawal(self._snapshot(), request))
 
     @workflow.update
     async def terminate(self, request: TerminationRequest) -> CommissionSnapshot:
@@ -551,7 +581,7 @@ class CommissionWorkflow:
 
     @terminate.validator
     def _validate_termination(self, request: TerminationRequest) -> None:
-        enforce(lambda: check_termination(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_termination(self._snapshot(), request))
 
     # ---- recusal (PROC-10, PROC-11) ----
 
@@ -597,7 +627,7 @@ class CommissionWorkflow:
 
     @request_recusal.validator
     def _validate_recusal_request(self, request: RecusalRequest) -> None:
-        enforce(lambda: check_recusal_request(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_recusal_request(self._snapshot(), request))
 
     @workflow.update
     async def decide_recusal(self, decision: RecusalDecision) -> CommissionSnapshot:
@@ -648,7 +678,9 @@ class CommissionWorkflow:
 
     @decide_recusal.validator
     def _validate_recusal_decision(self, decision: RecusalDecision) -> None:
-        enforce(lambda: check_recusal_decision(self._snapshot(), decision, entrusted=self.inp))
+        self._enforce(
+            decision.actor, lambda: check_recusal_decision(self._snapshot(), decision, entrusted=self.inp)
+        )
 
     # ---- objections to the issued opinion (CRT-7, CRT-8) ----
 
@@ -695,7 +727,7 @@ class CommissionWorkflow:
 
     @forward_objection.validator
     def _validate_objection(self, objection: ObjectionForward) -> None:
-        enforce(lambda: check_objection(self._snapshot(), objection, self._day()))
+        self._enforce(objection.actor, lambda: check_objection(self._snapshot(), objection, self._day()))
 
     @workflow.update
     async def answer_objection(self, reply: ObjectionReply) -> CommissionSnapshot:
@@ -722,7 +754,7 @@ class CommissionWorkflow:
 
     @answer_objection.validator
     def _validate_objection_reply(self, reply: ObjectionReply) -> None:
-        enforce(lambda: check_objection_reply(self._snapshot(), reply))
+        self._enforce(reply.actor, lambda: check_objection_reply(self._snapshot(), reply))
 
     @workflow.update
     async def resolve_objection(self, resolution: ObjectionResolution) -> CommissionSnapshot:
@@ -748,7 +780,7 @@ class CommissionWorkflow:
 
     @resolve_objection.validator
     def _validate_objection_resolution(self, resolution: ObjectionResolution) -> None:
-        enforce(lambda: check_objection_resolution(self._snapshot(), resolution))
+        self._enforce(resolution.actor, lambda: check_objection_resolution(self._snapshot(), resolution))
 
     # ---- court testimony (TST-2…TST-9): a child workflow per summons ----
 
@@ -787,7 +819,7 @@ class CommissionWorkflow:
 
     @summon_testimony.validator
     def _validate_summons(self, summons: TestimonySummons) -> None:
-        enforce(lambda: check_summons(self._snapshot(), summons, workflow.now()))
+        self._enforce(summons.actor, lambda: check_summons(self._snapshot(), summons, workflow.now()))
 
     @workflow.signal
     async def testimony_event(self, event: TestimonyEvent) -> None:
@@ -857,7 +889,7 @@ class CommissionWorkflow:
 
     @request_supplementary.validator
     def _validate_supplementary(self, request: SupplementaryRequest) -> None:
-        enforce(lambda: check_supplementary(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_supplementary(self._snapshot(), request))
 
     @workflow.update
     async def submit_correction(self, correction: CorrectionSubmission) -> CommissionSnapshot:
@@ -901,7 +933,7 @@ class CommissionWorkflow:
 
     @submit_correction.validator
     def _validate_correction(self, correction: CorrectionSubmission) -> None:
-        enforce(lambda: check_correction(self._snapshot(), correction))
+        self._enforce(correction.actor, lambda: check_correction(self._snapshot(), correction))
 
     # ---- re-appraisal (PROC-31, PROC-32, PROC-35): the new commission is linked here ----
 
@@ -944,7 +976,7 @@ class CommissionWorkflow:
     def _validate_reappraisal(self, order: ReappraisalOrder) -> None:
         if order.new_commission_id in self.reappraisals:
             return
-        enforce(lambda: check_reappraisal(self._snapshot(), order))
+        self._enforce(order.actor, lambda: check_reappraisal(self._snapshot(), order))
 
     # ---- calendar ----
 
@@ -963,6 +995,226 @@ class CommissionWorkflow:
                     message=f"{self.inp.court_reference}: the {change.year} calendar moved the "
                     f"{clock.rule.name} deadline from {replanned.old_due_on} to {clock.state.due_on}",
                 )
+
+    # ---- exit from the registry (REG-6, REG-7, REG-8; EXIT-1) ----
+
+    @workflow.signal
+    async def registry_status_changed(self, notice: RegistryExit) -> None:
+        """The registry's fan-out (workflows/exit.py): the institution or an assigned appraiser
+        may no longer act (suspended, revoked, deregistered, licence lapsed), or may again.
+        From this instant the validators refuse the barred party's steps (check_standing);
+        the court is asked to re-entrust or withdraw (EXIT-1), a barred appraiser is replaced
+        through the recusal path. A repeated notice changes nothing."""
+        async with self.lock:
+            if notice.notice_id in self.exit_notices or self.stage in TERMINAL_STAGES:
+                return
+            if not workflow.patched(REGISTRY_EXIT):
+                return
+            self.exit_notices.add(notice.notice_id)
+            if notice.status == RESTORED:
+                await self._lift_bar(notice)
+            elif notice.status in BARRING_STATUSES:
+                await self._bar(notice)
+
+    def _remedy_open(self) -> bool:
+        clock = self.clocks.get(REGISTRY_EXIT_REMEDY.rule_id)
+        return clock is not None and not clock.state.stopped
+
+    async def _bar(self, notice: RegistryExit) -> None:
+        today = self._today()
+        kind, entity = notice.entity_kind, notice.entity_id
+        if kind == "appraiser" and entity not in self.appraiser_ids:
+            return  # no longer on this commission: nothing of theirs runs here
+        bar = RegistryBar(
+            entity_kind=kind,
+            entity_id=entity,
+            status=notice.status,
+            rule=notice.rule or rule_of(kind, notice.status),
+            since=notice.since or today,
+            reason=notice.reason,
+            until=notice.until,
+            notice_id=notice.notice_id,
+        )
+        self.registry_bars = [
+            b for b in self.registry_bars if (b.entity_kind, b.entity_id) != (kind, entity)
+        ] + [bar]
+        data: dict[str, Any] = notice_data(notice)
+        remedy_stages = stages_for(COMMISSION_TRANSITIONS, "withdraw")
+        recusal_open = kind == "appraiser" and self.stage in stages_for(
+            COMMISSION_TRANSITIONS, "decide_recusal"
+        )
+        if self.stage in remedy_stages and not recusal_open and not self._remedy_open():
+            clock = await StatutoryClock.start(
+                REGISTRY_EXIT_REMEDY.rule_id, today, REGISTRY_EXIT_REMEDY.limit, planner=self.planner
+            )
+            self.clocks[clock.rule.rule_id] = clock
+            self.clocks_changed = True
+            data["remedy_due_on"] = clock.state.due_on
+        who = "the institution" if kind == "institution" else f"appraiser {entity}"
+        status_text = BARRING_STATUSES[notice.status]
+        remedy = (
+            f"; re-entrust it elsewhere or withdraw it by {data['remedy_due_on']} (EXIT-1)"
+            if "remedy_due_on" in data
+            else ""
+        )
+        await self._record(
+            "registry.barred",
+            notice.actor or SYSTEM,
+            data,
+            notify=[
+                Receiver(Role.COURT, self.inp.court_id),
+                Receiver(Role.INSTITUTION, self.inp.institution_id),
+                Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id),
+                *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
+            ],
+            message=f"{self.inp.court_reference}: {who} may no longer act ({status_text}, "
+            f"{bar.rule}){remedy}",
+        )
+        if recusal_open and not any(
+            r.appraiser_id == entity and r.status == "pending" for r in self.recusals
+        ):
+            await self._registry_recusal(bar)
+
+    async def _registry_recusal(self, bar: RegistryBar) -> None:
+        """A barred appraiser is replaced through the recusal path: the institution grants it
+        with a qualified replacement (PROC-11); it may not refuse it."""
+        today = self._today()
+        recusal = RecusalSnapshot(
+            id=str(len(self.recusals) + 1),
+            appraiser_id=bar.entity_id,
+            ground=REGISTRY_RECUSAL_GROUND,
+            reason=f"{BARRING_STATUSES[bar.status]} since {bar.since} ({bar.rule})",
+            requested_by_role="system",
+            requested_on=today,
+        )
+        first_pending = pending_recusal(self.recusals) is None
+        self.recusals.append(recusal)
+        if first_pending:
+            self.clocks[RECUSAL_DECISION.rule_id] = await StatutoryClock.start(
+                RECUSAL_DECISION.rule_id, today, RECUSAL_DECISION.limit, planner=self.planner
+            )
+            self.clocks_changed = True
+        await self._record(
+            "recusal.requested",
+            SYSTEM,
+            {
+                "recusal_id": recusal.id,
+                "appraiser_id": bar.entity_id,
+                "ground": REGISTRY_RECUSAL_GROUND,
+                "ground_text": "the appraiser may no longer practise (registry)",
+                "reason": recusal.reason,
+            },
+            notify=[
+                Receiver(Role.INSTITUTION, self.inp.institution_id),
+                Receiver(Role.COURT, self.inp.court_id),
+            ],
+            message=f"{self.inp.court_reference}: appraiser {bar.entity_id} may no longer practise; "
+            "name a qualified replacement (recusal, PROC-11)",
+        )
+
+    async def _lift_bar(self, notice: RegistryExit) -> None:
+        key = (notice.entity_kind, notice.entity_id)
+        if not any((b.entity_kind, b.entity_id) == key for b in self.registry_bars):
+            return
+        self.registry_bars = [b for b in self.registry_bars if (b.entity_kind, b.entity_id) != key]
+        data: dict[str, Any] = notice_data(notice)
+        if barred_institution(self.registry_bars) is None and self._remedy_open():
+            await self._record_rungs(self.clocks[REGISTRY_EXIT_REMEDY.rule_id].stop(self._today()))
+            self.clocks_changed = True
+            data["remedy_closed"] = True
+        who = "the institution" if notice.entity_kind == "institution" else f"appraiser {notice.entity_id}"
+        await self._record(
+            "registry.restored",
+            notice.actor or SYSTEM,
+            data,
+            notify=[
+                Receiver(Role.COURT, self.inp.court_id),
+                Receiver(Role.INSTITUTION, self.inp.institution_id),
+            ],
+            message=f"{self.inp.court_reference}: {who} may act again ({notice.reason or 'restored'})",
+        )
+
+    def _enforce(self, actor: Actor, check: Callable[[], None]) -> None:
+        """A step's validator: first whether the actor's institution or the actor may act at
+        all (a registry bar, domain/exit.check_standing), then the step's own check."""
+
+        def guarded() -> None:
+            check_standing(self._snapshot(), actor)
+            check()
+
+        enforce(guarded)
+
+    # ---- independence: attempts to interfere (IND-1) ----
+
+    @workflow.update
+    async def report_interference(self, report: InterferenceReport) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_interference(report)
+            item = InterferenceSnapshot(
+                id=str(len(self.interference) + 1),
+                appraiser_id=report.actor.organisation_id,
+                who=report.who,
+                occurred_at=report.occurred_at,
+                what=report.what,
+                reported_at=workflow.now().isoformat(),
+                hidden_from_institution=report.hidden_from_institution,
+                statement_hash=report.statement_hash,
+                key_fingerprint=report.key_fingerprint,
+            )
+            self.interference.append(item)
+            await self._record(
+                "interference.reported",
+                report.actor,
+                {
+                    "report_id": item.id,
+                    "who": report.who,
+                    "occurred_at": report.occurred_at,
+                    "what": report.what,
+                    "hidden_from_institution": report.hidden_from_institution,
+                    "statement_hash": report.statement_hash,
+                    "signature": report.signature,
+                    "key_fingerprint": report.key_fingerprint,
+                },
+                notify=[Receiver(Role.SUPERVISOR, self.inp.bureau_id)] if self.inp.bureau_id else [],
+                message=f"{self.inp.court_reference}: appraiser {report.actor.organisation_id} recorded an "
+                "attempt to interfere with the appraisal (IND-1)",
+            )
+            return self._snapshot()
+
+    @report_interference.validator
+    def _validate_interference(self, report: InterferenceReport) -> None:
+        def check() -> None:
+            if self.stage in TERMINAL_STAGES:
+                raise RuleViolation("not_in_stage", f"the commission is {self.stage}; no step remains")
+            check_interference(self.appraiser_ids, report)
+
+        enforce(check)
+
+    @workflow.update
+    async def review_interference(self, review: InterferenceReview) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_interference_review(review)
+            item = next(r for r in self.interference if r.id == review.report_id)
+            item.status = "reviewed"
+            item.review_note = review.note
+            item.reviewed_on = self._today()
+            await self._record(
+                "interference.reviewed",
+                review.actor,
+                {
+                    "report_id": item.id,
+                    "appraiser_id": item.appraiser_id,
+                    "note": review.note,
+                    "hidden_from_institution": item.hidden_from_institution,
+                },
+                notify=[Receiver(Role.APPRAISER, item.appraiser_id)],
+                message=f"{self.inp.court_reference}: the bureau reviewed your interference report: {review.note}",
+            )
+            return self._snapshot()
+
+    @review_interference.validator
+    def _validate_interference_review(self, review: InterferenceReview) -> None:
+        enforce(lambda: check_interference_review(self.interference, review, self.inp.bureau_id))
 
     # ---- report ----
 
@@ -1006,7 +1258,7 @@ class CommissionWorkflow:
 
     @submit_report.validator
     def _validate_report(self, submission: ReportSubmission) -> None:
-        enforce(lambda: check_report(self._snapshot(), submission))
+        self._enforce(submission.actor, lambda: check_report(self._snapshot(), submission))
 
     @workflow.update
     async def sign_report(self, submission: SignatureSubmission) -> CommissionSnapshot:
@@ -1043,7 +1295,7 @@ class CommissionWorkflow:
 
     @sign_report.validator
     def _validate_signature(self, submission: SignatureSubmission) -> None:
-        enforce(lambda: check_signature(self._snapshot(), submission))
+        self._enforce(submission.actor, lambda: check_signature(self._snapshot(), submission))
 
     @workflow.update
     async def issue_report(self, request: IssueRequest) -> CommissionSnapshot:
@@ -1063,7 +1315,7 @@ class CommissionWorkflow:
 
     @issue_report.validator
     def _validate_issue(self, request: IssueRequest) -> None:
-        enforce(lambda: check_issue(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_issue(self._snapshot(), request))
 
     @workflow.update
     async def close(self, request: ClosureRequest) -> CommissionSnapshot:
@@ -1075,7 +1327,7 @@ class CommissionWorkflow:
 
     @close.validator
     def _validate_close(self, request: ClosureRequest) -> None:
-        enforce(lambda: check_closure(self._snapshot(), request))
+        self._enforce(request.actor, lambda: check_closure(self._snapshot(), request))
 
     @workflow.query
     def snapshot(self) -> CommissionSnapshot:
@@ -1131,10 +1383,34 @@ class CommissionWorkflow:
                 tasks.append(TaskSnapshot("resolve_objection", Role.COURT, court, None, "CRT-8"))
         for testimony in self.testimonies.values():
             tasks += testimony.open_tasks
+        if self._remedy_open():
+            tasks.append(
+                TaskSnapshot(
+                    "registry_exit_remedy", Role.COURT, court, due(REGISTRY_EXIT_REMEDY.rule_id), "EXIT-1"
+                )
+            )
+        if self.inp.bureau_id:
+            tasks += [
+                TaskSnapshot("review_interference", Role.SUPERVISOR, self.inp.bureau_id, None, "IND-1")
+                for r in self.interference
+                if r.status == "reported"
+            ]
         for clock in self.clocks.values():
             if clock.state.stopped or not clock.state.overdue:
                 continue
             rule_id = clock.rule.rule_id
+            if rule_id == REGISTRY_EXIT_REMEDY.rule_id:  # the court's own: the bureau hears of it
+                if RungKind.ESCALATION in clock.state.rungs_fired and self.inp.bureau_id:
+                    tasks.append(
+                        TaskSnapshot(
+                            "overdue_escalation",
+                            Role.SUPERVISOR,
+                            self.inp.bureau_id,
+                            clock.state.due_on,
+                            rule_id,
+                        )
+                    )
+                continue
             tasks.append(
                 TaskSnapshot("overdue_escalation", Role.INSTITUTION_HEAD, inst, clock.state.due_on, rule_id)
             )
@@ -1185,6 +1461,8 @@ class CommissionWorkflow:
             recusals=list(self.recusals),
             objections=list(self.objections),
             testimonies=list(self.testimonies.values()),
+            registry_bars=list(self.registry_bars),
+            interference=list(self.interference),
             last_event_seq=self.seq,
             last_hash=self.last_hash,
         )

@@ -5,6 +5,7 @@ rule fails here."""
 import re
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,15 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "ruling": {"appraiser_id": APPRAISER_IDS[0], "allow": True},
         "outcome": {"results": {}},
         "refund-ruling": {"ordered": False},
+        "interference": {
+            "who": "某律师",
+            "occurred_at": "2026-12-01T10:00:00+08:00",
+            "what": "要求作出某种鉴定意见",
+            "signature": "AAAA",
+        },
+        "review": {"note": "已约谈"},
+        "results": {"results": [{"institution_id": INSTITUTION.id, "conclusion": "no_issue"}]},
+        "steps": {"step": "investigate", "findings": "查明"},
         "login": {},  # the dashboard's form: no token shows the form again (200)
         "logout": {},
     }
@@ -123,7 +133,9 @@ def test_every_route_has_an_access_rule_and_the_docs_show_the_table(api_app_rout
     )
 
 
-async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_routes: list[APIRoute]) -> None:
+async def test_the_whole_matrix(
+    api: httpx.AsyncClient, auth: Auth, api_app_routes: list[APIRoute], today: date
+) -> None:
     cid = (await entrust(api, auth))["id"]
     accepted = await api.post(
         f"/v1/commissions/{cid}/acceptance",
@@ -154,6 +166,21 @@ async def test_the_whole_matrix(api: httpx.AsyncClient, auth: Auth, api_app_rout
     )
     assert inspection.status_code == 201, inspection.text
     params["inspection_id"] = inspection.json()["id"]
+    case = await api.post(
+        "/v1/penalties",
+        json={
+            "reference": "MATRIX-P",
+            "subject_kind": "institution",
+            "subject_id": INSTITUTION.id,
+            "source": "bureau",
+            "summary": "超范围鉴定",
+            "breach_on": today.isoformat(),
+        },
+        headers=auth(INSIDE[Role.SUPERVISOR]),
+    )
+    assert case.status_code == 201, case.text
+    params["case_id"] = case.json()["id"]
+    params["report_id"] = "1"  # no such interference report: the review is refused (409)
     wrong: list[str] = []
     checked = 0
     # The workspace's forms are posted as a browser posts them, with the CSRF token of a page.

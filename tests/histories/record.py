@@ -28,7 +28,13 @@ tests/histories/<name>.json:
   the parties notified;
 - paper_commission: brought in from paper already overdue (the rungs wait for
   the catch-up window, then fire), then accepted, paused and supplied on paper
-  (left running).
+  (left running);
+- registry_exit_commission and registry_exit_fan_out: an appraiser records a signed
+  attempt to interfere, the bureau reviews it; the institution is suspended until the next
+  day, its commission barred and the court tasked (EXIT-1), then the suspension's end
+  restores it (the commission left running; the fan-out's last run, the restoration);
+- penalty_case: a penalty case filed, investigated, notified, heard, decided (a suspension)
+  and served, its outcome in the registry.
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -48,13 +54,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.signing import demo_private_key, interference_message, sign
 from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
+from appraisal.db.models import RegistryExit
 from appraisal.domain import testimony as tm
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar, local_today
 from appraisal.domain.clock import ClockPlanRequest, plan_clock
@@ -73,24 +82,39 @@ from appraisal.domain.commission import (
     WithdrawalRequest,
 )
 from appraisal.domain.complaint import ComplaintAcceptance, ComplaintDecision, PartiesNotice
+from appraisal.domain.exit import InterferenceReport, InterferenceReview, exit_workflow_id
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
+from appraisal.domain.penalty import (
+    DecisionService,
+    HearingRecord,
+    HearingSchedule,
+    Investigation,
+    PartyStatement,
+    PenaltyDecision,
+    ProposedPenalty,
+)
 from appraisal.domain.reappraisal import ReappraisalOrder
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
 from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.schemas.commission import CalendarYearPut
+from appraisal.schemas.registry import RegistryStatusCreate
 from appraisal.seed import BUREAU, seed_demo
+from appraisal.services import exit as exits
+from appraisal.services import registry
 from appraisal.services.calendar import load_year
 from appraisal.worker import build_worker
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow, delivery_workflow_id
 from appraisal.workflows.calendar import CalendarReloadResult
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.penalty import PenaltyWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 from tests.conftest import free_port, time_skipping_server_path
 from tests.factories import (
     CLINICAL_APPRAISERS,
+    INSTITUTION,
     OTHER_INSTITUTION,
     RESERVE_APPRAISER,
     appraiser_actor,
@@ -103,6 +127,9 @@ from tests.factories import (
 from tests.workflows.test_commission_workflow import eventually, start, today
 from tests.workflows.test_complaint_workflow import complaint_input, supervisor
 from tests.workflows.test_complaint_workflow import start as start_complaint
+from tests.workflows.test_penalty_workflow import bureau as penalty_bureau
+from tests.workflows.test_penalty_workflow import case_input as penalty_input
+from tests.workflows.test_penalty_workflow import file as file_penalty
 
 HERE = Path(__file__).resolve().parent
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
@@ -475,6 +502,97 @@ async def paper_commission(
     return {"paper_commission": handle}  # left examining: running, as at an upgrade
 
 
+async def registry_exit(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle = await _accepted(env, task_queue)
+    appraiser = APPRAISER_IDS[0]
+    occurred_at, who, what = "2026-12-01T10:30:00+08:00", "某公司法务", "要求作出某种鉴定意见"
+    message = interference_message(
+        commission_id=handle.id.removeprefix("commission-"),
+        who=who,
+        occurred_at=occurred_at,
+        what=what,
+        hidden=True,
+    )
+    reported = await handle.execute_update(
+        CommissionWorkflow.report_interference,
+        InterferenceReport(
+            appraiser_actor(appraiser),
+            who,
+            occurred_at,
+            what,
+            True,
+            sign(demo_private_key(appraiser), message),
+            "fp",
+        ),
+    )
+    await handle.execute_update(
+        CommissionWorkflow.review_interference,
+        InterferenceReview(supervisor, reported.interference[0].id, "已约谈"),
+    )
+    day = date.fromisoformat(await today(env))
+    async with sessions() as session:
+        await registry.change_institution_status(
+            session=session,
+            fan_out=exits.Starter(env.client, task_queue),
+            principal=supervisor,
+            institution_id=INSTITUTION.id,
+            body=RegistryStatusCreate(status="suspended", reason="停业整改", until=day + timedelta(days=1)),
+            today=day,
+        )
+        notice = (await session.exec(select(RegistryExit).order_by(col(RegistryExit.id).desc()))).first()
+    assert notice is not None and notice.id is not None
+
+    async def barred() -> bool | None:
+        return True if (await handle.query(CommissionWorkflow.snapshot)).registry_bars else None
+
+    await eventually(barred)
+    await env.sleep(timedelta(days=2))
+
+    async def restored() -> bool | None:
+        return True if not (await handle.query(CommissionWorkflow.snapshot)).registry_bars else None
+
+    await eventually(restored, within=30)
+    fan_out = env.client.get_workflow_handle(exit_workflow_id(notice.id))
+    await eventually(lambda: _completed(fan_out), within=30)
+    return {"registry_exit_commission": handle, "registry_exit_fan_out": fan_out}
+
+
+async def _completed(handle: Handle) -> bool | None:
+    described = await handle.describe()
+    return True if described.status is not None and described.status.name == "COMPLETED" else None
+
+
+async def penalty_case(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    filed = await today(env)
+    handle, _ = await file_penalty(env, task_queue, penalty_input(filed))
+    bureau = penalty_bureau
+    await handle.execute_update(PenaltyWorkflow.record_investigation, Investigation(bureau, "查明超范围鉴定"))
+    await handle.execute_update(
+        PenaltyWorkflow.notify_proposal,
+        ProposedPenalty(bureau, "超范围鉴定", ["suspension"], "令95 第四十条", suspension_months=3),
+    )
+    await handle.execute_update(
+        PenaltyWorkflow.record_statement, PartyStatement(bureau, "申请听证", hearing_requested=True)
+    )
+    hearing_on = (date.fromisoformat(filed) + timedelta(days=7)).isoformat()
+    await handle.execute_update(
+        PenaltyWorkflow.schedule_hearing, HearingSchedule(bureau, hearing_on, "听证室")
+    )
+    await env.sleep(timedelta(days=7))
+    await handle.execute_update(PenaltyWorkflow.record_hearing, HearingRecord(bureau, "已听取陈述"))
+    await handle.execute_update(
+        PenaltyWorkflow.decide,
+        PenaltyDecision(bureau, ["suspension"], "超范围", basis="令95 第四十条", suspension_months=3),
+    )
+    await handle.execute_update(PenaltyWorkflow.serve, DecisionService(bureau, method="直接送达"))
+    assert (await handle.result()).stage == "closed"
+    return {"penalty_case": handle}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -487,6 +605,8 @@ SCENARIOS: dict[str, Scenario] = {
     "reappraisal": reappraisal,
     "complaint": complaint,
     "paper_commission": paper_commission,
+    "registry_exit": registry_exit,
+    "penalty_case": penalty_case,
 }
 
 

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from appraisal.domain.complaint import COMPLAINANT_KINDS, OUTCOMES, ComplaintStage
+from appraisal.domain.exit import BARRING_STATUSES, RESTORED
+from appraisal.domain.penalty import PENALTIES, PenaltyStage
+from appraisal.domain.penalty import SOURCES as PENALTY_SOURCES
+from appraisal.domain.rates import METRICS
 from appraisal.domain.roles import Role
 from appraisal.domain.rules import CLOCK_RULES, RungKind
 from appraisal.domain.stages import Stage
@@ -21,6 +25,12 @@ from appraisal.schemas.commission import (
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
+from appraisal.schemas.penalty import (
+    InspectionResultIn,
+    InspectionResultsCreate,
+    PenaltyCaseCreate,
+    PenaltyStepCreate,
+)
 from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
@@ -46,7 +56,7 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity)\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference)\.[a-z_]+)"',
                 source.read_text(),
             )
         )
@@ -74,7 +84,12 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("complainant", set(COMPLAINANT_KINDS)),
     ("outcome", {str(o) for o in OUTCOMES}),
     ("event", recorded_event_kinds()),
-    ("task", task_kinds()),
+    ("task", task_kinds() | {"review_unusual_rate"}),
+    ("penalty_stage", {s.value for s in PenaltyStage}),
+    ("penalty", set(PENALTIES)),
+    ("penalty_source", set(PENALTY_SOURCES)),
+    ("registry_status", {"active", "suspended", "revoked", "deregistered", *BARRING_STATUSES, RESTORED}),
+    ("metric", set(METRICS)),
 ]
 
 
@@ -124,6 +139,7 @@ def test_every_field_a_form_can_name_has_words() -> None:
     ]
     bodies += [ComplaintCreate, ComplaintDecisionCreate, ComplainantIn, InstitutionCreate, AppraiserCreate]
     bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
+    bodies += [PenaltyCaseCreate, PenaltyStepCreate, InspectionResultsCreate, InspectionResultIn]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}

@@ -16,10 +16,12 @@ from appraisal.domain.lifecycle import (
     require_step,
     stages_for,
 )
+from appraisal.domain.penalty import PenaltyStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.penalty import PenaltyWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,15 +29,17 @@ CLASSES = {
     "CommissionWorkflow": CommissionWorkflow,
     "ComplaintWorkflow": ComplaintWorkflow,
     "TestimonyWorkflow": TestimonyWorkflow,
+    "PenaltyWorkflow": PenaltyWorkflow,
 }
 STAGES = {
     "CommissionWorkflow": Stage,
     "ComplaintWorkflow": ComplaintStage,
     "TestimonyWorkflow": TestimonyStage,
+    "PenaltyWorkflow": PenaltyStage,
 }
 NOT_STEPS = {"recompute_clocks"}
 """Handlers that change no stage: a calendar reload replans clocks wherever they are."""
-PSEUDO_STEPS = {"entrust", "end", "summon_testimony"}
+PSEUDO_STEPS = {"entrust", "end", "summon_testimony", "window_closed"}
 """Table steps that are not handlers of that workflow: starting, ending, or the parent's Update."""
 
 

@@ -18,9 +18,15 @@ def test_every_task_with_a_form_opens_it_and_the_rest_open_the_clocks() -> None:
     assert watched == [
         "appear_in_court",
         "await_complaint_supplement",
+        "await_party_statement",
         "decide_complaint",
         "decide_complaint_acceptance",
+        "decide_penalty",
+        "hold_penalty_hearing",
+        "investigate_penalty_case",
         "notify_complaint_parties",
         "overdue_escalation",
         "renew_licence",
+        "review_unusual_rate",
+        "serve_penalty_decision",
     ], "a commission's task with a form of its own never falls back to the clocks"

@@ -288,6 +288,13 @@ async def test_pages_carry_strict_headers_and_the_assets_are_served_locally(
         "/ui/static/app.css",
         "/ui/static/htmx.min.js",
         "/ui/static/steps.js",
+        # Signed out, the header offers the public pages (公开) and the sign-in.
+        "/ui/public",
+        "/ui/public/registry",
+        "/ui/public/inspections",
+        "/ui/public/penalties",
+        "/ui/public/grades",
+        "/ui/login",
     ], "no CDN, no web font"
     htmx = await api.get("/ui/static/htmx.min.js")
     assert htmx.status_code == 200 and htmx.text.startswith("var htmx=function()")

@@ -66,8 +66,9 @@ async def test_the_daily_sweep_opens_each_task_once_and_closes_it_on_renewal(
     await set_licence(sessions, "appraiser", EXPIRED.id, today - timedelta(days=5))
     await set_licence(sessions, "appraiser", REVOKED.id, today + timedelta(days=10), status="revoked")
 
-    # The schedule's run counts from the workflow's own today.
-    assert await sweep(temporal_env, task_queue) == LicenceSweepResult(opened=2, closed=0)
+    # The schedule's run counts from the workflow's own today; the lapsed licence is written as
+    # an exit notice and its fan-out started (once: the reruns below start none).
+    assert await sweep(temporal_env, task_queue) == LicenceSweepResult(opened=2, closed=0, exits_started=1)
     assert await open_tasks(sessions) == [
         (EXPIRED.id, today - timedelta(days=5)),
         (SOON.id, today + timedelta(days=60)),

@@ -25,6 +25,7 @@ from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.commission import CommissionSnapshot, Material
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
+from appraisal.seed import BUREAU
 from appraisal.workflows.commission import CommissionWorkflow
 from tests.factories import (
     CLINICAL_APPRAISERS,
@@ -143,6 +144,16 @@ def templates(today: date) -> dict[str, Any]:
         "sign_report": (appraiser_actor(first), "sign", "", "c2lnbmF0dXJl", ""),
         "issue_report": (head_actor,),
         "close": (court_actor, ""),
+        "report_interference": (
+            appraiser_actor(first),
+            "某公司法务",
+            f"{on}T10:00:00+08:00",
+            "要求某种意见",
+            True,
+            "c2lnbmF0dXJl",
+            "fp",
+        ),
+        "review_interference": (Actor(Role.SUPERVISOR, BUREAU.id, "bureau"), "1", "已约谈"),
     }
     return {u: hints[u](*values[u]) for u in UPDATES}
 
@@ -222,7 +233,7 @@ async def test_no_update_the_validator_takes_fails_a_workflow_task(
 ) -> None:
     today = local_today(await temporal_env.get_current_time())
     life = data.draw(a_life(today), label="steps")
-    inp = commission_input(today.isoformat())
+    inp = commission_input(today.isoformat(), bureau_id=BUREAU.id)
     handle, _ = await start(temporal_env, task_queue, inp)
     children: set[str] = set()
     for step in life:

@@ -141,7 +141,9 @@ async def list_commissions(
             (k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "cursor")
         ]
         link_next_page(response, request.url.path, same_filters, encode_list_cursor(listing.following))
-    items = [service.to_public(r.snapshot, calendar=calendar, today=today) for r in listing.rows]
+    items = [
+        service.to_public(r.snapshot, calendar=calendar, today=today, viewer=principal) for r in listing.rows
+    ]
     return Page[CommissionPublic](
         items=items,
         total=listing.total,
@@ -161,7 +163,7 @@ async def get_commission(
     today: TodayDep,
 ) -> CommissionPublic:
     row = await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    return service.to_public(row.snapshot, calendar=calendar, today=today)
+    return service.to_public(row.snapshot, calendar=calendar, today=today, viewer=principal)
 
 
 @router.post("/{commission_id}/acceptance", response_model=CommissionPublic, responses=STEP_RESPONSES)
@@ -313,7 +315,7 @@ async def audit_trail(
 ) -> list[AuditEventPublic]:
     """Every step, in order, with who and when."""
     await service.load_in_scope(session=session, principal=principal, commission_id=commission_id)
-    return await service.audit_trail(session=session, commission_id=commission_id)
+    return await service.audit_trail(session=session, commission_id=commission_id, viewer=principal)
 
 
 @router.get("/{commission_id}/verify", response_model=ChainVerdictPublic, responses=ERRORS)

@@ -7,6 +7,7 @@ from appraisal.api.deps import READ_YOUR_WRITES, NowDep, SessionDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.common import Page
+from appraisal.schemas.penalty import InspectionResultsCreate
 from appraisal.schemas.registry import InspectionCreate, InspectionPublic
 from appraisal.services import inspection as service
 
@@ -47,3 +48,20 @@ async def list_inspections(
 async def get_inspection(inspection_id: str, _: AuthorizedDep, session: SessionDep) -> InspectionPublic:
     """A published draw: its seed, every candidate list, the picks, and `reproduced`."""
     return await service.get(session=session, inspection_id=inspection_id)
+
+
+@router.post("/{inspection_id}/results", response_model=InspectionPublic, responses=ERRORS)
+async def close_inspection(
+    inspection_id: str,
+    body: InspectionResultsCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    now: NowDep,
+) -> InspectionPublic:
+    """Record what the inspection found at each institution drawn (`no_issue`, `rectification`,
+    `penalty_referral`) and close it (supervisor of the draw's bureau): its results are then
+    public at `/v1/public/inspections`; a `penalty_referral` may be filed as a penalty case.
+    409 `inspection_closed` when already closed; 422 `results` unless each institution drawn has one."""
+    return await service.close(
+        session=session, principal=principal, inspection_id=inspection_id, body=body, now=now
+    )

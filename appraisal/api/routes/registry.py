@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, FanOutDep, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
@@ -72,20 +72,36 @@ async def update_institution(
     principal: AuthorizedDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Institution:
     """Change an institution's name, categories or licence date (a renewal closes its REG-8 task); audited."""
     return await service.update_institution(
-        session=session, principal=principal, institution_id=institution_id, body=body, today=today
+        session=session,
+        fan_out=fan_out,
+        principal=principal,
+        institution_id=institution_id,
+        body=body,
+        today=today,
     )
 
 
 @router.patch("/appraisers/{appraiser_id}", response_model=AppraiserPublic, responses=ERRORS)
 async def update_appraiser(
-    appraiser_id: str, body: AppraiserUpdate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+    appraiser_id: str,
+    body: AppraiserUpdate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Appraiser:
     """Change an appraiser's name, categories, senior title or licence date; audited."""
     return await service.update_appraiser(
-        session=session, principal=principal, appraiser_id=appraiser_id, body=body, today=today
+        session=session,
+        fan_out=fan_out,
+        principal=principal,
+        appraiser_id=appraiser_id,
+        body=body,
+        today=today,
     )
 
 
@@ -96,11 +112,20 @@ async def change_institution_status(
     principal: AuthorizedDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Institution:
-    """Suspend (optionally until a day), reinstate or revoke an institution (REG-6). Revocation is
-    final (409 `registry_status_final`); a suspended or revoked institution is never selected."""
+    """Suspend (optionally until a day), reinstate, revoke or deregister (注销) an institution
+    (REG-6). Revocation and deregistration are final (409 `registry_status_final`); a suspended,
+    revoked or deregistered institution is never selected. Every running commission it holds
+    learns of it at once (the exit fan-out, EXIT-1): its steps are refused from then on and
+    the court is asked to re-entrust or withdraw; the end of a suspension restores it."""
     return await service.change_institution_status(
-        session=session, principal=principal, institution_id=institution_id, body=body, today=today
+        session=session,
+        fan_out=fan_out,
+        principal=principal,
+        institution_id=institution_id,
+        body=body,
+        today=today,
     )
 
 
@@ -111,11 +136,19 @@ async def change_appraiser_status(
     principal: AuthorizedDep,
     session: SessionDep,
     today: TodayDep,
+    fan_out: FanOutDep,
 ) -> Appraiser:
-    """Suspend (optionally until a day), reinstate or revoke an appraiser (REG-7). Revocation is
-    final (409 `registry_status_final`); a suspended or revoked appraiser cannot be assigned."""
+    """Suspend (optionally until a day), reinstate, revoke or deregister (注销) an appraiser
+    (REG-7). Revocation and deregistration are final (409 `registry_status_final`); a barred
+    appraiser cannot be assigned, and on every running commission they hold their steps are
+    refused and the institution must replace them (a recusal it may not refuse)."""
     return await service.change_appraiser_status(
-        session=session, principal=principal, appraiser_id=appraiser_id, body=body, today=today
+        session=session,
+        fan_out=fan_out,
+        principal=principal,
+        appraiser_id=appraiser_id,
+        body=body,
+        today=today,
     )
 
 

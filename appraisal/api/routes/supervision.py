@@ -7,7 +7,7 @@ from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
 from appraisal.schemas.commission import AnchorCheck, AppraiserTrace
-from appraisal.schemas.supervision import SupervisionOverview
+from appraisal.schemas.supervision import AlertPublic, SupervisionOverview
 from appraisal.services import audit, supervision
 
 router = APIRouter(
@@ -57,3 +57,12 @@ async def overview(
     )
     answer.stuck = await supervision.stuck_workflows(session=session, client=client, principal=principal)
     return answer
+
+
+@router.get("/alerts", response_model=list[AlertPublic], responses=ERRORS)
+async def rate_alerts(principal: AuthorizedDep, session: SessionDep) -> list[AlertPublic]:
+    """The bureau's open alerts: an institution whose refusal, termination, overdue or complaint
+    rate is unusual against the province's (SUP-1: at least 10 commissions and 3 events, at
+    least twice the province's rate and 5 points above it). Each is a `review_unusual_rate` task
+    in the bureau's inbox; the daily sweep closes it once the rate is usual again."""
+    return await supervision.alerts(session=session, principal=principal)

@@ -79,6 +79,49 @@ for (const form of document.querySelectorAll("form[data-sign]")) {
   });
 }
 
+// An attempt to interfere (IND-1), signed like a dissent: the hex SHA-256 of the canonical JSON
+// {"commission_id", "hidden", "occurred_at", "what", "who"} (keys sorted, no spaces), with the
+// time in China's offset as the server normalises it (appraisal/core/signing.py).
+for (const form of document.querySelectorAll("form[data-sign-interference]")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const shown = form.parentElement.querySelector("#interference-error");
+    const fail = (message) => {
+      shown.textContent = message;
+      shown.hidden = false;
+    };
+    if (!window.isSecureContext || !crypto.subtle) {
+      fail("浏览器签名需要 HTTPS Signing in the browser needs HTTPS (or localhost)");
+      return;
+    }
+    const file = form.querySelector("input[data-private-key]").files[0];
+    if (!file) {
+      fail("请选择私钥文件 Choose your private key file");
+      return;
+    }
+    try {
+      const key = await privateKeyOf(file);
+      const local = form.querySelector("input[data-local-time]").value;
+      const occurredAt = `${local.length === 16 ? `${local}:00` : local}+08:00`;
+      const who = form.elements.who.value.trim().normalize("NFC");
+      const what = form.elements.what.value.replace(/\r\n/g, "\n").trim().normalize("NFC");
+      const hidden = form.elements.hidden_from_institution.checked;
+      const canonical = JSON.stringify({
+        commission_id: form.dataset.commissionId, hidden: hidden, occurred_at: occurredAt, what: what, who: who,
+      });
+      const encoder = new TextEncoder();
+      const message = encoder.encode(hexOf(await crypto.subtle.digest("SHA-256", encoder.encode(canonical))));
+      form.elements.signature.value = base64Of(await crypto.subtle.sign({ name: "Ed25519" }, key, message));
+      form.elements.occurred_at.value = occurredAt;
+      form.elements.who.value = who;
+      form.elements.what.value = what;
+      form.submit();
+    } catch (err) {
+      fail(`签名失败 Signing failed: ${err.message || err}`);
+    }
+  });
+}
+
 // A material's SHA-256, computed here from the file chosen: the row's name and hash fill in.
 for (const chooser of document.querySelectorAll("input[data-hash-file]")) {
   chooser.addEventListener("change", async () => {
