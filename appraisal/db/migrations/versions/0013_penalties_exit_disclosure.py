@@ -2,7 +2,7 @@
 (the outbox of the fan-out to running commissions), supervision alerts, inspection results,
 and the inbox rows of penalty cases and alerts
 
-Revision ID: 0016
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-04 18:30:00
 """
