@@ -29,6 +29,13 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
+from appraisal.domain.criminal import (
+    ApplicantNotice,
+    ApplicationDecision,
+    ApplicationReceipt,
+    NotifiedPerson,
+    OpinionNotice,
+)
 from appraisal.domain.errors import NotFound, RuleViolation
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.domain.plain import jsonable
@@ -57,6 +64,12 @@ from appraisal.schemas.commission import (
     SignatureCreate,
     TerminationCreate,
     WithdrawalCreate,
+)
+from appraisal.schemas.criminal import (
+    ApplicantNoticeCreate,
+    ApplicationCreate,
+    ApplicationDecisionCreate,
+    OpinionNoticeCreate,
 )
 from appraisal.schemas.lifecycle import (
     CorrectionCreate,
@@ -249,6 +262,36 @@ async def _refund(asked: Asked, body: RefundRulingCreate) -> RefundRuling:
     return RefundRuling(asked.principal, body.ordered, body.note)
 
 
+async def _opinion_notice(asked: Asked, body: OpinionNoticeCreate) -> OpinionNotice:
+    return OpinionNotice(
+        asked.principal,
+        [NotifiedPerson(p.role, p.name) for p in body.persons],
+        _day(body.notified_on),
+        body.note,
+    )
+
+
+async def _application(asked: Asked, body: ApplicationCreate) -> ApplicationReceipt:
+    return ApplicationReceipt(
+        asked.principal,
+        body.applicant_role,
+        body.applicant_name,
+        body.kind,
+        body.reason,
+        _day(body.received_on),
+    )
+
+
+async def _application_decision(asked: Asked, body: ApplicationDecisionCreate) -> ApplicationDecision:
+    return ApplicationDecision(
+        asked.principal, asked.item_id, body.granted, body.reason, body.ground, body.in_custody
+    )
+
+
+async def _applicant_notice(asked: Asked, body: ApplicantNoticeCreate) -> ApplicantNotice:
+    return ApplicantNotice(asked.principal, asked.item_id, _day(body.notified_on), body.note)
+
+
 W = CommissionWorkflow
 T = TestimonyWorkflow
 TESTIMONY = "testimony/{testimony_id}"
@@ -292,6 +335,26 @@ SUPPLEMENTARY = Step(
     "request_supplementary", "supplementary", SupplementaryCreate, W.request_supplementary, _supplementary
 )
 CORRECTION = Step("submit_correction", "corrections", CorrectionCreate, W.submit_correction, _correction)
+OPINION_NOTICE = Step(
+    "notify_opinion", "opinion-notices", OpinionNoticeCreate, W.notify_opinion, _opinion_notice
+)
+APPLICATION = Step(
+    "receive_application", "applications", ApplicationCreate, W.receive_application, _application
+)
+APPLICATION_DECISION = Step(
+    "decide_application",
+    "applications/{application_id}/decision",
+    ApplicationDecisionCreate,
+    W.decide_application,
+    _application_decision,
+)
+APPLICANT_NOTICE = Step(
+    "notify_applicant",
+    "applications/{application_id}/notice",
+    ApplicantNoticeCreate,
+    W.notify_applicant,
+    _applicant_notice,
+)
 
 CONFIRMATION = Step(
     "confirm", f"{TESTIMONY}/confirmation", TestimonyConfirmationCreate, T.confirm, _confirmation, True
@@ -327,6 +390,10 @@ STEPS: dict[str, Step] = {
         SUMMONS,
         SUPPLEMENTARY,
         CORRECTION,
+        OPINION_NOTICE,
+        APPLICATION,
+        APPLICATION_DECISION,
+        APPLICANT_NOTICE,
         CONFIRMATION,
         RULING,
         OUTCOME,

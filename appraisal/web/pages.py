@@ -64,6 +64,10 @@ environment.filters.update(
             "rung",
             "complainant",
             "outcome",
+            "organ_kind",
+            "person",
+            "application",
+            "case_kind",
         )
     },
 )

@@ -20,6 +20,7 @@ from appraisal.schemas.commission import (
     Selection,
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
+from appraisal.schemas.criminal import CaseTransferCreate, NotifiedPersonIn
 from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.registry import (
     AppraiserCreate,
@@ -46,7 +47,7 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity)\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|opinion|application|applicant|case)\.[a-z_]+)"',
                 source.read_text(),
             )
         )
@@ -124,6 +125,7 @@ def test_every_field_a_form_can_name_has_words() -> None:
     ]
     bodies += [ComplaintCreate, ComplaintDecisionCreate, ComplainantIn, InstitutionCreate, AppraiserCreate]
     bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
+    bodies += [CaseTransferCreate, NotifiedPersonIn]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}
