@@ -60,6 +60,17 @@ def check_case_number(case_number: str, *, kind: str, field: str = "case_number"
         )
 
 
+def check_criminal_case_number(case_number: str, *, kind: str, field: str) -> None:
+    """ENT-2 for a case handed over (ENT-4): the receiving organ's number, in its format and of
+    a criminal case (a court's number is held to its format here: 刑 as its type character)."""
+    rule = case_number_format(kind)
+    if not rule.matches(case_number) or case_kind(case_number, kind=kind) != CaseKind.CRIMINAL:
+        raise InvalidInput(
+            field,
+            f"{case_number!r} is not a criminal case number of a {kind} (e.g. {rule.example}; {rule.rule_id})",
+        )
+
+
 def case_kind(case_number: str, *, kind: str) -> CaseKind:
     """Which kind of case a commission is: by the court's type character (刑, 行; civil otherwise)
     for a court's number; criminal for every other organ's (ENT-2)."""

@@ -16,7 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from appraisal.db.models import CaseTransfer, Commission
 from appraisal.domain.criminal import CaseTransferRecord
 from appraisal.domain.errors import InvalidInput, RuleViolation
-from appraisal.domain.organs import check_case_number, check_transfer
+from appraisal.domain.organs import check_case_number, check_criminal_case_number, check_transfer
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES
 from appraisal.schemas.criminal import (
@@ -95,7 +95,7 @@ async def transfer_case(
         raise InvalidInput("to_organ_id", f"no entrusting organ {body.to_organ_id} in the registry")
     check_transfer(from_kind=organ.kind, to_kind=to.kind)
     check_case_number(body.case_number, kind=organ.kind)
-    check_case_number(body.to_case_number, kind=to.kind, field="to_case_number")
+    check_criminal_case_number(body.to_case_number, kind=to.kind, field="to_case_number")
     transferred_on = body.transferred_on or today
     if transferred_on > today:
         raise InvalidInput("transferred_on", f"{transferred_on} is in the future")
