@@ -12,7 +12,7 @@ import pytest
 
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import POLICE, PROCURATORATES
+from appraisal.seed import BUREAU, POLICE, PROCURATORATES
 from tests.api.test_commissions_api import APPRAISER_IDS, entrustment
 from tests.factories import (
     COURT,
@@ -445,3 +445,60 @@ async def test_the_case_moves_to_the_procuratorate_and_the_court_each_seeing_the
         return True if any(n["kind"] == "case.transferred" for n in sent) else None
 
     assert await eventually(notified)
+
+
+async def test_an_institution_an_investigative_organ_set_up_takes_no_outside_commission(
+    api: httpx.AsyncClient, auth: Auth
+) -> None:
+    supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
+    by_court = await api.post(
+        "/v1/registry/institutions",
+        json={"name": "法院鉴定中心", "categories": ["forensic_clinical"], "founded_by_organ_id": COURT.id},
+        headers=auth(supervisor),
+    )
+    assert by_court.status_code == 422 and "founded_by_organ_id" in by_court.text, "a court sets up none"
+    lab = await api.post(
+        "/v1/registry/institutions",
+        json={
+            "name": "渝中分局物证鉴定室",
+            "categories": ["forensic_clinical", "forensic_pathology"],
+            "founded_by_organ_id": POLICE[0].id,
+        },
+        headers=auth(supervisor),
+    )
+    assert lab.status_code == 201, lab.text
+    lab_id = lab.json()["id"]
+    assert lab.json()["founded_by_organ_id"] == POLICE[0].id
+    designated = {"mode": "designated", "institution_id": lab_id}
+    # Its own organ, and another organ of the same system, entrust it (ENT-3: the same system, I).
+    own = await api.post(
+        "/v1/commissions",
+        json=entrustment("渝公渝中鉴委〔2026〕31号", case_number=POLICE_CASE, selection=designated),
+        headers=auth(police),
+    )
+    assert own.status_code == 201, own.text
+    same_system = await api.post(
+        "/v1/commissions",
+        json=entrustment("渝公江北鉴委〔2026〕1号", case_number=POLICE_CASE, selection=designated),
+        headers=auth(other_police),
+    )
+    assert same_system.status_code == 201, same_system.text
+    for outsider, number in ((court_actor, COURT_CASE), (procurator, PROCURATORATE_CASE)):
+        refused = await api.post(
+            "/v1/commissions",
+            json=entrustment(f"OUTSIDE-{outsider.role}", case_number=number, selection=designated),
+            headers=auth(outsider),
+        )
+        assert refused.status_code == 409 and "institution_not_open" in refused.text, refused.text
+        assert "ENT-3" in refused.text
+    # A court's random draw never lands there: the lab is no candidate of a court.
+    drawn = await api.post(
+        "/v1/commissions",
+        json=entrustment("(2026)渝0103刑初12号-鉴9", case_number=COURT_CASE, selection={"mode": "random"}),
+        headers=auth(court_actor),
+    )
+    assert drawn.status_code == 201, drawn.text
+    selection = (
+        await api.get(f"/v1/commissions/{drawn.json()['id']}/selection", headers=auth(court_actor))
+    ).json()
+    assert lab_id not in selection["candidates"] and drawn.json()["institution_id"] != lab_id
