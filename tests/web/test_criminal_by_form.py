@@ -56,6 +56,15 @@ async def test_a_criminal_case_by_form_from_the_police_to_the_court(
         "is_admin": "true",
     }
     assert (await post_form(api, "/ui/accounts", first_admin)).status_code == 303
+    # An institution the police organ set up for its investigations is registered as such (ENT-3).
+    lab = {
+        "name": "渝中分局物证鉴定室",
+        "categories": ["trace_evidence"],
+        "founded_by_organ_id": POLICE[0].id,
+    }
+    assert (await post_form(api, "/ui/registry/institutions", lab)).status_code == 303
+    registry_page = await page(api, "/ui/registry")
+    assert "渝中分局物证鉴定室" in registry_page and "设立 set up (ENT-3)" in registry_page
     signed_in = await sign_in(api, "jiangbei-police-admin")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/ui/overview"
     home = await page(api, "/ui/overview")
