@@ -57,7 +57,7 @@ async def test_a_criminal_case_by_form_from_the_police_to_the_court(
     }
     assert (await post_form(api, "/ui/accounts", first_admin)).status_code == 303
     # An institution the police organ set up for its investigations is registered as such (ENT-3).
-    lab = {
+    lab: dict[str, str | list[str]] = {
         "name": "渝中分局物证鉴定室",
         "categories": ["trace_evidence"],
         "founded_by_organ_id": POLICE[0].id,
