@@ -199,6 +199,8 @@ class Commission(SQLModel, table=True):
         Index("ix_commission_due_order", text(DUE_ORDER), "id"),
         Index("ix_commission_institution_due_order", "institution_id", text(DUE_ORDER), "id"),
         Index("ix_commission_court_due_order", "court_id", text(DUE_ORDER), "id"),
+        # A case's commissions at one organ (ENT-4): the case across organs, a hand-over.
+        Index("ix_commission_court_case", "court_id", "case_number"),
         # The overview's "due soon": the few running clocks due by a day, from the index alone.
         Index(
             "ix_commission_due_soon",

@@ -52,9 +52,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_case_transfer_from_organ_id", "case_transfer", ["from_organ_id"])
     op.create_index("ix_case_transfer_to_organ_id", "case_transfer", ["to_organ_id"])
+    # A case's commissions at one organ, for the case across organs and its hand-over.
+    op.create_index("ix_commission_court_case", "commission", ["court_id", "case_number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_commission_court_case", table_name="commission")
     op.drop_index("ix_case_transfer_to_organ_id", table_name="case_transfer")
     op.drop_index("ix_case_transfer_from_organ_id", table_name="case_transfer")
     op.drop_table("case_transfer")
