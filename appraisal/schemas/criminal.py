@@ -133,3 +133,6 @@ class CaseHistory(BaseModel):
     )
     transfers: list[CaseTransferPublic]
     commissions: list[CaseCommission]
+    more: bool = Field(
+        default=False, description="more commissions of the case than listed (the oldest first)"
+    )

@@ -33,6 +33,8 @@ from appraisal.workflows.commission import CommissionWorkflow
 TRANSFER_NAMESPACE = uuid.UUID("3c9b2e71-5a04-5d6e-8f1a-2b7c4d9e0f13")
 MAX_HOPS = 5
 """A case passes investigation, review and trial: a bound on walking its hand-overs."""
+MAX_CASE_COMMISSIONS = 100
+"""The most commissions of one case a history lists (the oldest first; `more` says there are others)."""
 
 Key = tuple[str, str]
 """A case as one organ knows it: (the organ's id, its case number)."""
@@ -269,8 +271,10 @@ async def case_history(*, session: AsyncSession, principal: Actor, commission: C
             select(Commission)
             .where(or_(*in_case, col(Commission.id).in_(linked)), scope_filter(principal))
             .order_by(col(Commission.created_at), col(Commission.id))
+            .limit(MAX_CASE_COMMISSIONS + 1)
         )
     ).all()
+    more = len(visible) > MAX_CASE_COMMISSIONS
     names = {i: o.name for i, o in known.items()}
     return CaseHistory(
         case_numbers=[
@@ -297,6 +301,7 @@ async def case_history(*, session: AsyncSession, principal: Actor, commission: C
                 institution_id=c.institution_id,
                 received_on=c.snapshot["received_on"],
             )
-            for c in visible
+            for c in visible[:MAX_CASE_COMMISSIONS]
         ],
+        more=more,
     )
