@@ -260,6 +260,8 @@ APPLICANT_NOTICE = ClockRule(
     "is told in writing within 3 days of the decision not to allow it; 人民检察院刑事诉讼规则 Art 221 "
     "(the same period for a procuratorate: I)",
     confidence="T",
+    # Whichever investigating organ entrusted the commission (police, procuratorate, another
+    # investigative organ): the workflow sends this clock's tasks and rungs to the entrusting organ.
     assignee_role=Role.PUBLIC_SECURITY,
     # The organ is told it is late; no bureau oversees an investigating organ here.
     ladder=(Rung(RungKind.OVERDUE, (Audience.COURT,), working_days_after_deadline=0),),
