@@ -336,7 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("token", nargs="?", help="revoke: the token (or its jti)")
     token.add_argument("--reason", default="", help="revoke: why (kept with the revocation)")
     token.add_argument("--role", choices=[r.value for r in Role], help="issue: the principal's role")
-    token.add_argument("--organisation", help="issue: court, institution, appraiser or bureau id")
+    token.add_argument(
+        "--organisation",
+        help="issue: court (or procuratorate, public security or other investigative organ), institution, "
+        "appraiser or bureau id",
+    )
     token.add_argument("--subject", help="issue: the person or desk the token is for")
     token.add_argument("--hours", type=int, default=24, help=f"issue: validity, 1 to {MAX_TOKEN_HOURS} hours")
     calendar = commands.add_parser(
@@ -363,8 +367,8 @@ def main(argv: list[str] | None = None) -> int:
         "account",
         help="add a workspace account (an operator's: the bureau's first official)",
         description="Creates a workspace account; the password is asked for (or read from stdin). "
-        "The bureau's officials then create every court's and institution's first administrator "
-        "in the workspace.",
+        "The bureau's officials then create every court's, other entrusting organ's and institution's "
+        "first administrator in the workspace.",
     )
     account.add_argument("action", choices=["add"])
     account.add_argument("username")

@@ -111,7 +111,7 @@ def _banner(settings: Settings, data_dir: Path) -> str:
     exports = []
     for principal in demo_principals():
         token = issue_token(settings, principal.actor, ttl=timedelta(days=365))
-        lines.append(f"  {demo_username(principal):<13} {principal.actor.role:<17} {principal.label}")
+        lines.append(f"  {demo_username(principal):<22} {principal.actor.role:<19} {principal.label}")
         lines.append(f"    {token}")
         exports.append(f"export {principal.key}_TOKEN={token}")
         exports.append(f"export {principal.key}_ID={principal.actor.organisation_id}")

@@ -11,8 +11,18 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64
-from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution, UserAccount
+from appraisal.db.models import (
+    Appraiser,
+    AppraiserKey,
+    Bureau,
+    Court,
+    EntrustingOrgan,
+    Inspector,
+    Institution,
+    UserAccount,
+)
 from appraisal.domain.calendar import local_today
+from appraisal.domain.organs import role_of
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import accounts
 
@@ -40,6 +50,48 @@ COURTS = [
         bureau_id=BUREAU.id,
     ),
 ]
+ORGANS = [
+    EntrustingOrgan(
+        id=demo_id("procuratorate-yuzhong"),
+        name="重庆市渝中区人民检察院 Yuzhong District People's Procuratorate",
+        kind="procuratorate",
+        bureau_id=BUREAU.id,
+    ),
+    EntrustingOrgan(
+        id=demo_id("procuratorate-jiangbei"),
+        name="重庆市江北区人民检察院 Jiangbei District People's Procuratorate",
+        kind="procuratorate",
+        bureau_id=BUREAU.id,
+    ),
+    EntrustingOrgan(
+        id=demo_id("police-yuzhong"),
+        name="重庆市公安局渝中区分局 Yuzhong District Public Security Sub-bureau",
+        kind="public_security",
+        bureau_id=BUREAU.id,
+    ),
+    EntrustingOrgan(
+        id=demo_id("police-jiangbei"),
+        name="重庆市公安局江北区分局 Jiangbei District Public Security Sub-bureau",
+        kind="public_security",
+        bureau_id=BUREAU.id,
+    ),
+    EntrustingOrgan(
+        id=demo_id("customs-anti-smuggling"),
+        name="重庆海关缉私局 Chongqing Customs Anti-Smuggling Bureau",
+        kind="customs_anti_smuggling",
+        bureau_id=BUREAU.id,
+    ),
+    EntrustingOrgan(
+        id=demo_id("state-security"),
+        name="重庆市国家安全局 Chongqing State Security Bureau",
+        kind="state_security",
+        bureau_id=BUREAU.id,
+    ),
+]
+"""The demo's other entrusting organs (ENT-1): two of each role, so each has one outside it."""
+PROCURATORATES = [o for o in ORGANS if o.kind == "procuratorate"]
+POLICE = [o for o in ORGANS if o.kind == "public_security"]
+INVESTIGATIVE_ORGANS = [o for o in ORGANS if o.kind not in ("procuratorate", "public_security")]
 INSTITUTIONS = [
     Institution(
         id=demo_id("inst-xinan"),
@@ -165,7 +217,14 @@ class DemoPrincipal:
 
 DEMO_PASSWORD = "appraisal-demo-2026"  # noqa: S105 - the demo's, printed by `appraisal dev`
 """Every demo account's password (the demo only: `appraisal dev` prints it)."""
-DEMO_ADMINS = (Role.COURT, Role.INSTITUTION, Role.SUPERVISOR)
+DEMO_ADMINS = (
+    Role.COURT,
+    Role.PROCURATORATE,
+    Role.PUBLIC_SECURITY,
+    Role.INVESTIGATIVE_ORGAN,
+    Role.INSTITUTION,
+    Role.SUPERVISOR,
+)
 """Demo accounts that administer their organisation's accounts."""
 
 
@@ -203,6 +262,15 @@ def demo_principals() -> list[DemoPrincipal]:
         DemoPrincipal(f"COURT_{n}", c.name, Actor(Role.COURT, c.id, f"clerk@{c.id[:8]}"))
         for n, c in enumerate(COURTS, 1)
     ]
+    for prefix, organs in (
+        ("PROCURATORATE", PROCURATORATES),
+        ("PUBLIC_SECURITY", POLICE),
+        ("INVESTIGATIVE_ORGAN", INVESTIGATIVE_ORGANS),
+    ):
+        principals += [
+            DemoPrincipal(f"{prefix}_{n}", o.name, Actor(role_of(o.kind), o.id, f"officer@{o.id[:8]}"))
+            for n, o in enumerate(organs, 1)
+        ]
     for n, inst in enumerate(INSTITUTIONS, 1):
         principals.append(
             DemoPrincipal(
@@ -239,6 +307,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
             BUREAU,
             OTHER_BUREAU,
             *COURTS,
+            *ORGANS,
             *INSTITUTIONS,
             *APPRAISERS,
             *APPRAISER_KEYS,

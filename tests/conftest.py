@@ -101,14 +101,15 @@ EMPTIED_TABLES = (
     "task", "audit_event", "audit_anchor", "commission", "notification", "webhook", "calendar_year",
     "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
     "user_account", "account_change", "web_session",
-    "penalty_case", "penalty_publication", "registry_exit", "supervision_alert",
+    "penalty_case", "penalty_publication", "registry_exit", "supervision_alert", "case_transfer",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
 REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")
 """Emptied and seeded again whenever they are not as the seed left them: a test may
 suspend, revoke or add to the registry, and the seed restores the demo."""
-SEEDED_TABLES = ("bureau", "court", *REGISTRY_TABLES)
-"""What seed_demo writes (the bureaus and courts are kept, as the seed only adds them)."""
+SEEDED_TABLES = ("bureau", "court", "entrusting_organ", *REGISTRY_TABLES)
+"""What seed_demo writes (the bureaus, courts and other entrusting organs are kept, as the seed
+only adds them)."""
 
 
 class Reset:

@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 
 from appraisal.api.deps import get_principal
 from appraisal.api.errors import forbidden
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import ENTRUSTING_ROLES, INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.rules import EXAMINATION
 from appraisal.services.steps import STEPS
 
@@ -44,6 +44,13 @@ def _only(*roles: Role) -> frozenset[Role]:
     return frozenset(roles)
 
 
+ENTRUSTERS = _only(*ENTRUSTING_ROLES)
+"""Every entrusting organ (ENT-1): a court, a procuratorate, a public security organ, another
+investigative organ; each on its own commissions."""
+
+INVESTIGATORS = _only(*INVESTIGATING_ROLES)
+"""The entrusting organs of a criminal case before trial (PROC-36, ENT-4)."""
+
 DASHBOARD = EVERYONE
 """Who the web workspace (/ui) is for: every role, signed in with an account (or a pasted token)."""
 
@@ -58,24 +65,26 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
     ("GET", "/readyz"): Access(frozenset(), Scope.PUBLIC, "Temporal and the database reachable"),
     ("GET", "/metrics"): Access(frozenset(), Scope.PUBLIC, "Prometheus metrics"),
-    ("POST", "/v1/commissions"): Access(_only(Role.COURT), Scope.OWN, "entrust, as the calling court"),
+    ("POST", "/v1/commissions"): Access(ENTRUSTERS, Scope.OWN, "entrust, as the calling court or organ"),
     ("GET", "/v1/commissions"): Access(EVERYONE, Scope.OWN, "only commissions in the caller's scope"),
     ("GET", COMMISSION_PATH): Access(EVERYONE, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/acceptance"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/material-requests"): Access(
         _only(Role.INSTITUTION, Role.APPRAISER), Scope.COMMISSION
     ),
-    ("POST", f"{COMMISSION_PATH}/materials"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/materials"): Access(ENTRUSTERS, Scope.COMMISSION),
     # Who grants the one extension is the rule table's (PROC-17; PROC-30 follows it).
     ("POST", f"{COMMISSION_PATH}/extension"): Access(_only(*EXAMINATION.extension_by), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/reentrustment"): Access(_only(Role.COURT), Scope.COMMISSION),
-    ("POST", f"{COMMISSION_PATH}/withdrawal"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/withdrawal"): Access(ENTRUSTERS, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/termination"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/report"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/signatures"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/issue"): Access(_only(Role.INSTITUTION_HEAD), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/recusals"): Access(
-        _only(Role.COURT, Role.APPRAISER), Scope.COMMISSION, "an appraiser for themself; the court for any"
+        ENTRUSTERS | {Role.APPRAISER},
+        Scope.COMMISSION,
+        "an appraiser for themself; the entrusting organ for any",
     ),
     ("POST", f"{COMMISSION_PATH}/recusals/{{recusal_id}}/decision"): Access(
         _only(Role.INSTITUTION), Scope.COMMISSION
@@ -101,11 +110,31 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/refund-ruling"): Access(
         _only(Role.COURT), Scope.COMMISSION
     ),
-    ("POST", f"{COMMISSION_PATH}/supplementary"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/supplementary"): Access(ENTRUSTERS, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/corrections"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
-    ("POST", f"{COMMISSION_PATH}/reappraisal"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/reappraisal"): Access(ENTRUSTERS, Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/lineage"): Access(EVERYONE, Scope.COMMISSION, "only commissions in scope"),
-    ("POST", f"{COMMISSION_PATH}/closure"): Access(_only(Role.COURT), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/closure"): Access(ENTRUSTERS, Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/opinion-notices"): Access(
+        INVESTIGATORS, Scope.COMMISSION, "the suspect and the victim told of the opinion (PROC-36)"
+    ),
+    ("POST", f"{COMMISSION_PATH}/applications"): Access(
+        INVESTIGATORS, Scope.COMMISSION, "a supplementary or re-appraisal applied for (PROC-36)"
+    ),
+    ("POST", f"{COMMISSION_PATH}/applications/{{application_id}}/decision"): Access(
+        INVESTIGATORS, Scope.COMMISSION
+    ),
+    ("POST", f"{COMMISSION_PATH}/applications/{{application_id}}/notice"): Access(
+        INVESTIGATORS, Scope.COMMISSION, "a refused applicant told in writing (PROC-36)"
+    ),
+    ("GET", f"{COMMISSION_PATH}/case"): Access(
+        EVERYONE, Scope.COMMISSION, "the case across organs (ENT-4): only commissions in scope"
+    ),
+    ("POST", "/v1/case-transfers"): Access(
+        INVESTIGATORS, Scope.OWN, "hand the caller's case over to the next organ (ENT-4)"
+    ),
+    ("GET", "/v1/case-transfers"): Access(ENTRUSTERS, Scope.OWN, "hand-overs the caller made or received"),
+    ("GET", "/v1/registry/organs"): Access(EVERYONE, Scope.OWN, "public reference data: entrusting organs"),
     ("GET", f"{COMMISSION_PATH}/audit"): Access(EVERYONE, Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/verify"): Access(EVERYONE, Scope.COMMISSION),
     ("GET", f"{COMMISSION_PATH}/report.pdf"): Access(EVERYONE, Scope.COMMISSION),
@@ -204,16 +233,21 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/ui/commissions"): Access(
         DASHBOARD, Scope.OWN, "workspace: every commission in the caller's scope, searched and filtered"
     ),
-    ("GET", "/ui/commissions/new"): Access(_only(Role.COURT), Scope.OWN, "workspace: the entrustment form"),
+    ("GET", "/ui/commissions/new"): Access(ENTRUSTERS, Scope.OWN, "workspace: the entrustment form"),
     ("POST", "/ui/commissions"): Access(
-        _only(Role.COURT), Scope.OWN, "workspace: the entrustment form (as POST /v1/commissions)"
+        ENTRUSTERS, Scope.OWN, "workspace: the entrustment form (as POST /v1/commissions)"
     ),
     ("GET", "/ui/commissions/{commission_id}"): Access(DASHBOARD, Scope.COMMISSION, "workspace"),
     ("POST", "/ui/commissions/{commission_id}/reentrustment"): Access(
         _only(Role.COURT), Scope.COMMISSION, "workspace: the form of POST …/reentrustment"
     ),
     ("POST", "/ui/commissions/{commission_id}/reappraisal"): Access(
-        _only(Role.COURT), Scope.COMMISSION, "workspace: the form of POST …/reappraisal"
+        ENTRUSTERS, Scope.COMMISSION, "workspace: the form of POST …/reappraisal"
+    ),
+    ("POST", "/ui/commissions/{commission_id}/case-transfer"): Access(
+        INVESTIGATORS,
+        Scope.COMMISSION,
+        "workspace: hand this commission's case over, as POST /v1/case-transfers",
     ),
     ("GET", "/ui/commissions/{commission_id}/report.pdf"): Access(
         DASHBOARD, Scope.COMMISSION, "workspace: the issued report's PDF"

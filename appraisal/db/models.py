@@ -38,6 +38,27 @@ class Court(CourtBase, table=True):
     id: str = Field(primary_key=True, max_length=36)
 
 
+class EntrustingOrganBase(SQLModel):
+    name: str = Field(max_length=200)
+    kind: str = Field(
+        max_length=30,
+        description="procuratorate, public_security, state_security, customs_anti_smuggling, coast_guard, "
+        "prison or military_security (courts are in `court`)",
+    )
+    bureau_id: str = Field(
+        foreign_key="bureau.id", max_length=36, index=True, description="the bureau that manages its accounts"
+    )
+
+
+class EntrustingOrgan(EntrustingOrganBase, table=True):
+    """An entrusting organ other than a court (ENT-1): a people's procuratorate, a public
+    security organ or another investigative organ, with its own users, tokens and scope."""
+
+    __tablename__ = "entrusting_organ"
+
+    id: str = Field(primary_key=True, max_length=36)
+
+
 class InstitutionBase(SQLModel):
     name: str = Field(max_length=200)
     bureau_id: str = Field(foreign_key="bureau.id", max_length=36, index=True)
@@ -45,6 +66,13 @@ class InstitutionBase(SQLModel):
     status: str = Field(default="active", max_length=20, description="active, suspended or revoked")
     status_until: date | None = Field(default=None, description="a suspension's last day")
     licence_valid_until: date | None = None
+    founded_by_organ_id: str | None = Field(
+        default=None,
+        foreign_key="entrusting_organ.id",
+        max_length=36,
+        description="the investigative organ that set the institution up for its investigations, if one "
+        "did: it then takes no outside commission (ENT-3)",
+    )
 
 
 class Institution(InstitutionBase, table=True):
@@ -171,6 +199,8 @@ class Commission(SQLModel, table=True):
         Index("ix_commission_due_order", text(DUE_ORDER), "id"),
         Index("ix_commission_institution_due_order", "institution_id", text(DUE_ORDER), "id"),
         Index("ix_commission_court_due_order", "court_id", text(DUE_ORDER), "id"),
+        # A case's commissions at one organ (ENT-4): the case across organs, a hand-over.
+        Index("ix_commission_court_case", "court_id", "case_number"),
         # The overview's "due soon": the few running clocks due by a day, from the index alone.
         Index(
             "ix_commission_due_soon",
@@ -353,6 +383,43 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+# ---- a case moving on with its record (ENT-4) ----
+
+
+class CaseTransferBase(SQLModel):
+    from_organ_id: str = Field(max_length=36, index=True)
+    from_role: str = Field(max_length=30)
+    from_case_number: str = Field(max_length=200)
+    to_organ_id: str = Field(max_length=36, index=True)
+    to_role: str = Field(max_length=30)
+    to_case_number: str = Field(max_length=200)
+    transferred_on: date
+    note: str = Field(default="", max_length=4000)
+    by_subject: str = Field(max_length=200, description="who handed the case over")
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    commission_ids: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(String), nullable=False),
+        description="the commissions handed over with the case: the later organ sees them",
+    )
+
+
+class CaseTransfer(CaseTransferBase, table=True):
+    """A case handed over from one organ to the next (investigation → procuratorate → court),
+    with the commissions of its record; one row per (from organ, its case number, to organ),
+    a repeat adding the commissions entrusted since. Each running commission's own audit chain
+    records the hand-over too (`case.transferred`)."""
+
+    __tablename__ = "case_transfer"
+    __table_args__ = (UniqueConstraint("from_organ_id", "from_case_number", "to_organ_id"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class CaseTransferPublic(CaseTransferBase):
+    id: str
 
 
 # ---- complaints (RULES.md section 10) ----

@@ -49,8 +49,9 @@ def after_failure(*, failed_attempts: int, now: datetime) -> FailedSignIn:
 
 @dataclass(frozen=True)
 class Workplace:
-    """Where an account works: the kind of its organisation (court, institution or bureau;
-    an appraiser works at their institution), that organisation's id, and the bureau over it."""
+    """Where an account works: the kind of its organisation (court, organ — a procuratorate or
+    an investigative organ —, institution or bureau; an appraiser works at their institution),
+    that organisation's id, and the bureau over it."""
 
     kind: str
     organisation_id: str
@@ -61,8 +62,8 @@ def administration_refusal(
     *, by_role: str, by_is_admin: bool, by_place: Workplace, place: Workplace
 ) -> str | None:
     """Why someone may not create or disable an account that works at `place`, or None. The
-    bureau's officials create the first administrators of the courts and institutions under
-    it (and may disable any of their accounts); an organisation's administrator manages the
+    bureau's officials create the first administrators of the courts, other entrusting organs
+    and institutions under it (and may disable any of their accounts); an organisation's administrator manages the
     accounts of its own organisation (an institution's, its appraisers' too)."""
     if by_role == "supervisor":
         if place.bureau_id != by_place.organisation_id:

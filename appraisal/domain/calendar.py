@@ -167,13 +167,14 @@ class WorkingCalendar:
         years = range(trigger.year, day.year + 1)
         return Deadline(day, end_of_day(day), self._provisional(years))
 
-    def add_natural_days(self, trigger: date, days: int) -> Deadline:
+    def add_natural_days(self, trigger: date, days: int, *, roll: bool = True) -> Deadline:
         """Day 1 is the day after `trigger`; a last day that is a rest day rolls
-        to the next working day (CAL-3, 民诉法 Art 85)."""
+        to the next working day (CAL-3, 民诉法 Art 85), unless `roll` is off: a criminal
+        period while the person is in custody ends on its last day (CAL-4, CPL Art 105)."""
         if days < 1:
             raise ValueError("a natural-day period has at least one day")
         day = trigger + timedelta(days=days)
-        while not self.is_working_day(day):
+        while roll and not self.is_working_day(day):
             day += timedelta(days=1)
         years = range(trigger.year, day.year + 1)
         return Deadline(day, end_of_day(day), self._provisional(years))

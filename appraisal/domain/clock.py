@@ -78,7 +78,7 @@ def plan_clock(calendar: WorkingCalendar, request: ClockPlanRequest) -> ClockPla
     def after(days: int) -> Deadline:
         if rule.unit is DayUnit.WORKING:
             return calendar.add_working_days(start, days)
-        return calendar.add_natural_days(start, days)
+        return calendar.add_natural_days(start, days, roll=rule.unit is not DayUnit.NATURAL_IN_CUSTODY)
 
     remaining = request.budget_days - request.used_days
     if remaining > 0:

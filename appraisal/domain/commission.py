@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from appraisal.domain.criminal import ApplicationSnapshot, OpinionNoticeSnapshot, TransferSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.exit import InterferenceSnapshot, RegistryBar
 from appraisal.domain.objection import ObjectionSnapshot
@@ -67,6 +68,11 @@ class CommissionInput:
     """Set when this is a re-appraisal of that commission (PROC-31): a senior title is needed."""
     excluded_appraiser_ids: list[str] = field(default_factory=list)
     """Appraisers of earlier commissions on the same matter (PROC-10): never assigned here."""
+    entrusting_kind: str = ""
+    """The entrusting organ's kind (court, procuratorate, public_security, state_security, …);
+    empty in inputs from before other organs entrusted: a court. Its id is `court_id`."""
+    case_kind: str = ""
+    """civil, criminal or administrative (ENT-2); empty before: read from the case number."""
 
 
 @dataclass
@@ -310,6 +316,18 @@ class CommissionSnapshot:
     licence lapsed), as the registry's fan-out told this commission (domain/exit.py)."""
     interference: list[InterferenceSnapshot] = field(default_factory=list)
     """Attempts to interfere recorded by the appraisers (IND-1)."""
+    entrusting_role: str = Role.COURT
+    """The role of the organ that entrusted the commission (`court_id` is its id): a court's,
+    a procuratorate's, a public security organ's or another investigative organ's (ENT-1)."""
+    entrusting_kind: str = "court"
+    case_kind: str = ""
+    """civil, criminal or administrative (ENT-2)."""
+    opinion_notices: list[OpinionNoticeSnapshot] = field(default_factory=list)
+    """Who was told of the opinion used as evidence, per report version (PROC-36)."""
+    applications: list[ApplicationSnapshot] = field(default_factory=list)
+    """Applications for a supplementary or re-appraisal, and their decisions (PROC-36)."""
+    transfers: list[TransferSnapshot] = field(default_factory=list)
+    """The case's hand-overs to later organs while this commission ran (ENT-4)."""
     last_event_seq: int = 0
     last_hash: str = ""
     """Head of the audit chain: what the stored trail must end with."""
@@ -334,6 +352,14 @@ def require_stage(stage: str, *allowed: Stage) -> None:
 def require_actor(actor: Actor, role: Role, organisation_id: str) -> None:
     if actor.role != role or actor.organisation_id != organisation_id:
         raise RuleViolation("wrong_actor", f"only the {role} of this commission may take this step")
+
+
+def require_entruster(actor: Actor, commission: CommissionSnapshot) -> None:
+    """The organ that entrusted the commission (a court, or another entrusting organ: ENT-1)."""
+    if actor.role != commission.entrusting_role or actor.organisation_id != commission.court_id:
+        raise RuleViolation(
+            "wrong_actor", "only the organ that entrusted this commission may take this step", rule="ENT-1"
+        )
 
 
 def check_appraisers(appraiser_ids: list[str], eligible: list[EligibleAppraiser]) -> None:

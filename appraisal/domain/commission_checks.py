@@ -6,6 +6,7 @@ without Temporal. A refusal is a `RuleViolation` with the rule's code."""
 
 from datetime import date, datetime
 
+from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import (
     REFUSAL_GROUNDS,
     TERMINATION_GROUNDS,
@@ -28,6 +29,19 @@ from appraisal.domain.commission import (
     check_appraisers,
     check_date_within_history,
     require_actor,
+    require_entruster,
+)
+from appraisal.domain.criminal import (
+    APPLICATION_KINDS,
+    PERSON_ROLES,
+    REAPPRAISAL_APPLICATION_GROUNDS,
+    SUPPLEMENTARY_APPLICATION_GROUNDS,
+    ApplicantNotice,
+    ApplicationDecision,
+    ApplicationReceipt,
+    ApplicationSnapshot,
+    CaseTransferRecord,
+    OpinionNotice,
 )
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.exit import REGISTRY_RECUSAL_GROUND
@@ -40,6 +54,7 @@ from appraisal.domain.objection import (
     ObjectionResolution,
     ObjectionSnapshot,
 )
+from appraisal.domain.organs import check_transfer
 from appraisal.domain.reappraisal import (
     REAPPRAISAL_GROUNDS,
     ReappraisalOrder,
@@ -53,7 +68,7 @@ from appraisal.domain.report_changes import (
     CorrectionSubmission,
     SupplementaryRequest,
 )
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.rules import (
     ACCEPTANCE,
     CLOCK_RULES,
@@ -129,7 +144,7 @@ def require_not_overdue(clock: ClockSnapshot, today: date) -> None:
 
 
 def check_registration(commission: CommissionSnapshot, request: RegistrationRequest) -> None:
-    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_entruster(request.actor, commission)
 
 
 def check_acceptance(
@@ -187,7 +202,7 @@ def check_material_request(commission: CommissionSnapshot, request: MaterialRequ
 
 def check_supply(commission: CommissionSnapshot, supply: MaterialSupply, today: date) -> None:
     require_step(commission.stage, "supply_materials")
-    require_actor(supply.actor, Role.COURT, commission.court_id)
+    require_entruster(supply.actor, commission)
     if supply.received_on:
         check_date_within_history(
             supply.received_on,
@@ -244,7 +259,7 @@ def check_reassignment(commission: CommissionSnapshot, request: ReassignmentRequ
 
 
 def check_withdrawal(commission: CommissionSnapshot, request: WithdrawalRequest) -> None:
-    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_entruster(request.actor, commission)
     require_step(commission.stage, "withdraw")
     if not request.reason.strip():
         raise RuleViolation("reason_required", "a withdrawal states its reason")
@@ -272,7 +287,7 @@ def check_recusal_request(commission: CommissionSnapshot, request: RecusalReques
         if request.actor.organisation_id != request.appraiser_id:
             raise RuleViolation("wrong_actor", "an appraiser declares only their own conflict")
     else:
-        require_actor(request.actor, Role.COURT, commission.court_id)
+        require_entruster(request.actor, commission)
     if request.ground not in RECUSAL_GROUNDS:
         raise RuleViolation("unknown_ground", f"{request.ground} is not a PROC-10 ground", rule="PROC-10")
     if not request.reason.strip():
@@ -389,7 +404,7 @@ def check_summons(commission: CommissionSnapshot, summons: TestimonySummons, now
 
 def check_supplementary(commission: CommissionSnapshot, request: SupplementaryRequest) -> None:
     require_step(commission.stage, "request_supplementary")
-    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_entruster(request.actor, commission)
     if request.ground not in SUPPLEMENTARY_GROUNDS:
         raise RuleViolation("unknown_ground", f"{request.ground} is not a PROC-30 ground", rule="PROC-30")
     if not request.reason.strip():
@@ -424,7 +439,7 @@ def check_correction(commission: CommissionSnapshot, correction: CorrectionSubmi
 
 def check_reappraisal(commission: CommissionSnapshot, order: ReappraisalOrder) -> None:
     require_step(commission.stage, "order_reappraisal")
-    require_actor(order.actor, Role.COURT, commission.court_id)
+    require_entruster(order.actor, commission)
     if order.ground not in REAPPRAISAL_GROUNDS:
         raise RuleViolation("unknown_ground", f"{order.ground} is not a PROC-31 ground", rule="PROC-31")
     if not order.reason.strip():
@@ -459,4 +474,162 @@ def check_issue(commission: CommissionSnapshot, request: IssueRequest) -> None:
 
 def check_closure(commission: CommissionSnapshot, request: ClosureRequest) -> None:
     require_step(commission.stage, "close")
-    require_actor(request.actor, Role.COURT, commission.court_id)
+    require_entruster(request.actor, commission)
+    open_application = next((a for a in commission.applications if a.status in ("pending", "refused")), None)
+    if open_application is not None:
+        waiting = "a decision" if open_application.status == "pending" else "its written notice"
+        raise RuleViolation(
+            "application_open",
+            f"application {open_application.id} awaits {waiting}: the commission closes after",
+            rule="PROC-36",
+        )
+
+
+# ---- a criminal case before trial (PROC-36): the opinion told, applications decided ----
+
+
+def require_investigating_entruster(actor: Actor, commission: CommissionSnapshot) -> None:
+    """PROC-36 is the investigating organ's: it entrusted the commission in a criminal case."""
+    require_entruster(actor, commission)
+    if commission.entrusting_role not in INVESTIGATING_ROLES:
+        raise RuleViolation(
+            "not_investigating_organ",
+            "only an investigating organ (a public security organ, a procuratorate or another "
+            "investigative organ) takes this step; a court hears the opinion at trial",
+            rule="PROC-36",
+        )
+
+
+def application_of(commission: CommissionSnapshot, application_id: str) -> ApplicationSnapshot:
+    found = next((a for a in commission.applications if a.id == application_id), None)
+    if found is None:
+        raise RuleViolation("no_such_application", f"no application {application_id}", rule="PROC-36")
+    return found
+
+
+def _issued_on(commission: CommissionSnapshot) -> str:
+    report = commission.report
+    if report is None or report.issued_at is None:
+        return commission.received_on
+    return local_today(report.issued_at).isoformat()
+
+
+def check_opinion_notice(commission: CommissionSnapshot, notice: OpinionNotice, today: date) -> None:
+    require_step(commission.stage, "notify_opinion")
+    require_investigating_entruster(notice.actor, commission)
+    if not notice.persons:
+        raise RuleViolation("nobody_notified", "name who was told: the suspect, the victim", rule="PROC-36")
+    for person in notice.persons:
+        if person.role not in PERSON_ROLES:
+            raise RuleViolation(
+                "unknown_person_role", f"{person.role} is not one who is told", rule="PROC-36"
+            )
+        if not person.name.strip():
+            raise RuleViolation("name_required", "each person told is named", rule="PROC-36")
+    if notice.notified_on:
+        check_date_within_history(
+            notice.notified_on, earliest=_issued_on(commission), today=today, name="notified_on"
+        )
+
+
+def check_application_receipt(
+    commission: CommissionSnapshot, receipt: ApplicationReceipt, today: date
+) -> None:
+    require_step(commission.stage, "receive_application")
+    require_investigating_entruster(receipt.actor, commission)
+    version = commission.report.version if commission.report else 0
+    notices = [n for n in commission.opinion_notices if n.version == version]
+    if not notices:
+        raise RuleViolation(
+            "opinion_not_notified",
+            "the opinion in force has not been told to the suspect and the victim yet",
+            rule="PROC-36",
+        )
+    if receipt.applicant_role not in PERSON_ROLES:
+        raise RuleViolation("unknown_person_role", f"{receipt.applicant_role} may not apply", rule="PROC-36")
+    if receipt.kind not in APPLICATION_KINDS:
+        raise RuleViolation(
+            "unknown_application_kind", "kind is supplementary or reappraisal", rule="PROC-36"
+        )
+    if not receipt.applicant_name.strip() or not receipt.reason.strip():
+        raise RuleViolation(
+            "reason_required", "an application names its applicant and reasons", rule="PROC-36"
+        )
+    if any(a.status == "pending" for a in commission.applications):
+        raise RuleViolation("application_pending", "decide the open application first", rule="PROC-36")
+    if receipt.received_on:
+        check_date_within_history(
+            receipt.received_on,
+            earliest=min(n.notified_on for n in notices),
+            today=today,
+            name="received_on",
+        )
+
+
+def check_application_decision(commission: CommissionSnapshot, decision: ApplicationDecision) -> None:
+    require_step(commission.stage, "decide_application")
+    require_investigating_entruster(decision.actor, commission)
+    application = application_of(commission, decision.application_id)
+    if application.status != "pending":
+        raise RuleViolation(
+            "application_decided", f"application {application.id} was already decided", rule="PROC-36"
+        )
+    if not decision.reason.strip():
+        raise RuleViolation("reason_required", "a decision states its reasons", rule="PROC-36")
+    if not decision.granted:
+        return
+    grounds = (
+        SUPPLEMENTARY_APPLICATION_GROUNDS
+        if application.kind == "supplementary"
+        else REAPPRAISAL_APPLICATION_GROUNDS
+    )
+    if decision.ground not in grounds:
+        raise RuleViolation(
+            "unknown_ground",
+            f"{decision.ground or 'no ground'} is not a ground of a {application.kind} (PROC-36)",
+            rule="PROC-36",
+        )
+    if application.kind == "supplementary" and commission.opinion_status == "superseded":
+        raise RuleViolation(
+            "opinion_superseded",
+            "a re-appraisal was ordered: the opinion is not supplemented",
+            rule="PROC-36",
+        )
+
+
+def check_applicant_notice(commission: CommissionSnapshot, notice: ApplicantNotice, today: date) -> None:
+    require_step(commission.stage, "notify_applicant")
+    require_investigating_entruster(notice.actor, commission)
+    application = application_of(commission, notice.application_id)
+    if application.status != "refused":
+        raise RuleViolation(
+            "not_refused", f"application {application.id} is {application.status}: nothing to tell in writing"
+        )
+    if notice.notified_on:
+        check_date_within_history(
+            notice.notified_on,
+            earliest=application.decided_on or commission.received_on,
+            today=today,
+            name="notified_on",
+        )
+
+
+# ---- the case moves on with its record (ENT-4) ----
+
+
+def case_holder(commission: CommissionSnapshot) -> tuple[str, str, str]:
+    """The organ handling the case now (its id, kind and role): the last one it was handed
+    over to, or the organ that entrusted the commission."""
+    if commission.transfers:
+        last = commission.transfers[-1]
+        return last.to_organ_id, last.to_kind, last.to_role
+    return commission.court_id, commission.entrusting_kind, commission.entrusting_role
+
+
+def check_transfer_record(commission: CommissionSnapshot, record: CaseTransferRecord) -> None:
+    require_step(commission.stage, "record_transfer")
+    holder_id, holder_kind, holder_role = case_holder(commission)
+    actor = record.actor
+    if (actor.role, actor.organisation_id) != (holder_role, holder_id) or record.from_organ_id != holder_id:
+        raise RuleViolation("wrong_actor", "only the organ handling the case now hands it over", rule="ENT-4")
+    check_transfer(from_kind=holder_kind, to_kind=record.to_kind)

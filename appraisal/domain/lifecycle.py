@@ -33,7 +33,7 @@ ASSIGNED_BEFORE_REPORT = (S.AWAITING_MATERIALS, S.EXAMINING)
 RUNNING = (*BEFORE_ISSUE, S.ISSUED, S.IN_TESTIMONY)
 
 COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "court, PROC-03 clock starts"),
+    Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "entrusting organ (ENT-1), PROC-03 clock starts"),
     Transition(S.AWAITING_ACCEPTANCE, "decide_acceptance", S.EXAMINING, "accept, PROC-17 clock starts"),
     Transition(S.AWAITING_ACCEPTANCE, "decide_acceptance", S.REFUSED, "refuse (PROC-05)"),
     *_each((S.AWAITING_ACCEPTANCE, S.EXAMINING), "request_materials", S.AWAITING_MATERIALS, "clock paused"),
@@ -54,6 +54,14 @@ COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.ISSUED, "request_supplementary", S.EXAMINING, "PROC-30 clock"),
     Transition(S.ISSUED, "submit_correction", S.SIGNING, "PROC-28, new version, signed again"),
     *_each((S.ISSUED, S.IN_TESTIMONY), "order_reappraisal", note="PROC-31, a new linked commission"),
+    Transition(S.ISSUED, "notify_opinion", S.ISSUED, "criminal: the suspect and the victim told (PROC-36)"),
+    Transition(S.ISSUED, "receive_application", S.ISSUED, "supplementary or re-appraisal applied for"),
+    Transition(S.ISSUED, "decide_application", S.EXAMINING, "supplementary granted, PROC-30 clock"),
+    Transition(
+        S.ISSUED, "decide_application", S.ISSUED, "re-appraisal granted, or refused: PROC-36 clock (CAL-4)"
+    ),
+    *_each(RUNNING, "notify_applicant", note="the refusal told in writing (PROC-36)"),
+    *_each(RUNNING, "record_transfer", note="the case moves on with its record (ENT-4)"),
     Transition(S.ISSUED, "close", S.CLOSED),
     *_each(BEFORE_ISSUE, "withdraw", S.WITHDRAWN),
     *_each(BEFORE_ISSUE[1:], "terminate", S.TERMINATED, "PROC-20, refund"),

@@ -8,13 +8,35 @@ class Role(StrEnum):
     INSTITUTION_HEAD = "institution_head"
     APPRAISER = "appraiser"
     SUPERVISOR = "supervisor"
+    PROCURATORATE = "procuratorate"
+    """A people's procuratorate (人民检察院): entrusts during review for prosecution and in
+    the cases it investigates itself."""
+    PUBLIC_SECURITY = "public_security"
+    """A public security organ (公安机关): entrusts during investigation (侦查)."""
+    INVESTIGATIVE_ORGAN = "investigative_organ"
+    """Another investigative organ (其他侦查机关: state security, customs anti-smuggling,
+    the coast guard, a prison, the army's security department); its kind is in the registry."""
+
+
+ENTRUSTING_ROLES: tuple[Role, ...] = (
+    Role.COURT,
+    Role.PROCURATORATE,
+    Role.PUBLIC_SECURITY,
+    Role.INVESTIGATIVE_ORGAN,
+)
+"""Who entrusts (委托人, 办案机关): a people's court, and every organ the law lets appraise in a
+criminal case (CPL Art 146; 通则 Art 11 "办案机关"). Each has its own users, tokens and scope."""
+
+INVESTIGATING_ROLES: tuple[Role, ...] = (Role.PROCURATORATE, Role.PUBLIC_SECURITY, Role.INVESTIGATIVE_ORGAN)
+"""The entrusting organs of a criminal case before trial: they tell the suspect and the victim
+of an opinion used as evidence and decide their applications (PROC-36, CPL Art 148)."""
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who acts: travels into every Update so the workflow re-checks it and the
-    audit trail records it. `organisation_id` is the court, institution,
-    appraiser or bureau id the principal belongs to (API.md)."""
+    audit trail records it. `organisation_id` is the court (or other entrusting organ),
+    institution, appraiser or bureau id the principal belongs to (API.md)."""
 
     role: str
     organisation_id: str

@@ -3,6 +3,7 @@ with its id and legal source (RULES.md), so an auditor can trace any
 deadline back to its article. Values marked M or I in RULES.md are
 configuration a jurisdiction may change."""
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,6 +13,9 @@ from appraisal.domain.roles import Role
 class DayUnit(StrEnum):
     WORKING = "working_day"
     NATURAL = "natural_day"
+    NATURAL_IN_CUSTODY = "natural_day_in_custody"
+    """Natural days of a criminal period while the person is in custody: a last day on a
+    rest day does not roll to the next working day (CAL-4, CPL Art 105)."""
 
 
 class RungKind(StrEnum):
@@ -28,6 +32,8 @@ class Audience(StrEnum):
     INSTITUTION_HEAD = "institution_head"
     SUPERVISOR = "supervisor"
     COURT = "court"
+    """The entrusting organ (委托人): a court, or the procuratorate or investigative organ that
+    entrusted the commission (the name is the one the rule table always had)."""
 
 
 @dataclass(frozen=True)
@@ -315,6 +321,39 @@ REGISTRY_EXIT_REMEDY = ClockRule(
     ),
 )
 
+# ---- criminal procedure (RULES.md PROC-36): the investigating organ's written notice ----
+
+APPLICANT_NOTICE = ClockRule(
+    rule_id="PROC-36",
+    name="applicant_notice",
+    limit=3,
+    unit=DayUnit.NATURAL,
+    starts_on="the decision not to allow the supplementary or re-appraisal a suspect or victim applied for",
+    source="刑事诉讼法 Art 148 (S4); 公安机关办理刑事案件程序规定 (公安部令159) Arts 254-255: the applicant "
+    "is told in writing within 3 days of the decision not to allow it; 人民检察院刑事诉讼规则 Art 221 "
+    "(the same period for a procuratorate: I)",
+    confidence="T",
+    # Whichever investigating organ entrusted the commission (police, procuratorate, another
+    # investigative organ): the workflow sends this clock's tasks and rungs to the entrusting organ.
+    assignee_role=Role.PUBLIC_SECURITY,
+    # The organ is told it is late; no bureau oversees an investigating organ here.
+    ladder=(Rung(RungKind.OVERDUE, (Audience.COURT,), working_days_after_deadline=0),),
+)
+"""A criminal period in natural days: a last day on a rest day rolls (CAL-3 as CAL-4 allows)."""
+
+APPLICANT_NOTICE_IN_CUSTODY = ClockRule(
+    rule_id="PROC-36-CAL-4",
+    name="applicant_notice_in_custody",
+    limit=3,
+    unit=DayUnit.NATURAL_IN_CUSTODY,
+    starts_on="the same decision, while the suspect is in custody",
+    source="PROC-36 as above; counted by 刑事诉讼法 Art 105 (S4): while the person is in custody a "
+    "holiday does not extend the period (CAL-4)",
+    confidence="T",
+    assignee_role=Role.PUBLIC_SECURITY,
+    ladder=APPLICANT_NOTICE.ladder,
+)
+
 CLOCK_RULES: dict[str, ClockRule] = {
     r.rule_id: r
     for r in (
@@ -332,6 +371,8 @@ CLOCK_RULES: dict[str, ClockRule] = {
         PENALTY_HEARING_REQUEST,
         PENALTY_SERVICE,
         REGISTRY_EXIT_REMEDY,
+        APPLICANT_NOTICE,
+        APPLICANT_NOTICE_IN_CUSTODY,
     )
 }
 
@@ -341,6 +382,7 @@ class StepRule:
     rule_id: str
     summary: str
     source: str
+    confidence: str = "T"
 
 
 STEP_RULES: dict[str, StepRule] = {
@@ -398,5 +440,130 @@ STEP_RULES: dict[str, StepRule] = {
             "attempt is recorded, signed, and reaches the bureau",
             "全国人大常委会关于司法鉴定管理问题的决定 §10; 通则 Art 5",
         ),
+        # ---- every entrusting organ, not only courts (公检法) ----
+        StepRule(
+            "ENT-1",
+            "the entrusting party (委托人) is a case-handling organ: a people's court, a people's "
+            "procuratorate, a public security organ or another investigative organ, each with its own "
+            "users and seeing only what it entrusted (and what a case hand-over linked to it)",
+            "司法鉴定程序通则 (司法部令132) Art 11 (办案机关); 刑事诉讼法 Art 146 (S4); 刑事诉讼法 Art 4, "
+            "Art 308 (state security, the army's security departments, the coast guard, prisons)",
+        ),
+        StepRule(
+            "ENT-3",
+            "an institution an investigative organ set up for its investigations takes no commission from "
+            "outside: only its founding organ and organs of the same investigative system entrust it "
+            "(what counts as the same system: I); a court never sets one up",
+            "全国人大常委会关于司法鉴定管理问题的决定 §7 (P9)",
+            "T/I",
+        ),
+        StepRule(
+            "ENT-4",
+            "a case moves on with its record: the investigating organ transfers it to the procuratorate "
+            "for review for prosecution, the procuratorate to the court with the indictment; the later "
+            "organ sees the earlier commissions of the case, linked, without entrusting them again, and "
+            "the hand-over is recorded in each running commission's audit chain",
+            "刑事诉讼法 Arts 162, 176 (S4); 公安机关办理刑事案件程序规定 (公安部令159) Art 289; "
+            "人民检察院刑事诉讼规则 Arts 238, 428 (the file handed over)",
+            "T",
+        ),
+        StepRule(
+            "PROC-36",
+            "the investigating organ tells the suspect and the victim (or their legal representative or "
+            "near relative) of an opinion used as evidence; on their application it decides whether a "
+            "supplementary or a re-appraisal follows, and tells an applicant refused in writing within "
+            "3 days (clock PROC-36)",
+            "刑事诉讼法 Art 148 (S4); 公安机关办理刑事案件程序规定 (公安部令159) Arts 252-255; "
+            "人民检察院刑事诉讼规则 Art 221",
+        ),
     )
 }
+
+
+# ---- the case numbers of each entrusting organ (ENT-2) ----
+
+YEAR_IN_BRACKETS = r"[〔\[［(（]\d{4}[〕\]］)）]"
+"""A document number's year: 〔2026〕 (GB/T 9704), or in square or round brackets as typed."""
+
+
+@dataclass(frozen=True)
+class CaseNumberFormat:
+    """How an organ of these kinds numbers its cases: what its number looks like, which kind of
+    case it is (None: the court's number says, by its type character), whether a number in
+    another shape is refused (`strict`), and the rule's source."""
+
+    rule_id: str
+    organ_kinds: tuple[str, ...]
+    patterns: tuple[str, ...]
+    example: str
+    case_kind: str | None
+    strict: bool
+    summary: str
+    source: str
+    confidence: str
+
+    def matches(self, case_number: str) -> bool:
+        return any(re.fullmatch(p, case_number) for p in self.patterns)
+
+
+INVESTIGATIVE_KINDS = (
+    "state_security",
+    "customs_anti_smuggling",
+    "coast_guard",
+    "prison",
+    "military_security",
+)
+"""The other investigative organs (role investigative_organ), by their kind in the registry."""
+
+CASE_NUMBER_FORMATS: tuple[CaseNumberFormat, ...] = (
+    CaseNumberFormat(
+        "ENT-2-1",
+        ("court",),
+        (r"[(（]\d{4}[)）]\S+号",),
+        "(2026)渝0103刑初12号",
+        None,
+        False,
+        "a court's case number: (year) court code, type characters, serial, 号; the type character "
+        "after the court code tells the kind (刑 criminal, 行 administrative, otherwise civil). A number "
+        "in another shape is taken as civil, as it always was (courts keep what they had)",
+        "最高人民法院关于人民法院案件案号的若干规定 (法〔2015〕137号) Arts 2-5 and its 案件类型代字标准",
+        "M",
+    ),
+    CaseNumberFormat(
+        "ENT-2-2",
+        ("procuratorate",),
+        (rf"\S*检\S*{YEAR_IN_BRACKETS}\S*\d+号",),
+        "渝渝中检刑诉〔2026〕12号",
+        "criminal",
+        True,
+        "a procuratorate's document number: its code with 检, the business code (刑诉 review for "
+        "prosecution, 刑捕 arrest, …), 〔year〕, serial, 号; a criminal case",
+        "人民检察院刑事诉讼法律文书格式样本 (2020): 文书编号 ××检××刑诉〔年度〕×号",
+        "M",
+    ),
+    CaseNumberFormat(
+        "ENT-2-3",
+        ("public_security",),
+        (r"A\d{22}", rf"\S*公\S*{YEAR_IN_BRACKETS}\S*\d+号"),
+        "A5001035000002026010001",
+        "criminal",
+        True,
+        "a public security organ's case number: A, the 12-digit unit code, year and month, a 4-digit "
+        "serial (the case system's 案件编号), or its document number ×公（×）×字〔year〕×号; a criminal case",
+        "公安机关刑事法律文书式样 (2012版): 文书文号; 公安机关执法办案信息系统 案件编号",
+        "M",
+    ),
+    CaseNumberFormat(
+        "ENT-2-4",
+        INVESTIGATIVE_KINDS,
+        (rf"\S+{YEAR_IN_BRACKETS}\S*\d+号",),
+        "渝缉私刑立字〔2026〕8号",
+        "criminal",
+        True,
+        "another investigative organ's document number: its code, 〔year〕, serial, 号; a criminal case",
+        "刑事诉讼法 Art 4, Art 308 (S4): these organs investigate under the CPL; the number's shape is "
+        "each organ's own (I)",
+        "I",
+    ),
+)
+"""ENT-2: one row per kind of entrusting organ."""

@@ -10,6 +10,7 @@ from pydantic import (
     model_validator,
 )
 
+from appraisal.domain.testimony import case_kind_of
 from appraisal.schemas.common import (
     Id,
     Lines,
@@ -39,9 +40,40 @@ class Selection(Strict):
     )
 
 
+GENERAL_NAMES = {
+    "entrusting_reference": "court_reference",
+    "deadline_working_days": "court_deadline_working_days",
+}
+"""Every entrusting organ's names beside the `court_*` ones they generalise (ENT-1): a body may
+give either (or both, the same); older clients keep sending the court's."""
+
+
+def general_names(data: Any) -> Any:
+    """A body's general names copied into the `court_*` fields the product keys on."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for general, court in GENERAL_NAMES.items():
+        if data.get(general) is None:
+            continue
+        if data.get(court) is not None and data[court] != data[general]:
+            raise ValueError(f"{general} and {court} are one field under two names: give one (or the same)")
+        data[court] = data[general]
+    return data
+
+
 class EntrustmentCreate(Strict):
-    court_reference: ShortText
-    case_number: ShortText
+    court_reference: ShortText = Field(
+        description="the entrusting organ's own reference for the commission: its idempotency key. "
+        "Every organ may send it as `entrusting_reference`, the general name (ENT-1)"
+    )
+    entrusting_reference: ShortText | None = Field(
+        default=None, description="the general name of `court_reference` (either may be given)"
+    )
+    case_number: ShortText = Field(
+        description="the organ's case number, in its own format (ENT-2): a court's (2026)渝0103刑初12号, a "
+        "procuratorate's 渝渝中检刑诉〔2026〕12号, a public security organ's A5001035000002026010001"
+    )
     category: ShortText
     matters: list[ShortText] = Field(default_factory=list, max_length=50)
     selection: Selection
@@ -50,8 +82,15 @@ class EntrustmentCreate(Strict):
         description="default today (Asia/Shanghai); past dates register a paper commission, at most "
         "PAPER_HISTORY_DAYS (365 by default) before today; never in the future",
     )
-    court_deadline_working_days: int | None = Field(default=None, ge=1, le=60)
+    court_deadline_working_days: int | None = Field(
+        default=None, ge=1, le=60, description="the entrusting organ's limit in working days (PROC-18)"
+    )
+    deadline_working_days: int | None = Field(
+        default=None, ge=1, le=60, description="the general name of `court_deadline_working_days`"
+    )
     materials: list[MaterialIn] = Field(default_factory=list, max_length=500)
+
+    _general_names = model_validator(mode="before")(general_names)
 
 
 class AcceptanceCreate(Strict):
@@ -134,8 +173,13 @@ class ExtensionCreate(Strict):
 
 class ReentrustmentCreate(Strict):
     court_reference: ShortText = Field(description="the court's reference for the new commission")
+    entrusting_reference: ShortText | None = Field(
+        default=None, description="the general name of `court_reference` (either may be given)"
+    )
     selection: Selection
     reason: Text
+
+    _general_names = model_validator(mode="before")(general_names)
 
 
 class CalendarYearPut(Strict):
@@ -321,11 +365,66 @@ class InterferencePublic(BaseModel):
     reviewed_on: str = ""
 
 
+class NotifiedPersonPublic(BaseModel):
+    role: str = Field(description="suspect, victim, legal_representative, near_relative or litigation_agent")
+    name: str
+
+
+class OpinionNoticePublic(BaseModel):
+    version: int = Field(description="the report version told")
+    persons: list[NotifiedPersonPublic]
+    notified_on: date
+    notified_by: str
+    note: str = ""
+
+
+class ApplicationPublic(BaseModel):
+    id: str
+    applicant_role: str
+    applicant_name: str
+    kind: str = Field(description="supplementary or reappraisal")
+    reason: str
+    received_on: date
+    of_version: int
+    status: str = Field(description="pending, granted, refused (awaiting its written notice) or notified")
+    decided_on: date | None = None
+    decision_reason: str = ""
+    ground: str = ""
+    in_custody: bool = False
+    notified_on: date | None = None
+    late: bool = Field(default=False, description="the written notice came after the PROC-36 period")
+
+
+class TransferPublic(BaseModel):
+    transfer_id: str
+    from_organ_id: str
+    from_case_number: str
+    to_organ_id: str
+    to_role: str
+    to_kind: str
+    to_case_number: str
+    transferred_on: date
+
+
 class CommissionPublic(BaseModel):
     id: str
     stage: str
-    court_id: str
-    court_reference: str
+    court_id: str = Field(
+        description="the organ that entrusted the commission (a court, or another entrusting organ): the "
+        "same id as `entrusting_organ_id`, under the name older clients read"
+    )
+    entrusting_organ_id: str = Field(default="", description="the organ that entrusted the commission")
+    entrusting_role: str = Field(
+        default="court", description="court, procuratorate, public_security or investigative_organ"
+    )
+    entrusting_kind: str = Field(
+        default="court",
+        description="the organ's kind: court, procuratorate, public_security, state_security, "
+        "customs_anti_smuggling, coast_guard, prison or military_security",
+    )
+    case_kind: str = Field(default="", description="civil, criminal or administrative (ENT-2)")
+    court_reference: str = Field(description="the organ's reference; `entrusting_reference` is the same")
+    entrusting_reference: str = Field(default="", description="the general name of `court_reference`")
     case_number: str
     institution_id: str
     category: str
@@ -333,6 +432,9 @@ class CommissionPublic(BaseModel):
     selection_mode: str
     received_on: date
     court_deadline_working_days: int | None = None
+    deadline_working_days: int | None = Field(
+        default=None, description="the general name of `court_deadline_working_days`"
+    )
     appraiser_ids: list[str]
     agreement_effective_on: date | None = None
     clocks: list[ClockPublic]
@@ -366,8 +468,32 @@ class CommissionPublic(BaseModel):
         description="attempts to interfere recorded by the appraisers (IND-1); one hidden from the "
         "institution is left out of what its desk and head see",
     )
+    opinion_notices: list[OpinionNoticePublic] = Field(
+        default_factory=list, description="who was told of the opinion used as evidence (PROC-36)"
+    )
+    applications: list[ApplicationPublic] = Field(
+        default_factory=list, description="applications for a supplementary or re-appraisal (PROC-36)"
+    )
+    transfers: list[TransferPublic] = Field(
+        default_factory=list, description="the case's hand-overs to later organs while it ran (ENT-4)"
+    )
     workflow_id: str
     last_event_seq: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def general_names(cls, data: Any) -> Any:
+        """The general names beside the court's, and what a commission from before other organs
+        entrusted was: a court's, its case kind read from the case number."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        data.setdefault("entrusting_organ_id", data.get("court_id", ""))
+        data.setdefault("entrusting_reference", data.get("court_reference", ""))
+        data.setdefault("deadline_working_days", data.get("court_deadline_working_days"))
+        if not data.get("case_kind"):
+            data["case_kind"] = case_kind_of(str(data.get("case_number", "")))
+        return data
 
 
 class ChainVerdictPublic(BaseModel):

@@ -4,9 +4,9 @@ objections, supplementary appraisal, correction and re-appraisal."""
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from appraisal.schemas.commission import MaterialIn, ReportCreate, Selection
+from appraisal.schemas.commission import MaterialIn, ReportCreate, Selection, general_names
 from appraisal.schemas.common import Id, ShortText, Strict, Text
 
 
@@ -53,7 +53,10 @@ class CorrectionCreate(ReportCreate):
 
 
 class ReappraisalCreate(Strict):
-    court_reference: ShortText = Field(description="the court's reference for the new commission")
+    court_reference: ShortText = Field(description="the entrusting organ's reference for the new commission")
+    entrusting_reference: ShortText | None = Field(
+        default=None, description="the general name of `court_reference` (either may be given)"
+    )
     ground: str = Field(max_length=20, description="PROC-31-1 … PROC-31-5")
     reason: Text
     selection: Selection
@@ -62,6 +65,8 @@ class ReappraisalCreate(Strict):
         max_length=4000,
         description="the special reason that allows the same institution, with other appraisers (PROC-32)",
     )
+
+    _general_names = model_validator(mode="before")(general_names)
 
 
 class LineageItem(Strict):

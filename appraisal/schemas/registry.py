@@ -37,6 +37,12 @@ class InstitutionCreate(Strict):
     categories: Categories
     licence_valid_until: date | None = Field(default=None, description="last valid day of the 许可证")
     reason: Reason = ""
+    founded_by_organ_id: Id | None = Field(
+        default=None,
+        description="the investigative organ (a public security organ, a procuratorate, another "
+        "investigative organ) that set the institution up for its investigations: it then takes "
+        "commissions only from that organ's system, none from outside (ENT-3)",
+    )
 
 
 class AppraiserCreate(Strict):

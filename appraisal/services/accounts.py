@@ -18,7 +18,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.chain import next_link
-from appraisal.db.models import AccountChange, Appraiser, Bureau, Court, Institution, UserAccount, WebSession
+from appraisal.db.models import (
+    AccountChange,
+    Appraiser,
+    Bureau,
+    Court,
+    EntrustingOrgan,
+    Institution,
+    UserAccount,
+    WebSession,
+)
 from appraisal.domain.accounts import (
     SESSION_LASTS,
     Workplace,
@@ -29,6 +38,7 @@ from appraisal.domain.accounts import (
 )
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
+from appraisal.domain.organs import role_of
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import registry
 
@@ -374,6 +384,14 @@ async def account_places(*, session: AsyncSession, manager: Manager) -> list[tup
             continue  # an institution's administrator registers its appraisers' accounts
         rows = (await session.exec(select(kind).where(col(kind.id).in_(ids)).order_by(col(kind.name)))).all()
         places += [(role, row.id, row.name) for row in rows for role in roles]
+    organs = (
+        await session.exec(
+            select(EntrustingOrgan)
+            .where(col(EntrustingOrgan.id).in_(ids))
+            .order_by(col(EntrustingOrgan.name))
+        )
+    ).all()
+    places += [(role_of(organ.kind), organ.id, organ.name) for organ in organs]
     return places
 
 

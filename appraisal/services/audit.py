@@ -4,7 +4,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, union
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.api.enums.v1 import EventType
@@ -23,6 +23,7 @@ from appraisal.db.models import (
     Commission,
     Complaint,
     Court,
+    EntrustingOrgan,
 )
 from appraisal.domain.audit import chain_hash, report_hash
 from appraisal.domain.complaint import RecordComplaintEventInput
@@ -329,16 +330,20 @@ async def complaint_trace_items(*, session: AsyncSession, appraiser_id: str) -> 
 
 async def check_anchor(*, session: AsyncSession, principal: Actor, day: date) -> AnchorCheck:
     """A day's stored audit anchor against the one recomputed from the trail now, and how its
-    copies reached the courts of the supervisor's bureau."""
+    copies reached the courts (and the other entrusting organs) of the supervisor's bureau."""
     stored = await session.get(AuditAnchor, day)
     if stored is None:
         raise NotFound("anchor")
     recomputed, chains = await heads_hash(session, day)
+    bureau = principal.organisation_id
+    organs_of_bureau = union(
+        select(Court.id).where(Court.bureau_id == bureau),
+        select(EntrustingOrgan.id).where(EntrustingOrgan.bureau_id == bureau),
+    )
     deliveries = (
         await session.exec(
             select(AnchorDelivery)
-            .join(Court, col(Court.id) == col(AnchorDelivery.court_id))
-            .where(AnchorDelivery.day == day, Court.bureau_id == principal.organisation_id)
+            .where(AnchorDelivery.day == day, col(AnchorDelivery.court_id).in_(organs_of_bureau))
             .order_by(col(AnchorDelivery.court_id))
         )
     ).all()

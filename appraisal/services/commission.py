@@ -31,8 +31,10 @@ from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
     AuditEventRow,
+    CaseTransfer,
     Commission,
     Complaint,
+    EntrustingOrgan,
     Institution,
     LicenceTask,
     PenaltyCase,
@@ -51,8 +53,9 @@ from appraisal.domain.commission import (
     random_pick,
 )
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.organs import case_kind, check_case_number, check_open_to, institution_closed_to
 from appraisal.domain.plain import jsonable
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import ENTRUSTING_ROLES, Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
 from appraisal.domain.standing import standing
 from appraisal.schemas.commission import (
@@ -65,6 +68,8 @@ from appraisal.schemas.commission import (
     SignatureCreate,
 )
 from appraisal.schemas.penalty import InterferenceCreate
+from appraisal.services import organs
+from appraisal.services.organs import Organ
 from appraisal.services.starting import start_once
 from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 
@@ -82,13 +87,22 @@ def _bureau_institutions(bureau_id: str) -> Any:
     return select(Institution.id).where(Institution.bureau_id == bureau_id)
 
 
-def scope_filter(principal: Actor) -> ColumnElement[bool]:
+def handed_over_to(organ_id: str) -> Any:
+    """The commissions the cases handed over to an organ brought with them (ENT-4)."""
+    return select(func.unnest(col(CaseTransfer.commission_ids))).where(CaseTransfer.to_organ_id == organ_id)
+
+
+def scope_filter(principal: Actor, *, handed_over: bool = True) -> ColumnElement[bool]:
     """The commissions a principal may see (API.md: courts their own,
-    institutions theirs, appraisers where assigned, supervisors their bureau's)."""
+    institutions theirs, appraisers where assigned, supervisors their bureau's). An entrusting
+    organ sees what it entrusted and what the cases handed over to it brought (ENT-4);
+    `handed_over=False` when it is known to have received none (a list then keeps to the
+    index of its own commissions)."""
     org = principal.organisation_id
     match principal.role:
-        case Role.COURT:
-            return col(Commission.court_id) == org
+        case Role.COURT | Role.PROCURATORATE | Role.PUBLIC_SECURITY | Role.INVESTIGATIVE_ORGAN:
+            own = col(Commission.court_id) == org
+            return or_(own, col(Commission.id).in_(handed_over_to(org))) if handed_over else own
         case Role.INSTITUTION | Role.INSTITUTION_HEAD:
             return col(Commission.institution_id) == org
         case Role.APPRAISER:
@@ -96,6 +110,12 @@ def scope_filter(principal: Actor) -> ColumnElement[bool]:
         case Role.SUPERVISOR:
             return col(Commission.institution_id).in_(_bureau_institutions(org))
     return false()
+
+
+async def received_cases(*, session: AsyncSession, organ_id: str) -> bool:
+    """Whether any case was handed over to this organ (ENT-4)."""
+    query = select(CaseTransfer.id).where(CaseTransfer.to_organ_id == organ_id).limit(1)
+    return (await session.exec(query)).first() is not None
 
 
 async def load_in_scope(*, session: AsyncSession, principal: Actor, commission_id: str) -> Commission:
@@ -116,26 +136,45 @@ def _received_on(body: EntrustmentCreate, today: date, paper_history_days: int) 
     return received
 
 
+async def _founders(session: AsyncSession, institutions: list[Institution]) -> dict[str, str]:
+    """The kind of the organ that set up each of these institutions, by organ id (ENT-3)."""
+    ids = [i.founded_by_organ_id for i in institutions if i.founded_by_organ_id]
+    if not ids:
+        return {}
+    rows = (await session.exec(select(EntrustingOrgan).where(col(EntrustingOrgan.id).in_(ids)))).all()
+    return {r.id: r.kind for r in rows}
+
+
 async def _choose_institution(
-    *, session: AsyncSession, body: EntrustmentCreate, today: date
+    *, session: AsyncSession, body: EntrustmentCreate, today: date, organ: Organ | None = None
 ) -> tuple[Institution, str, list[str]]:
     """Only an institution the registry allows today (active, licence valid) is
-    drawn or accepted; a random draw also leaves out those the court excludes."""
+    drawn or accepted; a random draw also leaves out those the court excludes, and those an
+    investigative organ set up for itself, closed to this organ (ENT-3)."""
     selection = body.selection
     if selection.mode == "random":
         if selection.institution_id:
             raise InvalidInput("selection.institution_id", "a random draw names no institution")
-        candidates = list(
-            (
-                await session.exec(
-                    select(Institution.id).where(
-                        eligible(Institution, today),
-                        col(Institution.categories).contains([body.category]),
-                        col(Institution.id).not_in(selection.excluded_institution_ids),
-                    )
+        drawable = (
+            await session.exec(
+                select(Institution).where(
+                    eligible(Institution, today),
+                    col(Institution.categories).contains([body.category]),
+                    col(Institution.id).not_in(selection.excluded_institution_ids),
                 )
-            ).all()
-        )
+            )
+        ).all()
+        founders = await _founders(session, list(drawable))
+        candidates = [
+            i.id
+            for i in drawable
+            if not institution_closed_to(
+                founded_by_kind=founders.get(i.founded_by_organ_id or ""),
+                founded_by_id=i.founded_by_organ_id,
+                organ_kind=organ.kind if organ else "court",
+                organ_id=organ.id if organ else "",
+            )
+        ]
         if not candidates:
             raise RuleViolation(
                 "no_candidate_institution",
@@ -165,6 +204,16 @@ async def _choose_institution(
             f"institution {institution.name} is not registered for {body.category}",
             rule="PROC-05",
         )
+    if organ is not None:
+        check_open_to(
+            founded_by_kind=(await _founders(session, [institution])).get(
+                institution.founded_by_organ_id or ""
+            ),
+            founded_by_id=institution.founded_by_organ_id,
+            organ_kind=organ.kind,
+            organ_id=organ.id,
+            name=institution.name,
+        )
     return institution, seed, sorted(candidates)
 
 
@@ -189,8 +238,12 @@ async def entrust(
     existing = await session.get(Commission, commission_id)
     if existing is not None:
         return existing, False
+    organ = await organs.organ_of_principal(session=session, principal=principal)
+    check_case_number(body.case_number, kind=organ.kind)
     received_on = _received_on(body, today, paper_history_days)
-    institution, seed, candidates = await _choose_institution(session=session, body=body, today=today)
+    institution, seed, candidates = await _choose_institution(
+        session=session, body=body, today=today, organ=organ
+    )
     appraisers = (
         await session.exec(
             select(Appraiser)
@@ -222,6 +275,8 @@ async def entrust(
         previous_commission_id=previous_commission_id,
         reappraisal_of=reappraisal_of,
         excluded_appraiser_ids=list(excluded_appraiser_ids or []),
+        entrusting_kind=organ.kind,
+        case_kind=case_kind(body.case_number, kind=organ.kind),
     )
     return await start_once(
         client=client,
@@ -300,7 +355,8 @@ async def reentrust(
     Both steps are idempotent, so a repeated request completes a half-done one."""
     snapshot = old.snapshot
     new_body = same_matter(old, court_reference=body.court_reference, selection=body.selection, today=today)
-    institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
+    organ = await organs.organ_of_principal(session=session, principal=principal)
+    institution, _, _ = await _choose_institution(session=session, body=new_body, today=today, organ=organ)
     new_id = commission_id_for(court_id=principal.organisation_id, court_reference=body.court_reference)
     if snapshot.get("reassigned_to") != new_id:  # else a repeat: the old workflow has ended
         await _reassign(
@@ -536,7 +592,10 @@ async def list_commissions(
     before the page). Counting every match in scope for each page grows with the scope
     (tens of ms at 100,000), so unless `exact_total` asks for it the count stops
     COUNT_AHEAD rows past the page's start, and a last page needs none."""
-    conditions: list[ColumnElement[bool]] = [scope_filter(principal)]
+    handed_over = principal.role in ENTRUSTING_ROLES and await received_cases(
+        session=session, organ_id=principal.organisation_id
+    )
+    conditions: list[ColumnElement[bool]] = [scope_filter(principal, handed_over=handed_over)]
     if stage:
         conditions.append(col(Commission.stage) == stage.value)
     if institution_id:

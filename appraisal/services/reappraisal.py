@@ -17,6 +17,7 @@ from appraisal.domain.roles import Actor
 from appraisal.domain.stages import Stage
 from appraisal.schemas.commission import Selection
 from appraisal.schemas.lifecycle import LineageItem, ReappraisalCreate
+from appraisal.services import organs
 from appraisal.services.commission import (
     MAX_LINEAGE,
     _choose_institution,
@@ -59,7 +60,8 @@ async def reappraise(
     if selection.mode == "random" and not same_allowed:
         selection.excluded_institution_ids = [*selection.excluded_institution_ids, old.institution_id]
     new_body = same_matter(old, court_reference=body.court_reference, selection=selection, today=today)
-    institution, _, _ = await _choose_institution(session=session, body=new_body, today=today)
+    organ = await organs.organ_of_principal(session=session, principal=principal)
+    institution, _, _ = await _choose_institution(session=session, body=new_body, today=today, organ=organ)
     if institution.id == old.institution_id and not same_allowed:
         raise RuleViolation(
             "same_institution",

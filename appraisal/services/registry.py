@@ -14,6 +14,7 @@ from appraisal.db.models import (
     AppraiserKey,
     Bureau,
     Court,
+    EntrustingOrgan,
     Institution,
     LicenceTask,
     LicenceTaskPublic,
@@ -30,6 +31,7 @@ from appraisal.db.registry import (
 from appraisal.domain.accounts import Workplace
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.exit import FINAL_STATUSES as FINAL_STATUSES_OF_EXIT
+from appraisal.domain.organs import INVESTIGATIVE_FOUNDERS, role_of
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.standing import sanction, standing
 from appraisal.schemas.registry import (
@@ -145,12 +147,21 @@ async def create_institution(
     """A new institution under the caller's bureau."""
     if await session.get(Bureau, principal.organisation_id) is None:
         raise RuleViolation("bureau_not_registered", f"bureau {principal.organisation_id} is not registered")
+    if body.founded_by_organ_id is not None:
+        founder = await session.get(EntrustingOrgan, body.founded_by_organ_id)
+        if founder is None or founder.kind not in INVESTIGATIVE_FOUNDERS:
+            raise InvalidInput(
+                "founded_by_organ_id",
+                f"{body.founded_by_organ_id} is not a registered investigative organ (a court sets up no "
+                "institution: ENT-3)",
+            )
     institution = Institution(
         id=str(uuid4()),
         name=body.name,
         bureau_id=principal.organisation_id,
         categories=body.categories,
         licence_valid_until=body.licence_valid_until,
+        founded_by_organ_id=body.founded_by_organ_id,
     )
     return await _add(
         session=session,
@@ -464,12 +475,18 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
-ROLE_ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser]] = {
+Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan
+ROLE_ORGANISATIONS: dict[
+    str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[EntrustingOrgan]
+] = {
     Role.COURT: Court,
     Role.SUPERVISOR: Bureau,
     Role.INSTITUTION: Institution,
     Role.INSTITUTION_HEAD: Institution,
     Role.APPRAISER: Appraiser,
+    Role.PROCURATORATE: EntrustingOrgan,
+    Role.PUBLIC_SECURITY: EntrustingOrgan,
+    Role.INVESTIGATIVE_ORGAN: EntrustingOrgan,
 }
 """Where the registry holds the organisation a token of each role names."""
 
@@ -478,9 +495,7 @@ async def principal_organisation_name(*, session: AsyncSession, principal: Actor
     """The name of the organisation a principal acts for (an appraiser's is the appraiser);
     its id when it is not registered."""
     kind = ROLE_ORGANISATIONS.get(principal.role)
-    found: Court | Bureau | Institution | Appraiser | None = (
-        await session.get(kind, principal.organisation_id) if kind else None
-    )
+    found: Organisation | None = await session.get(kind, principal.organisation_id) if kind else None
     return found.name if found else principal.organisation_id
 
 
@@ -495,6 +510,11 @@ async def workplace_of(*, session: AsyncSession, role: str, organisation_id: str
     if role == Role.COURT:
         court = await session.get(Court, organisation_id)
         return Workplace("court", court.id, court.bureau_id) if court else None
+    if ROLE_ORGANISATIONS.get(role) is EntrustingOrgan:
+        organ = await session.get(EntrustingOrgan, organisation_id)
+        if organ is None or role_of(organ.kind) != role:
+            return None
+        return Workplace("organ", organ.id, organ.bureau_id)
     institution_id = organisation_id
     if role == Role.APPRAISER:
         appraiser = await session.get(Appraiser, organisation_id)
@@ -516,10 +536,13 @@ async def organisations_at(*, session: AsyncSession, place: Workplace, whole_bur
         ids = [place.organisation_id]
     else:
         courts = (await session.exec(select(Court.id).where(Court.bureau_id == place.bureau_id))).all()
+        organs = (
+            await session.exec(select(EntrustingOrgan.id).where(EntrustingOrgan.bureau_id == place.bureau_id))
+        ).all()
         institution_ids = list(
             (await session.exec(select(Institution.id).where(Institution.bureau_id == place.bureau_id))).all()
         )
-        ids = [place.bureau_id, *courts, *institution_ids]
+        ids = [place.bureau_id, *courts, *organs, *institution_ids]
     appraisers = (
         await session.exec(select(Appraiser.id).where(col(Appraiser.institution_id).in_(institution_ids)))
     ).all()
@@ -532,11 +555,11 @@ async def organisation_refusal(*, session: AsyncSession, principal: Actor, today
     kind = ROLE_ORGANISATIONS.get(principal.role)
     if kind is None:
         return f"no organisation acts as {principal.role}"
-    found: Court | Bureau | Institution | Appraiser | None = await session.get(
-        kind, principal.organisation_id
-    )
+    found: Organisation | None = await session.get(kind, principal.organisation_id)
     if found is None:
         return f"{principal.role} {principal.organisation_id} is not in the registry"
+    if isinstance(found, EntrustingOrgan) and role_of(found.kind) != principal.role:
+        return f"{principal.organisation_id} is a {found.kind}, which does not act as {principal.role}"
     if isinstance(found, Institution | Appraiser):
         barred = sanction(found, today)
         if barred:

@@ -29,6 +29,13 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
+from appraisal.domain.criminal import (
+    ApplicantNotice,
+    ApplicationDecision,
+    ApplicationReceipt,
+    NotifiedPerson,
+    OpinionNotice,
+)
 from appraisal.domain.errors import NotFound, RuleViolation
 from appraisal.domain.exit import InterferenceReport, InterferenceReview
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
@@ -58,6 +65,12 @@ from appraisal.schemas.commission import (
     SignatureCreate,
     TerminationCreate,
     WithdrawalCreate,
+)
+from appraisal.schemas.criminal import (
+    ApplicantNoticeCreate,
+    ApplicationCreate,
+    ApplicationDecisionCreate,
+    OpinionNoticeCreate,
 )
 from appraisal.schemas.lifecycle import (
     CorrectionCreate,
@@ -273,6 +286,36 @@ async def _interference_review(asked: Asked, body: InterferenceReviewCreate) -> 
     return InterferenceReview(asked.principal, asked.item_id, body.note)
 
 
+async def _opinion_notice(asked: Asked, body: OpinionNoticeCreate) -> OpinionNotice:
+    return OpinionNotice(
+        asked.principal,
+        [NotifiedPerson(p.role, p.name) for p in body.persons],
+        _day(body.notified_on),
+        body.note,
+    )
+
+
+async def _application(asked: Asked, body: ApplicationCreate) -> ApplicationReceipt:
+    return ApplicationReceipt(
+        asked.principal,
+        body.applicant_role,
+        body.applicant_name,
+        body.kind,
+        body.reason,
+        _day(body.received_on),
+    )
+
+
+async def _application_decision(asked: Asked, body: ApplicationDecisionCreate) -> ApplicationDecision:
+    return ApplicationDecision(
+        asked.principal, asked.item_id, body.granted, body.reason, body.ground, body.in_custody
+    )
+
+
+async def _applicant_notice(asked: Asked, body: ApplicantNoticeCreate) -> ApplicantNotice:
+    return ApplicantNotice(asked.principal, asked.item_id, _day(body.notified_on), body.note)
+
+
 W = CommissionWorkflow
 T = TestimonyWorkflow
 TESTIMONY = "testimony/{testimony_id}"
@@ -326,6 +369,26 @@ INTERFERENCE_REVIEW = Step(
     W.review_interference,
     _interference_review,
 )
+OPINION_NOTICE = Step(
+    "notify_opinion", "opinion-notices", OpinionNoticeCreate, W.notify_opinion, _opinion_notice
+)
+APPLICATION = Step(
+    "receive_application", "applications", ApplicationCreate, W.receive_application, _application
+)
+APPLICATION_DECISION = Step(
+    "decide_application",
+    "applications/{application_id}/decision",
+    ApplicationDecisionCreate,
+    W.decide_application,
+    _application_decision,
+)
+APPLICANT_NOTICE = Step(
+    "notify_applicant",
+    "applications/{application_id}/notice",
+    ApplicantNoticeCreate,
+    W.notify_applicant,
+    _applicant_notice,
+)
 
 CONFIRMATION = Step(
     "confirm", f"{TESTIMONY}/confirmation", TestimonyConfirmationCreate, T.confirm, _confirmation, True
@@ -363,6 +426,10 @@ STEPS: dict[str, Step] = {
         CORRECTION,
         INTERFERENCE,
         INTERFERENCE_REVIEW,
+        OPINION_NOTICE,
+        APPLICATION,
+        APPLICATION_DECISION,
+        APPLICANT_NOTICE,
         CONFIRMATION,
         RULING,
         OUTCOME,

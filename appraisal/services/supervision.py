@@ -157,8 +157,8 @@ def _counts_scope(principal: Actor) -> ColumnElement[bool]:
     are not counted apart (no route gives them an overview)."""
     org = principal.organisation_id
     match principal.role:
-        case Role.COURT:
-            return col(CommissionCount.court_id) == org
+        case Role.COURT | Role.PROCURATORATE | Role.PUBLIC_SECURITY | Role.INVESTIGATIVE_ORGAN:
+            return col(CommissionCount.court_id) == org  # its own (not those handed over to it)
         case Role.INSTITUTION | Role.INSTITUTION_HEAD:
             return col(CommissionCount.institution_id) == org
         case Role.SUPERVISOR:

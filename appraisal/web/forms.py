@@ -9,11 +9,16 @@ from typing import Any
 
 from appraisal.api.policy import COMMISSION_PATH, POLICY
 from appraisal.domain.commission import TERMINATION_GROUNDS
+from appraisal.domain.criminal import (
+    PERSON_ROLES,
+    REAPPRAISAL_APPLICATION_GROUNDS,
+    SUPPLEMENTARY_APPLICATION_GROUNDS,
+)
 from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, TESTIMONY_TRANSITIONS, stages_for
 from appraisal.domain.objection import RESOLUTIONS
 from appraisal.domain.recusal import RECUSAL_GROUNDS
 from appraisal.domain.report_changes import CORRECTION_KINDS, SUPPLEMENTARY_GROUNDS
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import ENTRUSTING_ROLES, Actor, Role
 from appraisal.domain.testimony import DECLINE_GROUNDS as TESTIMONY_DECLINE_GROUNDS
 from appraisal.domain.testimony import RESULTS, AppraiserState
 from appraisal.schemas.commission import CommissionPublic
@@ -30,7 +35,8 @@ class Field:
     """One input. `kind`: text, textarea, date, datetime (local time in China), number,
     select (`options`), appraisers (checkboxes) or appraiser (one) from the page's
     choices, materials (name and SHA-256 rows, hashed in the browser), results (one
-    `options` select per appraiser a testimony summoned)."""
+    `options` select per appraiser a testimony summoned), persons (rows of a role from
+    `options` and a name)."""
 
     name: str
     label: str
@@ -292,6 +298,79 @@ FORMS: dict[str, Form] = {
             "记录 Record",
             (Field("note", "处理情况 What the bureau did", "textarea"),),
         ),
+        Form(
+            steps.OPINION_NOTICE,
+            "告知鉴定意见 Tell the suspect and the victim of the opinion (PROC-36)",
+            "记录告知 Record it",
+            (
+                Field("persons", "告知对象 Who was told", "persons", PERSON_ROLES),
+                Field("notified_on", "告知日期 Told on (default today)", "date", required=False),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.APPLICATION,
+            "补充鉴定或重新鉴定申请 An application for a supplementary or re-appraisal",
+            "登记申请 Record the application",
+            (
+                Field("applicant_role", "申请人身份 Applicant", "select", PERSON_ROLES),
+                Field("applicant_name", "申请人姓名 Applicant's name"),
+                Field(
+                    "kind",
+                    "申请事项 Applies for",
+                    "select",
+                    {
+                        "reappraisal": "重新鉴定 A re-appraisal",
+                        "supplementary": "补充鉴定 A supplementary appraisal",
+                    },
+                ),
+                REASON,
+                Field("received_on", "收到日期 Received on (default today)", "date", required=False),
+            ),
+        ),
+        Form(
+            steps.APPLICATION_DECISION,
+            "对申请作出决定 Decide the application (PROC-36)",
+            "决定 Decide",
+            (
+                Field(
+                    "granted",
+                    "决定 Decision",
+                    "select",
+                    {
+                        "false": "不准予 Refuse (the applicant is told in writing within 3 days)",
+                        "true": "准予 Grant",
+                    },
+                ),
+                Field(
+                    "ground",
+                    "准予的理由（准予时）Ground (when granted)",
+                    "select",
+                    {
+                        "": "—",
+                        **_grounds(SUPPLEMENTARY_APPLICATION_GROUNDS),
+                        **_grounds(REAPPRAISAL_APPLICATION_GROUNDS),
+                    },
+                    required=False,
+                ),
+                Field(
+                    "in_custody",
+                    "犯罪嫌疑人是否在押 Is the suspect in custody (CAL-4)",
+                    "select",
+                    {"false": "未羁押 No", "true": "在押 In custody: a holiday does not extend the 3 days"},
+                ),
+                REASON,
+            ),
+        ),
+        Form(
+            steps.APPLICANT_NOTICE,
+            "书面通知申请人 Tell the applicant in writing",
+            "记录通知 Record the notice",
+            (
+                Field("notified_on", "通知日期 Told on (default today)", "date", required=False),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
         Form(steps.WITHDRAWAL, "撤回委托 Withdraw the commission", "撤回 Withdraw", (REASON,)),
         Form(
             steps.CLOSURE,
@@ -308,6 +387,11 @@ MATERIALS_ONLY = (Field("materials", "", "materials"),)
 APPRAISER_OWN = frozenset(
     {"report", "signatures", "corrections", "objections/{objection_id}/reply", "interference"}
 )
+
+CRIMINAL_STEPS = frozenset(
+    {"notify_opinion", "receive_application", "decide_application", "notify_applicant"}
+)
+"""PROC-36's steps: offered only to the organ that entrusted the commission."""
 """Steps an appraiser takes only on a commission they are assigned to."""
 
 
@@ -332,6 +416,11 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
     """The steps the viewer's role may take on the commission in its stage (the workflow's
     validator still has the last word: a step refused there is shown refused)."""
     found: list[Offer] = []
+    if principal.role in ENTRUSTING_ROLES and (principal.role, principal.organisation_id) != (
+        commission.entrusting_role,
+        commission.court_id,
+    ):
+        return found  # a later organ reads a commission the case brought it (ENT-4); it takes no step
     for step in steps.STEPS.values():
         if principal.role not in roles_of(step):
             continue
@@ -346,7 +435,13 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
         for item in _items(step, commission, principal):
             item_id = str(item.get("id") or item.get("testimony_id") or "")
             key = step.path
-            for placeholder in ("{objection_id}", "{recusal_id}", "{testimony_id}", "{report_id}"):
+            for placeholder in (
+                "{objection_id}",
+                "{recusal_id}",
+                "{testimony_id}",
+                "{report_id}",
+                "{application_id}",
+            ):
                 key = key.replace(placeholder, item_id)
             found.append(Offer(step, FORMS[step.path], f"/ui/commissions/{commission.id}/{key}", key, item))
     return found
@@ -363,6 +458,10 @@ def _items(step: Step, commission: CommissionPublic, principal: Actor) -> list[M
         return [r.model_dump() for r in commission.recusals if r.status == "pending"]
     if step is steps.INTERFERENCE_REVIEW:
         return [r.model_dump() for r in commission.interference if r.status == "reported"]
+    if step is steps.APPLICATION_DECISION:
+        return [a.model_dump() for a in commission.applications if a.status == "pending"]
+    if step is steps.APPLICANT_NOTICE:
+        return [a.model_dump() for a in commission.applications if a.status == "refused"]
     if step.of_testimony:
         return [t for t in commission.testimonies if _may_answer(step, t, principal)]
     if step is steps.SIGNATURE:
@@ -402,6 +501,11 @@ def body_fields(fields: tuple[Field, ...], posted: Mapping[str, list[str]]) -> d
             }
         elif spec.kind == "appraisers":
             body[spec.name] = [v for v in posted.get(spec.name, []) if v]
+        elif spec.kind == "persons":
+            roles, names = posted.get(f"{spec.name}.role", []), posted.get(f"{spec.name}.name", [])
+            body[spec.name] = [
+                {"role": r, "name": n.strip()} for r, n in zip(roles, names, strict=False) if n.strip()
+            ]
         elif spec.kind == "materials":
             names, hashes = posted.get(f"{spec.name}.name", []), posted.get(f"{spec.name}.sha256", [])
             body[spec.name] = [
@@ -462,12 +566,15 @@ form's path → the workflow's step (whose stages offer the form)."""
 
 
 def relinking_offers(principal: Actor, commission: CommissionPublic) -> list[str]:
-    if principal.role != Role.COURT:
+    """Re-entrustment is the court's remedy (CRT-5); every entrusting organ orders a
+    re-appraisal of its own commission (PROC-31, PROC-36)."""
+    if principal.role not in ENTRUSTING_ROLES or principal.organisation_id != commission.court_id:
         return []
     return [
         path
         for path, name in RELINKING.items()
         if commission.stage in stages_for(COMMISSION_TRANSITIONS, name)
+        and (path != "reentrustment" or principal.role == Role.COURT)
     ]
 
 

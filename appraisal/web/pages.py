@@ -70,6 +70,10 @@ environment.filters.update(
             "registry_status",
             "conclusion",
             "metric",
+            "organ_kind",
+            "person",
+            "application",
+            "case_kind",
         )
     },
 )

@@ -23,17 +23,21 @@ from appraisal.api.paging import (
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
+from appraisal.domain.organs import NEXT_ORGANS, case_number_format
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
-from appraisal.schemas.commission import EntrustmentCreate, ReentrustmentCreate
+from appraisal.schemas.commission import CommissionPublic, EntrustmentCreate, ReentrustmentCreate
+from appraisal.schemas.criminal import CaseTransferCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.supervision import SupervisionOverview
 from appraisal.services import (
     accounts,
     audit,
+    case_transfer,
     consistency,
     notification,
+    organs,
     reappraisal,
     registry,
     report,
@@ -269,9 +273,9 @@ async def _commission_page(
             "viewer": await viewer_of(session, principal),
             "active": "",
             "commission": commission,
-            "court_name": await registry.organisation_name(
-                session=session, kind="court", id_=commission.court_id
-            ),
+            "court_name": await organs.organ_name(session=session, organ_id=commission.court_id),
+            "case": await case_transfer.case_history(session=session, principal=principal, commission=row),
+            "transfer_offer": await _transfer_offer(session, principal, commission),
             "institution_name": await registry.organisation_name(
                 session=session, kind="institution", id_=commission.institution_id
             ),
@@ -319,6 +323,36 @@ async def _commission_page(
     )
 
 
+@dataclass(frozen=True)
+class TransferOffer:
+    """The form handing the case over: the viewer's own number of it, the organs it may go to."""
+
+    case_number: str
+    organs: list[organs.Organ]
+
+
+async def _transfer_offer(
+    session: AsyncSession, principal: Actor, commission: CommissionPublic
+) -> TransferOffer | None:
+    """Offered to the investigating organ handling the commission's case now (ENT-4)."""
+    if principal.role not in INVESTIGATING_ROLES:
+        return None
+    if commission.transfers:
+        last = commission.transfers[-1]
+        holder, number = (last.to_role, last.to_organ_id), last.to_case_number
+    else:
+        holder, number = (commission.entrusting_role, commission.court_id), commission.case_number
+    if holder != (principal.role, principal.organisation_id):
+        return None
+    mine = await organs.organ_of_principal(session=session, principal=principal)
+    following = [
+        o
+        for kind in NEXT_ORGANS.get(mine.kind, ())
+        for o in await organs.list_organs(session=session, kind=kind)
+    ]
+    return TransferOffer(number, following) if following else None
+
+
 async def _entrust_page(
     request: Request,
     *,
@@ -334,6 +368,9 @@ async def _entrust_page(
         {
             "viewer": await viewer_of(session, principal),
             "active": "entrust",
+            "case_format": case_number_format(
+                (await organs.organ_of_principal(session=session, principal=principal)).kind
+            ),
             "categories": CATEGORIES,
             "institutions": await registry.list_institutions(session=session, category=None),
             "refused": refused,
@@ -593,6 +630,47 @@ async def relink(
         )
     public = commissions.public_of(result, calendar=calendar, today=today)
     return RedirectResponse(f"{PREFIX}/commissions/{public.id}?seq={public.last_event_seq}", status_code=303)
+
+
+@router.post("/commissions/{commission_id}/case-transfer")
+async def transfer_case(
+    request: Request,
+    commission_id: str,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    now: NowDep,
+) -> Response:
+    """The case of this commission handed over to the next organ, as POST /v1/case-transfers
+    does (the same body and service); the browser comes back to the commission's case."""
+    posted = await read_form_lists(request)
+    try:
+        await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+        fields = {k: v[0].strip() for k, v in posted.items() if k != "csrftoken" and v and v[0].strip()}
+        await case_transfer.transfer_case(
+            session=session,
+            client=client,
+            principal=principal,
+            body=CaseTransferCreate.model_validate(fields),
+            today=today,
+            now=now,
+            within_seconds=settings.read_your_writes_seconds,
+        )
+    except REFUSALS as err:
+        return await _commission_page(
+            request,
+            principal=principal,
+            session=session,
+            calendar=calendar,
+            today=today,
+            commission_id=commission_id,
+            refusal=Refusal("case-transfer", refusal_of(err), forms.entered(posted)),
+            status_code=refusal_status(err),
+        )
+    return RedirectResponse(f"{PREFIX}/commissions/{commission_id}#case", status_code=303)
 
 
 @router.get("/commissions/{commission_id}/report.pdf")

@@ -25,7 +25,7 @@ from appraisal.api.errors import ApiError, from_update_failure
 from appraisal.api.policy import authorize
 from appraisal.domain.accounts import SESSION_LASTS
 from appraisal.domain.errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import ENTRUSTING_ROLES, Actor, Role
 from appraisal.services import accounts
 from appraisal.web.labels import label
 from appraisal.web.pages import render
@@ -120,7 +120,7 @@ def forget(response: Response) -> None:
 def home_of(principal: Actor) -> str:
     """Where a role starts: courts and supervisors on the overview, everyone else on what waits
     on them."""
-    return HOME_PATH if principal.role in (Role.COURT, Role.SUPERVISOR) else INBOX_PATH
+    return HOME_PATH if principal.role in (*ENTRUSTING_ROLES, Role.SUPERVISOR) else INBOX_PATH
 
 
 async def sign_in_account(

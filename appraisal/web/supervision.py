@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from appraisal.api.deps import FanOutDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.domain.errors import InvalidInput
+from appraisal.domain.organs import INVESTIGATIVE_FOUNDERS
 from appraisal.domain.roles import Actor
 from appraisal.schemas.commission import CalendarYearPut
 from appraisal.schemas.penalty import InspectionResultsCreate
@@ -23,7 +24,7 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
-from appraisal.services import calendar, inspection, registry
+from appraisal.services import calendar, inspection, organs, registry
 from appraisal.web.pages import CATEGORIES, render
 from appraisal.web.routes import viewer_of
 from appraisal.web.session import (
@@ -80,6 +81,14 @@ async def _registry_page(
             "institution_names": {i.id: i.name for i in institutions},
             "appraisers": appraisers,
             "categories": CATEGORIES,
+            "founder_names": await organs.organ_names(
+                session=session, ids=[i.founded_by_organ_id for i in institutions if i.founded_by_organ_id]
+            ),
+            "founders": [
+                o
+                for o in await organs.list_organs(session=session)
+                if o.kind in INVESTIGATIVE_FOUNDERS and o.bureau_id == principal.organisation_id
+            ],
             "changes": changes[-30:][::-1],
             "licence_tasks": await registry.licence_tasks(
                 session=session, bureau_id=principal.organisation_id
@@ -104,7 +113,7 @@ async def register_institution(
         body = InstitutionCreate.model_validate(
             {
                 "categories": posted.get("categories", []),
-                **_fields(posted, "name", "licence_valid_until", "reason"),
+                **_fields(posted, "name", "licence_valid_until", "reason", "founded_by_organ_id"),
             }
         )
         await registry.create_institution(session=session, principal=principal, body=body, today=today)

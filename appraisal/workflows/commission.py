@@ -38,6 +38,9 @@ from appraisal.domain.commission import (
 )
 from appraisal.domain.commission_checks import (
     check_acceptance,
+    check_applicant_notice,
+    check_application_decision,
+    check_application_receipt,
     check_closure,
     check_correction,
     check_extension,
@@ -46,6 +49,7 @@ from appraisal.domain.commission_checks import (
     check_objection,
     check_objection_reply,
     check_objection_resolution,
+    check_opinion_notice,
     check_reappraisal,
     check_reassignment,
     check_recusal_decision,
@@ -57,10 +61,22 @@ from appraisal.domain.commission_checks import (
     check_supplementary,
     check_supply,
     check_termination,
+    check_transfer_record,
     check_withdrawal,
     objection_of,
     pending_recusal,
     unsigned_appraisers,
+)
+from appraisal.domain.criminal import (
+    APPLICATION_GROUNDS,
+    ApplicantNotice,
+    ApplicationDecision,
+    ApplicationReceipt,
+    ApplicationSnapshot,
+    CaseTransferRecord,
+    OpinionNotice,
+    OpinionNoticeSnapshot,
+    TransferSnapshot,
 )
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import Receiver, RecordEventInput
@@ -100,9 +116,11 @@ from appraisal.domain.report_changes import (
     CorrectionSubmission,
     SupplementaryRequest,
 )
-from appraisal.domain.roles import Actor, Role
+from appraisal.domain.roles import ENTRUSTING_ROLES, INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.rules import (
     ACCEPTANCE,
+    APPLICANT_NOTICE,
+    APPLICANT_NOTICE_IN_CUSTODY,
     CLOCK_RULES,
     EXAMINATION,
     OBJECTION_REPLY,
@@ -146,6 +164,10 @@ DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
 REGISTRY_EXIT = "registry-exit"
 """Patch: a commission learns of its institution's or an appraiser's exit from the registry
 (suspended, revoked, deregistered, licence lapsed) and of its end, and records it."""
+ENTRUSTING_ORGANS = "entrusting-organs"
+"""Patch: every entrusting organ, not only courts (ENT-1): the entrustment's event names the
+organ, its role and kind and the kind of case. Histories from before record a court's event
+as they always did (the new steps, PROC-36 and ENT-4, are Updates they never received)."""
 ANSWER_BEFORE_PROJECTION = "answer-before-projection"
 """Patch: a step answers once its event is appended to the workflow's queue of events to
 project; the projector records them in order (read-your-writes by sequence)."""
@@ -201,6 +223,9 @@ class CommissionWorkflow:
         self.registry_bars: list[RegistryBar] = []
         self.exit_notices: set[str] = set()
         self.interference: list[InterferenceSnapshot] = []
+        self.opinion_notices: list[OpinionNoticeSnapshot] = []
+        self.applications: list[ApplicationSnapshot] = []
+        self.transfers: list[TransferSnapshot] = []
 
     # ---- life ----
 
@@ -212,21 +237,29 @@ class CommissionWorkflow:
                 ACCEPTANCE.rule_id, inp.received_on, ACCEPTANCE.limit, planner=self.planner
             )
             self.clocks[clock.rule.rule_id] = clock
+            entrusted = {
+                "court_reference": inp.court_reference,
+                "case_number": inp.case_number,
+                "category": inp.category,
+                "institution_id": inp.institution_id,
+                "selection_mode": inp.selection_mode,
+                "selection_seed": inp.selection_seed,
+                "selection_candidates": inp.selection_candidates,
+                "received_on": inp.received_on,
+                "materials": [asdict(m) for m in inp.materials],
+                "previous_commission_id": inp.previous_commission_id,
+            }
+            if workflow.patched(ENTRUSTING_ORGANS):
+                entrusted |= {
+                    "entrusting_organ_id": inp.court_id,
+                    "entrusting_role": self._entrusting_role(),
+                    "entrusting_kind": inp.entrusting_kind or "court",
+                    "case_kind": self._case_kind(),
+                }
             await self._record(
                 "commission.entrusted",
                 inp.entrusted_by,
-                {
-                    "court_reference": inp.court_reference,
-                    "case_number": inp.case_number,
-                    "category": inp.category,
-                    "institution_id": inp.institution_id,
-                    "selection_mode": inp.selection_mode,
-                    "selection_seed": inp.selection_seed,
-                    "selection_candidates": inp.selection_candidates,
-                    "received_on": inp.received_on,
-                    "materials": [asdict(m) for m in inp.materials],
-                    "previous_commission_id": inp.previous_commission_id,
-                },
+                entrusted,
                 notify=[Receiver(Role.INSTITUTION, inp.institution_id)],
                 message=f"New commission {inp.court_reference}: decide acceptance by {clock.state.due_on}",
                 projected_first=True,
@@ -274,16 +307,29 @@ class CommissionWorkflow:
             return f"{reference}: the {name} time limit ended on {due} ({clock.rule.rule_id})"
         return f"{reference}: still overdue; the {name} time limit ended on {due} ({clock.rule.rule_id})"
 
+    def _entrusting_role(self) -> str:
+        """The role of the organ that entrusted the commission: a court's, or another
+        entrusting organ's (ENT-1); a court for every commission from before."""
+        return self.inp.entrusted_by.role
+
+    def _entruster(self) -> Receiver:
+        return Receiver(self._entrusting_role(), self.inp.court_id)
+
+    def _case_kind(self) -> str:
+        return self.inp.case_kind or case_kind_of(self.inp.case_number)
+
     def _audience(self, audience: Audience, rule_id: str) -> list[Receiver]:
         if audience == Audience.ASSIGNEES:
             if CLOCK_RULES[rule_id].assignee_role == Role.APPRAISER:
                 return [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids]
+            if CLOCK_RULES[rule_id].assignee_role in ENTRUSTING_ROLES:
+                return [self._entruster()]
             return [Receiver(Role.INSTITUTION, self.inp.institution_id)]
         if audience == Audience.INSTITUTION_HEAD:
             return [Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)]
         if audience == Audience.SUPERVISOR:
             return [Receiver(Role.SUPERVISOR, self.inp.bureau_id)] if self.inp.bureau_id else []
-        return [Receiver(Role.COURT, self.inp.court_id)]
+        return [self._entruster()]
 
     # ---- entrustment and acceptance ----
 
@@ -314,7 +360,7 @@ class CommissionWorkflow:
                     "commission.refused",
                     decision.actor,
                     dict(self.refusal),
-                    notify=[Receiver(Role.COURT, self.inp.court_id)],
+                    notify=[self._entruster()],
                     message=f"{self.inp.court_reference} refused: {REFUSAL_GROUNDS[decision.ground]}",
                 )
                 await self._record(
@@ -343,8 +389,7 @@ class CommissionWorkflow:
                 "commission.accepted",
                 decision.actor,
                 {"appraiser_ids": self.appraiser_ids, "agreement_effective_on": effective_on},
-                notify=[Receiver(Role.COURT, self.inp.court_id)]
-                + [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
+                notify=[self._entruster()] + [Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
                 message=f"{self.inp.court_reference} accepted; examination due "
                 f"{self.clocks[EXAMINATION.rule_id].state.due_on}",
             )
@@ -397,7 +442,7 @@ class CommissionWorkflow:
                     "used_days": clock.state.used_days,
                     "remaining_days": clock.state.total_budget - clock.state.used_days,
                 },
-                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                notify=[self._entruster()],
                 message=f"{self.inp.court_reference}: the institution asks for {request.kind}: "
                 f"{request.description}; the {clock.rule.name} clock ({clock.rule.rule_id}) waits meanwhile",
             )
@@ -464,7 +509,7 @@ class CommissionWorkflow:
                     "old_due_on": old_due,
                     "new_due_on": clock.state.due_on,
                 },
-                notify=[Receiver(Role.COURT, self.inp.court_id), *self._assignees(clock.rule.rule_id)],
+                notify=[self._entruster(), *self._assignees(clock.rule.rule_id)],
                 message=f"{self.inp.court_reference}: examination extended by {request.working_days} working "
                 f"days to {clock.state.due_on}: {request.reason}",
             )
@@ -570,7 +615,7 @@ class CommissionWorkflow:
                     "ground_text": TERMINATION_GROUNDS[request.ground],
                     "reason": request.reason,
                 },
-                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                notify=[self._entruster()],
                 message=f"{self.inp.court_reference}: terminated ({request.ground}): {request.reason}",
             )
             await self._record(
@@ -618,7 +663,7 @@ class CommissionWorkflow:
                 },
                 notify=[
                     Receiver(Role.INSTITUTION, self.inp.institution_id),
-                    Receiver(Role.COURT, self.inp.court_id),
+                    self._entruster(),
                 ],
                 message=f"{self.inp.court_reference}: recusal of appraiser {request.appraiser_id} asked "
                 f"({request.ground}); decide by {self.clocks[RECUSAL_DECISION.rule_id].state.due_on}",
@@ -641,7 +686,7 @@ class CommissionWorkflow:
             recusal.decided_on = today
             recusal.decision_reason = decision.reason
             receivers = [
-                Receiver(Role.COURT, self.inp.court_id),
+                self._entruster(),
                 Receiver(Role.APPRAISER, recusal.appraiser_id),
             ]
             if decision.granted:
@@ -747,7 +792,7 @@ class CommissionWorkflow:
                 "objection.answered",
                 reply.actor,
                 {"objection_id": objection.id, "content": reply.content, "late": objection.late},
-                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                notify=[self._entruster()],
                 message=f"{self.inp.court_reference}: the appraisers answered objection {objection.id} in writing",
             )
             return self._snapshot()
@@ -808,7 +853,7 @@ class CommissionWorkflow:
                     requirements=summons.requirements,
                     reason=summons.reason,
                     summoned_by=summons.actor,
-                    case_kind=case_kind_of(self.inp.case_number),
+                    case_kind=self._case_kind(),
                 ),
                 id=testimony_workflow_id(self.inp.commission_id, testimony_id),
             )
@@ -850,42 +895,47 @@ class CommissionWorkflow:
     async def request_supplementary(self, request: SupplementaryRequest) -> CommissionSnapshot:
         async with self.lock:
             self._validate_supplementary(request)
-            today = self._today()
-            self.supplementary = {
-                "ground": request.ground,
-                "reason": request.reason,
-                "requested_on": today,
-                "of_version": str(self.report.version if self.report else 0),
-            }
-            budget = SUPPLEMENTARY_EXAMINATION.limit
-            if self.inp.court_deadline_working_days:
-                budget = min(budget, self.inp.court_deadline_working_days)
-            self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id] = await StatutoryClock.start(
-                SUPPLEMENTARY_EXAMINATION.rule_id,
-                today,
-                budget,
-                planner=self.planner,
-            )
-            self.stage = Stage.EXAMINING
-            self.clocks_changed = True
-            await self._record(
-                "supplementary.requested",
-                request.actor,
-                {
-                    "ground": request.ground,
-                    "ground_text": SUPPLEMENTARY_GROUNDS[request.ground],
-                    "reason": request.reason,
-                    "materials": [asdict(m) for m in request.materials],
-                    "due_on": self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on,
-                },
-                notify=[
-                    *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
-                    Receiver(Role.INSTITUTION, self.inp.institution_id),
-                ],
-                message=f"{self.inp.court_reference}: supplementary appraisal asked ({request.ground}); "
-                f"due {self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on}",
-            )
+            await self._start_supplementary(request, SUPPLEMENTARY_GROUNDS[request.ground])
             return self._snapshot()
+
+    async def _start_supplementary(self, request: SupplementaryRequest, ground_text: str) -> None:
+        """PROC-30: the same appraisers examine again under a new clock (asked by the entrusting
+        organ, or granted on a suspect's or victim's application, PROC-36)."""
+        today = self._today()
+        self.supplementary = {
+            "ground": request.ground,
+            "reason": request.reason,
+            "requested_on": today,
+            "of_version": str(self.report.version if self.report else 0),
+        }
+        budget = SUPPLEMENTARY_EXAMINATION.limit
+        if self.inp.court_deadline_working_days:
+            budget = min(budget, self.inp.court_deadline_working_days)
+        self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id] = await StatutoryClock.start(
+            SUPPLEMENTARY_EXAMINATION.rule_id,
+            today,
+            budget,
+            planner=self.planner,
+        )
+        self.stage = Stage.EXAMINING
+        self.clocks_changed = True
+        await self._record(
+            "supplementary.requested",
+            request.actor,
+            {
+                "ground": request.ground,
+                "ground_text": ground_text,
+                "reason": request.reason,
+                "materials": [asdict(m) for m in request.materials],
+                "due_on": self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on,
+            },
+            notify=[
+                *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
+                Receiver(Role.INSTITUTION, self.inp.institution_id),
+            ],
+            message=f"{self.inp.court_reference}: supplementary appraisal asked ({request.ground}); "
+            f"due {self.clocks[SUPPLEMENTARY_EXAMINATION.rule_id].state.due_on}",
+        )
 
     @request_supplementary.validator
     def _validate_supplementary(self, request: SupplementaryRequest) -> None:
@@ -978,6 +1028,208 @@ class CommissionWorkflow:
             return
         self._enforce(order.actor, lambda: check_reappraisal(self._snapshot(), order))
 
+    # ---- a criminal case before trial (PROC-36): the opinion told, applications decided ----
+
+    @workflow.update
+    async def notify_opinion(self, notice: OpinionNotice) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_opinion_notice(notice)
+            assert self.report is not None
+            on = notice.notified_on or self._today()
+            self.opinion_notices.append(
+                OpinionNoticeSnapshot(
+                    version=self.report.version,
+                    persons=list(notice.persons),
+                    notified_on=on,
+                    notified_by=notice.actor.subject,
+                    note=notice.note,
+                )
+            )
+            await self._record(
+                "opinion.notified",
+                notice.actor,
+                {
+                    "version": self.report.version,
+                    "content_hash": self.report.content_hash,
+                    "persons": [asdict(p) for p in notice.persons],
+                    "notified_on": on,
+                    "note": notice.note,
+                },
+            )
+            return self._snapshot()
+
+    @notify_opinion.validator
+    def _validate_opinion_notice(self, notice: OpinionNotice) -> None:
+        enforce(lambda: check_opinion_notice(self._snapshot(), notice, self._day()))
+
+    @workflow.update
+    async def receive_application(self, receipt: ApplicationReceipt) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_application_receipt(receipt)
+            application = ApplicationSnapshot(
+                id=str(len(self.applications) + 1),
+                applicant_role=receipt.applicant_role,
+                applicant_name=receipt.applicant_name,
+                kind=receipt.kind,
+                reason=receipt.reason,
+                received_on=receipt.received_on or self._today(),
+                of_version=self.report.version if self.report else 0,
+            )
+            self.applications.append(application)
+            await self._record(
+                "application.received",
+                receipt.actor,
+                {
+                    "application_id": application.id,
+                    "applicant_role": application.applicant_role,
+                    "applicant_name": application.applicant_name,
+                    "kind": application.kind,
+                    "reason": application.reason,
+                    "received_on": application.received_on,
+                    "of_version": application.of_version,
+                },
+            )
+            return self._snapshot()
+
+    @receive_application.validator
+    def _validate_application_receipt(self, receipt: ApplicationReceipt) -> None:
+        enforce(lambda: check_application_receipt(self._snapshot(), receipt, self._day()))
+
+    @workflow.update
+    async def decide_application(self, decision: ApplicationDecision) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_application_decision(decision)
+            application = next(a for a in self.applications if a.id == decision.application_id)
+            today = self._today()
+            application.decided_on = today
+            application.decision_reason = decision.reason
+            application.ground = decision.ground
+            application.in_custody = decision.in_custody
+            data: dict[str, Any] = {
+                "application_id": application.id,
+                "kind": application.kind,
+                "granted": decision.granted,
+                "ground": decision.ground,
+                "reason": decision.reason,
+            }
+            if not decision.granted:
+                application.status = "refused"
+                rule = APPLICANT_NOTICE_IN_CUSTODY if decision.in_custody else APPLICANT_NOTICE
+                clock = await StatutoryClock.start(rule.rule_id, today, rule.limit, planner=self.planner)
+                self.clocks[rule.rule_id] = clock
+                self.clocks_changed = True
+                data |= {"in_custody": decision.in_custody, "notice_rule": rule.rule_id}
+                data["notice_due_on"] = clock.state.due_on
+                await self._record("application.decided", decision.actor, data)
+                return self._snapshot()
+            application.status = "granted"
+            await self._record(
+                "application.decided",
+                decision.actor,
+                data | {"ground_text": APPLICATION_GROUNDS[decision.ground]},
+                notify=[Receiver(Role.INSTITUTION, self.inp.institution_id)],
+                message=f"{self.inp.court_reference}: a {application.kind} was granted on the application "
+                f"of {application.applicant_name} ({decision.ground}, PROC-36)",
+            )
+            if application.kind == "supplementary":
+                request = SupplementaryRequest(decision.actor, decision.ground, decision.reason)
+                await self._start_supplementary(request, APPLICATION_GROUNDS[decision.ground])
+            return self._snapshot()
+
+    @decide_application.validator
+    def _validate_application_decision(self, decision: ApplicationDecision) -> None:
+        enforce(lambda: check_application_decision(self._snapshot(), decision))
+
+    @workflow.update
+    async def notify_applicant(self, notice: ApplicantNotice) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_applicant_notice(notice)
+            application = next(a for a in self.applications if a.id == notice.application_id)
+            rule = APPLICANT_NOTICE_IN_CUSTODY if application.in_custody else APPLICANT_NOTICE
+            clock = self.clocks[rule.rule_id]
+            on = notice.notified_on or self._today()
+            await self._record_rungs(clock.stop(on))
+            application.status = "notified"
+            application.notified_on = on
+            application.late = clock.state.overdue or on > clock.state.due_on
+            self.clocks_changed = True
+            await self._record(
+                "applicant.notified",
+                notice.actor,
+                {
+                    "application_id": application.id,
+                    "notified_on": on,
+                    "due_on": clock.state.due_on,
+                    "late": application.late,
+                    "note": notice.note,
+                },
+            )
+            return self._snapshot()
+
+    @notify_applicant.validator
+    def _validate_applicant_notice(self, notice: ApplicantNotice) -> None:
+        enforce(lambda: check_applicant_notice(self._snapshot(), notice, self._day()))
+
+    def _criminal_tasks(self) -> list[TaskSnapshot]:
+        """What PROC-36 leaves to the investigating organ that entrusted the commission."""
+        if self._entrusting_role() not in INVESTIGATING_ROLES:
+            return []
+        role, organ = self._entrusting_role(), self.inp.court_id
+        tasks: list[TaskSnapshot] = []
+        version = self.report.version if self.report else 0
+        told = any(n.version == version for n in self.opinion_notices)
+        if self.stage == Stage.ISSUED and not told:
+            tasks.append(TaskSnapshot("notify_opinion", role, organ, None, "PROC-36"))
+        for application in self.applications:
+            if application.status == "pending":
+                tasks.append(TaskSnapshot("decide_application", role, organ, None, "PROC-36"))
+            elif application.status == "refused":
+                rule = APPLICANT_NOTICE_IN_CUSTODY if application.in_custody else APPLICANT_NOTICE
+                due = self.clocks[rule.rule_id].state.due_on
+                tasks.append(TaskSnapshot("notify_applicant", role, organ, due, rule.rule_id))
+            elif (
+                application.status == "granted"
+                and application.kind == "reappraisal"
+                and not self.reappraisals
+            ):
+                tasks.append(TaskSnapshot("order_reappraisal", role, organ, None, "PROC-36"))
+        return tasks
+
+    # ---- the case moves on with its record (ENT-4) ----
+
+    @workflow.update
+    async def record_transfer(self, record: CaseTransferRecord) -> CommissionSnapshot:
+        async with self.lock:
+            if any(t.transfer_id == record.transfer_id for t in self.transfers):
+                return self._snapshot()  # a repeated hand-over: already recorded
+            self._validate_transfer(record)
+            transfer = TransferSnapshot(
+                transfer_id=record.transfer_id,
+                from_organ_id=record.from_organ_id,
+                from_case_number=record.from_case_number,
+                to_organ_id=record.to_organ_id,
+                to_role=record.to_role,
+                to_kind=record.to_kind,
+                to_case_number=record.to_case_number,
+                transferred_on=record.transferred_on,
+            )
+            self.transfers.append(transfer)
+            await self._record(
+                "case.transferred",
+                record.actor,
+                {**asdict(transfer), "note": record.note},
+                notify=[Receiver(record.to_role, record.to_organ_id)],
+                message=f"{self.inp.court_reference}: the case {record.from_case_number} was handed over as "
+                f"{record.to_case_number}; this commission's record comes with it (ENT-4)",
+            )
+            return self._snapshot()
+
+    @record_transfer.validator
+    def _validate_transfer(self, record: CaseTransferRecord) -> None:
+        if any(t.transfer_id == record.transfer_id for t in self.transfers):
+            return
+        enforce(lambda: check_transfer_record(self._snapshot(), record))
+
     # ---- calendar ----
 
     @workflow.signal
@@ -1062,7 +1314,7 @@ class CommissionWorkflow:
             notice.actor or SYSTEM,
             data,
             notify=[
-                Receiver(Role.COURT, self.inp.court_id),
+                self._entruster(),
                 Receiver(Role.INSTITUTION, self.inp.institution_id),
                 Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id),
                 *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
@@ -1106,7 +1358,7 @@ class CommissionWorkflow:
             },
             notify=[
                 Receiver(Role.INSTITUTION, self.inp.institution_id),
-                Receiver(Role.COURT, self.inp.court_id),
+                self._entruster(),
             ],
             message=f"{self.inp.court_reference}: appraiser {bar.entity_id} may no longer practise; "
             "name a qualified replacement (recusal, PROC-11)",
@@ -1128,7 +1380,7 @@ class CommissionWorkflow:
             notice.actor or SYSTEM,
             data,
             notify=[
-                Receiver(Role.COURT, self.inp.court_id),
+                self._entruster(),
                 Receiver(Role.INSTITUTION, self.inp.institution_id),
             ],
             message=f"{self.inp.court_reference}: {who} may act again ({notice.reason or 'restored'})",
@@ -1308,7 +1560,7 @@ class CommissionWorkflow:
                 "report.issued",
                 request.actor,
                 {"version": self.report.version, "content_hash": self.report.content_hash},
-                notify=[Receiver(Role.COURT, self.inp.court_id)],
+                notify=[self._entruster()],
                 message=f"{self.inp.court_reference}: the appraisal report is issued",
             )
             return self._snapshot()
@@ -1346,6 +1598,7 @@ class CommissionWorkflow:
 
     def _open_tasks(self) -> list[TaskSnapshot]:
         inst, court = self.inp.institution_id, self.inp.court_id
+        entruster = self._entrusting_role()
 
         def due(rule_id: str) -> str | None:
             clock = self.clocks.get(rule_id)
@@ -1356,7 +1609,7 @@ class CommissionWorkflow:
             tasks.append(TaskSnapshot("decide_acceptance", Role.INSTITUTION, inst, due("PROC-03"), "PROC-03"))
         elif self.stage == Stage.AWAITING_MATERIALS:
             paused = self._running_clock_while_paused().rule.rule_id
-            tasks.append(TaskSnapshot("supply_materials", Role.COURT, court, None, paused))
+            tasks.append(TaskSnapshot("supply_materials", entruster, court, None, paused))
         elif self.stage == Stage.EXAMINING:
             exam = self._exam_clock().rule.rule_id
             tasks += [
@@ -1370,7 +1623,8 @@ class CommissionWorkflow:
         elif self.stage == Stage.AWAITING_ISSUE:
             tasks.append(TaskSnapshot("issue_report", Role.INSTITUTION_HEAD, inst, None, "PROC-25"))
         elif self.stage == Stage.ISSUED:
-            tasks.append(TaskSnapshot("close_commission", Role.COURT, court, None, None))
+            tasks.append(TaskSnapshot("close_commission", entruster, court, None, None))
+        tasks += self._criminal_tasks()
         if pending_recusal(self.recusals) is not None:
             tasks.append(TaskSnapshot("decide_recusal", Role.INSTITUTION, inst, due("PROC-11"), "PROC-11"))
         for objection in self.objections:
@@ -1386,7 +1640,7 @@ class CommissionWorkflow:
         if self._remedy_open():
             tasks.append(
                 TaskSnapshot(
-                    "registry_exit_remedy", Role.COURT, court, due(REGISTRY_EXIT_REMEDY.rule_id), "EXIT-1"
+                    "registry_exit_remedy", entruster, court, due(REGISTRY_EXIT_REMEDY.rule_id), "EXIT-1"
                 )
             )
         if self.inp.bureau_id:
@@ -1399,7 +1653,7 @@ class CommissionWorkflow:
             if clock.state.stopped or not clock.state.overdue:
                 continue
             rule_id = clock.rule.rule_id
-            if rule_id == REGISTRY_EXIT_REMEDY.rule_id:  # the court's own: the bureau hears of it
+            if rule_id == REGISTRY_EXIT_REMEDY.rule_id:  # the entrusting organ's own: the bureau hears of it
                 if RungKind.ESCALATION in clock.state.rungs_fired and self.inp.bureau_id:
                     tasks.append(
                         TaskSnapshot(
@@ -1411,6 +1665,8 @@ class CommissionWorkflow:
                         )
                     )
                 continue
+            if clock.rule.assignee_role in ENTRUSTING_ROLES:
+                continue  # the entrusting organ's own lateness is its own task's (PROC-36)
             tasks.append(
                 TaskSnapshot("overdue_escalation", Role.INSTITUTION_HEAD, inst, clock.state.due_on, rule_id)
             )
@@ -1425,7 +1681,10 @@ class CommissionWorkflow:
                             rule_id,
                         )
                     )
-                tasks.append(TaskSnapshot("overdue_remedy", Role.COURT, court, clock.state.due_on, "CRT-5"))
+                if entruster == Role.COURT:  # re-entrustment is the court's remedy (CRT-5)
+                    tasks.append(
+                        TaskSnapshot("overdue_remedy", Role.COURT, court, clock.state.due_on, "CRT-5")
+                    )
         return tasks
 
     def _snapshot(self) -> CommissionSnapshot:
@@ -1463,6 +1722,12 @@ class CommissionWorkflow:
             testimonies=list(self.testimonies.values()),
             registry_bars=list(self.registry_bars),
             interference=list(self.interference),
+            entrusting_role=self._entrusting_role(),
+            entrusting_kind=inp.entrusting_kind or "court",
+            case_kind=self._case_kind(),
+            opinion_notices=list(self.opinion_notices),
+            applications=list(self.applications),
+            transfers=list(self.transfers),
             last_event_seq=self.seq,
             last_hash=self.last_hash,
         )

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from appraisal.api.policy import POLICY, Scope, policy_table
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU, OTHER_BUREAU
+from appraisal.seed import BUREAU, INVESTIGATIVE_ORGANS, OTHER_BUREAU, POLICE, PROCURATORATES
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.api.test_complaints_api import complaint_body
 from tests.factories import (
@@ -37,6 +37,9 @@ INSIDE = {
     Role.INSTITUTION_HEAD: head_actor,
     Role.APPRAISER: appraiser_actor(APPRAISER_IDS[0]),
     Role.SUPERVISOR: Actor(Role.SUPERVISOR, BUREAU.id, "inspector"),
+    Role.PROCURATORATE: Actor(Role.PROCURATORATE, PROCURATORATES[0].id, "procurator"),
+    Role.PUBLIC_SECURITY: Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer"),
+    Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[0].id, "officer"),
 }
 OUTSIDE = {
     Role.COURT: Actor(Role.COURT, OTHER_COURT.id, "clerk"),
@@ -44,7 +47,17 @@ OUTSIDE = {
     Role.INSTITUTION_HEAD: Actor(Role.INSTITUTION_HEAD, OTHER_INSTITUTION.id, "head"),
     Role.APPRAISER: appraiser_actor(ELSEWHERE.id),
     Role.SUPERVISOR: Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector"),
+    Role.PROCURATORATE: Actor(Role.PROCURATORATE, PROCURATORATES[1].id, "procurator"),
+    Role.PUBLIC_SECURITY: Actor(Role.PUBLIC_SECURITY, POLICE[1].id, "officer"),
+    Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[1].id, "officer"),
 }
+OWN_CASE_NUMBERS = {
+    Role.PROCURATORATE: "渝渝中检刑诉〔2026〕1号",
+    Role.PUBLIC_SECURITY: "A5001035000002026019999",
+    Role.INVESTIGATIVE_ORGAN: "渝缉私刑立字〔2026〕8号",
+}
+"""Each other entrusting organ's commission in the matrix, in its own case-number format (ENT-2):
+inside, it is the organ's own; outside, another organ's of the same role (404)."""
 
 
 def body_for(method: str, path: str) -> dict[str, Any] | None:
@@ -113,6 +126,21 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         "review": {"note": "已约谈"},
         "results": {"results": [{"institution_id": INSTITUTION.id, "conclusion": "no_issue"}]},
         "steps": {"step": "investigate", "findings": "查明"},
+        "opinion-notices": {"persons": [{"role": "suspect", "name": "张某"}]},
+        "applications": {
+            "applicant_role": "suspect",
+            "applicant_name": "张某",
+            "kind": "reappraisal",
+            "reason": "x",
+        },
+        "{application_id}/decision": {"granted": False, "reason": "不准予"},
+        "notice": {},
+        # No commission of this case: a refusal (409), or the organ's own rules (ENT-2, ENT-4).
+        "/v1/case-transfers": {
+            "case_number": "A5001035000002026010000",
+            "to_organ_id": PROCURATORATES[0].id,
+            "to_case_number": "渝渝中检刑诉〔2026〕99号",
+        },
         "login": {},  # the dashboard's form: no token shows the form again (200)
         "logout": {},
     }
@@ -152,7 +180,17 @@ async def test_the_whole_matrix(
     params["institution_id"] = INSTITUTION.id
     params["entity_id"] = APPRAISER_IDS[0]
     # Sub-resources that do not exist: a step on one is refused by the commission's rules (409).
+    own = {Role.COURT: cid}
+    for role, number in OWN_CASE_NUMBERS.items():
+        theirs = await api.post(
+            "/v1/commissions",
+            json=entrustment(f"MATRIX-{role}-{uuid.uuid4().hex[:8]}", case_number=number),
+            headers=auth(INSIDE[role]),
+        )
+        assert theirs.status_code == 201, theirs.text
+        own[role] = theirs.json()["id"]
     params |= {
+        "application_id": "1",
         "recusal_id": "1",
         "objection_id": "1",
         "testimony_id": "no-such-testimony",
@@ -187,10 +225,10 @@ async def test_the_whole_matrix(
     page_token = re.search(r'name="csrftoken" value="([^"]+)"', (await api.get("/ui/login")).text)
     assert page_token is not None
 
-    async def call(method: str, path: str, headers: dict[str, str]) -> int:
+    async def call(method: str, path: str, headers: dict[str, str], role: Role | None = None) -> int:
         nonlocal checked
         checked += 1
-        url = path.format(**params)
+        url = path.format(**params | {"commission_id": own.get(role, cid) if role else cid})
         if method == "POST" and path.startswith("/ui/"):
             form = {"csrftoken": page_token.group(1)}
             return (await api.request(method, url, data=form, headers=headers)).status_code
@@ -210,7 +248,7 @@ async def test_the_whole_matrix(
                 wrong.append(f"{cell} without a token: {anonymous}, expected 401")
             for role in Role:
                 for place, principals in (("inside", INSIDE), ("outside", OUTSIDE)):
-                    status = await call(method, route.path, auth(principals[role]))
+                    status = await call(method, route.path, auth(principals[role]), role)
                     if role not in access.roles or (
                         access.scope is Scope.ADMINISTERED and role != Role.SUPERVISOR
                     ):

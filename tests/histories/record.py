@@ -35,6 +35,10 @@ tests/histories/<name>.json:
   restores it (the commission left running; the fan-out's last run, the restoration);
 - penalty_case: a penalty case filed, investigated, notified, heard, decided (a suspension)
   and served, its outcome in the registry.
+- criminal_case: entrusted by a public security organ (ENT-1), issued, the
+  suspect and the victim told (PROC-36), an application refused in custody and
+  the applicant told in writing (CAL-4), a supplementary appraisal granted on
+  another, the case handed over to the procuratorate (ENT-4) (left running).
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -76,12 +80,21 @@ from appraisal.domain.commission import (
     MaterialRequest,
     MaterialSupply,
     ReassignmentRequest,
+    RegistrationRequest,
     ReportSubmission,
     SignatureSubmission,
     TerminationRequest,
     WithdrawalRequest,
 )
 from appraisal.domain.complaint import ComplaintAcceptance, ComplaintDecision, PartiesNotice
+from appraisal.domain.criminal import (
+    ApplicantNotice,
+    ApplicationDecision,
+    ApplicationReceipt,
+    CaseTransferRecord,
+    NotifiedPerson,
+    OpinionNotice,
+)
 from appraisal.domain.exit import InterferenceReport, InterferenceReview, exit_workflow_id
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
 from appraisal.domain.penalty import (
@@ -100,14 +113,14 @@ from appraisal.domain.roles import Actor, Role
 from appraisal.embedded import EmbeddedPostgres
 from appraisal.schemas.commission import CalendarYearPut
 from appraisal.schemas.registry import RegistryStatusCreate
-from appraisal.seed import BUREAU, seed_demo
+from appraisal.seed import BUREAU, POLICE, PROCURATORATES, seed_demo
 from appraisal.services import exit as exits
 from appraisal.services import registry
 from appraisal.services.calendar import load_year
 from appraisal.worker import build_worker
 from appraisal.workflows.anchor import DailyAnchorInput, DailyAnchorWorkflow, delivery_workflow_id
 from appraisal.workflows.calendar import CalendarReloadResult
-from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 from appraisal.workflows.complaint import ComplaintWorkflow
 from appraisal.workflows.penalty import PenaltyWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
@@ -593,6 +606,65 @@ async def penalty_case(
     return {"penalty_case": handle}
 
 
+async def criminal_case(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    police = Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer")
+    inp = commission_input(
+        await today(env),
+        court_id=police.organisation_id,
+        court_reference="渝公渝中鉴委〔2026〕1号",
+        case_number="A5001035000002026010001",
+        entrusted_by=police,
+        bureau_id=BUREAU.id,
+        entrusting_kind="public_security",
+        case_kind="criminal",
+    )
+    handle = await env.client.start_workflow(
+        CommissionWorkflow.run, inp, id=workflow_id_for(inp.commission_id), task_queue=task_queue
+    )
+    await handle.execute_update(CommissionWorkflow.register, RegistrationRequest(police))
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    submitted = await handle.execute_update(
+        CommissionWorkflow.submit_report,
+        ReportSubmission(appraiser_actor(APPRAISER_IDS[0]), "损伤检验所见……", "被害人之损伤构成轻伤二级"),
+    )
+    assert submitted.report is not None
+    await _sign_and_issue(handle, submitted.report.content_hash)
+    persons = [NotifiedPerson("suspect", "张某"), NotifiedPerson("victim", "李某")]
+    await handle.execute_update(CommissionWorkflow.notify_opinion, OpinionNotice(police, persons))
+    await handle.execute_update(
+        CommissionWorkflow.receive_application,
+        ApplicationReceipt(police, "suspect", "张某", "reappraisal", "鉴定依据不足"),
+    )
+    await handle.execute_update(
+        CommissionWorkflow.decide_application,
+        ApplicationDecision(police, "1", False, "依据充分", in_custody=True),
+    )
+    await handle.execute_update(CommissionWorkflow.notify_applicant, ApplicantNotice(police, "1"))
+    await handle.execute_update(
+        CommissionWorkflow.receive_application,
+        ApplicationReceipt(police, "victim", "李某", "supplementary", "发现新的证物"),
+    )
+    granted = await handle.execute_update(
+        CommissionWorkflow.decide_application,
+        ApplicationDecision(police, "2", True, "发现新的有鉴定意义的证物", "PROC-36-S2"),
+    )
+    assert granted.stage == "examining"
+    procuratorate = PROCURATORATES[0].id
+    handed = await handle.execute_update(
+        CommissionWorkflow.record_transfer,
+        CaseTransferRecord(
+            police, "t-1", police.organisation_id, inp.case_number, procuratorate, "procuratorate",
+            "procuratorate", "渝渝中检刑诉〔2026〕12号", await today(env),
+        ),
+    )  # fmt: skip
+    assert handed.transfers[0].to_organ_id == procuratorate
+    return {"criminal_case": handle}  # left examining the supplement: running, as at an upgrade
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -607,6 +679,7 @@ SCENARIOS: dict[str, Scenario] = {
     "paper_commission": paper_commission,
     "registry_exit": registry_exit,
     "penalty_case": penalty_case,
+    "criminal_case": criminal_case,
 }
 
 

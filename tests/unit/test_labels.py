@@ -24,6 +24,7 @@ from appraisal.schemas.commission import (
     Selection,
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
+from appraisal.schemas.criminal import CaseTransferCreate, NotifiedPersonIn
 from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.penalty import (
     InspectionResultIn,
@@ -56,7 +57,7 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference)\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference|opinion|application|applicant|case)\.[a-z_]+)"',
                 source.read_text(),
             )
         )
@@ -140,6 +141,7 @@ def test_every_field_a_form_can_name_has_words() -> None:
     bodies += [ComplaintCreate, ComplaintDecisionCreate, ComplainantIn, InstitutionCreate, AppraiserCreate]
     bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
     bodies += [PenaltyCaseCreate, PenaltyStepCreate, InspectionResultsCreate, InspectionResultIn]
+    bodies += [CaseTransferCreate, NotifiedPersonIn]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}

@@ -64,6 +64,7 @@ async def sign_out(page: Page) -> None:
 async def from_inbox(page: Page, base: str, commission_id: str) -> None:
     """A desk, a head and an appraiser start on their inbox; the task opens the commission."""
     await expect(page).to_have_url(f"{base}/ui/inbox")
+    # The link lands on the form that takes the task (#do-<step>), or on the clocks.
     await page.click(f"#inbox a[href^='/ui/commissions/{commission_id}#']")
     await expect(page.locator("#court-reference")).to_have_text(REFERENCE)
 

@@ -22,11 +22,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.domain.calendar import CHINA_TZ, local_today
-from appraisal.domain.commission import CommissionSnapshot, Material
+from appraisal.domain.commission import CommissionSnapshot, Material, RegistrationRequest
+from appraisal.domain.criminal import NotifiedPerson
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
-from appraisal.seed import BUREAU
-from appraisal.workflows.commission import CommissionWorkflow
+from appraisal.seed import BUREAU, POLICE, PROCURATORATES
+from appraisal.workflows.commission import CommissionWorkflow, workflow_id_for
 from tests.factories import (
     CLINICAL_APPRAISERS,
     ELSEWHERE,
@@ -42,6 +43,7 @@ from tests.factories import (
 from tests.workflows.test_commission_workflow import start
 
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
+POLICE_CASE = "A5001035000002026010001"
 
 UPDATES = [
     name
@@ -52,8 +54,10 @@ UPDATES = [
     and typing.get_type_hints(member).get("return") is CommissionSnapshot
 ]
 """Every step Update (the asynchronous handlers answering a snapshot; the query is not one)."""
+POLICE_ACTOR = Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer")
 ACTORS = [
     court_actor,
+    POLICE_ACTOR,
     institution_actor,
     head_actor,
     appraiser_actor(APPRAISER_IDS[0]),
@@ -65,6 +69,8 @@ WORDS = [
     "accept", "refuse", "sign", "dissent", "materials", "witness", "withdrawn", "maintained", "waived",
     "confirm", "decline", "remote", "PROC-10-2", "PROC-20-5", "PROC-28-1", "PROC-30-1", "PROC-31-1",
     "TST-8-1", "1", "2", RESERVE_APPRAISER.id, *APPRAISER_IDS, "检验所见", "",
+    "suspect", "victim", "supplementary", "reappraisal", "PROC-36-S1", "PROC-36-R4", "procuratorate",
+    PROCURATORATES[0].id, POLICE[0].id,
 ]  # fmt: skip
 """Values the validators look for, so that generated steps are taken as well as refused."""
 
@@ -75,6 +81,13 @@ HAPPY_PATH = [
 ]  # fmt: skip
 """The steps of a commission's whole life, in order: each run takes them, varied, with other
 generated steps in between."""
+
+CRIMINAL_PATH = [
+    "decide_acceptance", "submit_report", "sign_report", "sign_report", "issue_report",
+    "notify_opinion", "receive_application", "decide_application", "notify_applicant",
+    "record_transfer", "close",
+]  # fmt: skip
+"""A criminal case's commission, entrusted by a police organ (PROC-36, ENT-4)."""
 
 
 def text_for(today: date) -> st.SearchStrategy[str]:
@@ -154,7 +167,15 @@ def templates(today: date) -> dict[str, Any]:
             "fp",
         ),
         "review_interference": (Actor(Role.SUPERVISOR, BUREAU.id, "bureau"), "1", "已约谈"),
-    }
+        "notify_opinion": (POLICE_ACTOR, [NotifiedPerson("suspect", "张某")], on, ""),
+        "receive_application": (POLICE_ACTOR, "suspect", "张某", "reappraisal", "依据不足", on),
+        "decide_application": (POLICE_ACTOR, "1", False, "依据充分", "", True),
+        "notify_applicant": (POLICE_ACTOR, "1", on, ""),
+        "record_transfer": (
+            POLICE_ACTOR, "t-1", POLICE[0].id, POLICE_CASE, PROCURATORATES[0].id, "procuratorate",
+            "procuratorate", "渝渝中检刑诉〔2026〕12号", on, "",
+        ),
+    }  # fmt: skip
     return {u: hints[u](*values[u]) for u in UPDATES}
 
 
@@ -193,12 +214,14 @@ def one_step(today: date) -> st.SearchStrategy[tuple[str, Any]]:
     )
 
 
-def a_life(today: date) -> st.SearchStrategy[list[tuple[str, Any]]]:
+def a_life(today: date, path: list[str] = HAPPY_PATH) -> st.SearchStrategy[list[tuple[str, Any]]]:
     """The happy path's steps (the second signature by the other appraiser), each varied now and
     then, with up to two other steps before each."""
     base = templates(today)
+    if path is CRIMINAL_PATH:
+        base["close"] = dataclasses.replace(base["close"], actor=POLICE_ACTOR)
     second = dataclasses.replace(base["sign_report"], actor=appraiser_actor(APPRAISER_IDS[1]))
-    planned = [(u, second if (u, i) == ("sign_report", 3) else base[u]) for i, u in enumerate(HAPPY_PATH)]
+    planned = [(u, second if (u, i) == ("sign_report", 3) else base[u]) for i, u in enumerate(path)]
     parts = [
         st.tuples(
             st.lists(one_step(today), max_size=2),
@@ -243,5 +266,40 @@ async def test_no_update_the_validator_takes_fails_a_workflow_task(
         children |= {t["workflow_id"] for t in snapshot.testimonies}  # each one's state, as a dict
         for workflow_id in [handle.id, *children]:
             assert await failed_tasks(temporal_env, workflow_id) == [], step
+        if snapshot.stage in TERMINAL_STAGES:
+            break
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+async def test_no_update_of_a_criminal_case_fails_a_workflow_task(
+    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, data: st.DataObject
+) -> None:
+    """The same, on a commission a police organ entrusted: the PROC-36 steps and the hand-over
+    taken and refused with generated inputs."""
+    today = local_today(await temporal_env.get_current_time())
+    life = data.draw(a_life(today, CRIMINAL_PATH), label="steps")
+    inp = commission_input(
+        today.isoformat(),
+        court_id=POLICE[0].id,
+        case_number=POLICE_CASE,
+        entrusted_by=POLICE_ACTOR,
+        entrusting_kind="public_security",
+        case_kind="criminal",
+    )
+    handle = await temporal_env.client.start_workflow(
+        CommissionWorkflow.run, inp, id=workflow_id_for(inp.commission_id), task_queue=task_queue
+    )
+    await handle.execute_update(CommissionWorkflow.register, RegistrationRequest(POLICE_ACTOR))
+    for step in life:
+        snapshot = await take(handle, step)
+        if snapshot is None:
+            continue
+        assert await failed_tasks(temporal_env, handle.id) == [], step
         if snapshot.stage in TERMINAL_STAGES:
             break

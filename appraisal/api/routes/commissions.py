@@ -61,7 +61,10 @@ async def entrust_commission(
     calendar: CalendarDep,
     today: TodayDep,
 ) -> CommissionPublic:
-    """Entrust a commission (court). A repeated `court_reference` returns the existing one (200)."""
+    """Entrust a commission: a court, or another entrusting organ (a procuratorate, a public
+    security organ, another investigative organ: ENT-1), each with its own case numbers (ENT-2);
+    an institution an investigative organ set up takes only its own system's (ENT-3). A repeated
+    `court_reference` (or `entrusting_reference`) returns the existing one (200)."""
     result, created = await service.entrust(
         session=session,
         client=client,
@@ -87,7 +90,12 @@ async def list_commissions(
     today: TodayDep,
     stage: Stage | None = None,
     institution_id: str | None = Query(default=None, max_length=36),
-    court_id: str | None = Query(default=None, max_length=36),
+    court_id: str | None = Query(
+        default=None, max_length=36, description="the entrusting organ (the name older clients use)"
+    ),
+    entrusting_organ_id: str | None = Query(
+        default=None, max_length=36, description="the entrusting organ: the general name of `court_id`"
+    ),
     category: str | None = Query(default=None, max_length=60),
     overdue: bool | None = None,
     escalated: bool | None = Query(default=None, description="an overdue escalation to the bureau is open"),
@@ -120,6 +128,9 @@ async def list_commissions(
     headers: following it costs the same at any depth, while `offset` reads every row it skips."""
     if cursor is not None and offset:
         raise InvalidInput("offset", "give either offset or cursor: the cursor knows where it is")
+    if court_id and entrusting_organ_id and court_id != entrusting_organ_id:
+        raise InvalidInput("entrusting_organ_id", "the general name of court_id: give one (or the same)")
+    court_id = court_id or entrusting_organ_id
     listing = await service.list_commissions(
         session=session,
         principal=principal,

@@ -13,6 +13,7 @@ from appraisal.db.models import (
     RegistryChange,
     RegistryChangePublic,
 )
+from appraisal.schemas.criminal import OrganPublic
 from appraisal.schemas.registry import (
     AppraiserCreate,
     AppraiserUpdate,
@@ -20,6 +21,7 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
+from appraisal.services import organs
 from appraisal.services import registry as service
 
 router = APIRouter(
@@ -35,6 +37,21 @@ async def list_institutions(
 ) -> list[Institution]:
     """Registered institutions, optionally only those registered for a category."""
     return await service.list_institutions(session=session, category=category)
+
+
+@router.get("/organs", response_model=list[OrganPublic], responses=ERRORS)
+async def list_organs(
+    _: AuthorizedDep,
+    session: SessionDep,
+    kind: str | None = Query(
+        default=None, max_length=30, description="court, procuratorate, public_security, state_security, …"
+    ),
+) -> list[OrganPublic]:
+    """Every entrusting organ (ENT-1): courts, procuratorates, public security organs and the
+    other investigative organs, each with the role its users act with; where a case may be
+    handed over (POST /v1/case-transfers)."""
+    found = await organs.list_organs(session=session, kind=kind)
+    return [OrganPublic(id=o.id, name=o.name, kind=o.kind, role=o.role, bureau_id=o.bureau_id) for o in found]
 
 
 @router.get("/appraisers", response_model=list[AppraiserPublic], responses=ERRORS)
