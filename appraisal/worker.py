@@ -1,7 +1,7 @@
 """The Temporal worker: every workflow and activity of the product."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -19,8 +19,10 @@ from appraisal.activities.complaint import ComplaintActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.activities.report import ReportActivities
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
+from appraisal.core.seal import SealLoader, SealSettings
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
@@ -80,6 +82,7 @@ def build_worker(
     interceptors: Sequence[Interceptor] = (),
     tuning: Mapping[str, Any] | None = None,
     anchors: AnchorOutput | None = None,
+    seal: Callable[[], SealSettings] | None = None,
 ) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
@@ -89,6 +92,7 @@ def build_worker(
     complaint = ComplaintActivities(sessions)
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
+    report = ReportActivities(sessions, seal)
     return Worker(
         client,
         task_queue=task_queue,
@@ -106,6 +110,8 @@ def build_worker(
             registry.sweep_licence_tasks,
             inspection.list_bureaus,
             inspection.draw_scheduled_inspection,
+            report.assign_document_number,
+            report.seal_report,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),
@@ -114,6 +120,9 @@ def build_worker(
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    seal = SealLoader.of(settings)
+    if settings.environment == "production":
+        seal()  # no seal authority yet (`appraisal seal init`): stop here, not at the first issue
     client = await connect(settings, runtime=metrics_runtime(settings))
     engine = create_engine(settings)
     worker = build_worker(
@@ -123,6 +132,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         interceptors=tracing_interceptors(settings),
         tuning=worker_tuning(settings),
         anchors=AnchorOutput(settings.anchor_folder(), anchor_key(settings.anchor_signing_key)),
+        seal=seal,
     )
     await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:

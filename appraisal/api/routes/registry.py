@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import READ_YOUR_WRITES, SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, SealIfAnyDep, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
@@ -50,10 +50,17 @@ async def list_appraisers(
 
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201, responses=ERRORS)
 async def create_institution(
-    body: InstitutionCreate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+    body: InstitutionCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+    seal: SealIfAnyDep,
 ) -> Institution:
-    """Register an institution under the caller's bureau (supervisor); audited."""
-    return await service.create_institution(session=session, principal=principal, body=body, today=today)
+    """Register an institution under the caller's bureau (supervisor); audited. The bureau's
+    authority issues it a seal certificate (GET /v1/registry/seal/certificates)."""
+    return await service.create_institution(
+        session=session, principal=principal, body=body, today=today, seal=seal
+    )
 
 
 @router.post("/appraisers", response_model=AppraiserPublic, status_code=201, responses=ERRORS)
@@ -96,11 +103,13 @@ async def change_institution_status(
     principal: AuthorizedDep,
     session: SessionDep,
     today: TodayDep,
+    seal: SealIfAnyDep,
 ) -> Institution:
     """Suspend (optionally until a day), reinstate or revoke an institution (REG-6). Revocation is
-    final (409 `registry_status_final`); a suspended or revoked institution is never selected."""
+    final (409 `registry_status_final`); a suspended or revoked institution is never selected, and
+    its seal certificates are revoked (the CRL lists them); reinstated, it gets a new one."""
     return await service.change_institution_status(
-        session=session, principal=principal, institution_id=institution_id, body=body, today=today
+        session=session, principal=principal, institution_id=institution_id, body=body, today=today, seal=seal
     )
 
 
