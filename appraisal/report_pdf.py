@@ -252,12 +252,19 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "number": ParagraphStyle("number", parent=base, fontSize=11, leading=18, alignment=TA_RIGHT),
         "heading": ParagraphStyle(
-            "heading", parent=base, fontName=SERIF_BOLD, fontSize=13, leading=22, spaceBefore=8, spaceAfter=2
+            "heading",
+            parent=base,
+            fontName=SERIF_BOLD,
+            fontSize=13,
+            leading=22,
+            spaceBefore=8,
+            spaceAfter=2,
+            keepWithNext=1,
         ),
         "body": ParagraphStyle("body_text", parent=base, firstLineIndent=23, alignment=TA_JUSTIFY),
         "field": ParagraphStyle("field", parent=base, leftIndent=23, firstLineIndent=0, alignment=TA_JUSTIFY),
         "cell": ParagraphStyle("cell", parent=base, fontSize=9.5, leading=13),
-        "hash": ParagraphStyle("hash", parent=base, fontSize=7.5, leading=10),
+        "hash": ParagraphStyle("hash", parent=base, fontSize=6.8, leading=9),
         "note": ParagraphStyle(
             "note", parent=base, fontSize=8.5, leading=12, textColor=colors.Color(0.3, 0.3, 0.3)
         ),
@@ -401,8 +408,13 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]
         super().save()
 
 
+def _strong(text: str) -> str:
+    """Bold markup for a label, in the regular face where the bold one lacks a character."""
+    return f'<font name="{_bold_font(text)}">{_text(text)}</font>'
+
+
 def _kv(label: str, value: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
-    return Paragraph(f"<b>{_text(label)}：</b>{_text(value) if value else '无'}", styles["field"])
+    return Paragraph(f"{_strong(label + '：')}{_text(value) if value else '无'}", styles["field"])
 
 
 def _table(rows: list[list[Any]], widths: list[float], *, header: bool = True) -> Table:
@@ -427,7 +439,7 @@ def _hash_table(items: Sequence[Mapping[str, str]], styles: dict[str, ParagraphS
         [Paragraph(str(i), cell), Paragraph(_text(m["name"]), cell), Paragraph(m["sha256"], hashed)]
         for i, m in enumerate(items, start=1)
     ]
-    return _table(rows, [12 * mm, 58 * mm, 90 * mm])
+    return _table(rows, [11 * mm, 46 * mm, 103 * mm])
 
 
 def _story(manifest: Mapping[str, Any]) -> list[Any]:
@@ -514,7 +526,7 @@ def _story(manifest: Mapping[str, Any]) -> list[Any]:
         _kv("委　托　人", str(court.get("name", "")), styles),
         _kv("委托鉴定事项", matters, styles),
         _kv("受理日期", shown_date(str(manifest.get("accepted_on") or "")), styles),
-        Paragraph("<b>鉴定材料：</b>", styles["field"]),
+        Paragraph(_strong("鉴定材料："), styles["field"]),
     ]
     materials = list(manifest.get("materials") or [])
     story.append(_hash_table(materials, styles) if materials else Paragraph("无", styles["field"]))
@@ -535,7 +547,8 @@ def _story(manifest: Mapping[str, Any]) -> list[Any]:
     for s in dissents:
         story.append(
             Paragraph(
-                f"<b>不同意见（司法鉴定人{_text(str(s.get('name') or ''))}）：</b>{_text(str(s.get('statement', '')))}",
+                _strong(f"不同意见（司法鉴定人{s.get('name') or ''}）：")
+                + _text(str(s.get("statement", ""))),
                 styles["field"],
             )
         )
@@ -734,7 +747,7 @@ def _as_pdfa(pdf: bytes, manifest: Mapping[str, Any], *, title: str, author: str
     root[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
     root[NameObject("/Lang")] = TextStringObject("zh-CN")
     attached = writer.add_attachment(MANIFEST_NAME, manifest_bytes(manifest))
-    attached.subtype = NameObject("/application#2Fjson")
+    attached.subtype = NameObject("/application/json")
     attached.associated_file_relationship = NameObject("/Data")
     attached.description = TextStringObject(
         "machine-readable manifest: the report, its hash, every signature"

@@ -63,6 +63,8 @@ CRL_REQUIRED = RevocationCheckingPolicy(
     RevocationCheckingRule.CRL_REQUIRED, RevocationCheckingRule.CRL_REQUIRED
 )
 ALLOWED_AFTER_SEALING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+INFO_KEPT = ("/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/CreationDate")
+"""Document information an LTA update never changes (it touches /ModDate and /Producer only)."""
 """What may follow the seal: the document security store and document timestamps."""
 
 
@@ -210,6 +212,11 @@ def _changes_after_sealing(pdf: bytes, signed_until: int) -> list[str]:
                 continue
             if before.get_contents().get_data() != after.get_contents().get_data():  # type: ignore[union-attr]
                 found.append(f"page {number}'s content changed (第 {number} 页内容被改动)")
+        before_info: Mapping[str, Any] = sealed.metadata or {}
+        after_info: Mapping[str, Any] = current.metadata or {}
+        for key in INFO_KEPT:
+            if before_info.get(key) != after_info.get(key):
+                found.append(f"the document information's {key[1:]} changed (文档信息 {key[1:]} 被改动)")
         try:
             manifest_before, manifest_after = read_manifest(pdf[:signed_until]), read_manifest(pdf)
             if manifest_before != manifest_after:
@@ -320,9 +327,11 @@ def _check_seal(
         )
     coverage, level = status.coverage, status.modification_level
     end = int(seal.byte_range[2]) + int(seal.byte_range[3])
-    if level in ALLOWED_AFTER_SEALING and coverage in (
-        SignatureCoverageLevel.ENTIRE_FILE,
-        SignatureCoverageLevel.ENTIRE_REVISION,
+    what = _changes_after_sealing(pdf, end) if status.intact else []
+    if (
+        not what
+        and level in ALLOWED_AFTER_SEALING
+        and coverage in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION)
     ):
         after = "" if level == ModificationLevel.NONE else "（其后仅有长期验证数据与文档时间戳）"
         after_en = (
@@ -332,7 +341,6 @@ def _check_seal(
         )
         result.add(True, f"盖章后文件未被改动{after}", f"document unchanged since sealing{after_en}")
     else:
-        what = _changes_after_sealing(pdf, end) if status.intact else []
         if not what:
             what = [
                 f"modification level {level.name if level else '?'}, coverage {coverage.name if coverage else '?'}"

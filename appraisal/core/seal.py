@@ -371,7 +371,7 @@ def _write_key(path: Path, key: Any, passphrase: bytes | None) -> None:
 class TimestampRejection(core.Sequence):  # type: ignore[misc]
     """A TimeStampResp without a token (asn1crypto's own class insists on one)."""
 
-    _fields = [("status", tsp.PKIStatusInfo)]
+    _fields = [("status", tsp.PKIStatusInfo)]  # noqa: RUF012 - asn1crypto reads it as is
 
 
 def _rejection(failure: str, text: str) -> bytes:
