@@ -523,7 +523,7 @@ def _story(manifest: Mapping[str, Any]) -> list[Any]:
     matters = "、".join(manifest.get("matters") or []) or "—"
     story += [
         Paragraph("一、基本情况", styles["heading"]),
-        _kv("委　托　人", str(court.get("name", "")), styles),
+        _kv("委　托　人", chinese_name(str(court.get("name", ""))), styles),
         _kv("委托鉴定事项", matters, styles),
         _kv("受理日期", shown_date(str(manifest.get("accepted_on") or "")), styles),
         Paragraph(_strong("鉴定材料："), styles["field"]),
@@ -564,7 +564,7 @@ def _story(manifest: Mapping[str, Any]) -> list[Any]:
     for s in signatures:
         rows.append(
             [
-                Paragraph(_text(str(s.get("name") or "—")), cell),
+                Paragraph(_text(chinese_name(str(s.get("name") or "—"))), cell),
                 Paragraph(_text(str(s.get("licence_number") or "—")), cell),
                 Paragraph(KIND_LABELS.get(str(s.get("kind")), str(s.get("kind"))), cell),
                 Paragraph(shown_instant(str(s.get("signed_at") or "")), cell),
@@ -603,7 +603,7 @@ def _story(manifest: Mapping[str, Any]) -> list[Any]:
     for s in signatures:
         verification.append(
             Paragraph(
-                f"{_text(str(s.get('name') or ''))}（{KIND_LABELS.get(str(s.get('kind')), '')}）"
+                f"{_text(chinese_name(str(s.get('name') or '')))}（{KIND_LABELS.get(str(s.get('kind')), '')}）"
                 f" Ed25519 公钥指纹：{s.get('key_fingerprint', '')}",
                 note,
             )

@@ -480,7 +480,10 @@ def _check_pages(result: Verification, pdf: bytes, manifest: Mapping[str, Any]) 
         for s in manifest.get("signatures") or []
         if s.get("kind") == "dissent"
     ]
-    wanted += [(f"signer {s.get('name')}", str(s.get("name", ""))) for s in manifest.get("signatures") or []]
+    wanted += [
+        (f"signer {s.get('name')}", chinese_name(str(s.get("name", ""))))
+        for s in manifest.get("signatures") or []
+    ]
     for label, text in wanted:
         lines = [squeezed(line).replace("（", "(").replace("）", ")") for line in text.split("\n")]
         if not all(line in shown for line in lines if line):
@@ -562,10 +565,10 @@ def verify_main(argv: Sequence[str], *, default_trust: Path | None = None) -> in
         "--trust",
         type=Path,
         action="append",
-        help="the bureau's root certificate, PEM or DER (GET /v1/seal/root.pem); default: this deployment's",
+        help="the bureau's root certificate, PEM or DER (GET /v1/registry/seal/root.pem); default: this deployment's",
     )
     parser.add_argument(
-        "--crl", type=Path, action="append", default=[], help="a newer revocation list (GET /v1/seal/crl)"
+        "--crl", type=Path, action="append", default=[], help="a newer revocation list (GET /v1/registry/seal/crl)"
     )
     parser.add_argument(
         "--keys",

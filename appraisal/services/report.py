@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.core.seal import SealSettings
@@ -38,9 +38,11 @@ async def issued_report_pdf(
     stored = await seal_rows.sealed_report(session, commission.id, version)
     if stored is not None:
         return stored.pdf
-    if await _sealed_by_workflow(session, commission.id, version):
+    if await _being_sealed(session, commission.id, version):
         return await _wait_for_seal(session, commission.id, version, within_seconds)
-    try:  # issued before sealing: sealed now, once
+    # Issued before sealing existed, or its sealed PDF lost with the database (a restore, a
+    # rebuild from the histories): sealed now, once, and kept.
+    try:
         return (
             await seal_issued_report(session=session, seal=seal, commission_id=commission.id, version=version)
         ).pdf
@@ -48,16 +50,21 @@ async def issued_report_pdf(
         raise RuleViolation("report_not_sealable", str(err)) from err
 
 
-async def _sealed_by_workflow(session: AsyncSession, commission_id: str, version: int) -> bool:
-    """Whether the version was issued with a number, so its workflow seals it."""
+async def _being_sealed(session: AsyncSession, commission_id: str, version: int) -> bool:
+    """Whether the version's workflow is sealing it now: issued with a number (the sealing
+    path), its seal not yet recorded in the trail either way."""
     events = (
         await session.exec(
             select(AuditEventRow).where(
-                AuditEventRow.commission_id == commission_id, AuditEventRow.kind == "report.issued"
+                AuditEventRow.commission_id == commission_id,
+                col(AuditEventRow.kind).in_(["report.issued", "report.sealed", "report.seal_failed"]),
             )
         )
     ).all()
-    return any(int(e.data.get("version", 0)) == version and "document_number" in e.data for e in events)
+    of_version = {e.kind: e for e in events if int(e.data.get("version", 0)) == version}
+    issued = of_version.get("report.issued")
+    numbered = issued is not None and "document_number" in issued.data
+    return numbered and "report.sealed" not in of_version and "report.seal_failed" not in of_version
 
 
 async def _wait_for_seal(

@@ -15,8 +15,12 @@ from cryptography import x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import PdfSignatureStatus, validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.core.seal import TSA_POLICY, TimestampRejection
+from appraisal.db.models import SealedReport
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.report_pdf import page_texts, read_manifest, squeezed
@@ -94,7 +98,11 @@ async def issued_commission(api: httpx.AsyncClient, auth: Auth) -> tuple[str, st
 
 
 async def test_the_issued_report_is_numbered_sealed_and_verifies_offline(
-    api: httpx.AsyncClient, auth: Auth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    api: httpx.AsyncClient,
+    auth: Auth,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     cid, report_hash = await issued_commission(api, auth)
 
@@ -183,6 +191,18 @@ async def test_the_issued_report_is_numbered_sealed_and_verifies_offline(
 
     status = await asyncio.to_thread(pyhanko_validates)
     assert status.bottom_line and status.trusted and status.timestamp_validity is not None
+
+    # The stored PDF lost with the database (a restore, a rebuild from the histories): sealed
+    # again on the next request, from the same trail, and kept.
+    async with sessions() as session:
+        await session.exec(delete(SealedReport))
+        await session.commit()
+    again = await api.get(f"/v1/commissions/{cid}/report.pdf", headers=auth(court_actor))
+    assert again.status_code == 200 and again.content != pdf
+    assert read_manifest(again.content) == manifest
+    assert (
+        await api.get(f"/v1/commissions/{cid}/report.pdf", headers=auth(court_actor))
+    ).content == again.content
 
 
 async def test_the_seal_authority_serves_timestamps_and_follows_the_registry(
