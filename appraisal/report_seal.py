@@ -568,7 +568,11 @@ def verify_main(argv: Sequence[str], *, default_trust: Path | None = None) -> in
         help="the bureau's root certificate, PEM or DER (GET /v1/registry/seal/root.pem); default: this deployment's",
     )
     parser.add_argument(
-        "--crl", type=Path, action="append", default=[], help="a newer revocation list (GET /v1/registry/seal/crl)"
+        "--crl",
+        type=Path,
+        action="append",
+        default=[],
+        help="a newer revocation list (GET /v1/registry/seal/crl)",
     )
     parser.add_argument(
         "--keys",
