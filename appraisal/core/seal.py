@@ -15,6 +15,7 @@ only. In production the folder is made once by `appraisal seal init`; dev and te
 it on first use."""
 
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,14 +59,25 @@ class SealAuthorityMissing(RuntimeError):
     """The folder holds no certificate authority (production: run `appraisal seal init`)."""
 
 
+def _bounded(text: str, limit: int = 64) -> str:
+    """At most `limit` bytes of UTF-8 (X.520's upper bound, as cryptography counts it): a
+    bilingual name too long keeps its Chinese part, and anything still too long is cut."""
+    if len(text.encode()) > limit:
+        chinese = re.split(r"[A-Za-z]", text, maxsplit=1)[0].strip()
+        text = chinese or text
+    while len(text.encode()) > limit:
+        text = text[:-1]
+    return text.strip()
+
+
 def _name(common_name: str, organisation: str, identifier: str = "") -> x509.Name:
     attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, _bounded(organisation)),
+        x509.NameAttribute(NameOID.COMMON_NAME, _bounded(common_name)),
     ]
     if identifier:
-        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, identifier[:64]))
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, _bounded(identifier)))
     return x509.Name(attributes)
 
 
