@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -60,7 +61,9 @@ async def test_seal_init_issue_root_and_crl(
     out = tmp_path / "bureau.crl"
     assert await asyncio.to_thread(main, ["seal", "crl", "--out", str(out)]) == 0
     crl = x509.load_der_x509_crl(out.read_bytes())
-    assert crl.is_signature_valid(root.public_key()) and len(list(crl)) == 0
+    public_key = root.public_key()
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    assert crl.is_signature_valid(public_key) and len(list(crl)) == 0
 
 
 def test_production_needs_its_seal_folder_made_by_the_operator(tmp_path: Path) -> None:
