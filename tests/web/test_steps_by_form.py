@@ -239,6 +239,7 @@ async def test_the_report_form_takes_the_statutory_sections_and_the_page_links_t
     await sign_in(api, settings, court_actor)
     html = await page(api, f"/ui/commissions/{cid}?seq={issued.json()['last_event_seq']}")
     assert f'href="/ui/commissions/{cid}/report.pdf"' in html
+    assert issued.json()["report"]["document_number"] in html  # 编号, as the issue recorded it
     download = await api.get(f"/ui/commissions/{cid}/report.pdf", headers=HTML)
     assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
     assert (
