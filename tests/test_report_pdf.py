@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject, IndirectObject
 
@@ -159,7 +160,11 @@ def test_every_font_is_embedded_as_a_subset_of_the_shipped_font() -> None:
         assert re.match(r"^/[A-Z]{6}\+AppraisalSerifSC-(Regular|Bold)$", name), name
         descriptor = _resolved(font["/FontDescriptor"])
         assert "/FontFile2" in descriptor, f"{name}: no embedded TrueType program"
-        assert len(_resolved(descriptor["/FontFile2"]).get_data()) > 1000
+        program = TTFont(io.BytesIO(_resolved(descriptor["/FontFile2"]).get_data()))
+        # PDF/A (ISO 19005-2/3, 6.2.11.6): a symbolic TrueType font has no /Encoding and its
+        # program's cmap holds exactly one encoding.
+        assert int(descriptor["/Flags"]) & 4 and "/Encoding" not in font
+        assert len(program["cmap"].tables) == 1
         assert "/ToUnicode" in font  # the text can be searched and read back
     # 喆 (GBK, not GB 2312) of the dissenter's name is printed from the regular font.
     assert NAMES[DISSENTER] in "".join(page_texts(pdf))
