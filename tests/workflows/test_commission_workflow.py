@@ -74,8 +74,8 @@ async def recorded_events(handle: WorkflowHandle[CommissionWorkflow, CommissionS
 
 async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot]) -> list[str]:
     """`recorded_events` once the workflow is idle: every activity scheduled so far (the
-    projection of the steps' events, a notification delivery) completed, and no workflow
-    task pending that could schedule another."""
+    projection of the steps' events, a notification delivery, an issued report's seal)
+    completed, and no workflow task pending that could schedule another."""
 
     async def settled() -> list[str] | None:
         every = [EventType.Name(e.event_type) for e in (await handle.fetch_history()).events]
@@ -85,7 +85,7 @@ async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSn
         done = events.count("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
         return events if idle and done == events.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") else None
 
-    return await eventually(settled)
+    return await eventually(settled, within=60)
 
 
 async def today(env: WorkflowEnvironment) -> str:
