@@ -24,6 +24,8 @@ from appraisal.db.models import (
     Institution,
     SealedReport,
 )
+from appraisal.domain.calendar import local_today
+from appraisal.domain.standing import sanction
 from appraisal.report_pdf import build_manifest, render_report_pdf
 from appraisal.report_seal import seal_pdf, signature_timestamp
 
@@ -198,8 +200,9 @@ async def seal_issued_report(
     now = datetime.now(UTC)
     certificate = await seal_rows.current_certificate(session, institution.id, now=now)
     if certificate is None:
-        if institution.status != "active":
-            raise NotSealable(f"institution {institution.id} is {institution.status}: its seal is revoked")
+        barred = sanction(institution, local_today(now))
+        if barred:  # its certificates were revoked with the sanction; none is issued under it
+            raise NotSealable(f"institution {institution.id} is {barred}: its seal is revoked")
         certificate = await seal_rows.issue_certificate(
             session, seal.authority, institution, days=seal.certificate_days, now=now
         )

@@ -12,6 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from appraisal.core.seal import SealSettings, pem
 from appraisal.db import seal as seal_rows
 from appraisal.db.models import Institution, SealCertificate
+from appraisal.domain.calendar import local_today
+from appraisal.domain.standing import sanction
 
 SUSPENSION_REASONS = {"suspended": "suspended", "revoked": "revoked"}
 """An institution's status → why its seal certificates are revoked (core/seal.REVOCATION_REASONS)."""
@@ -47,7 +49,7 @@ async def follow_status(
     The caller commits."""
     now = now or datetime.now(UTC)
     reason = SUSPENSION_REASONS.get(institution.status)
-    if reason:
+    if reason and sanction(institution, local_today(now)):
         await seal_rows.revoke_certificates(session, institution.id, reason=reason, at=now)
     elif seal is not None and await seal_rows.current_certificate(session, institution.id, now=now) is None:
         await issue_for(session=session, seal=seal, institution=institution, now=now)
