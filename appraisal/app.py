@@ -14,6 +14,7 @@ from temporalio.client import Client
 from appraisal.api import errors, limits, metrics
 from appraisal.api.routes import ROUTERS
 from appraisal.core.observability import install_request_ids
+from appraisal.core.seal import SealLoader
 from appraisal.core.settings import Settings, get_settings
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.web import accounts as web_accounts
@@ -44,6 +45,7 @@ def create_app(
         own_engine = engine or create_engine(settings)
         app.state.settings = settings
         app.state.sessions = session_factory(own_engine)
+        app.state.seal = SealLoader.of(settings)
         # Lazy: the API starts while Temporal is down and answers 503 until it is back.
         app.state.temporal = temporal or await Client.connect(
             settings.resolved_temporal_address(),

@@ -1,4 +1,4 @@
-"""`appraisal dev | worker | api | migrate | seed | token | calendar`."""
+"""`appraisal dev | worker | api | migrate | seed | token | calendar | verify | seal | …`."""
 
 import argparse
 import asyncio
@@ -53,14 +53,19 @@ def _migrate() -> int:
 
 
 def _seed() -> int:
+    from appraisal.core.seal import SealLoader
     from appraisal.db.engine import create_engine, session_factory
     from appraisal.seed import seed_demo, seed_demo_accounts
+    from appraisal.services import seal
 
     async def main() -> None:
-        engine = create_engine(get_settings())
+        settings = get_settings()
+        engine = create_engine(settings)
         sessions = session_factory(engine)
         await seed_demo(sessions)
         await seed_demo_accounts(sessions, now=datetime.now(UTC))
+        async with sessions() as session:  # the demo institutions' seal certificates
+            await seal.ensure_certificates(session=session, seal=SealLoader.of(settings)())
         await engine.dispose()
 
     asyncio.run(main())
@@ -281,6 +286,74 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0 if report.clean else 1
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from appraisal.core.seal import ROOT_FILE
+    from appraisal.report_seal import verify_main
+
+    argv = [args.report]
+    argv += [item for path in args.trust for item in ("--trust", path)]
+    argv += [item for path in args.crl for item in ("--crl", path)]
+    argv += ["--keys", args.keys] if args.keys else []
+    default = get_settings().seal_folder() / ROOT_FILE
+    return verify_main(argv, default_trust=Path(default))
+
+
+def _seal(args: argparse.Namespace) -> int:
+    from appraisal.core.seal import SealAuthority, SealAuthorityMissing, SealSettings, pem
+    from appraisal.db.engine import create_engine, session_factory
+    from appraisal.services import seal as seal_service
+
+    settings = get_settings()
+    folder = settings.seal_folder()
+    if args.action == "init":
+        if not args.bureau:
+            print("appraisal seal init: --bureau (the bureau's name) is required", file=sys.stderr)
+            return 2
+        try:
+            authority = SealAuthority.create(
+                folder, bureau_name=args.bureau, passphrase=settings.seal_key_passphrase
+            )
+        except FileExistsError as err:
+            print(f"appraisal seal init: {err}", file=sys.stderr)
+            return 2
+        print(f"made the certificate authority in {folder}: root {authority.root.subject.rfc4514_string()}")
+        print("back the folder up; give courts bureau-ca.pem (appraisal seal root) to verify reports with")
+        return 0
+    try:
+        authority = SealAuthority(folder, settings.seal_key_passphrase)
+    except SealAuthorityMissing as err:
+        print(f"appraisal seal {args.action}: {err}", file=sys.stderr)
+        return 2
+    if args.action == "root":
+        print(pem(authority.root), end="")
+        return 0
+    if args.action == "crl" and not args.out:
+        print("appraisal seal crl: --out FILE is required", file=sys.stderr)
+        return 2
+    seal = SealSettings(authority, settings.seal_certificate_days)
+
+    async def main() -> bytes | int:
+        engine = create_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                if args.action == "issue":
+                    return await seal_service.ensure_certificates(session=session, seal=seal)
+                return await seal_service.revocation_list(session=session, seal=seal)
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(main())
+    if isinstance(done, bytes):
+        with open(args.out, "wb") as out:
+            out.write(done)
+        print(f"wrote {args.out} ({len(done)} bytes)")
+    else:
+        print(f"issued {done} seal certificates")
+    return 0
+
+
 def _anchor(args: argparse.Namespace) -> int:
     import json
 
@@ -388,11 +461,27 @@ def main(argv: list[str] | None = None) -> int:
     demo_key.add_argument("--appraiser", required=True, help="the demo appraiser id")
     verifier = commands.add_parser(
         "verify",
-        help="check an issued report PDF offline: its content hash and every signature",
-        description="KEYS.json is the list GET /v1/registry/keys returns (public keys only).",
+        help="check a sealed report PDF offline: seal, chain, timestamp, integrity, every signature",
+        description="Prints each check in Chinese and English; exit code 1 if any fails. ROOT.pem is the "
+        "bureau's root certificate (GET /v1/registry/seal/root.pem; default: this deployment's, in "
+        "SEAL_DIR); CRL is a newer revocation list (GET /v1/registry/seal/crl); KEYS.json the "
+        "registry's keys (GET /v1/registry/keys), matched against the keys the seal vouches for.",
     )
     verifier.add_argument("report", help="the report PDF")
-    verifier.add_argument("--keys", required=True, help="the public keys (JSON)")
+    verifier.add_argument("--trust", action="append", default=[], metavar="ROOT.pem", help="a trusted root")
+    verifier.add_argument("--crl", action="append", default=[], metavar="CRL", help="a revocation list")
+    verifier.add_argument("--keys", metavar="KEYS.json", help="the registry's public keys (JSON)")
+    sealer = commands.add_parser(
+        "seal",
+        help="the bureau's seal certificate authority: make it, issue seal certificates, print root or CRL",
+        description="init: make the certificate authority and the timestamp authority in SEAL_DIR (once, "
+        "in production before the API and the worker start; refuses to replace one). issue: a seal "
+        "certificate for every active institution that has none. root: print the root certificate "
+        "(PEM). crl: write the revocation list (DER) to --out.",
+    )
+    sealer.add_argument("action", choices=["init", "issue", "root", "crl"])
+    sealer.add_argument("--bureau", help="init: the bureau's name, as the root certificate shows it")
+    sealer.add_argument("--out", help="crl: the file to write")
     anchor = commands.add_parser(
         "anchor",
         help="check a daily audit anchor file against the bureau's key and the trail, or print that key",
@@ -431,9 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "anchor":
         return _anchor(args)
     if args.command == "verify":
-        from appraisal.report_pdf import verify_main
-
-        return verify_main([args.report, "--keys", args.keys])
+        return _verify(args)
+    if args.command == "seal":
+        return _seal(args)
     return {"worker": _worker, "api": _api, "migrate": _migrate, "seed": _seed}[args.command]()
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from appraisal.api.auth import issue_token
+from appraisal.core.seal import SealLoader
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, register_search_attributes
 from appraisal.db.engine import create_engine, session_factory
@@ -27,6 +28,7 @@ from appraisal.embedded import (
     wait_for_port,
 )
 from appraisal.seed import DEMO_PASSWORD, demo_principals, demo_username, seed_demo, seed_demo_accounts
+from appraisal.services import seal
 
 
 @dataclass
@@ -60,6 +62,10 @@ async def _prepare_database(settings: Settings) -> None:
         sessions = session_factory(engine)
         await seed_demo(sessions)
         await seed_demo_accounts(sessions, now=datetime.now(UTC))
+        # The bureau's seal authority (made in DATA_DIR/seal the first time) and a seal
+        # certificate for every demo institution.
+        async with sessions() as session:
+            await seal.ensure_certificates(session=session, seal=SealLoader.of(settings)())
     finally:
         await engine.dispose()
 

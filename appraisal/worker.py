@@ -1,7 +1,7 @@
 """The Temporal worker: every workflow and activity of the product."""
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +21,11 @@ from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.penalty import PenaltyActivities
 from appraisal.activities.registry import RegistryActivities
+from appraisal.activities.report import ReportActivities
 from appraisal.activities.supervision import SupervisionActivities
 from appraisal.core.anchor_file import anchor_key
 from appraisal.core.observability import tracing_interceptors
+from appraisal.core.seal import SealLoader, SealSettings
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
@@ -89,6 +91,7 @@ def build_worker(
     interceptors: Sequence[Interceptor] = (),
     tuning: Mapping[str, Any] | None = None,
     anchors: AnchorOutput | None = None,
+    seal: Callable[[], SealSettings] | None = None,
 ) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
@@ -101,6 +104,7 @@ def build_worker(
     exits = ExitActivities(sessions)
     penalty = PenaltyActivities(sessions)
     supervision = SupervisionActivities(sessions)
+    report = ReportActivities(sessions, seal)
     return Worker(
         client,
         task_queue=task_queue,
@@ -126,6 +130,8 @@ def build_worker(
             penalty.record_penalty_event,
             penalty.apply_penalty_outcome,
             supervision.sync_rate_alerts,
+            report.assign_document_number,
+            report.seal_report,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),
@@ -134,6 +140,9 @@ def build_worker(
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    seal = SealLoader.of(settings)
+    if settings.environment == "production":
+        seal()  # no seal authority yet (`appraisal seal init`): stop here, not at the first issue
     client = await connect(settings, runtime=metrics_runtime(settings))
     engine = create_engine(settings)
     worker = build_worker(
@@ -143,6 +152,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         interceptors=tracing_interceptors(settings),
         tuning=worker_tuning(settings),
         anchors=AnchorOutput(settings.anchor_folder(), anchor_key(settings.anchor_signing_key)),
+        seal=seal,
     )
     await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 import appraisal.worker
+from appraisal.core.seal import SealAuthority, SealLoader
 from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
 from appraisal.db.migrate import upgrade_async
@@ -102,6 +103,7 @@ EMPTIED_TABLES = (
     "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
     "user_account", "account_change", "web_session",
     "penalty_case", "penalty_publication", "registry_exit", "supervision_alert", "case_transfer",
+    "seal_certificate", "report_number", "sealed_report",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
 REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")
@@ -245,17 +247,32 @@ class ValidatedOnceRunner(SandboxedWorkflowRunner):
 _VALIDATED_WORKFLOWS: set[type] = set()
 
 
+@pytest.fixture(scope="session")
+def seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bureau's seal and timestamp authority of this test process (made once: its keys
+    take a moment), where the API's settings and the worker both find it."""
+    folder = tmp_path_factory.mktemp("seal")
+    SealAuthority.create(folder, bureau_name="测试司法局 Test bureau")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seal(seal_dir: Path) -> SealLoader:
+    return SealLoader(seal_dir, environment="test")
+
+
 @pytest.fixture
 async def worker(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
     sessions: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
+    seal: SealLoader,
 ) -> AsyncIterator[Worker]:
     """The production worker: every workflow (sandbox-validated, once per process) and activity."""
     with monkeypatch.context() as patch:
         patch.setattr(appraisal.worker, "SandboxedWorkflowRunner", ValidatedOnceRunner)
-        worker = build_worker(temporal_env.client, task_queue=task_queue, sessions=sessions)
+        worker = build_worker(temporal_env.client, task_queue=task_queue, sessions=sessions, seal=seal)
     async with worker:
         yield worker
 

@@ -13,10 +13,12 @@ from temporalio.client import Client
 
 from appraisal.api.auth import InvalidToken, read_token
 from appraisal.api.errors import DATABASE_DOWN, ApiError, forbidden
+from appraisal.core.seal import SealAuthorityMissing, SealLoader, SealSettings
 from appraisal.core.settings import Settings
 from appraisal.db.calendar import calendar_in_force
 from appraisal.db.models import RevokedToken
 from appraisal.domain.calendar import WorkingCalendar, local_today
+from appraisal.domain.errors import Unavailable
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import consistency, registry
 from appraisal.services import exit as exits
@@ -47,6 +49,26 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             # there is nothing left to roll back, and no response to change.
             logger.warning("database session closed on a dead connection: %s", err)
             await session.invalidate()
+
+
+def get_seal(request: Request) -> SealSettings:
+    """The bureau's seal and timestamp authority (SEAL_DIR), opened on first use: 503 while
+    production has none yet (`appraisal seal init`)."""
+    loader: SealLoader = request.app.state.seal
+    try:
+        return loader()
+    except SealAuthorityMissing as err:
+        raise Unavailable("seal authority", str(err)) from err
+
+
+def get_seal_if_any(request: Request) -> SealSettings | None:
+    """The seal authority, or None while production has none yet (a registry write then
+    goes on; the institution gets its seal certificate at its first sealing)."""
+    loader: SealLoader = request.app.state.seal
+    try:
+        return loader()
+    except SealAuthorityMissing:
+        return None
 
 
 def get_temporal(request: Request) -> Client:
@@ -92,6 +114,8 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 CalendarDep = Annotated[WorkingCalendar, Depends(get_calendar)]
 PrincipalDep = Annotated[Actor, Depends(get_principal)]
+SealDep = Annotated[SealSettings, Depends(get_seal)]
+SealIfAnyDep = Annotated[SealSettings | None, Depends(get_seal_if_any)]
 
 
 def get_fan_out(client: TemporalDep, settings: SettingsDep) -> exits.Starter:

@@ -149,6 +149,14 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
+    ("GET", "/v1/registry/seal/root.pem"): Access(
+        EVERYONE, Scope.OWN, "the bureau's root certificate, to verify seals offline"
+    ),
+    ("GET", "/v1/registry/seal/crl"): Access(EVERYONE, Scope.OWN, "revoked seal certificates, signed now"),
+    ("GET", "/v1/registry/seal/certificates"): Access(
+        EVERYONE, Scope.OWN, "seal certificates issued to institutions"
+    ),
+    ("POST", "/v1/timestamp"): Access(EVERYONE, Scope.OWN, "the timestamp authority (RFC 3161)"),
     ("POST", "/v1/registry/institutions"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "under the caller's bureau"
     ),

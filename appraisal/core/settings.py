@@ -140,6 +140,22 @@ class Settings(BaseSettings):
     inspection_inspectors: int = Field(
         default=2, ge=1, le=50, description="inspectors it draws from the bureau's inspector list"
     )
+    seal_dir: Path | None = Field(
+        default=None,
+        description="the folder of the bureau's seal certificate authority and timestamp authority (their "
+        "keys, and each institution's seal key): made by `appraisal seal init`; required in production; "
+        "default DATA_DIR/seal, made on first use in dev and tests",
+    )
+    seal_key_passphrase: str = Field(
+        default="", description="encrypts the keys in SEAL_DIR (PEM, PKCS #8) when set; empty: not encrypted"
+    )
+    seal_certificate_days: int = Field(
+        default=1095,
+        ge=30,
+        le=3650,
+        description="how long an institution's seal certificate is valid; a new one is issued 30 days "
+        "before the end, at its next sealing",
+    )
 
     @model_validator(mode="after")
     def no_development_secret_in_production(self) -> "Settings":
@@ -153,6 +169,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ANCHOR_SIGNING_KEY is needed in production: base64 of a raw 32-byte Ed25519 private key"
             )
+        if self.environment == "production" and self.seal_dir is None:
+            raise ValueError(
+                "SEAL_DIR is needed in production: the folder `appraisal seal init` made for the bureau's "
+                "seal certificate authority"
+            )
         if self.anchor_signing_key:
             try:
                 raw = base64.b64decode(self.anchor_signing_key, validate=True)
@@ -164,6 +185,9 @@ class Settings(BaseSettings):
 
     def anchor_folder(self) -> Path:
         return self.anchor_dir or self.data_dir / "anchors"
+
+    def seal_folder(self) -> Path:
+        return self.seal_dir or self.data_dir / "seal"
 
     @model_validator(mode="after")
     def integrity_rule_is_complete(self) -> "Settings":

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Index,
+    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -73,6 +74,12 @@ class InstitutionBase(SQLModel):
         description="the investigative organ that set the institution up for its investigations, if one "
         "did: it then takes no outside commission (ENT-3)",
     )
+    licence_number: str = Field(default="", max_length=40, description="司法鉴定许可证号")
+    short_name: str = Field(
+        default="", max_length=40, description="缩略名: how its report numbers begin (default: its name)"
+    )
+    address: str = Field(default="", max_length=200, description="printed on the report's declaration page")
+    phone: str = Field(default="", max_length=40, description="printed on the report's declaration page")
 
 
 class Institution(InstitutionBase, table=True):
@@ -91,6 +98,9 @@ class AppraiserBase(SQLModel):
     status: str = Field(default="active", max_length=20, description="active, suspended or revoked")
     status_until: date | None = Field(default=None, description="a suspension's last day")
     licence_valid_until: date | None = None
+    licence_number: str = Field(
+        default="", max_length=40, description="执业证号: printed beside the signature"
+    )
 
 
 class Appraiser(AppraiserBase, table=True):
@@ -702,3 +712,56 @@ class SupervisionAlert(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     closed_reason: str = Field(default="", max_length=500)
+
+
+# ---- the issued report: its number, its seal ----
+
+
+class SealCertificate(SQLModel, table=True):
+    """A seal certificate the bureau's authority issued to an institution (appraisal/core/seal.py
+    keeps its key); revoked when the institution is suspended or revoked."""
+
+    __tablename__ = "seal_certificate"
+
+    serial: str = Field(primary_key=True, max_length=40, description="hex")
+    institution_id: str = Field(foreign_key="institution.id", max_length=36, index=True)
+    subject: str = Field(max_length=400)
+    certificate_pem: str
+    not_before: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    not_after: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revocation_reason: str = Field(default="", max_length=30)
+
+
+class ReportNumber(SQLModel, table=True):
+    """The institution's document number of one issued report version: its own yearly
+    series, assigned once (the issue event records it)."""
+
+    __tablename__ = "report_number"
+    __table_args__ = (UniqueConstraint("institution_id", "year", "serial"),)
+
+    commission_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    institution_id: str = Field(max_length=36)
+    year: int
+    serial: int
+    document_number: str = Field(max_length=120)
+    assigned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class SealedReport(SQLModel, table=True):
+    """The sealed PDF of one issued report version, made once at issue and served as it is."""
+
+    __tablename__ = "sealed_report"
+
+    commission_id: str = Field(primary_key=True, max_length=36)
+    version: int = Field(primary_key=True)
+    document_number: str = Field(default="", max_length=120)
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    seal_serial: str = Field(max_length=40)
+    timestamp: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False), description="the RFC 3161 token's time"
+    )
+    sealed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

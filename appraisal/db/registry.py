@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.db import seal
 from appraisal.db.chain import next_link
 from appraisal.db.models import Appraiser, Institution, RegistryChange
 from appraisal.db.models import RegistryExit as RegistryExitRow
@@ -184,8 +185,8 @@ async def standing_changed(
     running work (suspended, revoked, deregistered, licence lapsed, or restored) it writes the
     exit notice that the fan-out (`workflows/exit.py`, started by the caller after commit:
     `services/exit.start_fan_out`, or as a child by a workflow) carries to every commission the
-    entity holds. Whatever else must follow a suspension (a seal certificate revoked, …) hooks
-    in here too. `previously`: what kept it out before, when the caller knows better than
+    entity holds. An institution's seal certificates are revoked here too (a restored one gets a
+    new certificate at its next sealing, or from the bureau's status change). `previously`: what kept it out before, when the caller knows better than
     today's reading of `before` (a suspension's last day just passed). Returns the notice,
     or None when the standing did not change."""
     old = previously or (exit_status(_standing_of(before), today) if before is not None else None)
@@ -196,6 +197,8 @@ async def standing_changed(
         return None
     if new is None and old is None:
         return None
+    if new is not None and isinstance(entity, Institution):  # no seal while it may not act
+        await seal.revoke_for_exit(session, entity.id, status=new, at=datetime.now(UTC))
     status = new or RESTORED
     kind = kind_of(entity)
     institution_id = entity.id if isinstance(entity, Institution) else entity.institution_id

@@ -9,9 +9,19 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def report_hash(content: str, opinion: str, attachments: list[dict[str, str]]) -> str:
-    """The report's one canonical hash: what every appraiser signs."""
-    document = {"content": content, "opinion": opinion, "attachments": attachments}
+def report_hash(
+    content: str,
+    opinion: str,
+    attachments: list[dict[str, str]],
+    sections: dict[str, str] | None = None,
+) -> str:
+    """The report's one canonical hash: what every appraiser signs. The statutory sections
+    beside content and opinion (domain/report_document.SECTIONS) count only when a report
+    gives one, so a report without them keeps the hash it always had."""
+    document: dict[str, object] = {"content": content, "opinion": opinion, "attachments": attachments}
+    given = {name: text for name, text in (sections or {}).items() if text}
+    if given:
+        document["sections"] = given
     return hashlib.sha256(canonical_json(document)).hexdigest()
 
 

@@ -94,8 +94,17 @@ class AcceptanceDecision:
 class ReportSubmission:
     actor: Actor
     content: str
+    """四、鉴定过程: the examination and what it found."""
     opinion: str
     attachments: list[Material] = field(default_factory=list)
+    examination_period: str = ""
+    """鉴定日期 (the statutory sections, domain/report_document.SECTIONS; empty: not given)."""
+    place: str = ""
+    present: str = ""
+    examinee: str = ""
+    case_summary: str = ""
+    materials_summary: str = ""
+    analysis: str = ""
 
 
 @dataclass
@@ -273,6 +282,10 @@ class ReportSnapshot:
     previous_version: int | None = None
     correction: dict[str, str] | None = None
     """The defect kind and description of a correction."""
+    document_number: str = ""
+    """The institution's number of this version, given at issue (empty: issued before numbers)."""
+    sealed_sha256: str = ""
+    """SHA-256 of the sealed PDF, once sealed (GET /v1/commissions/{id}/report.pdf)."""
 
 
 @dataclass

@@ -38,3 +38,11 @@ class CorrectionSubmission:
     content: str
     opinion: str
     attachments: list[Material] = field(default_factory=list)
+    examination_period: str = ""
+    """鉴定日期 (the statutory sections, domain/report_document.SECTIONS; empty: not given)."""
+    place: str = ""
+    present: str = ""
+    examinee: str = ""
+    case_summary: str = ""
+    materials_summary: str = ""
+    analysis: str = ""

@@ -109,16 +109,39 @@ class AcceptanceCreate(Strict):
         return self
 
 
+SectionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200_000), Nfc, Lines, StatedLines
+]
+SectionLine = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), Nfc, OneLine, StatedOneLine
+]
+
+
 class ReportCreate(Strict):
+    """The report in the sections of 司法部《司法鉴定文书格式》(2016) 司法鉴定意见书. Only
+    `content` and `opinion` are required; each section given is part of the report's hash,
+    which the appraisers sign, and is printed where the format puts it."""
+
     content: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=200_000),
         Nfc,
         Lines,
         StatedLines,
-    ]
-    opinion: Text
-    attachments: list[MaterialIn] = Field(default_factory=list, max_length=500)
+    ] = Field(description="四、鉴定过程: the examination, its methods and what it found")
+    opinion: Text = Field(description="六、鉴定意见")
+    attachments: list[MaterialIn] = Field(
+        default_factory=list, max_length=500, description="七、附件, each with its SHA-256"
+    )
+    examination_period: SectionLine = Field(
+        default="", description="一、基本情况: 鉴定日期 (e.g. 2026年11月2日至20日)"
+    )
+    place: SectionLine = Field(default="", description="一、基本情况: 鉴定地点")
+    present: SectionLine = Field(default="", description="一、基本情况: 在场人员")
+    examinee: SectionLine = Field(default="", description="一、基本情况: 被鉴定人")
+    case_summary: SectionText = Field(default="", description="二、基本案情")
+    materials_summary: SectionText = Field(default="", description="三、资料摘要")
+    analysis: SectionText = Field(default="", description="五、分析说明")
 
 
 class SignatureCreate(Strict):
@@ -311,6 +334,12 @@ class ReportPublic(BaseModel):
     )
     previous_version: int | None = None
     correction: dict[str, str] | None = None
+    document_number: str = Field(
+        default="", description="the institution's number of this version (its yearly series), given at issue"
+    )
+    sealed_sha256: str = Field(
+        default="", description="SHA-256 of the sealed PDF (GET …/report.pdf), once the institution sealed it"
+    )
 
 
 class RecusalPublic(BaseModel):

@@ -30,12 +30,27 @@ PersonName = Annotated[
 Reason = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=4000), Nfc, OneLine, StatedOneLine
 ]
+LicenceNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40), Nfc, OneLine, StatedOneLine
+]
+ShortLine = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40), Nfc, OneLine, StatedOneLine
+]
+Address = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), Nfc, OneLine, StatedOneLine
+]
 
 
 class InstitutionCreate(Strict):
     name: ShortText
     categories: Categories
     licence_valid_until: date | None = Field(default=None, description="last valid day of the 许可证")
+    licence_number: LicenceNumber = Field(default="", description="司法鉴定许可证号, printed on its reports")
+    short_name: ShortLine = Field(
+        default="", description="缩略名: how its report numbers begin (e.g. 西南司鉴中心); default its name"
+    )
+    address: Address = Field(default="", description="printed on its reports' declaration page")
+    phone: ShortLine = Field(default="", description="printed on its reports' declaration page")
     reason: Reason = ""
     founded_by_organ_id: Id | None = Field(
         default=None,
@@ -51,6 +66,9 @@ class AppraiserCreate(Strict):
     categories: Categories = Field(description="within the institution's registered categories (REG-1)")
     senior_title: bool = False
     licence_valid_until: date | None = Field(default=None, description="last valid day of the 执业证")
+    licence_number: LicenceNumber = Field(
+        default="", description="《司法鉴定人执业证》证号, printed beside the appraiser's signature"
+    )
     reason: Reason = ""
 
 
@@ -74,12 +92,17 @@ class _Update(Strict):
 class InstitutionUpdate(_Update):
     name: ShortText | None = None
     categories: Categories | None = None
+    licence_number: LicenceNumber | None = None
+    short_name: ShortLine | None = None
+    address: Address | None = None
+    phone: ShortLine | None = None
 
 
 class AppraiserUpdate(_Update):
     name: PersonName | None = None
     categories: Categories | None = None
     senior_title: bool | None = None
+    licence_number: LicenceNumber | None = None
 
 
 class RegistryStatusCreate(Strict):
@@ -155,3 +178,17 @@ class RegisteredKeyPublic(BaseModel):
     public_key: str
     valid_from: date
     valid_until: date | None = None
+
+
+class SealCertificatePublic(BaseModel):
+    """A seal certificate the bureau's authority issued to an institution."""
+
+    serial: str = Field(description="hex, as CRLs and `appraisal verify` print it")
+    institution_id: str
+    subject: str
+    certificate_pem: str
+    not_before: datetime
+    not_after: datetime
+    issued_at: datetime
+    revoked_at: datetime | None = None
+    revocation_reason: str = Field(default="", description="suspended (certificate hold) or revoked")

@@ -144,7 +144,10 @@ REPORT_EVENTS = ("report.submitted", "report.corrected")
 def _report_rehash(data: dict[str, Any]) -> str:
     """The report's content hash derived again from the text the trail stores."""
     return report_hash(
-        str(data.get("content", "")), str(data.get("opinion", "")), list(data.get("attachments") or [])
+        str(data.get("content", "")),
+        str(data.get("opinion", "")),
+        list(data.get("attachments") or []),
+        dict(data.get("sections") or {}),
     )
 
 

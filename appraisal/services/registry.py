@@ -9,6 +9,7 @@ from uuid import uuid4
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.core.seal import SealSettings
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -42,6 +43,7 @@ from appraisal.schemas.registry import (
     RegistryStatusCreate,
 )
 from appraisal.services import exit as exits
+from appraisal.services import seal as seal_service
 
 FINAL_STATUSES = FINAL_STATUSES_OF_EXIT
 Entity = TypeVar("Entity", Institution, Appraiser)
@@ -142,7 +144,12 @@ async def _add(
 
 
 async def create_institution(
-    *, session: AsyncSession, principal: Actor, body: InstitutionCreate, today: date
+    *,
+    session: AsyncSession,
+    principal: Actor,
+    body: InstitutionCreate,
+    today: date,
+    seal: SealSettings | None = None,
 ) -> Institution:
     """A new institution under the caller's bureau."""
     if await session.get(Bureau, principal.organisation_id) is None:
@@ -162,8 +169,12 @@ async def create_institution(
         categories=body.categories,
         licence_valid_until=body.licence_valid_until,
         founded_by_organ_id=body.founded_by_organ_id,
+        licence_number=body.licence_number,
+        short_name=body.short_name,
+        address=body.address,
+        phone=body.phone,
     )
-    return await _add(
+    added = await _add(
         session=session,
         principal=principal,
         entity=institution,
@@ -171,6 +182,11 @@ async def create_institution(
         reason=body.reason,
         today=today,
     )
+    if seal is not None:  # its seal certificate from the bureau's authority (else at its first sealing)
+        await seal_service.issue_for(session=session, seal=seal, institution=added)
+        await session.commit()
+        await session.refresh(added)
+    return added
 
 
 async def create_appraiser(
@@ -190,6 +206,7 @@ async def create_appraiser(
         categories=body.categories,
         senior_title=body.senior_title,
         licence_valid_until=body.licence_valid_until,
+        licence_number=body.licence_number,
     )
     return await _add(
         session=session,
@@ -332,14 +349,20 @@ async def change_institution_status(
     institution_id: str,
     body: RegistryStatusCreate,
     today: date,
+    seal: SealSettings | None = None,
 ) -> Institution:
-    """Suspend, reinstate or revoke (final) an institution (REG-6)."""
+    """Suspend, reinstate or revoke (final) an institution (REG-6). Suspended or revoked, its
+    seal certificates are revoked (the next CRL lists them); reinstated, it gets a new one."""
     institution = await _institution_in_bureau(
         session=session, principal=principal, institution_id=institution_id, for_update=True
     )
-    return await _change_status(
+    changed = await _change_status(
         session=session, fan_out=fan_out, principal=principal, entity=institution, body=body, today=today
     )
+    await seal_service.follow_status(session=session, seal=seal, institution=changed)
+    await session.commit()
+    await session.refresh(changed)
+    return changed
 
 
 async def change_appraiser_status(

@@ -1,61 +1,83 @@
-"""The issued report as a signed PDF: its manifest built from the read model, the
-audit trail's submission and the registry."""
+"""The issued report's sealed PDF, as it was sealed once at issue (appraisal/sealing.py):
+served from `sealed_report`; while the seal is being made, waited for (bounded); a report
+issued before sealing existed is sealed now, once."""
 
 import asyncio
+import time
 from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from appraisal.core.seal import SealSettings
+from appraisal.db import seal as seal_rows
 from appraisal.db.models import AuditEventRow
-from appraisal.domain.errors import RuleViolation
+from appraisal.domain.errors import RuleViolation, Unavailable
 from appraisal.domain.roles import Actor
-from appraisal.report_pdf import build_manifest, render_report_pdf
+from appraisal.sealing import NotSealable, seal_issued_report
 from appraisal.services.commission import load_in_scope
-from appraisal.services.registry import names, organisation_name
+
+FIRST_LOOK_SECONDS, LAST_LOOK_SECONDS = 0.05, 0.5
 
 
-async def issued_report_pdf(*, session: AsyncSession, principal: Actor, commission_id: str) -> bytes:
-    """The PDF of the commission's issued report (RuleViolation before issue)."""
+async def issued_report_pdf(
+    *, session: AsyncSession, principal: Actor, commission_id: str, seal: SealSettings, within_seconds: float
+) -> bytes:
+    """The sealed PDF of the commission's issued report (RuleViolation before issue)."""
     commission = await load_in_scope(session=session, principal=principal, commission_id=commission_id)
     report: dict[str, Any] | None = commission.snapshot.get("report")
-    if not report or not report.get("issued_at"):
+    issued = report if report and report.get("issued_at") else None
+    if issued is None:  # a correction or supplementary report in the making: the last issued one
+        earlier = [r for r in commission.snapshot.get("earlier_reports") or [] if r.get("issued_at")]
+        issued = earlier[-1] if earlier else None
+    if issued is None:
         raise RuleViolation(
             "not_in_stage", f"the commission is {commission.stage}; its report has not been issued"
         )
-    submissions = (
+    version = int(issued["version"])
+    stored = await seal_rows.sealed_report(session, commission.id, version)
+    if stored is not None:
+        return stored.pdf
+    if await _being_sealed(session, commission.id, version):
+        return await _wait_for_seal(session, commission.id, version, within_seconds)
+    # Issued before sealing existed, or its sealed PDF lost with the database (a restore, a
+    # rebuild from the histories): sealed now, once, and kept.
+    try:
+        return (
+            await seal_issued_report(session=session, seal=seal, commission_id=commission.id, version=version)
+        ).pdf
+    except NotSealable as err:
+        raise RuleViolation("report_not_sealable", str(err)) from err
+
+
+async def _being_sealed(session: AsyncSession, commission_id: str, version: int) -> bool:
+    """Whether the version's workflow is sealing it now: issued with a number (the sealing
+    path), its seal not yet recorded in the trail either way."""
+    events = (
         await session.exec(
-            select(AuditEventRow)
-            .where(AuditEventRow.commission_id == commission.id, AuditEventRow.kind == "report.submitted")
-            .order_by(col(AuditEventRow.seq).desc())
+            select(AuditEventRow).where(
+                AuditEventRow.commission_id == commission_id,
+                col(AuditEventRow.kind).in_(["report.issued", "report.sealed", "report.seal_failed"]),
+            )
         )
     ).all()
-    submitted = next(
-        (e.data for e in submissions if e.data.get("content_hash") == report["content_hash"]), None
-    )
-    if submitted is None:
-        raise RuleViolation(
-            "report_content_missing",
-            f"the audit trail holds no submission of report {report['content_hash']}",
-        )
-    signatures: list[dict[str, Any]] = list(report.get("signatures") or [])
-    appraiser_ids = sorted({str(s["appraiser_id"]) for s in signatures})
-    institution_name = await organisation_name(
-        session=session, kind="institution", id_=commission.institution_id
-    )
-    manifest = build_manifest(
-        commission_id=commission.id,
-        court_reference=commission.court_reference,
-        case_number=commission.case_number,
-        institution_id=commission.institution_id,
-        institution_name=institution_name,
-        version=int(report.get("version", submitted.get("version", 1))),
-        content=str(submitted.get("content", "")),
-        opinion=str(submitted.get("opinion", "")),
-        attachments=list(submitted.get("attachments") or []),
-        issued_at=str(report["issued_at"]),
-        signatures=signatures,
-        appraiser_names=await names(session=session, ids=appraiser_ids),
-        report_hash=str(report["content_hash"]),
-    )
-    return await asyncio.to_thread(render_report_pdf, manifest)
+    of_version = {e.kind: e for e in events if int(e.data.get("version", 0)) == version}
+    issued = of_version.get("report.issued")
+    numbered = issued is not None and "document_number" in issued.data
+    return numbered and "report.sealed" not in of_version and "report.seal_failed" not in of_version
+
+
+async def _wait_for_seal(
+    session: AsyncSession, commission_id: str, version: int, within_seconds: float
+) -> bytes:
+    deadline = time.monotonic() + within_seconds
+    pause = FIRST_LOOK_SECONDS
+    while True:
+        session.expire_all()
+        stored = await seal_rows.sealed_report(session, commission_id, version)
+        if stored is not None:
+            return stored.pdf
+        if time.monotonic() + pause > deadline:
+            raise Unavailable("report seal", "the report is being sealed; retry in a moment")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LAST_LOOK_SECONDS)

@@ -42,6 +42,7 @@ from appraisal.domain.objection import ObjectionForward, ObjectionReply, Objecti
 from appraisal.domain.plain import jsonable
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
+from appraisal.domain.report_document import SECTIONS
 from appraisal.domain.roles import Actor
 from appraisal.domain.stages import TERMINAL_STAGES
 from appraisal.domain.testimony import (
@@ -171,12 +172,18 @@ async def _termination(asked: Asked, body: TerminationCreate) -> TerminationRequ
     return TerminationRequest(actor=asked.principal, ground=body.ground, reason=body.reason)
 
 
+def _sections(body: ReportCreate) -> dict[str, str]:
+    """The statutory sections the body gives (domain/report_document.SECTIONS)."""
+    return {name: str(getattr(body, name)) for name in SECTIONS}
+
+
 async def _report(asked: Asked, body: ReportCreate) -> ReportSubmission:
     return ReportSubmission(
         actor=asked.principal,
         content=body.content,
         opinion=body.opinion,
         attachments=_materials(body.attachments),
+        **_sections(body),
     )
 
 
@@ -245,6 +252,7 @@ async def _correction(asked: Asked, body: CorrectionCreate) -> CorrectionSubmiss
         body.content,
         body.opinion,
         _materials(body.attachments),
+        **_sections(body),
     )
 
 

@@ -59,6 +59,21 @@ def _grounds(table: Mapping[str, str]) -> dict[str, str]:
 
 
 REASON = Field("reason", "书面理由 Written reasons", "textarea")
+REPORT_SECTIONS_BEFORE = (
+    Field("examination_period", "鉴定日期 Examination dates", required=False),
+    Field("place", "鉴定地点 Place of examination", required=False),
+    Field("present", "在场人员 Present", required=False),
+    Field("examinee", "被鉴定人 Examinee", required=False),
+    Field("case_summary", "二、基本案情 The case", "textarea", required=False),
+    Field("materials_summary", "三、资料摘要 Summary of the materials", "textarea", required=False),
+)
+"""The sections of the 2016 format (司法鉴定意见书) an appraiser writes before the examination."""
+REPORT_BODY = (
+    Field("content", "四、鉴定过程 Examination", "textarea"),
+    Field("analysis", "五、分析说明 Analysis", "textarea", required=False),
+    Field("opinion", "六、鉴定意见 Opinion", "textarea"),
+    Field("attachments", "七、附件 Attachments", "materials", required=False),
+)
 FORMS: dict[str, Form] = {
     f.step.path: f
     for f in (
@@ -119,11 +134,7 @@ FORMS: dict[str, Form] = {
             steps.REPORT,
             "提交鉴定意见 Submit the report",
             "提交 Submit",
-            (
-                Field("content", "鉴定过程与分析 Examination and analysis", "textarea"),
-                Field("opinion", "鉴定意见 Opinion", "textarea"),
-                Field("attachments", "附件 Attachments", "materials", required=False),
-            ),
+            (*REPORT_SECTIONS_BEFORE, *REPORT_BODY),
         ),
         Form(steps.ISSUE, "签发鉴定意见书 Issue the report", "签发 Issue to the court"),
         Form(
@@ -180,9 +191,13 @@ FORMS: dict[str, Form] = {
             (
                 Field("defect_kind", "补正事项 Defect", "select", _grounds(CORRECTION_KINDS)),
                 Field("description", "补正说明 What is corrected", "textarea"),
-                Field("content", "鉴定过程与分析 Examination and analysis", "textarea"),
-                Field("opinion", "鉴定意见（不得改变）Opinion (unchanged)", "textarea"),
-                Field("attachments", "附件 Attachments", "materials", required=False),
+                *REPORT_SECTIONS_BEFORE,
+                *(
+                    Field("opinion", "六、鉴定意见（不得改变）Opinion (unchanged)", "textarea")
+                    if f.name == "opinion"
+                    else f
+                    for f in REPORT_BODY
+                ),
             ),
         ),
         Form(

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from appraisal.api.deps import CalendarDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import CalendarDep, NowDep, SealDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.api.paging import (
     decode_inbox_cursor,
     decode_list_cursor,
@@ -674,11 +674,17 @@ async def transfer_case(
 
 
 @router.get("/commissions/{commission_id}/report.pdf")
-async def report_pdf(commission_id: str, principal: PagePrincipalDep, session: SessionDep) -> Response:
-    """The issued report's PDF, as GET /v1/commissions/{id}/report.pdf gives it."""
+async def report_pdf(
+    commission_id: str, principal: PagePrincipalDep, session: SessionDep, seal: SealDep, settings: SettingsDep
+) -> Response:
+    """The issued report's sealed PDF, as GET /v1/commissions/{id}/report.pdf gives it."""
     try:
         pdf = await report.issued_report_pdf(
-            session=session, principal=principal, commission_id=commission_id
+            session=session,
+            principal=principal,
+            commission_id=commission_id,
+            seal=seal,
+            within_seconds=settings.read_your_writes_seconds,
         )
     except RuleViolation as err:
         raise InvalidInput("report", err.message) from err

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
-from appraisal.api.deps import FanOutDep, NowDep, SessionDep, SettingsDep, TemporalDep, TodayDep
+from appraisal.api.deps import FanOutDep, NowDep, SealIfAnyDep, SessionDep, SettingsDep, TemporalDep, TodayDep
 from appraisal.domain.errors import InvalidInput
 from appraisal.domain.organs import INVESTIGATIVE_FOUNDERS
 from appraisal.domain.roles import Actor
@@ -106,17 +106,29 @@ async def registry_page(request: Request, principal: PagePrincipalDep, session: 
 
 @router.post("/registry/institutions")
 async def register_institution(
-    request: Request, principal: PagePrincipalDep, session: SessionDep, today: TodayDep
+    request: Request, principal: PagePrincipalDep, session: SessionDep, today: TodayDep, seal: SealIfAnyDep
 ) -> Response:
     posted = await read_form_lists(request)
     try:
         body = InstitutionCreate.model_validate(
             {
                 "categories": posted.get("categories", []),
-                **_fields(posted, "name", "licence_valid_until", "reason", "founded_by_organ_id"),
+                **_fields(
+                    posted,
+                    "name",
+                    "licence_valid_until",
+                    "licence_number",
+                    "short_name",
+                    "address",
+                    "phone",
+                    "reason",
+                    "founded_by_organ_id",
+                ),
             }
         )
-        await registry.create_institution(session=session, principal=principal, body=body, today=today)
+        await registry.create_institution(
+            session=session, principal=principal, body=body, today=today, seal=seal
+        )
     except REFUSALS as err:
         await session.rollback()
         return await _registry_page(
@@ -139,7 +151,9 @@ async def register_appraiser(
             {
                 "categories": posted.get("categories", []),
                 "senior_title": (posted.get("senior_title") or ["false"])[0] == "true",
-                **_fields(posted, "name", "institution_id", "licence_valid_until", "reason"),
+                **_fields(
+                    posted, "name", "institution_id", "licence_valid_until", "licence_number", "reason"
+                ),
             }
         )
         await registry.create_appraiser(session=session, principal=principal, body=body, today=today)
@@ -164,6 +178,7 @@ async def change_status(
     session: SessionDep,
     today: TodayDep,
     fan_out: FanOutDep,
+    seal: SealIfAnyDep,
 ) -> Response:
     """Suspend (until a day, or not), reinstate or revoke an institution or an appraiser."""
     await registry.require_in_bureau(session=session, principal=principal, kind=kind, entity_id=entity_id)
@@ -178,6 +193,7 @@ async def change_status(
                 institution_id=entity_id,
                 body=body,
                 today=today,
+                seal=seal,
             )
         else:
             await registry.change_appraiser_status(

@@ -7,10 +7,12 @@ now, before anything reaches history."""
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from appraisal.domain.audit import report_hash
 from appraisal.domain.calendar import local_today
@@ -116,6 +118,7 @@ from appraisal.domain.report_changes import (
     CorrectionSubmission,
     SupplementaryRequest,
 )
+from appraisal.domain.report_document import DocumentNumberRequest, SealRequest, sections_of
 from appraisal.domain.roles import ENTRUSTING_ROLES, INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.rules import (
     ACCEPTANCE,
@@ -157,6 +160,7 @@ from appraisal.workflows.versions import Versions
 
 with workflow.unsafe.imports_passed_through():
     from appraisal.activities.commission import CommissionActivities
+    from appraisal.activities.report import ReportActivities
 
 SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 DELIVER_ONLY_TO_ENDPOINTS = "deliver-only-to-endpoints"
@@ -168,6 +172,22 @@ ENTRUSTING_ORGANS = "entrusting-organs"
 """Patch: every entrusting organ, not only courts (ENT-1): the entrustment's event names the
 organ, its role and kind and the kind of case. Histories from before record a court's event
 as they always did (the new steps, PROC-36 and ENT-4, are Updates they never received)."""
+SEAL_ISSUED_REPORT = "seal-issued-report"
+"""Patch: issuing numbers the report in the institution's yearly series (recorded in the
+issue event), then seals its PDF beside the main path and records `report.sealed`."""
+NUMBERING_TIMEOUT = timedelta(seconds=30)
+NUMBERING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+"""A number is one short database transaction: retried until the database answers."""
+SEALING_TIMEOUT = timedelta(minutes=2)
+SEALING_GIVES_UP_AFTER = timedelta(days=30)
+SEALING_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    non_retryable_error_types=["report_not_sealable"],
+)
+"""Sealing renders, signs and timestamps the PDF: retried (the database or the key folder
+may be away) for thirty days, after which `report.seal_failed` says so in the trail."""
 ANSWER_BEFORE_PROJECTION = "answer-before-projection"
 """Patch: a step answers once its event is appended to the workflow's queue of events to
 project; the projector records them in order (read-your-writes by sequence)."""
@@ -226,6 +246,8 @@ class CommissionWorkflow:
         self.opinion_notices: list[OpinionNoticeSnapshot] = []
         self.applications: list[ApplicationSnapshot] = []
         self.transfers: list[TransferSnapshot] = []
+        self.projected_seq = 0
+        self.sealings: list[asyncio.Task[None]] = []
 
     # ---- life ----
 
@@ -268,6 +290,8 @@ class CommissionWorkflow:
         while self.stage not in TERMINAL_STAGES:
             await self._sleep_until_next_rung()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.sealings:  # each records its seal: before the projector stops
+            await asyncio.gather(*self.sealings)
         await workflow.wait_condition(lambda: not self.unprojected)
         projector.cancel()
         # A delivery that gave up leaves its outbox row pending: visible, not lost.
@@ -948,7 +972,8 @@ class CommissionWorkflow:
             previous = self.report
             assert previous is not None
             attachments = [asdict(a) for a in correction.attachments]
-            content_hash = report_hash(correction.content, correction.opinion, attachments)
+            sections = sections_of(correction)
+            content_hash = report_hash(correction.content, correction.opinion, attachments, sections)
             self.earlier_reports.append(previous)
             self.report = ReportSnapshot(
                 version=previous.version + 1,
@@ -974,6 +999,7 @@ class CommissionWorkflow:
                     "attachments": attachments,
                     "defect_kind": correction.defect_kind,
                     "description": correction.description,
+                    **({"sections": sections} if sections else {}),
                 },
                 notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
                 message=f"{self.inp.court_reference}: correction v{self.report.version} "
@@ -1475,7 +1501,8 @@ class CommissionWorkflow:
         async with self.lock:
             self._validate_report(submission)
             attachments = [asdict(a) for a in submission.attachments]
-            content_hash = report_hash(submission.content, submission.opinion, attachments)
+            sections = sections_of(submission)
+            content_hash = report_hash(submission.content, submission.opinion, attachments, sections)
             version = self.report.version + 1 if self.report else 1
             previous = self.report
             if previous is not None:  # a supplementary appraisal: the issued version is kept
@@ -1502,6 +1529,7 @@ class CommissionWorkflow:
                     "content": submission.content,
                     "opinion": submission.opinion,
                     "attachments": attachments,
+                    **({"sections": sections} if sections else {}),
                 },
                 notify=[Receiver(Role.APPRAISER, a) for a in self.appraiser_ids],
                 message=f"{self.inp.court_reference}: report v{version} submitted; sign or dissent",
@@ -1553,17 +1581,82 @@ class CommissionWorkflow:
     async def issue_report(self, request: IssueRequest) -> CommissionSnapshot:
         async with self.lock:
             self._validate_issue(request)
-            assert self.report is not None
-            self.report.issued_at = workflow.now()
+            report = self.report
+            assert report is not None
+            issued: dict[str, Any] = {"version": report.version, "content_hash": report.content_hash}
+            sealed = workflow.patched(SEAL_ISSUED_REPORT)
+            if sealed:
+                numbered = await workflow.execute_activity_method(
+                    ReportActivities.assign_document_number,
+                    DocumentNumberRequest(
+                        commission_id=self.inp.commission_id,
+                        version=report.version,
+                        institution_id=self.inp.institution_id,
+                        category=self.inp.category,
+                        year=self._day().year,
+                    ),
+                    start_to_close_timeout=NUMBERING_TIMEOUT,
+                    retry_policy=NUMBERING_RETRY,
+                )
+                report.document_number = numbered.document_number
+                issued["document_number"] = numbered.document_number
+            report.issued_at = workflow.now()
             self.stage = Stage.ISSUED
             await self._record(
                 "report.issued",
                 request.actor,
-                {"version": self.report.version, "content_hash": self.report.content_hash},
+                issued,
                 notify=[self._entruster()],
                 message=f"{self.inp.court_reference}: the appraisal report is issued",
             )
+            if sealed:
+                self.sealings.append(asyncio.create_task(self._seal(report.version, self.seq)))
             return self._snapshot()
+
+    async def _seal(self, version: int, issued_seq: int) -> None:
+        """Beside the main path: once the issue event is in PostgreSQL, the report version is
+        rendered and sealed once (an idempotent activity storing the PDF), and the seal is
+        recorded in the trail with the PDF's hash."""
+        await workflow.wait_condition(lambda: self.projected_seq >= issued_seq)
+        try:
+            sealed = await workflow.execute_activity_method(
+                ReportActivities.seal_report,
+                SealRequest(
+                    commission_id=self.inp.commission_id,
+                    workflow_id=workflow.info().workflow_id,
+                    version=version,
+                    issued_seq=issued_seq,
+                ),
+                start_to_close_timeout=SEALING_TIMEOUT,
+                schedule_to_close_timeout=SEALING_GIVES_UP_AFTER,
+                retry_policy=SEALING_RETRY,
+            )
+        except ActivityError as err:
+            async with self.lock:
+                await self._record(
+                    "report.seal_failed",
+                    SYSTEM,
+                    {"version": version, "reason": str(err.cause or err)},
+                    notify=[Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)],
+                    message=f"{self.inp.court_reference}: report v{version} could not be sealed",
+                )
+            return
+        async with self.lock:
+            for report in [*self.earlier_reports, *([self.report] if self.report else [])]:
+                if report.version == version:
+                    report.sealed_sha256 = sealed.sha256
+            await self._record(
+                "report.sealed",
+                SYSTEM,
+                {
+                    "version": version,
+                    "document_number": sealed.document_number,
+                    "sha256": sealed.sha256,
+                    "size": sealed.size,
+                    "seal_serial": sealed.seal_serial,
+                    "timestamp": sealed.timestamp,
+                },
+            )
 
     @issue_report.validator
     def _validate_issue(self, request: IssueRequest) -> None:
@@ -1788,6 +1881,7 @@ class CommissionWorkflow:
             start_to_close_timeout=RECORDING_TIMEOUT,
             retry_policy=RECORDING_RETRY,
         )
+        self.projected_seq = max(self.projected_seq, projection.event.seq)
         # Histories from before this change always started a delivery; keep them replaying.
         nothing_to_deliver = self.versions.earlier_patch(DELIVER_ONLY_TO_ENDPOINTS) and not (
             recorded and recorded.pending_deliveries

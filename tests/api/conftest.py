@@ -3,6 +3,7 @@ import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,8 +22,10 @@ from tests.api.client import api_client
 
 
 @pytest.fixture
-def settings(task_queue: str) -> Settings:
-    return Settings(environment="test", task_queue=task_queue, jwt_secret="test-secret-" + "x" * 40)
+def settings(task_queue: str, seal_dir: Path) -> Settings:
+    return Settings(
+        environment="test", task_queue=task_queue, jwt_secret="test-secret-" + "x" * 40, seal_dir=seal_dir
+    )
 
 
 @pytest.fixture

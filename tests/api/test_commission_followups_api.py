@@ -194,7 +194,12 @@ async def test_reappraisal_is_a_new_linked_commission_elsewhere(api: httpx.Async
     repeated = await api.post(url, json=elsewhere, headers=auth(court_actor))
     assert repeated.status_code == 200 and repeated.json()["id"] == new["id"]
 
-    old = await state(api, auth, cid)
+    async def superseded() -> dict[str, Any] | None:
+        # The answer is the new commission's (its X-Seq): the old one's read model follows.
+        found = await state(api, auth, cid)
+        return found if found["opinion_status"] == "superseded" else None
+
+    old = await eventually(superseded)
     assert old["opinion_status"] == "superseded" and old["reappraisals"] == [new["id"]]
     assert old["refund"] is None  # ground 4: no refund (PROC-35)
     forward = [

@@ -33,6 +33,9 @@ from tests.factories import court_actor, institution_actor
 
 Auth = Callable[[Actor], dict[str, str]]
 
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
+"""An RFC 3161 request is bytes (POST /v1/timestamp): sent as any other binary body."""
+
 MAX_EXAMPLES = 10
 CHECKS: list[CheckFunction] = [
     not_a_server_error,

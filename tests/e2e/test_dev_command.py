@@ -152,8 +152,18 @@ def test_dev_command_runs_the_happy_path_and_resumes_after_restart(stack: DevSta
         closed = api.post(f"/v1/commissions/{cid}/closure", json={}, headers=court)
         assert closed.status_code == 200 and closed.json()["stage"] == "closed"
         court["X-Min-Seq"] = closed.headers["X-Seq"]
-        kinds = [e["kind"] for e in api.get(f"/v1/commissions/{cid}/audit", headers=court).json()]
-        assert kinds[0] == "commission.entrusted" and kinds[-1] == "commission.closed"
+        # The seal begun at issue, maybe cut short by the stop, is made after the restart:
+        # recorded in the trail (before or after the closure), the sealed PDF served.
+        deadline = time.monotonic() + 60
+        while True:
+            kinds = [e["kind"] for e in api.get(f"/v1/commissions/{cid}/audit", headers=court).json()]
+            if "report.sealed" in kinds or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert kinds[0] == "commission.entrusted" and "commission.closed" in kinds[-2:]
+        assert kinds.index("report.sealed") > kinds.index("report.issued")
+        pdf = api.get(f"/v1/commissions/{cid}/report.pdf", headers=court)
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-1.7")
     assert stack.stop() == 0
 
 

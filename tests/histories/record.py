@@ -39,6 +39,9 @@ tests/histories/<name>.json:
   suspect and the victim told (PROC-36), an application refused in custody and
   the applicant told in writing (CAL-4), a supplementary appraisal granted on
   another, the case handed over to the procuratorate (ENT-4) (left running).
+- sealed_report: a report with the statutory sections, signed and dissented,
+  issued (numbered in the institution's series, sealed beside the main path,
+  the seal recorded), corrected and issued again, then closed.
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -63,6 +66,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.seal import SealLoader
 from appraisal.core.signing import demo_private_key, interference_message, sign
 from appraisal.core.temporal import register_search_attributes
 from appraisal.db.engine import session_factory
@@ -665,6 +669,63 @@ async def criminal_case(
     return {"criminal_case": handle}  # left examining the supplement: running, as at an upgrade
 
 
+async def sealed_report(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    handle = await _accepted(env, task_queue)
+    first, second = (appraiser_actor(a) for a in APPRAISER_IDS)
+    submitted = await handle.execute_update(
+        CommissionWorkflow.submit_report,
+        ReportSubmission(
+            first,
+            "检验所见：左膝关节屈曲90°。",
+            "构成十级伤残",
+            examination_period="2026年11月2日至20日",
+            place="检验室",
+            examinee="王某某",
+            case_summary="交通事故受伤。",
+            analysis="依据5.10.6.1条。",
+        ),
+    )
+    assert submitted.report is not None
+    content_hash = submitted.report.content_hash
+    await handle.execute_update(
+        CommissionWorkflow.sign_report,
+        SignatureSubmission(first, "sign", signature=signature(first.organisation_id, content_hash)),
+    )
+    statement = "伤残等级应为九级"
+    await handle.execute_update(
+        CommissionWorkflow.sign_report,
+        SignatureSubmission(
+            second,
+            "dissent",
+            statement=statement,
+            signature=signature(second.organisation_id, content_hash, "dissent", statement),
+        ),
+    )
+    await handle.execute_update(CommissionWorkflow.issue_report, IssueRequest(head_actor))
+
+    async def sealed(count: int) -> bool | None:
+        report = (await handle.query(CommissionWorkflow.snapshot)).report
+        earlier = (await handle.query(CommissionWorkflow.snapshot)).earlier_reports
+        done = [r for r in [*earlier, *([report] if report else [])] if r.sealed_sha256]
+        return True if len(done) >= count else None
+
+    await eventually(lambda: sealed(1), within=60)
+    corrected = await handle.execute_update(
+        CommissionWorkflow.submit_correction,
+        CorrectionSubmission(
+            first, "PROC-28-3", "错别字", "检验所见：左膝关节屈曲90°（更正）。", "构成十级伤残"
+        ),
+    )
+    assert corrected.report is not None
+    await _sign_and_issue(handle, corrected.report.content_hash)
+    await eventually(lambda: sealed(2), within=60)
+    await handle.execute_update(CommissionWorkflow.close, ClosureRequest(court_actor))
+    assert (await handle.result()).stage == "closed"
+    return {"sealed_report": handle}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -680,6 +741,7 @@ SCENARIOS: dict[str, Scenario] = {
     "registry_exit": registry_exit,
     "penalty_case": penalty_case,
     "criminal_case": criminal_case,
+    "sealed_report": sealed_report,
 }
 
 
@@ -703,7 +765,8 @@ async def record(names: list[str], target: Path = HERE) -> list[Path]:
                 await register_search_attributes(env.client, "default")
                 async with env:
                     task_queue = f"record-{uuid.uuid4()}"
-                    async with build_worker(env.client, task_queue=task_queue, sessions=sessions):
+                    seal = SealLoader(Path(data) / "seal", environment="test")
+                    async with build_worker(env.client, task_queue=task_queue, sessions=sessions, seal=seal):
                         for scenario in names:
                             for name, handle in (
                                 await SCENARIOS[scenario](env, task_queue, sessions)

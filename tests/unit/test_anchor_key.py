@@ -2,6 +2,7 @@
 when it is not a raw 32-byte Ed25519 key."""
 
 import base64
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -15,9 +16,11 @@ SECRET = "s" * 40
 
 def test_production_needs_the_bureau_key_and_dev_signs_with_a_demo_one() -> None:
     with pytest.raises(ValidationError, match="ANCHOR_SIGNING_KEY is needed in production"):
-        Settings(environment="production", jwt_secret=SECRET)
+        Settings(environment="production", jwt_secret=SECRET, seal_dir=Path("/seal"))
     key = base64.b64encode(bytes(range(32))).decode()
-    configured = Settings(environment="production", jwt_secret=SECRET, anchor_signing_key=key)
+    configured = Settings(
+        environment="production", jwt_secret=SECRET, anchor_signing_key=key, seal_dir=Path("/seal")
+    )
     demo = Settings(environment="dev")
     assert public_key_b64(anchor_key(configured.anchor_signing_key)) != public_key_b64(anchor_key(""))
     assert public_key_b64(anchor_key(demo.anchor_signing_key)) == public_key_b64(anchor_key(""))

@@ -7,6 +7,7 @@ browser, a signature and a signed dissent made in the browser with WebCrypto fro
 appraiser's own key file. Then the audit trail, and `appraisal verify` on the PDF the
 court downloads."""
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -142,7 +143,10 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
     # The first appraiser writes the report and signs it in the browser.
     await sign_in(page, served, username_of(FIRST.id))
     await from_inbox(page, served, commission_id)
-    await page.fill("#report-content", "检查所见：左腕关节活动受限。\n分析：符合外伤后遗改变。")
+    await page.fill("#report-place", "西南司法鉴定中心法医临床检验室")
+    await page.fill("#report-case_summary", "2026年3月1日，被鉴定人因交通事故受伤。")
+    await page.fill("#report-content", "检查所见：左腕关节活动受限。")
+    await page.fill("#report-analysis", "符合外伤后遗改变。")
     await page.fill("#report-opinion", "被鉴定人左腕损伤构成十级伤残。")
     await page.click("#step-report button")
     await expect(stage).to_have_text("签名中 Signing")
@@ -171,7 +175,7 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
     await expect(stage).to_have_text("已出具 Issued")
     await sign_out(page)
 
-    # The court downloads the report, and anyone can check it offline against the public keys.
+    # The court downloads the sealed report; anyone can check it offline with the bureau's root.
     await sign_in(page, served, "court-1")
     await page.goto(f"{served}/ui/commissions/{commission_id}")
     await screenshot(page, "court-issued-report")
@@ -179,13 +183,15 @@ async def test_a_commission_from_entrustment_to_closure_by_clicking(
         await page.click("#report-pdf")
     pdf = tmp_path / "report.pdf"
     await (await download.value).save_as(pdf)
-    keys = tmp_path / "keys.json"
+    keys, root = tmp_path / "keys.json", tmp_path / "bureau-root.pem"
     keys.write_text(
         json.dumps((await api.get("/v1/registry/keys", headers=auth(court_actor))).json()), encoding="utf-8"
     )
+    root.write_bytes((await api.get("/v1/registry/seal/root.pem", headers=auth(court_actor))).content)
     capsys.readouterr()
-    assert appraisal_command(["verify", str(pdf), "--keys", str(keys)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].endswith("verified, 2 signatures")
+    verify = ["verify", str(pdf), "--trust", str(root), "--keys", str(keys)]
+    assert await asyncio.to_thread(appraisal_command, verify) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("2 signatures verified")
 
     await page.click("#step-closure button")
     await expect(stage).to_have_text("已结案 Closed")

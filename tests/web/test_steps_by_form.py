@@ -12,11 +12,20 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.core.settings import Settings
+from appraisal.domain.audit import report_hash
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor
+from appraisal.report_pdf import read_manifest
 from tests.api.test_audit_api import issued_commission
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
-from tests.factories import OTHER_INSTITUTION, appraiser_actor, court_actor, institution_actor
+from tests.factories import (
+    OTHER_INSTITUTION,
+    appraiser_actor,
+    court_actor,
+    head_actor,
+    institution_actor,
+    signature,
+)
 from tests.web.test_pages import HTML, page, post_form, sign_in
 from tests.workflows.test_commission_workflow import eventually
 
@@ -179,3 +188,65 @@ async def test_the_court_orders_a_reappraisal_by_clicking(
     new = (await api.get(f"/v1/commissions/{new_id}", headers=auth(court_actor))).json()
     assert new["reappraisal_of"] == cid and new["institution_id"] == OTHER_INSTITUTION.id
     assert "REF-FORM-REAPPRAISAL-2" in await page(api, ordered.headers["location"])
+
+
+async def test_the_report_form_takes_the_statutory_sections_and_the_page_links_the_sealed_pdf(
+    api: httpx.AsyncClient, auth: Auth, settings: Settings
+) -> None:
+    """The appraiser writes 一、基本情况 … 七、附件 in the workspace as the API takes them: the
+    sections are in the report's hash and on the sealed PDF the commission page links to."""
+    cid = (await entrust(api, auth, reference="REF-FORM-REPORT"))["id"]
+    accepted = await api.post(
+        f"/v1/commissions/{cid}/acceptance",
+        json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
+        headers=auth(institution_actor),
+    )
+    assert accepted.status_code == 200, accepted.text
+    first = appraiser_actor(APPRAISER_IDS[0])
+    await sign_in(api, settings, first)
+    html = await page(api, f"/ui/commissions/{cid}?seq={accepted.json()['last_event_seq']}")
+    for name in ("examination_period", "place", "present", "examinee", "case_summary", "materials_summary"):
+        assert f'name="{name}"' in html, name
+    assert "五、分析说明" in html and "二、基本案情" in html
+    sections = {
+        "examination_period": "2026年11月2日",
+        "place": "检验室",
+        "present": "被鉴定人",
+        "examinee": "赵某",
+        "case_summary": "交通事故。",
+        "materials_summary": "病历载骨折。",
+        "analysis": "依据5.10.6.1条。",
+    }
+    posted = await post_form(
+        api,
+        f"/ui/commissions/{cid}/report",
+        {"content": "检验所见：左膝屈曲90°。", "opinion": "构成十级伤残", **sections},
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    seq = posted.headers["location"].split("seq=")[1]
+    report = (await api.get(f"/v1/commissions/{cid}", headers={**auth(first), "X-Min-Seq": seq})).json()[
+        "report"
+    ]
+    assert report["content_hash"] == report_hash("检验所见：左膝屈曲90°。", "构成十级伤残", [], sections)
+
+    second = appraiser_actor(APPRAISER_IDS[1])
+    for actor in (first, second):
+        body = {"kind": "sign", "signature": signature(actor.organisation_id, report["content_hash"])}
+        signed = await api.post(f"/v1/commissions/{cid}/signatures", json=body, headers=auth(actor))
+        assert signed.status_code == 200, signed.text
+    issued = await api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth(head_actor))
+    assert issued.status_code == 200, issued.text
+    await sign_in(api, settings, court_actor)
+    html = await page(api, f"/ui/commissions/{cid}?seq={issued.json()['last_event_seq']}")
+    assert f'href="/ui/commissions/{cid}/report.pdf"' in html
+    assert issued.json()["report"]["document_number"] in html  # 编号, as the issue recorded it
+    download = await api.get(f"/ui/commissions/{cid}/report.pdf", headers=HTML)
+    assert download.status_code == 200 and download.headers["content-type"] == "application/pdf"
+    assert (
+        download.content
+        == (await api.get(f"/v1/commissions/{cid}/report.pdf", headers=auth(court_actor))).content
+    )
+    manifest = read_manifest(download.content)
+    assert manifest["sections"] == sections
+    verdict = (await api.get(f"/v1/commissions/{cid}/verify", headers=auth(court_actor))).json()
+    assert verdict["ok"], verdict  # the trail's report text, sections included, hashes as signed

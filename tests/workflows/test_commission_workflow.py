@@ -74,8 +74,8 @@ async def recorded_events(handle: WorkflowHandle[CommissionWorkflow, CommissionS
 
 async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSnapshot]) -> list[str]:
     """`recorded_events` once the workflow is idle: every activity scheduled so far (the
-    projection of the steps' events, a notification delivery) completed, and no workflow
-    task pending that could schedule another."""
+    projection of the steps' events, a notification delivery, an issued report's seal)
+    completed, and no workflow task pending that could schedule another."""
 
     async def settled() -> list[str] | None:
         every = [EventType.Name(e.event_type) for e in (await handle.fetch_history()).events]
@@ -85,7 +85,7 @@ async def settled_events(handle: WorkflowHandle[CommissionWorkflow, CommissionSn
         done = events.count("EVENT_TYPE_ACTIVITY_TASK_COMPLETED")
         return events if idle and done == events.count("EVENT_TYPE_ACTIVITY_TASK_SCHEDULED") else None
 
-    return await eventually(settled)
+    return await eventually(settled, within=60)
 
 
 async def today(env: WorkflowEnvironment) -> str:
@@ -144,6 +144,13 @@ async def test_happy_path_from_entrustment_to_closure(
     assert snapshot.stage == "awaiting_issue"
     snapshot = await handle.execute_update(CommissionWorkflow.issue_report, IssueRequest(head_actor))
     assert snapshot.stage == "issued"
+    assert snapshot.report is not None and snapshot.report.document_number.endswith("临鉴字第1号")
+
+    async def sealed() -> str | None:  # beside the main path, a moment after the issue
+        report = (await handle.query(CommissionWorkflow.snapshot)).report
+        return report.sealed_sha256 if report and report.sealed_sha256 else None
+
+    await eventually(sealed, within=60)
     await handle.execute_update(CommissionWorkflow.close, ClosureRequest(court_actor))
     final = await handle.result()
     assert final.stage == "closed" and final.open_tasks == []
@@ -165,9 +172,10 @@ async def test_happy_path_from_entrustment_to_closure(
         "report.signed",
         "report.dissented",
         "report.issued",
+        "report.sealed",
         "commission.closed",
     ]
-    assert [e.seq for e in events] == list(range(1, 8))
+    assert [e.seq for e in events] == list(range(1, 9))
     prev = ""
     for event in events:  # the chain recomputes from the rows alone
         fields = {
@@ -188,7 +196,7 @@ async def test_happy_path_from_entrustment_to_closure(
         assert event.hash == chain_hash(prev, fields)
         prev = event.hash
     assert events[3].actor_organisation_id == first.organisation_id
-    assert row is not None and row.stage == "closed" and row.last_event_seq == 7
+    assert row is not None and row.stage == "closed" and row.last_event_seq == 8
     assert tasks == []
 
 

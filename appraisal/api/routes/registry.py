@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Query
 
-from appraisal.api.deps import READ_YOUR_WRITES, FanOutDep, SessionDep, TodayDep
+from appraisal.api.deps import READ_YOUR_WRITES, FanOutDep, SealIfAnyDep, SessionDep, TodayDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
@@ -67,10 +67,17 @@ async def list_appraisers(
 
 @router.post("/institutions", response_model=InstitutionPublic, status_code=201, responses=ERRORS)
 async def create_institution(
-    body: InstitutionCreate, principal: AuthorizedDep, session: SessionDep, today: TodayDep
+    body: InstitutionCreate,
+    principal: AuthorizedDep,
+    session: SessionDep,
+    today: TodayDep,
+    seal: SealIfAnyDep,
 ) -> Institution:
-    """Register an institution under the caller's bureau (supervisor); audited."""
-    return await service.create_institution(session=session, principal=principal, body=body, today=today)
+    """Register an institution under the caller's bureau (supervisor); audited. The bureau's
+    authority issues it a seal certificate (GET /v1/registry/seal/certificates)."""
+    return await service.create_institution(
+        session=session, principal=principal, body=body, today=today, seal=seal
+    )
 
 
 @router.post("/appraisers", response_model=AppraiserPublic, status_code=201, responses=ERRORS)
@@ -130,10 +137,12 @@ async def change_institution_status(
     session: SessionDep,
     today: TodayDep,
     fan_out: FanOutDep,
+    seal: SealIfAnyDep,
 ) -> Institution:
     """Suspend (optionally until a day), reinstate, revoke or deregister (注销) an institution
     (REG-6). Revocation and deregistration are final (409 `registry_status_final`); a suspended,
-    revoked or deregistered institution is never selected. Every running commission it holds
+    revoked or deregistered institution is never selected, and its seal certificates are revoked
+    (the CRL lists them; reinstated, it gets a new one). Every running commission it holds
     learns of it at once (the exit fan-out, EXIT-1): its steps are refused from then on and
     the court is asked to re-entrust or withdraw; the end of a suspension restores it."""
     return await service.change_institution_status(
@@ -143,6 +152,7 @@ async def change_institution_status(
         institution_id=institution_id,
         body=body,
         today=today,
+        seal=seal,
     )
 
 

@@ -1,11 +1,11 @@
-"""The issued report as a signed PDF, and the public keys to check it offline
-(`appraisal verify REPORT.pdf --keys KEYS.json`)."""
+"""The issued report as a sealed PDF, and the appraisers' public keys (`appraisal verify
+REPORT.pdf --keys KEYS.json` matches the keys the seal vouches for against them)."""
 
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from appraisal.api.deps import READ_YOUR_WRITES, SessionDep
+from appraisal.api.deps import READ_YOUR_WRITES, SealDep, SessionDep, SettingsDep
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
@@ -17,7 +17,7 @@ router = APIRouter(tags=["reports"], dependencies=[READ_YOUR_WRITES], route_clas
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "the issued report, with its manifest embedded as appraisal-manifest.json",
+        "description": "the sealed report, its manifest embedded as appraisal-manifest.json",
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
@@ -28,10 +28,21 @@ PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses={**ERRORS, **PDF_RESPONSE},
 )
-async def report_pdf(commission_id: str, principal: AuthorizedDep, session: SessionDep) -> Response:
-    """The issued report as a PDF: opinion, content, dissents, signers and their keys, the
-    report hash, and a machine-readable manifest to verify offline (anyone in scope; 409 before issue)."""
-    pdf = await service.issued_report_pdf(session=session, principal=principal, commission_id=commission_id)
+async def report_pdf(
+    commission_id: str, principal: AuthorizedDep, session: SessionDep, seal: SealDep, settings: SettingsDep
+) -> Response:
+    """The issued report as sealed at issue: 司法鉴定意见书 in the 2016 statutory layout, fonts
+    embedded (PDF/A-3b), sealed by the institution (PAdES B-LTA, timestamped, validation data
+    embedded), every appraiser's signature and dissent and a machine-readable manifest inside;
+    `appraisal verify report.pdf --trust bureau-root.pem` checks it offline. The same bytes
+    every time; 409 before issue; 503 for the moment it takes to seal."""
+    pdf = await service.issued_report_pdf(
+        session=session,
+        principal=principal,
+        commission_id=commission_id,
+        seal=seal,
+        within_seconds=settings.read_your_writes_seconds,
+    )
     return Response(
         pdf,
         media_type="application/pdf",
