@@ -11,11 +11,13 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from appraisal.activities.admission import AdmissionActivities
 from appraisal.activities.anchor import AnchorActivities, AnchorOutput
 from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.activities.evaluation import EvaluationActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
 from appraisal.activities.registry import RegistryActivities
@@ -24,10 +26,12 @@ from appraisal.core.observability import tracing_interceptors
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.workflows.admission import AdmissionWorkflow
 from appraisal.workflows.anchor import AnchorDeliveryWorkflow, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.evaluation import AnnualEvaluationsWorkflow, IntegrityEvaluationWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
@@ -56,6 +60,9 @@ WORKFLOWS = [
     TestimonyWorkflow,
     LicenceExpiryWorkflow,
     InspectionDrawWorkflow,
+    AdmissionWorkflow,
+    IntegrityEvaluationWorkflow,
+    AnnualEvaluationsWorkflow,
 ]
 
 
@@ -89,6 +96,8 @@ def build_worker(
     complaint = ComplaintActivities(sessions)
     registry = RegistryActivities(sessions)
     inspection = InspectionActivities(sessions)
+    admission = AdmissionActivities(sessions)
+    evaluation = EvaluationActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -106,6 +115,14 @@ def build_worker(
             registry.sweep_licence_tasks,
             inspection.list_bureaus,
             inspection.draw_scheduled_inspection,
+            admission.record_admission_event,
+            admission.grant_licence,
+            evaluation.record_evaluation_event,
+            evaluation.list_institutions,
+            evaluation.sync_training_tasks,
+            evaluation.assess_year,
+            evaluation.change_grade,
+            evaluation.publish_grades,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

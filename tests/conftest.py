@@ -101,9 +101,11 @@ EMPTIED_TABLES = (
     "task", "audit_event", "audit_anchor", "commission", "notification", "webhook", "calendar_year",
     "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
     "user_account", "account_change", "web_session",
+    "admission", "integrity_evaluation", "integrity_grade", "training_course", "training_record",
+    "training_change", "training_task",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
-REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")
+REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector", "expert")
 """Emptied and seeded again whenever they are not as the seed left them: a test may
 suspend, revoke or add to the registry, and the seed restores the demo."""
 SEEDED_TABLES = ("bureau", "court", *REGISTRY_TABLES)

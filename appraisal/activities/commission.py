@@ -92,18 +92,31 @@ async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Re
 
 
 async def replace_tasks(
-    session: AsyncSession, open_tasks: list[TaskSnapshot], *, commission_id: str = "", complaint_id: str = ""
+    session: AsyncSession,
+    open_tasks: list[TaskSnapshot],
+    *,
+    commission_id: str = "",
+    complaint_id: str = "",
+    admission_id: str = "",
+    evaluation_id: str = "",
 ) -> None:
-    """The inbox rows of one commission or complaint become its snapshot's open tasks."""
-    owner = (
-        col(Task.commission_id) == commission_id if commission_id else col(Task.complaint_id) == complaint_id
-    )
-    await session.exec(delete(Task).where(owner))
+    """The inbox rows of one commission, complaint, registration application or annual
+    evaluation become its snapshot's open tasks."""
+    owners = {
+        "commission_id": commission_id,
+        "complaint_id": complaint_id,
+        "admission_id": admission_id,
+        "evaluation_id": evaluation_id,
+    }
+    column, owner_id = next((k, v) for k, v in owners.items() if v)
+    await session.exec(delete(Task).where(col(getattr(Task, column)) == owner_id))
     for task in open_tasks:
         session.add(
             Task(
                 commission_id=commission_id or None,
                 complaint_id=complaint_id or None,
+                admission_id=admission_id or None,
+                evaluation_id=evaluation_id or None,
                 kind=task.kind,
                 assignee_role=task.assignee_role,
                 assignee_id=task.assignee_id,

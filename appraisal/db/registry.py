@@ -8,7 +8,10 @@ from sqlalchemy import ColumnElement, and_, or_, text
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Appraiser, Institution
+from appraisal.db.chain import next_link
+from appraisal.db.models import Appraiser, Institution, RegistryChange
+from appraisal.domain.audit import chain_hash
+from appraisal.domain.roles import Actor
 from appraisal.domain.rules import LICENCE_ALERT_DAYS
 
 Registered = Institution | Appraiser
@@ -89,3 +92,42 @@ async def sync_licence_tasks(session: AsyncSession, *, today: date, entity_id: s
     await connection.execute(INBOX_DROP_CLOSED)
     await connection.execute(INBOX_ADD_OPEN)
     return opened.rowcount, closed.rowcount
+
+
+def registry_change_fields(row: RegistryChange) -> dict[str, Any]:
+    """What a registry change's hash covers: every column but its id and its own hash."""
+    return row.model_dump(mode="json", exclude={"id", "hash"})
+
+
+async def append_registry_change(
+    session: AsyncSession,
+    *,
+    bureau_id: str,
+    entity: Registered,
+    action: str,
+    actor: Actor,
+    before: dict[str, Any] | None,
+    reason: str,
+    occurred_at: datetime,
+) -> None:
+    """Appends one change of `entity` (as it now stands) to the bureau's chain of registry
+    changes; the caller's transaction commits it."""
+    seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
+    row = RegistryChange(
+        bureau_id=bureau_id,
+        seq=seq,
+        entity_kind="institution" if isinstance(entity, Institution) else "appraiser",
+        entity_id=entity.id,
+        action=action,
+        actor_role=actor.role,
+        actor_organisation_id=actor.organisation_id,
+        actor_subject=actor.subject,
+        occurred_at=occurred_at,
+        before=before,
+        after=entity.model_dump(mode="json"),
+        reason=reason,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    row.hash = chain_hash(row.prev_hash, registry_change_fields(row))
+    session.add(row)

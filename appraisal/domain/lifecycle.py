@@ -5,6 +5,7 @@ so the diagram cannot drift from the code."""
 
 from dataclasses import dataclass
 
+from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.stages import Stage
@@ -94,10 +95,36 @@ TESTIMONY_TRANSITIONS: tuple[Transition, ...] = (
     Transition(T.CONCLUDED, "end", START, "the commission returns to issued"),
 )
 
+A = AdmissionStage
+ADMISSION_OPEN = (A.AWAITING_ACCEPTANCE, A.AWAITING_CORRECTION, A.DECIDING, A.EXPERT_REVIEW)
+ADMISSION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", A.AWAITING_ACCEPTANCE, "applicant or bureau, ADM-1 clock: 5 wd"),
+    Transition(A.AWAITING_ACCEPTANCE, "accept", A.DECIDING, "ADM-3 clock: 20 wd"),
+    Transition(A.AWAITING_ACCEPTANCE, "deemed_acceptance", A.DECIDING, "no answer within ADM-1"),
+    Transition(
+        A.AWAITING_ACCEPTANCE, "request_correction", A.AWAITING_CORRECTION, "once (ADM-2), ADM-1 paused"
+    ),
+    Transition(A.AWAITING_CORRECTION, "supply_correction", A.AWAITING_ACCEPTANCE, "ADM-1 resumes"),
+    *_each(
+        (A.AWAITING_ACCEPTANCE, A.AWAITING_CORRECTION), "decline_acceptance", A.NOT_ACCEPTED, "ADM-2 ground"
+    ),
+    Transition(A.DECIDING, "draw_panel", A.EXPERT_REVIEW, "seeded draw, ADM-3 paused, ADM-4 clock"),
+    Transition(A.EXPERT_REVIEW, "recuse_expert", A.EXPERT_REVIEW, "a replacement drawn"),
+    Transition(A.EXPERT_REVIEW, "submit_review", A.EXPERT_REVIEW, "signed score and opinion"),
+    Transition(A.EXPERT_REVIEW, "submit_review", A.DECIDING, "the last review: ADM-3 resumes"),
+    Transition(A.DECIDING, "extend_decision", A.DECIDING, "once, ≤10 wd, the head's approval"),
+    Transition(A.DECIDING, "approve", A.APPROVED, "licence (5 years) and registry entry"),
+    Transition(A.DECIDING, "refuse", A.REFUSED, "reasons and remedies (ADM-6)"),
+    *_each((A.AWAITING_ACCEPTANCE, A.DECIDING, A.EXPERT_REVIEW), "deemed_renewal", A.APPROVED, "ADM-7"),
+    *_each(ADMISSION_OPEN, "withdraw", A.WITHDRAWN),
+    *(Transition(s, "end", START) for s in (A.APPROVED, A.REFUSED, A.NOT_ACCEPTED, A.WITHDRAWN)),
+)
+
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "CommissionWorkflow": COMMISSION_TRANSITIONS,
     "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
     "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
+    "AdmissionWorkflow": ADMISSION_TRANSITIONS,
 }
 
 

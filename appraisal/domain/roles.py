@@ -8,6 +8,8 @@ class Role(StrEnum):
     INSTITUTION_HEAD = "institution_head"
     APPRAISER = "appraiser"
     SUPERVISOR = "supervisor"
+    EXPERT = "expert"
+    """A member of the bureau's expert pool (专家库), drawn to review registration applications."""
 
 
 @dataclass(frozen=True)

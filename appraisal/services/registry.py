@@ -9,7 +9,6 @@ from uuid import uuid4
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.chain import next_link
 from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
@@ -20,9 +19,14 @@ from appraisal.db.models import (
     LicenceTaskPublic,
     RegistryChange,
 )
-from appraisal.db.registry import Registered, eligible, sync_licence_tasks
+from appraisal.db.registry import (
+    Registered,
+    append_registry_change,
+    eligible,
+    registry_change_fields,
+    sync_licence_tasks,
+)
 from appraisal.domain.accounts import Workplace
-from appraisal.domain.audit import chain_hash
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.standing import sanction, standing
@@ -44,7 +48,7 @@ def _kind(entity: Registered) -> str:
 
 def chained_fields(row: RegistryChange) -> dict[str, Any]:
     """What a registry change's hash covers: every column but its id and its own hash."""
-    return row.model_dump(mode="json", exclude={"id", "hash"})
+    return registry_change_fields(row)
 
 
 async def _record(
@@ -58,25 +62,16 @@ async def _record(
     reason: str,
 ) -> None:
     """Appends one change to the bureau's chain."""
-    seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
-    row = RegistryChange(
+    await append_registry_change(
+        session,
         bureau_id=bureau_id,
-        seq=seq,
-        entity_kind=_kind(entity),
-        entity_id=entity.id,
+        entity=entity,
         action=action,
-        actor_role=principal.role,
-        actor_organisation_id=principal.organisation_id,
-        actor_subject=principal.subject,
-        occurred_at=datetime.now(UTC),
+        actor=principal,
         before=before,
-        after=entity.model_dump(mode="json"),
         reason=reason,
-        prev_hash=prev_hash,
-        hash="",
+        occurred_at=datetime.now(UTC),
     )
-    row.hash = chain_hash(row.prev_hash, chained_fields(row))
-    session.add(row)
 
 
 async def _institution_in_bureau(
