@@ -11,7 +11,16 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.core.signing import demo_private_key, fingerprint, public_key_b64
-from appraisal.db.models import Appraiser, AppraiserKey, Bureau, Court, Inspector, Institution, UserAccount
+from appraisal.db.models import (
+    Appraiser,
+    AppraiserKey,
+    Bureau,
+    Court,
+    Expert,
+    Inspector,
+    Institution,
+    UserAccount,
+)
 from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
 from appraisal.services import accounts
@@ -154,6 +163,44 @@ INSPECTORS = [
     ]
 ]
 
+EXPERTS = [
+    Expert(
+        id=demo_id(f"expert-{key}"),
+        name=name,
+        bureau_id=BUREAU.id,
+        categories=categories,
+        title=title,
+        affiliation_institution_id=affiliation,
+        public_key=public_key_b64(demo_private_key(demo_id(f"expert-{key}"))),
+    )
+    for key, name, categories, title, affiliation in [
+        (
+            "chen",
+            "陈思远 Chen Siyuan",
+            ["forensic_clinical", "forensic_pathology"],
+            "法医学教授 professor of forensic medicine",
+            None,
+        ),
+        (
+            "lin",
+            "林静 Lin Jing",
+            ["forensic_clinical", "trace_evidence"],
+            "主任法医师 chief forensic physician",
+            _SHANCHENG,
+        ),
+        ("he", "何平 He Ping", ["forensic_clinical"], "主任医师 chief physician", None),
+        (
+            "song",
+            "宋远 Song Yuan",
+            ["forensic_clinical", "forensic_pathology", "audio_visual", "trace_evidence"],
+            "研究员 research fellow",
+            None,
+        ),
+        ("zhao", "赵宁 Zhao Ning", ["audio_visual", "trace_evidence"], "高级工程师 senior engineer", None),
+    ]
+]
+"""The demo bureau's expert pool (专家库); each signs with a key derived from its id (demo only)."""
+
 
 @dataclass(frozen=True)
 class DemoPrincipal:
@@ -230,6 +277,10 @@ def demo_principals() -> list[DemoPrincipal]:
     principals.append(
         DemoPrincipal("SUPERVISOR", BUREAU.name, Actor(Role.SUPERVISOR, BUREAU.id, "inspector"))
     )
+    for n, expert in enumerate(EXPERTS, 1):
+        principals.append(
+            DemoPrincipal(f"EXPERT_{n}", f"{expert.name}, expert", Actor(Role.EXPERT, expert.id, expert.name))
+        )
     return principals
 
 
@@ -243,6 +294,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
             *APPRAISERS,
             *APPRAISER_KEYS,
             *INSPECTORS,
+            *EXPERTS,
         ]
         for row in rows:
             table = type(row)

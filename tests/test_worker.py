@@ -55,6 +55,9 @@ async def test_production_worker_builds_with_every_workflow(
         "LicenceExpiryWorkflow",
         "InspectionDrawWorkflow",
         "TestimonyWorkflow",
+        "AdmissionWorkflow",
+        "IntegrityEvaluationWorkflow",
+        "AnnualEvaluationsWorkflow",
     }
 
 

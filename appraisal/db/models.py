@@ -433,7 +433,7 @@ class IntegrityEntryRow(SQLModel, table=True):
 class RegistryChangeBase(SQLModel):
     bureau_id: str = Field(max_length=36)
     seq: int = Field(description="position in the bureau's chain of registry changes, from 1")
-    entity_kind: str = Field(max_length=20, description="institution or appraiser")
+    entity_kind: str = Field(max_length=20, description="institution, appraiser or expert")
     entity_id: str = Field(max_length=36, index=True)
     action: str = Field(max_length=20, description="created, updated or status")
     actor_role: str = Field(max_length=30)

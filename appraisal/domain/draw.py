@@ -1,33 +1,19 @@
-"""Seeded random draws anyone can re-run (双随机一公开): `random.Random(seed)` over the
-candidate ids sorted, as the random inspection draw does (db/inspection.py). The seed and
-the candidate list are recorded with every draw, so the picks can be computed again, years
-later, and must come out the same."""
+"""Seeded random draws anyone can re-run (双随机一公开), the way the institution draw does it
+(domain/commission.random_pick): SHA-256 over the seed and the sorted candidate list decides.
+The seed and the candidate list are recorded with every draw, so the picks can be computed
+again, years later, and must come out the same; with a seed nobody could choose in advance
+(the service draws it at random), no candidate's place can be foreseen."""
 
-import random
-from collections.abc import Iterable, Mapping
+import hashlib
+from collections.abc import Iterable
+
+
+def _key(seed: int, ordered: list[str], candidate: str) -> str:
+    return hashlib.sha256(f"{seed}|{','.join(ordered)}|{candidate}".encode()).hexdigest()
 
 
 def seeded_sample(seed: int, candidates: Iterable[str], size: int) -> list[str]:
-    """`size` of the candidates (all of them when fewer), in the order drawn."""
-    rng = random.Random(seed)  # noqa: S311 - a draw anyone can re-run, by design
+    """`size` of the candidates (all of them when fewer), in the order drawn: the candidates
+    ranked by SHA-256 of (seed, the sorted list, the candidate)."""
     ordered = sorted(set(candidates))
-    return rng.sample(ordered, min(size, len(ordered)))
-
-
-def weighted_sample(
-    rng: random.Random, candidates: Iterable[str], weights: Mapping[str, int], size: int
-) -> list[str]:
-    """`size` of the candidates without replacement, each drawn with a chance proportional to
-    its weight among those left (a candidate without a weight weighs 1), in the order drawn:
-    one `rng.random()` per pick over the candidates sorted by id."""
-    left = sorted(set(candidates))
-    picked: list[str] = []
-    while left and len(picked) < size:
-        total = sum(max(weights.get(c, 1), 1) for c in left)
-        point = rng.random() * total
-        for index, candidate in enumerate(left):
-            point -= max(weights.get(candidate, 1), 1)
-            if point < 0 or index == len(left) - 1:
-                picked.append(left.pop(index))
-                break
-    return picked
+    return sorted(ordered, key=lambda c: _key(seed, ordered, c))[:size]

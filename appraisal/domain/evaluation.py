@@ -2,7 +2,7 @@
 workflow per bureau and year. Messages that cross Temporal and the pure checks their
 validators run. New fields always get defaults so running workflows keep replaying."""
 
-import uuid
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -35,12 +35,11 @@ class EvaluationStage(StrEnum):
 SUBJECT_KINDS = ("institution", "appraiser")
 
 
-EVALUATION_NAMESPACE = uuid.UUID("7e2a9c41-6b3d-5f08-9a1e-c2d3e4f5a6b7")
-
-
 def evaluation_id_for(bureau_id: str, year: int) -> str:
-    """One evaluation per bureau and year, whoever starts it (the schedule or the bureau)."""
-    return str(uuid.uuid5(EVALUATION_NAMESPACE, f"{bureau_id}\n{year}"))
+    """One evaluation per bureau and year, whoever starts it (the schedule or the bureau): the
+    first 128 bits of SHA-256 over both, written like a UUID."""
+    digest = hashlib.sha256(f"integrity-evaluation\n{bureau_id}\n{year}".encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
 def evaluation_workflow_id(evaluation_id: str) -> str:

@@ -238,7 +238,15 @@ class InboxTask(TaskPublic):
         default=None, description="the complaint, for a supervisor's complaint task"
     )
     licence_task_id: int | None = Field(default=None, description="the REG-8 licence task, for a supervisor")
-    court_reference: str = Field(description="the court's reference; a complaint's reference; the licensee")
+    admission_id: str | None = Field(default=None, description="the registration application, if it is one's")
+    evaluation_id: str | None = Field(
+        default=None, description="the annual integrity evaluation, if it is one's"
+    )
+    training_task_id: int | None = Field(default=None, description="the year's training shortfall (TRN-3)")
+    court_reference: str = Field(
+        description="the court's reference; a complaint's or an application's reference; the licensee; "
+        "the evaluation's or the training's year"
+    )
     stage: str
 
 

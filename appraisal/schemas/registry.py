@@ -36,6 +36,11 @@ class InstitutionCreate(Strict):
     name: ShortText
     categories: Categories
     licence_valid_until: date | None = Field(default=None, description="last valid day of the 许可证")
+    founding_organ_kind: Literal["social", "investigative_organ"] = Field(
+        default="social",
+        description="who set it up: investigative_organ (侦查机关) is never offered for an outside commission "
+        "(REG-11); a new one is better admitted through POST /v1/admissions",
+    )
     reason: Reason = ""
 
 
@@ -105,6 +110,14 @@ class InspectionDraw(BaseModel):
     inspectors: list[str]
 
 
+class InspectionCandidates(InspectionDraw):
+    weights: dict[str, int] = Field(
+        default_factory=dict,
+        description="each institution's weight by its latest published integrity grade "
+        "(EVL-7; lower grades are drawn more often); none in draws made before grades weighed",
+    )
+
+
 class InspectionPublic(BaseModel):
     id: str
     bureau_id: str
@@ -116,7 +129,7 @@ class InspectionPublic(BaseModel):
     origin: str = Field(description="manual (POST) or scheduled (the monthly draw)")
     drawn_by: str
     drawn_at: datetime
-    candidates: InspectionDraw = Field(description="every list drawn from, each sorted by id")
+    candidates: InspectionCandidates = Field(description="every list drawn from, each sorted by id")
     picks: InspectionDraw
     reproduced: bool = Field(description="re-running the draw from seed and candidates gives the same picks")
 

@@ -18,7 +18,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.chain import next_link
-from appraisal.db.models import AccountChange, Appraiser, Bureau, Court, Institution, UserAccount, WebSession
+from appraisal.db.models import (
+    AccountChange,
+    Appraiser,
+    Bureau,
+    Court,
+    Expert,
+    Institution,
+    UserAccount,
+    WebSession,
+)
 from appraisal.domain.accounts import (
     SESSION_LASTS,
     Workplace,
@@ -368,9 +377,10 @@ async def account_places(*, session: AsyncSession, manager: Manager) -> list[tup
         (Court, (Role.COURT,)),
         (Institution, (Role.INSTITUTION, Role.INSTITUTION_HEAD)),
         (Appraiser, (Role.APPRAISER,)),
+        (Expert, (Role.EXPERT,)),
     )
     for kind, roles in kinds:
-        if kind is Appraiser and whole_bureau:
+        if (kind is Appraiser and whole_bureau) or (kind is Expert and not whole_bureau):
             continue  # an institution's administrator registers its appraisers' accounts
         rows = (await session.exec(select(kind).where(col(kind.id).in_(ids)).order_by(col(kind.name)))).all()
         places += [(role, row.id, row.name) for row in rows for role in roles]

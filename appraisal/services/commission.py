@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, Date, String, false, func, literal, literal_column, or_, tuple_
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Date,
+    String,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    tuple_,
+)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -16,16 +28,20 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.core.signing import signed_message, verify
 from appraisal.db.models import (
+    Admission,
     Appraiser,
     AppraiserKey,
     AuditEventRow,
     Commission,
     Complaint,
     Institution,
+    IntegrityEvaluation,
     LicenceTask,
     Task,
+    TrainingTask,
 )
 from appraisal.db.registry import eligible
+from appraisal.domain.admission import CLOSED_TO_OUTSIDE_COMMISSIONS
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.commission import (
     CommissionInput,
@@ -117,6 +133,7 @@ async def _choose_institution(
                         eligible(Institution, today),
                         col(Institution.categories).contains([body.category]),
                         col(Institution.id).not_in(selection.excluded_institution_ids),
+                        col(Institution.founding_organ_kind) != CLOSED_TO_OUTSIDE_COMMISSIONS,
                     )
                 )
             ).all()
@@ -140,6 +157,13 @@ async def _choose_institution(
     institution = await session.get(Institution, institution_id)
     if institution is None:
         raise InvalidInput("selection.institution_id", f"no institution {institution_id}")
+    if institution.founding_organ_kind == CLOSED_TO_OUTSIDE_COMMISSIONS:
+        raise RuleViolation(
+            "institution_not_open",
+            f"institution {institution.name} was set up by an investigative organ: it takes no "
+            "commission from outside",
+            rule="REG-11",
+        )
     not_allowed = standing(institution, today, kind="institution")
     if not_allowed:
         why, rule = not_allowed
@@ -528,19 +552,32 @@ async def inbox(
     ]
     if after is not None:
         conditions.append(_after(INBOX_ORDER, col(Task.id), after.due_on, after.task_id))
-    # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
+    # A task belongs to a commission, a complaint (supervisors), an expiring licence (REG-8),
+    # a registration application, an annual evaluation or a training shortfall (TRN-3).
     reference = func.coalesce(
         col(Commission.court_reference),
         col(Complaint.reference),
         col(LicenceTask.entity_kind) + " " + col(LicenceTask.entity_id),
+        col(Admission.reference) + " " + col(Admission.subject_name),
+        func.concat("integrity ", col(IntegrityEvaluation.year)),
+        func.concat("training ", col(TrainingTask.year), " ", col(TrainingTask.appraiser_id)),
     )
-    stage = func.coalesce(col(Commission.stage), col(Complaint.stage), "licence_expiring")
+    stage = func.coalesce(
+        col(Commission.stage),
+        col(Complaint.stage),
+        col(Admission.stage),
+        col(IntegrityEvaluation.stage),
+        case((col(Task.training_task_id).is_not(None), "training_short"), else_="licence_expiring"),
+    )
     rows = (
         await session.exec(
             select(Task, reference, stage)
             .outerjoin(Commission, col(Commission.id) == col(Task.commission_id))
             .outerjoin(Complaint, col(Complaint.id) == col(Task.complaint_id))
             .outerjoin(LicenceTask, col(LicenceTask.id) == col(Task.licence_task_id))
+            .outerjoin(Admission, col(Admission.id) == col(Task.admission_id))
+            .outerjoin(IntegrityEvaluation, col(IntegrityEvaluation.id) == col(Task.evaluation_id))
+            .outerjoin(TrainingTask, col(TrainingTask.id) == col(Task.training_task_id))
             .where(*conditions)
             .order_by(INBOX_ORDER, col(Task.id))
             .limit(limit + 1)
@@ -551,6 +588,9 @@ async def inbox(
             commission_id=task.commission_id,
             complaint_id=task.complaint_id,
             licence_task_id=task.licence_task_id,
+            admission_id=task.admission_id,
+            evaluation_id=task.evaluation_id,
+            training_task_id=task.training_task_id,
             court_reference=reference,
             stage=stage,
             kind=task.kind,

@@ -14,6 +14,7 @@ from appraisal.db.models import (
     AppraiserKey,
     Bureau,
     Court,
+    Expert,
     Institution,
     LicenceTask,
     LicenceTaskPublic,
@@ -154,6 +155,7 @@ async def create_institution(
         bureau_id=principal.organisation_id,
         categories=body.categories,
         licence_valid_until=body.licence_valid_until,
+        founding_organ_kind=body.founding_organ_kind,
     )
     return await _add(
         session=session,
@@ -318,6 +320,8 @@ async def require_active_appraisers(*, session: AsyncSession, appraiser_ids: lis
     for appraiser_id in appraiser_ids:
         appraiser = found.get(appraiser_id)
         reason = standing(appraiser, today, kind="appraiser") if appraiser else None
+        if appraiser and not reason and appraiser.needs_pre_service_training:
+            reason = "not yet through pre-service training (先培训后上岗)", "TRN-1"
         if appraiser and reason:
             why, rule = reason
             raise RuleViolation(
@@ -416,12 +420,15 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
-ROLE_ORGANISATIONS: dict[str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser]] = {
+ROLE_ORGANISATIONS: dict[
+    str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[Expert]
+] = {
     Role.COURT: Court,
     Role.SUPERVISOR: Bureau,
     Role.INSTITUTION: Institution,
     Role.INSTITUTION_HEAD: Institution,
     Role.APPRAISER: Appraiser,
+    Role.EXPERT: Expert,
 }
 """Where the registry holds the organisation a token of each role names."""
 
@@ -430,7 +437,7 @@ async def principal_organisation_name(*, session: AsyncSession, principal: Actor
     """The name of the organisation a principal acts for (an appraiser's is the appraiser);
     its id when it is not registered."""
     kind = ROLE_ORGANISATIONS.get(principal.role)
-    found: Court | Bureau | Institution | Appraiser | None = (
+    found: Court | Bureau | Institution | Appraiser | Expert | None = (
         await session.get(kind, principal.organisation_id) if kind else None
     )
     return found.name if found else principal.organisation_id
@@ -447,6 +454,9 @@ async def workplace_of(*, session: AsyncSession, role: str, organisation_id: str
     if role == Role.COURT:
         court = await session.get(Court, organisation_id)
         return Workplace("court", court.id, court.bureau_id) if court else None
+    if role == Role.EXPERT:
+        expert = await session.get(Expert, organisation_id)
+        return Workplace("expert", expert.id, expert.bureau_id) if expert else None
     institution_id = organisation_id
     if role == Role.APPRAISER:
         appraiser = await session.get(Appraiser, organisation_id)
@@ -471,7 +481,8 @@ async def organisations_at(*, session: AsyncSession, place: Workplace, whole_bur
         institution_ids = list(
             (await session.exec(select(Institution.id).where(Institution.bureau_id == place.bureau_id))).all()
         )
-        ids = [place.bureau_id, *courts, *institution_ids]
+        experts = (await session.exec(select(Expert.id).where(Expert.bureau_id == place.bureau_id))).all()
+        ids = [place.bureau_id, *courts, *institution_ids, *experts]
     appraisers = (
         await session.exec(select(Appraiser.id).where(col(Appraiser.institution_id).in_(institution_ids)))
     ).all()
@@ -484,11 +495,13 @@ async def organisation_refusal(*, session: AsyncSession, principal: Actor, today
     kind = ROLE_ORGANISATIONS.get(principal.role)
     if kind is None:
         return f"no organisation acts as {principal.role}"
-    found: Court | Bureau | Institution | Appraiser | None = await session.get(
+    found: Court | Bureau | Institution | Appraiser | Expert | None = await session.get(
         kind, principal.organisation_id
     )
     if found is None:
         return f"{principal.role} {principal.organisation_id} is not in the registry"
+    if isinstance(found, Expert):
+        return None if found.status == "active" else f"expert {principal.organisation_id} is {found.status}"
     if isinstance(found, Institution | Appraiser):
         barred = sanction(found, today)
         if barred:

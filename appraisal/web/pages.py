@@ -64,6 +64,17 @@ environment.filters.update(
             "rung",
             "complainant",
             "outcome",
+            "admission_kind",
+            "admission_stage",
+            "subject_kind",
+            "founding_organ",
+            "qualification",
+            "recommendation",
+            "field",
+            "evaluation_stage",
+            "course_kind",
+            "grade_status",
+            "deduction",
         )
     },
 )

@@ -5,6 +5,7 @@ the same services and Updates as the API's step routes."""
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from appraisal.services import (
     accounts,
     audit,
     consistency,
+    evaluation,
     notification,
     reappraisal,
     registry,
@@ -74,6 +76,17 @@ NOTIFICATIONS = 100
 INBOX_LIMIT = 50
 DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
+
+
+async def choosable(session: AsyncSession, institutions: list[Any]) -> list[SimpleNamespace]:
+    """The institutions a court may choose, each named with its latest published integrity
+    grade (EVL-1); one set up by an investigative organ is never offered (REG-11)."""
+    offered = [i for i in institutions if i.founding_organ_kind != "investigative_organ"]
+    grades = await evaluation.latest_grades(session=session, ids=[i.id for i in offered])
+    return [
+        SimpleNamespace(id=i.id, name=f"{i.name} · 诚信 {grades[i.id]}" if i.id in grades else i.name)
+        for i in offered
+    ]
 
 
 async def viewer_of(session: AsyncSession, principal: Actor) -> dict[str, Any]:
@@ -261,6 +274,17 @@ async def _commission_page(
     else:
         assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
     trail = await commissions.audit_trail(session=session, commission_id=row.id)
+    assignable = (
+        await registry.assignable_appraisers(
+            session=session,
+            institution_id=commission.institution_id,
+            category=commission.category,
+            today=today,
+        )
+        if choosing
+        else []
+    )
+    grades = await evaluation.latest_grades(session=session, ids=[a.id for a in assignable])
     return render(
         request,
         "commission.html",
@@ -296,18 +320,15 @@ async def _commission_page(
             "verdict": await audit.verify_commission(session=session, commission=row),
             "offers": offers,
             "relinking": relinking,
-            "institutions": await registry.list_institutions(session=session, category=commission.category)
+            "institutions": await choosable(
+                session, await registry.list_institutions(session=session, category=commission.category)
+            )
             if relinking
             else [],
             "reappraisal_grounds": REAPPRAISAL_GROUNDS,
             "assignable": [
-                (a.id, a.name, a.senior_title)
-                for a in await registry.assignable_appraisers(
-                    session=session,
-                    institution_id=commission.institution_id,
-                    category=commission.category,
-                    today=today,
-                )
+                (a.id, f"{a.name} · 诚信 {grades[a.id]}" if a.id in grades else a.name, a.senior_title)
+                for a in assignable
             ]
             if choosing
             else [],
@@ -334,7 +355,9 @@ async def _entrust_page(
             "viewer": await viewer_of(session, principal),
             "active": "entrust",
             "categories": CATEGORIES,
-            "institutions": await registry.list_institutions(session=session, category=None),
+            "institutions": await choosable(
+                session, await registry.list_institutions(session=session, category=None)
+            ),
             "refused": refused,
             "kept": kept or {},
         },

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 
+from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.lifecycle import (
@@ -18,6 +19,7 @@ from appraisal.domain.lifecycle import (
 )
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
+from appraisal.workflows.admission import AdmissionWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
@@ -27,16 +29,19 @@ CLASSES = {
     "CommissionWorkflow": CommissionWorkflow,
     "ComplaintWorkflow": ComplaintWorkflow,
     "TestimonyWorkflow": TestimonyWorkflow,
+    "AdmissionWorkflow": AdmissionWorkflow,
 }
 STAGES = {
     "CommissionWorkflow": Stage,
     "ComplaintWorkflow": ComplaintStage,
     "TestimonyWorkflow": TestimonyStage,
+    "AdmissionWorkflow": AdmissionStage,
 }
 NOT_STEPS = {"recompute_clocks"}
 """Handlers that change no stage: a calendar reload replans clocks wherever they are."""
-PSEUDO_STEPS = {"entrust", "end", "summon_testimony"}
-"""Table steps that are not handlers of that workflow: starting, ending, or the parent's Update."""
+PSEUDO_STEPS = {"entrust", "end", "summon_testimony", "deemed_acceptance", "deemed_renewal"}
+"""Table steps that are not handlers of that workflow: starting, ending, the parent's Update, or
+what the law makes of the bureau's silence (a timer's, not a handler's)."""
 
 
 def test_the_document_is_generated_from_the_tables() -> None:

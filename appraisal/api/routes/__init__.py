@@ -3,9 +3,12 @@
 from fastapi import APIRouter
 
 from appraisal.api.routes import (
+    admissions,
     calendar,
     commissions,
     complaints,
+    evaluations,
+    experts,
     health,
     inspections,
     integrity,
@@ -20,6 +23,7 @@ from appraisal.api.routes import (
     supervision,
     tasks,
     testimony,
+    training,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -40,4 +44,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     integrity.router,
     selection.router,
     inspections.router,
+    admissions.router,
+    experts.router,
+    training.router,
+    evaluations.router,
 )
