@@ -22,6 +22,7 @@ from appraisal.schemas.evaluation import (
     SelfAssessmentCreate,
 )
 from appraisal.services import evaluation as evaluations
+from appraisal.services import registry
 from appraisal.services.integrity import GradingRule
 from appraisal.web.pages import render
 from appraisal.web.routes import viewer_of
@@ -153,6 +154,8 @@ async def _evaluation_page(
             "active": "evaluations",
             "e": evaluation,
             "grades": grades,
+            "names": {i.id: i.name for i in await registry.list_institutions(session=session, category=None)}
+            | {g.subject_id: g.name for g in grades},
             "grade_names": evaluation.grading.get("grade_floors", {}),
             "lowest_grade": evaluation.grading.get("lowest_grade", "D"),
             "bureau": principal.role == Role.SUPERVISOR,

@@ -135,8 +135,10 @@ class IntegrityEvaluationWorkflow:
                     "rule": "EVL-1",
                 },
             )
+            ends = year_end(inp.year)
+            if workflow.now() >= ends:  # a year already over: its self-assessment opens at once
+                await self._open_self_assessment()
             self.registered = True
-        ends = year_end(inp.year)
         if workflow.now() < ends:
             warn = warning_at(inp.year)
             if workflow.now() < warn:
@@ -144,8 +146,8 @@ class IntegrityEvaluationWorkflow:
             async with self.lock:
                 await self._warn_training()
             await workflow.sleep(ends - workflow.now(), summary="the year's end")
-        async with self.lock:
-            await self._open_self_assessment()
+            async with self.lock:
+                await self._open_self_assessment()
         while self.stage != EvaluationStage.PUBLISHED:
             await self._sleep_until_next_rung()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -497,6 +499,10 @@ class IntegrityEvaluationWorkflow:
                 "reason": request.reason,
                 "decided_on": self._today(),
             }
+            if all(o.decision for o in self.objections):
+                await self._record_rungs(self._clock(OBJECTION_DECISIONS).stop(self._today()))
+                self.stage = EvaluationStage.AWAITING_CONFIRMATION
+                self.clocks_changed = True
             await self._record(
                 "evaluation.objection_decided",
                 request.actor,
@@ -510,10 +516,6 @@ class IntegrityEvaluationWorkflow:
                 message=f"integrity evaluation {self.inp.year}: your objection was "
                 f"{'upheld' if request.upheld else 'dismissed'}: {request.reason}",
             )
-            if all(o.decision for o in self.objections):
-                await self._record_rungs(self._clock(OBJECTION_DECISIONS).stop(self._today()))
-                self.stage = EvaluationStage.AWAITING_CONFIRMATION
-                self.clocks_changed = True
             return self._snapshot()
 
     @decide_objection.validator

@@ -18,18 +18,11 @@ from appraisal.domain.admission import (
 )
 from appraisal.domain.complaint import COMPLAINANT_KINDS, OUTCOMES, ComplaintStage
 from appraisal.domain.evaluation import EvaluationStage
-from appraisal.domain.training import COURSE_KINDS
 from appraisal.domain.roles import Role
 from appraisal.domain.rules import CLOCK_RULES, RungKind
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import AppraiserState, TestimonyStage
-from appraisal.schemas.commission import (
-    CalendarYearPut,
-    EntrustmentCreate,
-    MaterialIn,
-    ReentrustmentCreate,
-    Selection,
-)
+from appraisal.domain.training import COURSE_KINDS
 from appraisal.schemas.admission import (
     AdmissionCreate,
     AdmissionDecisionCreate,
@@ -41,6 +34,13 @@ from appraisal.schemas.admission import (
     ExpertRecusalCreate,
     InstitutionIn,
     ReviewCreate,
+)
+from appraisal.schemas.commission import (
+    CalendarYearPut,
+    EntrustmentCreate,
+    MaterialIn,
+    ReentrustmentCreate,
+    Selection,
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
 from appraisal.schemas.evaluation import (

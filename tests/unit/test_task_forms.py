@@ -34,4 +34,6 @@ def test_every_task_with_a_form_opens_it_and_the_rest_open_the_clocks() -> None:
         "submit_expert_review",
         "submit_self_assessment",
         "supply_admission_correction",
-    ], "a commission's task with a form of its own never falls back to the clocks (others open their own page)"
+    ], (
+        "a commission's task with a form of its own never falls back to the clocks (others open their own page)"
+    )

@@ -57,7 +57,9 @@ async def start(env: WorkflowEnvironment, task_queue: str, year: int) -> tuple[H
         id=evaluation_workflow_id(evaluation_id),
         task_queue=task_queue,
     )
-    return handle, await handle.execute_update(IntegrityEvaluationWorkflow.register, EvaluationRegistration(supervisor))
+    return handle, await handle.execute_update(
+        IntegrityEvaluationWorkflow.register, EvaluationRegistration(supervisor)
+    )
 
 
 async def rejected(handle: Handle, update: object, message: object) -> str | None:
@@ -82,7 +84,10 @@ def clock(snapshot: EvaluationSnapshot, rule: str) -> object:
 
 
 async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
-    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     now = local_today(await temporal_env.get_current_time())
     calendar = WorkingCalendar()
@@ -93,21 +98,30 @@ async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
     window = next(c for c in state.clocks if c.rule == "EVL-2")
     assert window.due_on == calendar.add_working_days(now, 15).due_on.isoformat()
     assert sorted(t.assignee_id for t in state.open_tasks) == sorted(i.id for i in INSTITUTIONS)
-    assert await rejected(
-        handle, IntegrityEvaluationWorkflow.self_assess, SelfAssessment(desk(INSTITUTIONS[0].id), " ", 90)
-    ) == "summary_required"
+    assert (
+        await rejected(
+            handle, IntegrityEvaluationWorkflow.self_assess, SelfAssessment(desk(INSTITUTIONS[0].id), " ", 90)
+        )
+        == "summary_required"
+    )
     for institution in INSTITUTIONS:
         await handle.execute_update(
-            IntegrityEvaluationWorkflow.self_assess, SelfAssessment(desk(institution.id), "依法执业，无违规", 92)
+            IntegrityEvaluationWorkflow.self_assess,
+            SelfAssessment(desk(institution.id), "依法执业，无违规", 92),
         )
     state = await stage_is(handle, "reviewing")
     assert state.assessment is not None
-    assert (state.assessment.institutions, state.assessment.appraisers) == (len(INSTITUTIONS), len(APPRAISERS))
+    assert (state.assessment.institutions, state.assessment.appraisers) == (
+        len(INSTITUTIONS),
+        len(APPRAISERS),
+    )
     # Nobody trained in that year: every appraiser's shortfall is in the integrity record first.
     assert state.assessment.training_shortfalls == len(APPRAISERS)
     async with sessions() as session:
         shortfalls = (
-            await session.exec(select(IntegrityEntryRow).where(IntegrityEntryRow.outcome == "training_shortfall"))
+            await session.exec(
+                select(IntegrityEntryRow).where(IntegrityEntryRow.outcome == "training_shortfall")
+            )
         ).all()
         grades = {
             (g.subject_kind, g.subject_id): g
@@ -120,7 +134,12 @@ async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
     assert appraiser.counts["training_shortfall"] == 1
     assert grades[("institution", INSTITUTIONS[0].id)].score == 100
     adjust = IntegrityEvaluationWorkflow.adjust_grade
-    assert await rejected(handle, adjust, GradeAdjustment(supervisor, "institution", INSTITUTIONS[1].id, "E", "x")) == "unknown_grade"
+    assert (
+        await rejected(
+            handle, adjust, GradeAdjustment(supervisor, "institution", INSTITUTIONS[1].id, "E", "x")
+        )
+        == "unknown_grade"
+    )
     await handle.execute_update(
         adjust, GradeAdjustment(supervisor, "institution", INSTITUTIONS[1].id, "B", "检查发现档案管理不规范")
     )
@@ -128,15 +147,23 @@ async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
         IntegrityEvaluationWorkflow.publish_proposed, ProposedGradesPublication(supervisor)
     )
     period = next(c for c in proposed.clocks if c.rule == "EVL-4")
-    assert proposed.stage == "objection_period" and period.due_on == calendar.add_working_days(now, 10).due_on.isoformat()
+    assert (
+        proposed.stage == "objection_period"
+        and period.due_on == calendar.add_working_days(now, 10).due_on.isoformat()
+    )
     objection = GradeObjectionFiling(
         desk(INSTITUTIONS[1].id), "institution", INSTITUTIONS[1].id, INSTITUTIONS[1].id, "已整改完毕", "B"
     )
-    assert await rejected(
-        handle,
-        IntegrityEvaluationWorkflow.file_objection,
-        GradeObjectionFiling(desk(INSTITUTIONS[0].id), "institution", INSTITUTIONS[1].id, INSTITUTIONS[1].id, "代为异议"),
-    ) == "wrong_actor"
+    assert (
+        await rejected(
+            handle,
+            IntegrityEvaluationWorkflow.file_objection,
+            GradeObjectionFiling(
+                desk(INSTITUTIONS[0].id), "institution", INSTITUTIONS[1].id, INSTITUTIONS[1].id, "代为异议"
+            ),
+        )
+        == "wrong_actor"
+    )
     await handle.execute_update(IntegrityEvaluationWorkflow.file_objection, objection)
     assert await rejected(handle, IntegrityEvaluationWorkflow.file_objection, objection) == "already_objected"
     # The period closes by itself at its end; the objection then waits for the bureau.
@@ -144,10 +171,13 @@ async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
     deciding = await stage_is(handle, "deciding_objections")
     assert [t.kind for t in deciding.open_tasks] == ["decide_grade_objection"]
     decided = await handle.execute_update(
-        IntegrityEvaluationWorkflow.decide_objection, ObjectionDecision(supervisor, 1, True, "整改属实，恢复原等级", "A")
+        IntegrityEvaluationWorkflow.decide_objection,
+        ObjectionDecision(supervisor, 1, True, "整改属实，恢复原等级", "A"),
     )
     assert decided.stage == "awaiting_confirmation" and decided.objections[0].decision is not None
-    published = await handle.execute_update(IntegrityEvaluationWorkflow.confirm, GradesConfirmation(supervisor))
+    published = await handle.execute_update(
+        IntegrityEvaluationWorkflow.confirm, GradesConfirmation(supervisor)
+    )
     assert published.stage == "published"
     assert (await handle.result()).published_on == published.published_on
     async with sessions() as session:
@@ -156,7 +186,9 @@ async def test_a_past_year_is_self_assessed_graded_objected_to_and_published(
             e.kind
             for e in (
                 await session.exec(
-                    select(AuditEventRow).where(AuditEventRow.workflow_id == handle.id).order_by(col(AuditEventRow.seq))
+                    select(AuditEventRow)
+                    .where(AuditEventRow.workflow_id == handle.id)
+                    .order_by(col(AuditEventRow.seq))
                 )
             ).all()
         ]
@@ -183,7 +215,10 @@ async def test_the_self_assessment_window_closes_at_its_deadline(
 
 
 async def test_this_year_warns_whoever_is_short_of_training_and_then_waits_for_its_end(
-    temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     current = await temporal_env.get_current_time()
     year = local_today(current).year
@@ -197,7 +232,9 @@ async def test_this_year_warns_whoever_is_short_of_training_and_then_waits_for_i
         return state if state.training_warning else None
 
     state = await eventually(warned)
-    assert state.training_warning is not None and state.training_warning["appraisers_short"] == len(APPRAISERS)
+    assert state.training_warning is not None and state.training_warning["appraisers_short"] == len(
+        APPRAISERS
+    )
     async with sessions() as session:
         tasks = (await session.exec(select(TrainingTask).where(TrainingTask.year == year))).all()
         inbox = (await session.exec(select(Task).where(col(Task.training_task_id).is_not(None)))).all()
