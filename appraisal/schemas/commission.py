@@ -395,11 +395,50 @@ class AnchorCheck(BaseModel):
     )
 
 
+class TraceGrade(BaseModel):
+    """A year's grade of the annual integrity evaluation (EVL-1)."""
+
+    year: int
+    evaluation_id: str
+    score: int
+    grade: str
+    status: str = Field(description="proposed (公示) or published")
+
+
+class TraceTraining(BaseModel):
+    """A course the appraiser attended (TRN-1, TRN-2)."""
+
+    course_id: str
+    title: str
+    kind: str
+    ends_on: date
+    hours: int
+    completed: bool
+
+
+class TraceApplication(BaseModel):
+    """A registration application about the appraiser: admission, renewal or change."""
+
+    admission_id: str
+    reference: str
+    kind: str
+    stage: str
+    licence_number: str | None = None
+
+
 class AppraiserTrace(BaseModel):
     appraiser_id: str
     name: str
     institution_id: str
     items: list[TraceItem]
+    needs_pre_service_training: bool = False
+    grades: list[TraceGrade] = Field(default_factory=list, description="every year's evaluated grade")
+    training: list[TraceTraining] = Field(
+        default_factory=list, description="every course attended, newest first"
+    )
+    applications: list[TraceApplication] = Field(
+        default_factory=list, description="the registration applications about the appraiser"
+    )
 
 
 class AuditEventPublic(BaseModel):

@@ -159,6 +159,8 @@ async def test_last_year_is_assessed_objected_to_and_published(
     assert record["counts"]["training_shortfalls"] == 1 and record["grade"]["status"] == "published"
     assert record["training"]["hours"] == 0 and record["training"]["required_hours"] == 40
     assert record["entries"][0]["link"] == f"/v1/evaluations/{eid}"
+    trace = (await api.get(f"/v1/supervision/appraisers/{MINE.id}/trace", headers=auth(supervisor))).json()
+    assert [(g["year"], g["grade"], g["status"]) for g in trace["grades"]] == [(year, "A", "published")]
     # The published grades weigh the next random inspection draw (EVL-7).
     draw = await api.post(
         "/v1/supervision/inspections",
@@ -239,6 +241,8 @@ async def test_training_hours_close_the_tasks_of_the_years_end(
     async with sessions() as session:
         left = (await session.exec(select(Task).where(col(Task.training_task_id).is_not(None)))).all()
     assert MINE.id not in {t.assignee_id for t in left} and len(left) == 2 * (len(APPRAISERS) - 1)
+    trace = (await api.get(f"/v1/supervision/appraisers/{MINE.id}/trace", headers=auth(supervisor))).json()
+    assert [(t["course_id"], t["hours"], t["completed"]) for t in trace["training"]] == [(cid, 40, True)]
     listed = (await api.get("/v1/training/courses", headers=auth(desk(INSTITUTION.id)))).json()
     assert [(c["id"], c["attendees"]) for c in listed] == [(cid, 1)]
     assert (await api.get(f"/v1/training/appraisers/{MINE.id}", headers=auth(court_actor))).status_code == 403
