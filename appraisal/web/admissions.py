@@ -360,6 +360,7 @@ async def _application_page(
             and me is not None
             and not me.reviewed,
             "expert_id": principal.organisation_id,
+            "expert_names": names,
             "recommendations": RECOMMENDATIONS,
             "materials_field": FIELDS["materials"],
             "applicant_name": await registry.organisation_name(
