@@ -490,10 +490,12 @@ def review_hash(*, admission_id: str, expert_id: str, score: int, recommendation
 
 
 def years_later(day: date, years: int) -> date:
+    """The same date `years` on; 29 February's is 1 March in a common year, so a term begun
+    on it ends on 28 February."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
-        return date(day.year + years, 2, 28)
+        return date(day.year + years, 3, 1)
 
 
 def licence_for(inp: AdmissionInput, decided_on: str) -> Licence:

@@ -44,8 +44,10 @@ from appraisal.domain.calendar import WorkingCalendar, end_of_day
 from appraisal.domain.commission import ClockSnapshot, Material
 from appraisal.domain.draw import seeded_sample
 from appraisal.domain.roles import Actor, Role
+from appraisal.schemas.commission import CalendarYearPut
 from appraisal.seed import BUREAU
 from appraisal.services.audit import verify_chain
+from appraisal.services.calendar import load_year
 from appraisal.workflows.admission import AdmissionWorkflow
 from tests.factories import INSTITUTION, institution_actor
 from tests.workflows.test_commission_workflow import eventually, today
@@ -474,3 +476,44 @@ async def test_a_renewal_undecided_when_the_licence_ends_is_deemed_granted(
     assert entry.licence_valid_until == years_later(ends + timedelta(days=1), 5) - timedelta(days=1)
     kinds = [e.kind for e in await trail(sessions, handle.id)]
     assert kinds[-1] == "admission.deemed_renewed"
+
+
+async def test_loading_a_calendar_recomputes_a_running_application_too(
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    received = await today(temporal_env)
+    handle, registered = await start(temporal_env, task_queue, new_institution(received))
+    before = clock_of(registered, "ADM-1")
+    due = date.fromisoformat(before.due_on)
+    calendar = WorkingCalendar()
+    extra = next(
+        d
+        for d in (due - timedelta(days=n) for n in range(10))
+        if d > date.fromisoformat(received) and calendar.is_working_day(d) and d.weekday() < 5
+    )
+    package = calendar.schedule(extra.year)
+    body = CalendarYearPut(
+        rest_days=sorted(package.rest_days | {extra}),
+        makeup_workdays=sorted(package.makeup_workdays),
+        source="国务院办公厅关于部分节假日安排的通知 (test)",
+    )
+    async with sessions() as session:
+        await load_year(
+            session=session,
+            client=temporal_env.client,
+            task_queue=task_queue,
+            principal=supervisor,
+            year=extra.year,
+            body=body,
+        )
+
+    async def moved() -> str | None:
+        due_on = clock_of(await handle.query(AdmissionWorkflow.snapshot), "ADM-1").due_on
+        return due_on if due_on != before.due_on else None
+
+    assert date.fromisoformat(await eventually(moved)) > due
+    kinds = [e.kind for e in await trail(sessions, handle.id)]
+    assert "clock.recomputed" in kinds
