@@ -515,5 +515,9 @@ async def test_loading_a_calendar_recomputes_a_running_application_too(
         return due_on if due_on != before.due_on else None
 
     assert date.fromisoformat(await eventually(moved)) > due
-    kinds = [e.kind for e in await trail(sessions, handle.id)]
-    assert "clock.recomputed" in kinds
+
+    async def recorded() -> AuditEventRow | None:
+        return next((e for e in await trail(sessions, handle.id) if e.kind == "clock.recomputed"), None)
+
+    event = await eventually(recorded)
+    assert event.data["old_due_on"] == before.due_on and event.data["rule"] == "ADM-1"
