@@ -22,7 +22,7 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
-from appraisal.services import calendar, inspection, registry
+from appraisal.services import calendar, evaluation, inspection, registry
 from appraisal.web.pages import CATEGORIES, render
 from appraisal.web.routes import viewer_of
 from appraisal.web.session import (
@@ -69,6 +69,9 @@ async def _registry_page(
         if a.institution_id in ours
     ]
     changes = await registry.changes(session=session, principal=principal, entity_id=None)
+    grades = await evaluation.latest_grades(
+        session=session, ids=[i.id for i in institutions] + [a.id for a in appraisers]
+    )
     return render(
         request,
         "registry.html",
@@ -78,6 +81,7 @@ async def _registry_page(
             "institutions": institutions,
             "institution_names": {i.id: i.name for i in institutions},
             "appraisers": appraisers,
+            "grades": grades,
             "categories": CATEGORIES,
             "changes": changes[-30:][::-1],
             "licence_tasks": await registry.licence_tasks(

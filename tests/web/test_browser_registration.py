@@ -231,4 +231,11 @@ async def test_training_and_an_annual_evaluation_by_clicking(
     await page.click("#step-confirm button")
     await expect(stage).to_have_text("已公布 Published")
     await expect(page.locator("#grades")).to_contain_text("已公布 Published")
+    # The published grades show where institutions and appraisers are listed and chosen.
+    await page.goto(f"{served}/ui/registry")
+    await expect(page.locator("#institutions")).to_contain_text(f"A（{today.year - 1}）")
+    await sign_out(page)
+    await sign_in(page, served, "court-1")
+    await page.click("nav a:has-text('委托鉴定 Entrust')")
+    await expect(page.locator("#institution_id")).to_contain_text(f"诚信 A（{today.year - 1}）")
     assert problems == [], problems
