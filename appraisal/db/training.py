@@ -87,6 +87,9 @@ async def sync_training_tasks(session: AsyncSession, sweep: TrainingSweep) -> Tr
                     )
                 )
                 result.opened += 1
+                result.warned.append(appraiser.id)
+                if appraiser.institution_id not in result.institutions:
+                    result.institutions.append(appraiser.institution_id)
     await session.flush()
     await _inbox(session, bureau_id=sweep.bureau_id)
     return result

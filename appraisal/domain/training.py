@@ -2,7 +2,7 @@
 practice (TRN-1) and in-service hours every year (TRN-2), counted in the annual integrity
 evaluation; a task as the year's end approaches for whoever is short (TRN-3)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from appraisal.domain.calendar import CHINA_TZ
@@ -49,6 +49,10 @@ class TrainingSweepResult:
     closed: int = 0
     short: int = 0
     """Appraisers short of the minimum after the sweep."""
+    warned: list[str] = field(default_factory=list)
+    """The appraisers whose task this sweep opened, to be warned."""
+    institutions: list[str] = field(default_factory=list)
+    """Their institutions, each once."""
 
 
 def check_course(*, kind: str, starts_on: date, ends_on: date, hours: int) -> None:

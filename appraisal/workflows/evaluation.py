@@ -228,9 +228,12 @@ class IntegrityEvaluationWorkflow:
                 "required_hours": self.inp.training_min_hours,
                 "rule": "TRN-3",
             },
-            notify=[Receiver(Role.SUPERVISOR, self.inp.bureau_id)],
-            message=f"{result.short} appraisers are short of {self.inp.training_min_hours} training hours in "
-            f"{self.inp.year}",
+            notify=[Receiver(Role.SUPERVISOR, self.inp.bureau_id)]
+            + [Receiver(Role.APPRAISER, a) for a in result.warned]
+            + [Receiver(Role.INSTITUTION, i) for i in result.institutions],
+            message=f"training (TRN-3): {result.short} appraisers are short of the "
+            f"{self.inp.training_min_hours} in-service hours of {self.inp.year}; complete them by "
+            f"{self.inp.year}-12-31, or the shortfall enters the integrity record",
         )
 
     # ---- self-assessment (EVL-2) ----

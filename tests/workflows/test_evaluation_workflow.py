@@ -16,7 +16,14 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from appraisal.core.settings import DEFAULT_INTEGRITY_DEDUCTIONS, DEFAULT_INTEGRITY_GRADE_FLOORS
-from appraisal.db.models import AuditEventRow, IntegrityEntryRow, IntegrityGrade, Task, TrainingTask
+from appraisal.db.models import (
+    AuditEventRow,
+    IntegrityEntryRow,
+    IntegrityGrade,
+    Notification,
+    Task,
+    TrainingTask,
+)
 from appraisal.domain.calendar import WorkingCalendar, local_today
 from appraisal.domain.evaluation import (
     EvaluationInput,
@@ -244,5 +251,11 @@ async def test_this_year_warns_whoever_is_short_of_training_and_then_waits_for_i
         ("institution", "complete_training_hours"),
     }
     assert all(t.due_on == date(year, 12, 31) for t in inbox)
+    async with sessions() as session:
+        warned = (
+            await session.exec(select(Notification).where(Notification.kind == "training.warning_issued"))
+        ).all()
+    assert {(n.receiver_role, n.receiver_id) for n in warned} >= {("appraiser", a.id) for a in APPRAISERS}
+    assert {n.receiver_id for n in warned if n.receiver_role == "institution"} == {i.id for i in INSTITUTIONS}
     await temporal_env.sleep(year_end(year) - await temporal_env.get_current_time() + timedelta(seconds=5))
     assert (await stage_is(handle, "self_assessment")).year == year
