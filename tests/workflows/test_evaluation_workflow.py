@@ -252,10 +252,12 @@ async def test_this_year_warns_whoever_is_short_of_training_and_then_waits_for_i
     }
     assert all(t.due_on == date(year, 12, 31) for t in inbox)
     async with sessions() as session:
-        warned = (
+        notified = (
             await session.exec(select(Notification).where(Notification.kind == "training.warning_issued"))
         ).all()
-    assert {(n.receiver_role, n.receiver_id) for n in warned} >= {("appraiser", a.id) for a in APPRAISERS}
-    assert {n.receiver_id for n in warned if n.receiver_role == "institution"} == {i.id for i in INSTITUTIONS}
+    assert {(n.receiver_role, n.receiver_id) for n in notified} >= {("appraiser", a.id) for a in APPRAISERS}
+    assert {n.receiver_id for n in notified if n.receiver_role == "institution"} == {
+        i.id for i in INSTITUTIONS
+    }
     await temporal_env.sleep(year_end(year) - await temporal_env.get_current_time() + timedelta(seconds=5))
     assert (await stage_is(handle, "self_assessment")).year == year
