@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
 
@@ -120,11 +121,35 @@ ADMISSION_TRANSITIONS: tuple[Transition, ...] = (
     *(Transition(s, "end", START) for s in (A.APPROVED, A.REFUSED, A.NOT_ACCEPTED, A.WITHDRAWN)),
 )
 
+E = EvaluationStage
+EVALUATION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", E.IN_YEAR, "the yearly schedule or the bureau, for the year begun"),
+    Transition(START, "register", E.SELF_ASSESSMENT, "a year already over"),
+    Transition(
+        E.IN_YEAR, "year_end", E.SELF_ASSESSMENT, "timers: TRN-3 training warning, then the year's end"
+    ),
+    Transition(E.SELF_ASSESSMENT, "self_assess", E.SELF_ASSESSMENT, "EVL-2 clock"),
+    Transition(
+        E.SELF_ASSESSMENT, "self_assess", E.REVIEWING, "the last one: shortfalls entered, grades proposed"
+    ),
+    Transition(E.SELF_ASSESSMENT, "window_closed", E.REVIEWING, "EVL-2 ended: grades proposed"),
+    Transition(E.REVIEWING, "adjust_grade", E.REVIEWING, "EVL-3 clock, with reasons"),
+    Transition(E.REVIEWING, "publish_proposed", E.OBJECTION_PERIOD, "公示, EVL-4 clock"),
+    Transition(E.OBJECTION_PERIOD, "file_objection", E.OBJECTION_PERIOD, "one per grade"),
+    Transition(E.OBJECTION_PERIOD, "period_closed", E.DECIDING_OBJECTIONS, "EVL-4 ended, EVL-5 clock"),
+    Transition(E.OBJECTION_PERIOD, "period_closed", E.AWAITING_CONFIRMATION, "EVL-4 ended, no objection"),
+    Transition(E.DECIDING_OBJECTIONS, "decide_objection", E.DECIDING_OBJECTIONS),
+    Transition(E.DECIDING_OBJECTIONS, "decide_objection", E.AWAITING_CONFIRMATION, "the last one"),
+    Transition(E.AWAITING_CONFIRMATION, "confirm", E.PUBLISHED, "grades published"),
+    Transition(E.PUBLISHED, "end", START),
+)
+
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "CommissionWorkflow": COMMISSION_TRANSITIONS,
     "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
     "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
     "AdmissionWorkflow": ADMISSION_TRANSITIONS,
+    "IntegrityEvaluationWorkflow": EVALUATION_TRANSITIONS,
 }
 
 

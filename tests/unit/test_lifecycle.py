@@ -9,6 +9,7 @@ from temporalio import workflow
 from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.lifecycle import (
     COMMISSION_TRANSITIONS,
     START,
@@ -22,6 +23,7 @@ from appraisal.domain.testimony import TestimonyStage
 from appraisal.workflows.admission import AdmissionWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.evaluation import IntegrityEvaluationWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,16 +32,27 @@ CLASSES = {
     "ComplaintWorkflow": ComplaintWorkflow,
     "TestimonyWorkflow": TestimonyWorkflow,
     "AdmissionWorkflow": AdmissionWorkflow,
+    "IntegrityEvaluationWorkflow": IntegrityEvaluationWorkflow,
 }
 STAGES = {
     "CommissionWorkflow": Stage,
     "ComplaintWorkflow": ComplaintStage,
     "TestimonyWorkflow": TestimonyStage,
     "AdmissionWorkflow": AdmissionStage,
+    "IntegrityEvaluationWorkflow": EvaluationStage,
 }
 NOT_STEPS = {"recompute_clocks"}
 """Handlers that change no stage: a calendar reload replans clocks wherever they are."""
-PSEUDO_STEPS = {"entrust", "end", "summon_testimony", "deemed_acceptance", "deemed_renewal"}
+PSEUDO_STEPS = {
+    "entrust",
+    "end",
+    "summon_testimony",
+    "deemed_acceptance",
+    "deemed_renewal",
+    "year_end",
+    "window_closed",
+    "period_closed",
+}
 """Table steps that are not handlers of that workflow: starting, ending, the parent's Update, or
 what the law makes of the bureau's silence (a timer's, not a handler's)."""
 
