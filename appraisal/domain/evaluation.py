@@ -95,10 +95,16 @@ class GradeAdjustment:
     reason: str
 
 
+OBJECTION_DAYS = range(1, 31)
+"""EVL-4: the 公示 period the bureau sets when it publishes, in working days (I)."""
+
+
 @dataclass
 class ProposedGradesPublication:
     actor: Actor
     note: str = ""
+    objection_days: int = 0
+    """The 公示 period in working days; 0: the rule's default (EVL-4)."""
 
 
 @dataclass

@@ -33,7 +33,8 @@ class EvaluationStepCreate(Strict):
     """One step of the bureau, named by `decision`; each uses only its own fields:
 
     - `adjust_grade`: `subject_kind`, `subject_id`, `grade`, `reason` — while reviewing (EVL-3)
-    - `publish_proposed`: `note` — the proposed grades published for objection (EVL-4)
+    - `publish_proposed`: `objection_days` (1–30 working days, default 10), `note` — the proposed
+      grades published for objection (公示, EVL-4)
     - `decide_objection`: `objection_id`, `upheld`, `grade` (when upheld), `reason` (EVL-5)
     - `confirm`: `note` — the grades confirmed and published
     """
@@ -45,6 +46,12 @@ class EvaluationStepCreate(Strict):
     reason: Text | None = None
     note: Text | None = None
     objection_id: int | None = Field(default=None, ge=1, le=100000)
+    objection_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=30,
+        description="publish_proposed: the 公示 period in working days (default 10)",
+    )
     upheld: bool | None = None
 
 

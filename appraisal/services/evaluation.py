@@ -46,7 +46,7 @@ from appraisal.workflows.evaluation import IntegrityEvaluationWorkflow
 
 STEP_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "adjust_grade": (("subject_kind", "subject_id", "grade", "reason"), ()),
-    "publish_proposed": ((), ("note",)),
+    "publish_proposed": ((), ("note", "objection_days")),
     "decide_objection": (("objection_id", "upheld", "reason"), ("grade",)),
     "confirm": ((), ("note",)),
 }
@@ -186,7 +186,7 @@ async def step(
         case "publish_proposed":
             update, message = (
                 IntegrityEvaluationWorkflow.publish_proposed,
-                ProposedGradesPublication(principal, body.note or ""),
+                ProposedGradesPublication(principal, body.note or "", body.objection_days or 0),
             )
         case "decide_objection":
             if body.upheld and not body.grade:

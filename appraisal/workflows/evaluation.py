@@ -23,6 +23,7 @@ from appraisal.domain.calendar import local_today
 from appraisal.domain.commission import CalendarChanged, TaskSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.evaluation import (
+    OBJECTION_DAYS,
     AnnualEvaluationsInput,
     AnnualEvaluationsOutcome,
     AssessmentRequest,
@@ -395,7 +396,10 @@ class IntegrityEvaluationWorkflow:
             today = self._today()
             await self._record_rungs(self._clock(ASSESSMENT_REVIEW).stop(today))
             period = await StatutoryClock.start(
-                GRADE_OBJECTIONS.rule_id, today, GRADE_OBJECTIONS.limit, planner=self.planner
+                GRADE_OBJECTIONS.rule_id,
+                today,
+                request.objection_days or GRADE_OBJECTIONS.limit,
+                planner=self.planner,
             )
             self.clocks[GRADE_OBJECTIONS.rule_id] = period
             self.stage = EvaluationStage.OBJECTION_PERIOD
@@ -421,6 +425,12 @@ class IntegrityEvaluationWorkflow:
         def check() -> None:
             require_evaluation_stage(self.stage, EvaluationStage.REVIEWING)
             require_bureau(request.actor, self.inp.bureau_id)
+            if request.objection_days and request.objection_days not in OBJECTION_DAYS:
+                raise RuleViolation(
+                    "objection_days",
+                    f"the objection period is 1 to {OBJECTION_DAYS.stop - 1} working days",
+                    rule=GRADE_OBJECTIONS.rule_id,
+                )
 
         enforce(check)
 

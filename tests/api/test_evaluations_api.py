@@ -112,7 +112,11 @@ async def test_last_year_is_assessed_objected_to_and_published(
         reason="抽查发现档案不全",
     )
     assert adjusted.status_code == 200, adjusted.text
-    proposed = (await step(api, auth, eid, decision="publish_proposed")).json()
+    assert error(await step(api, auth, eid, decision="publish_proposed", objection_days=31)) == (
+        422,
+        "invalid_input",
+    )
+    proposed = (await step(api, auth, eid, decision="publish_proposed", objection_days=5)).json()
     assert proposed["stage"] == "objection_period"
     # An appraiser objects to their own grade; not to someone else's.
     others = next(a for a in APPRAISERS if a.id != MINE.id)
@@ -129,7 +133,7 @@ async def test_last_year_is_assessed_objected_to_and_published(
     )
     assert objected.status_code == 200 and objected.json()["objections"][0]["proposed_grade"] == "C"
     period = next(c for c in proposed["clocks"] if c["rule"] == "EVL-4")
-    assert period["working_days_left"] == 10
+    assert period["working_days_left"] == 5 and period["budget_days"] == 5
     await temporal_env.sleep(date.fromisoformat(period["due_on"]) - today + timedelta(days=1))
     await reach(api, auth, eid, "deciding_objections")
     assert error(
