@@ -18,12 +18,15 @@ from appraisal.core.seal import SealLoader
 from appraisal.core.settings import Settings, get_settings
 from appraisal.db.engine import create_engine, session_factory
 from appraisal.web import accounts as web_accounts
+from appraisal.web import admissions as web_admissions
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
+from appraisal.web import evaluations as web_evaluations
 from appraisal.web import penalties as web_penalties
 from appraisal.web import public as web_public
 from appraisal.web import routes as web
 from appraisal.web import supervision as web_supervision
+from appraisal.web import training as web_training
 from appraisal.web.csrf import CsrfMiddleware
 from appraisal.web.pages import STATIC_DIR
 from appraisal.web.session import pages_for_browsers
@@ -80,6 +83,9 @@ def create_app(
     app.include_router(web_supervision.router)
     app.include_router(web_penalties.router)
     app.include_router(web_public.router)
+    app.include_router(web_admissions.router)
+    app.include_router(web_training.router)
+    app.include_router(web_evaluations.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

@@ -177,7 +177,9 @@ def _demo_key(args: argparse.Namespace) -> int:
 
     from appraisal.core.signing import demo_private_key
 
-    raw = demo_private_key(args.appraiser).private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    raw = demo_private_key(args.appraiser or args.expert).private_bytes(
+        Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+    )
     print(base64.b64encode(raw).decode())
     return 0
 
@@ -454,11 +456,14 @@ def main(argv: list[str] | None = None) -> int:
     account.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     demo_key = commands.add_parser(
         "demo-key",
-        help="print a demo appraiser's private key (demo only), to sign in the workspace",
-        description="Save the output as a file and choose it on the commission page's signing form: the "
-        "browser signs with it and the key never reaches the server. Real appraisers hold their own key.",
+        help="print a demo appraiser's or expert's private key (demo only), to sign in the workspace",
+        description="Save the output as a file and choose it on the commission page's signing form (or an "
+        "application's review form): the browser signs with it and the key never reaches the server. Real "
+        "appraisers and experts hold their own key.",
     )
-    demo_key.add_argument("--appraiser", required=True, help="the demo appraiser id")
+    whose = demo_key.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--appraiser", help="the demo appraiser id")
+    whose.add_argument("--expert", help="the demo expert id (the expert pool, docs/registration.md)")
     verifier = commands.add_parser(
         "verify",
         help="check a sealed report PDF offline: seal, chain, timestamp, integrity, every signature",

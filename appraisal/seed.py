@@ -17,6 +17,7 @@ from appraisal.db.models import (
     Bureau,
     Court,
     EntrustingOrgan,
+    Expert,
     Inspector,
     Institution,
     UserAccount,
@@ -229,6 +230,44 @@ INSPECTORS = [
     ]
 ]
 
+EXPERTS = [
+    Expert(
+        id=demo_id(f"expert-{key}"),
+        name=name,
+        bureau_id=BUREAU.id,
+        categories=categories,
+        title=title,
+        affiliation_institution_id=affiliation,
+        public_key=public_key_b64(demo_private_key(demo_id(f"expert-{key}"))),
+    )
+    for key, name, categories, title, affiliation in [
+        (
+            "chen",
+            "陈思远 Chen Siyuan",
+            ["forensic_clinical", "forensic_pathology"],
+            "法医学教授 professor of forensic medicine",
+            None,
+        ),
+        (
+            "lin",
+            "林静 Lin Jing",
+            ["forensic_clinical", "trace_evidence"],
+            "主任法医师 chief forensic physician",
+            _SHANCHENG,
+        ),
+        ("he", "何平 He Ping", ["forensic_clinical"], "主任医师 chief physician", None),
+        (
+            "song",
+            "宋远 Song Yuan",
+            ["forensic_clinical", "forensic_pathology", "audio_visual", "trace_evidence"],
+            "研究员 research fellow",
+            None,
+        ),
+        ("zhao", "赵宁 Zhao Ning", ["audio_visual", "trace_evidence"], "高级工程师 senior engineer", None),
+    ]
+]
+"""The demo bureau's expert pool (专家库); each signs with a key derived from its id (demo only)."""
+
 
 @dataclass(frozen=True)
 class DemoPrincipal:
@@ -321,6 +360,10 @@ def demo_principals() -> list[DemoPrincipal]:
     principals.append(
         DemoPrincipal("SUPERVISOR", BUREAU.name, Actor(Role.SUPERVISOR, BUREAU.id, "inspector"))
     )
+    for n, expert in enumerate(EXPERTS, 1):
+        principals.append(
+            DemoPrincipal(f"EXPERT_{n}", f"{expert.name}, expert", Actor(Role.EXPERT, expert.id, expert.name))
+        )
     return principals
 
 
@@ -335,6 +378,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:
             *APPRAISERS,
             *APPRAISER_KEYS,
             *INSPECTORS,
+            *EXPERTS,
         ]
         for row in rows:
             table = type(row)

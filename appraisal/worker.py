@@ -11,11 +11,13 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from appraisal.activities.admission import AdmissionActivities
 from appraisal.activities.anchor import AnchorActivities, AnchorOutput
 from appraisal.activities.calendar import CalendarActivities
 from appraisal.activities.clock import ClockActivities
 from appraisal.activities.commission import CommissionActivities
 from appraisal.activities.complaint import ComplaintActivities
+from appraisal.activities.evaluation import EvaluationActivities
 from appraisal.activities.exit import ExitActivities
 from appraisal.activities.inspection import InspectionActivities
 from appraisal.activities.notification import NotificationActivities
@@ -29,10 +31,12 @@ from appraisal.core.seal import SealLoader, SealSettings
 from appraisal.core.settings import Settings
 from appraisal.core.temporal import connect, ensure_schedules, metrics_runtime
 from appraisal.db.engine import create_engine, session_factory
+from appraisal.workflows.admission import AdmissionWorkflow
 from appraisal.workflows.anchor import AnchorDeliveryWorkflow, DailyAnchorWorkflow
 from appraisal.workflows.calendar import CalendarReloadWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.evaluation import AnnualEvaluationsWorkflow, IntegrityEvaluationWorkflow
 from appraisal.workflows.exit import RegistryExitWorkflow
 from appraisal.workflows.inspection import InspectionDrawWorkflow
 from appraisal.workflows.licence import LicenceExpiryWorkflow
@@ -67,6 +71,9 @@ WORKFLOWS = [
     RegistryExitWorkflow,
     PenaltyWorkflow,
     SupervisionRatesWorkflow,
+    AdmissionWorkflow,
+    IntegrityEvaluationWorkflow,
+    AnnualEvaluationsWorkflow,
 ]
 
 
@@ -105,6 +112,8 @@ def build_worker(
     penalty = PenaltyActivities(sessions)
     supervision = SupervisionActivities(sessions)
     report = ReportActivities(sessions, seal)
+    admission = AdmissionActivities(sessions)
+    evaluation = EvaluationActivities(sessions)
     return Worker(
         client,
         task_queue=task_queue,
@@ -132,6 +141,14 @@ def build_worker(
             supervision.sync_rate_alerts,
             report.assign_document_number,
             report.seal_report,
+            admission.record_admission_event,
+            admission.grant_licence,
+            evaluation.record_evaluation_event,
+            evaluation.list_institutions,
+            evaluation.sync_training_tasks,
+            evaluation.assess_year,
+            evaluation.change_grade,
+            evaluation.publish_grades,
         ],
         interceptors=interceptors,
         workflow_runner=SandboxedWorkflowRunner(restrictions=WORKFLOW_SANDBOX),

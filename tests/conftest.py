@@ -104,9 +104,11 @@ EMPTIED_TABLES = (
     "user_account", "account_change", "web_session",
     "penalty_case", "penalty_publication", "registry_exit", "supervision_alert", "case_transfer",
     "seal_certificate", "report_number", "sealed_report",
+    "admission", "integrity_evaluation", "integrity_grade", "training_course", "training_record",
+    "training_change", "training_task",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
-REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")
+REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector", "expert")
 """Emptied and seeded again whenever they are not as the seed left them: a test may
 suspend, revoke or add to the registry, and the seed restores the demo."""
 SEEDED_TABLES = ("bureau", "court", "entrusting_organ", *REGISTRY_TABLES)

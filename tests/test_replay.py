@@ -267,3 +267,41 @@ def test_every_recorded_event_can_be_read_back_from_the_history(path: Path) -> N
     recorded = recorded_events(load(path))
     assert [seq for seq, _ in recorded] == list(range(1, len(recorded) + 1))
     assert len(recorded) >= 6 and all(len(hash_) == 64 for _, hash_ in recorded)
+
+
+def test_the_registration_and_evaluation_histories_cover_their_paths() -> None:
+    recorded = {path.stem: steps(load(path)) for path in HISTORIES.glob("*.json")}
+    assert without_timers_and_signals(recorded["admission"]) == [
+        "register",
+        "request_correction",
+        "supply_correction",
+        "accept",
+        "draw_panel",
+        "recuse_expert",
+        "submit_review",
+        "submit_review",
+        "submit_review",
+        "extend_decision",
+        "approve",
+        "completed",
+    ]
+    assert without_timers_and_signals(recorded["admission_under_review"]) == [
+        "register",
+        "accept",
+        "draw_panel",
+    ]
+    evaluation = recorded["integrity_evaluation"]
+    assert without_timers_and_signals(evaluation) == [
+        "register",
+        "self_assess",
+        "self_assess",
+        "self_assess",
+        "adjust_grade",
+        "publish_proposed",
+        "file_objection",
+        "decide_objection",
+        "confirm",
+        "completed",
+    ]
+    # The objection period closed by its own timer before the objection was decided.
+    assert "timer" in evaluation[evaluation.index("file_objection") : evaluation.index("decide_objection")]

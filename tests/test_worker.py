@@ -58,6 +58,9 @@ async def test_production_worker_builds_with_every_workflow(
         "RegistryExitWorkflow",
         "PenaltyWorkflow",
         "SupervisionRatesWorkflow",
+        "AdmissionWorkflow",
+        "IntegrityEvaluationWorkflow",
+        "AnnualEvaluationsWorkflow",
     }
 
 

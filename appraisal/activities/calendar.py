@@ -5,19 +5,24 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from appraisal.db.models import Commission, Complaint, PenaltyCase
+from appraisal.db.models import Admission, Commission, Complaint, IntegrityEvaluation, PenaltyCase
+from appraisal.domain.admission import TERMINAL_ADMISSION_STAGES
 from appraisal.domain.commission import CalendarChanged
 from appraisal.domain.complaint import TERMINAL_COMPLAINT_STAGES
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.penalty import TERMINAL_PENALTY_STAGES
 from appraisal.domain.stages import TERMINAL_STAGES
 
 PAGE = 500
 
-# Every workflow that runs statutory clocks, with the stages in which it has ended.
+# Every workflow that runs statutory clocks, with the stages in which it has ended. New ones
+# go at the end: a retried walk resumes from the index its heartbeat recorded.
 CLOCKED: list[tuple[type[SQLModel], list[str]]] = [
     (Commission, [s.value for s in TERMINAL_STAGES]),
     (Complaint, [s.value for s in TERMINAL_COMPLAINT_STAGES]),
     (PenaltyCase, [s.value for s in TERMINAL_PENALTY_STAGES]),
+    (Admission, [s.value for s in TERMINAL_ADMISSION_STAGES]),
+    (IntegrityEvaluation, [EvaluationStage.PUBLISHED.value]),
 ]
 
 
@@ -28,8 +33,8 @@ class CalendarActivities:
 
     @activity.defn(name="signal_running_commissions")
     async def signal_running_commissions(self, change: CalendarChanged) -> int:
-        """Signals `recompute_clocks` to every commission and complaint not yet
-        ended, table by table in id order; the heartbeat carries the table and
+        """Signals `recompute_clocks` to every commission, complaint, registration application
+        and annual evaluation not yet ended, table by table in id order; the heartbeat carries the table and
         the last id done, so a retry resumes where it stopped."""
         details = activity.info().heartbeat_details
         table_index = int(details[0]) if details else 0

@@ -98,21 +98,28 @@ async def replace_tasks(
     commission_id: str = "",
     complaint_id: str = "",
     penalty_case_id: str = "",
+    admission_id: str = "",
+    evaluation_id: str = "",
 ) -> None:
-    """The inbox rows of one commission, complaint or penalty case become its snapshot's open tasks."""
-    if commission_id:
-        owner = col(Task.commission_id) == commission_id
-    elif complaint_id:
-        owner = col(Task.complaint_id) == complaint_id
-    else:
-        owner = col(Task.penalty_case_id) == penalty_case_id
-    await session.exec(delete(Task).where(owner))
+    """The inbox rows of one commission, complaint, penalty case, registration application or
+    annual evaluation become its snapshot's open tasks."""
+    owners = {
+        "commission_id": commission_id,
+        "complaint_id": complaint_id,
+        "penalty_case_id": penalty_case_id,
+        "admission_id": admission_id,
+        "evaluation_id": evaluation_id,
+    }
+    column, owner_id = next((k, v) for k, v in owners.items() if v)
+    await session.exec(delete(Task).where(col(getattr(Task, column)) == owner_id))
     for task in open_tasks:
         session.add(
             Task(
                 commission_id=commission_id or None,
                 complaint_id=complaint_id or None,
                 penalty_case_id=penalty_case_id or None,
+                admission_id=admission_id or None,
+                evaluation_id=evaluation_id or None,
                 kind=task.kind,
                 assignee_role=task.assignee_role,
                 assignee_id=task.assignee_id,

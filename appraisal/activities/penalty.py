@@ -22,6 +22,7 @@ from appraisal.db.models import (
 )
 from appraisal.db.registry import Registered, fan_out_input, record_change, standing_changed
 from appraisal.domain.events import RecordResult
+from appraisal.domain.integrity import ADMINISTRATIVE_PENALTY
 from appraisal.domain.penalty import (
     Penalty,
     PenaltyOutcome,
@@ -31,10 +32,6 @@ from appraisal.domain.penalty import (
 )
 from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor
-
-ADMINISTRATIVE_PENALTY = "administrative_penalty"
-"""The integrity entry of a penalty decision (REG-9), beside the complaint outcomes
-(services/integrity.py counts it and takes its points off)."""
 
 
 def _next_due_on(snapshot: PenaltySnapshot) -> date | None:

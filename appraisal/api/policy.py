@@ -24,7 +24,12 @@ class Scope(StrEnum):
     COMMISSION = "commission"
     """The commission in the path must be in the caller's scope, else 404."""
     BUREAU = "bureau"
-    """The appraiser, institution or complaint in the path must be under the supervisor's bureau, else 404."""
+    """The appraiser, institution, complaint or course in the path must be under the supervisor's bureau,
+    and a registration application in the caller's scope (the bureau's; the applicant's; the appraiser's
+    own; a panel expert's), else 404."""
+    BUREAU_WIDE = "bureau_wide"
+    """The annual evaluation in the path must be of the bureau the caller is under (its officials,
+    institutions and appraisers alike: the grades are published, 公示), else 404."""
     ADMINISTERED = "administered"
     """A bureau official, or an account that administers its organisation, else 403 (a bearer
     token of another role has no account, so it never administers)."""
@@ -37,7 +42,11 @@ class Access:
     note: str = ""
 
 
-EVERYONE = frozenset(Role)
+ALL_ROLES = frozenset(Role)
+"""Every account: what each organisation has of its own (the inbox, notifications, password)
+and public reference data."""
+EVERYONE = ALL_ROLES - {Role.EXPERT}
+"""Whoever takes part in commissions: an expert of the pool sees only the applications they review."""
 
 
 def _only(*roles: Role) -> frozenset[Role]:
@@ -60,6 +69,14 @@ COUNTED = DASHBOARD - {Role.APPRAISER}
 COMMISSION_PATH = "/v1/commissions/{commission_id}"
 COMPLAINT_PATH = "/v1/complaints/{complaint_id}"
 PENALTY_PATH = "/v1/penalties/{case_id}"
+ADMISSION_PATH = "/v1/admissions/{admission_id}"
+EVALUATION_PATH = "/v1/evaluations/{evaluation_id}"
+APPLICATION_READERS = frozenset(
+    {Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER, Role.SUPERVISOR, Role.EXPERT}
+)
+"""Who may read registration applications in their scope."""
+UNDER_A_BUREAU = frozenset({Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER, Role.SUPERVISOR})
+"""Who takes part in the annual evaluation and training: the bureau and those it registers."""
 
 POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/healthz"): Access(frozenset(), Scope.PUBLIC, "liveness"),
@@ -141,22 +158,24 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", f"{COMMISSION_PATH}/selection"): Access(
         EVERYONE, Scope.COMMISSION, "the institution's selection, re-run from its recorded seed"
     ),
-    ("GET", "/v1/tasks"): Access(EVERYONE, Scope.OWN, "the caller's own inbox"),
-    ("GET", "/v1/notifications"): Access(EVERYONE, Scope.OWN, "sent to the caller's organisation"),
-    ("PUT", "/v1/notifications/webhook"): Access(EVERYONE, Scope.OWN, "the caller's organisation's endpoint"),
-    ("GET", "/v1/calendar/{year}"): Access(EVERYONE, Scope.OWN, "public reference data"),
+    ("GET", "/v1/tasks"): Access(ALL_ROLES, Scope.OWN, "the caller's own inbox"),
+    ("GET", "/v1/notifications"): Access(ALL_ROLES, Scope.OWN, "sent to the caller's organisation"),
+    ("PUT", "/v1/notifications/webhook"): Access(
+        ALL_ROLES, Scope.OWN, "the caller's organisation's endpoint"
+    ),
+    ("GET", "/v1/calendar/{year}"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
     ("PUT", "/v1/calendar/{year}"): Access(_only(Role.SUPERVISOR), Scope.OWN),
-    ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),
-    ("GET", "/v1/registry/appraisers"): Access(EVERYONE, Scope.OWN, "public reference data"),
-    ("GET", "/v1/registry/keys"): Access(EVERYONE, Scope.OWN, "public keys, to verify reports offline"),
+    ("GET", "/v1/registry/institutions"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
+    ("GET", "/v1/registry/appraisers"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
+    ("GET", "/v1/registry/keys"): Access(ALL_ROLES, Scope.OWN, "public keys, to verify reports offline"),
     ("GET", "/v1/registry/seal/root.pem"): Access(
-        EVERYONE, Scope.OWN, "the bureau's root certificate, to verify seals offline"
+        ALL_ROLES, Scope.OWN, "the bureau's root certificate, to verify seals offline"
     ),
-    ("GET", "/v1/registry/seal/crl"): Access(EVERYONE, Scope.OWN, "revoked seal certificates, signed now"),
+    ("GET", "/v1/registry/seal/crl"): Access(ALL_ROLES, Scope.OWN, "revoked seal certificates, signed now"),
     ("GET", "/v1/registry/seal/certificates"): Access(
-        EVERYONE, Scope.OWN, "seal certificates issued to institutions"
+        ALL_ROLES, Scope.OWN, "seal certificates issued to institutions"
     ),
-    ("POST", "/v1/timestamp"): Access(EVERYONE, Scope.OWN, "the timestamp authority (RFC 3161)"),
+    ("POST", "/v1/timestamp"): Access(ALL_ROLES, Scope.OWN, "the timestamp authority (RFC 3161)"),
     ("POST", "/v1/registry/institutions"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "under the caller's bureau"
     ),
@@ -180,9 +199,9 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", "/v1/supervision/inspections"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "random inspection draw in the caller's bureau"
     ),
-    ("GET", "/v1/supervision/inspections"): Access(EVERYONE, Scope.OWN, "published draws (公开)"),
+    ("GET", "/v1/supervision/inspections"): Access(ALL_ROLES, Scope.OWN, "published draws (公开)"),
     ("GET", "/v1/supervision/inspections/{inspection_id}"): Access(
-        EVERYONE, Scope.OWN, "a published draw (公开), re-run"
+        ALL_ROLES, Scope.OWN, "a published draw (公开), re-run"
     ),
     ("POST", "/v1/complaints"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "register, for an institution under the caller's bureau"
@@ -213,7 +232,11 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/v1/public/registry/appraisers"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
     ("GET", "/v1/public/inspections"): Access(frozenset(), Scope.PUBLIC, "公开: closed inspections' results"),
     ("GET", "/v1/public/penalties"): Access(frozenset(), Scope.PUBLIC, "公开: published penalty decisions"),
-    ("GET", "/v1/public/grades"): Access(frozenset(), Scope.PUBLIC, "公开: integrity grades (provisional)"),
+    ("GET", "/v1/public/grades"): Access(
+        frozenset(),
+        Scope.PUBLIC,
+        "公开: integrity grades (published by the annual evaluation, else provisional)",
+    ),
     ("GET", "/v1/supervision/appraisers/{appraiser_id}/trace"): Access(_only(Role.SUPERVISOR), Scope.BUREAU),
     ("GET", "/v1/supervision/integrity/appraisers/{appraiser_id}"): Access(
         _only(Role.SUPERVISOR), Scope.BUREAU, "integrity record (REG-9) of a year"
@@ -280,12 +303,12 @@ POLICY: dict[tuple[str, str], Access] = {
         DASHBOARD, Scope.ADMINISTERED, "workspace: disable an account"
     ),
     ("GET", "/ui/notifications"): Access(
-        DASHBOARD, Scope.OWN, "workspace: what was sent to the caller's organisation"
+        ALL_ROLES, Scope.OWN, "workspace: what was sent to the caller's organisation"
     ),
-    ("GET", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
-    ("POST", "/ui/password"): Access(DASHBOARD, Scope.OWN, "workspace: change one's own password"),
+    ("GET", "/ui/password"): Access(ALL_ROLES, Scope.OWN, "workspace: change one's own password"),
+    ("POST", "/ui/password"): Access(ALL_ROLES, Scope.OWN, "workspace: change one's own password"),
     ("POST", "/ui/second-factor"): Access(
-        DASHBOARD, Scope.OWN, "workspace: set up or remove one's own authenticator code (TOTP)"
+        ALL_ROLES, Scope.OWN, "workspace: set up or remove one's own authenticator code (TOTP)"
     ),
     ("GET", "/ui/registry"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's institutions and appraisers"
@@ -315,7 +338,7 @@ POLICY: dict[tuple[str, str], Access] = {
         _only(Role.SUPERVISOR), Scope.OWN, "workspace: as PUT /v1/calendar/{year}"
     ),
     ("GET", "/ui/appraisers/{appraiser_id}"): Access(_only(Role.SUPERVISOR), Scope.BUREAU, "workspace"),
-    ("GET", "/ui/inbox"): Access(DASHBOARD, Scope.OWN, "workspace: the caller's own inbox"),
+    ("GET", "/ui/inbox"): Access(ALL_ROLES, Scope.OWN, "workspace: the caller's own inbox"),
     ("GET", "/ui/penalties"): Access(
         _only(Role.SUPERVISOR), Scope.OWN, "workspace: the bureau's penalty cases and the filing form"
     ),
@@ -331,7 +354,111 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/ui/public/registry"): Access(frozenset(), Scope.PUBLIC, "公开: the registry"),
     ("GET", "/ui/public/inspections"): Access(frozenset(), Scope.PUBLIC, "公开: closed inspections' results"),
     ("GET", "/ui/public/penalties"): Access(frozenset(), Scope.PUBLIC, "公开: published penalty decisions"),
-    ("GET", "/ui/public/grades"): Access(frozenset(), Scope.PUBLIC, "公开: integrity grades (provisional)"),
+    ("GET", "/ui/public/grades"): Access(
+        frozenset(),
+        Scope.PUBLIC,
+        "公开: integrity grades (published by the annual evaluation, else provisional)",
+    ),
+    # ---- registration applications (ADM-*), the expert pool, training (TRN-*), the annual
+    # integrity evaluation (EVL-*) ----
+    ("POST", "/v1/admissions"): Access(
+        _only(Role.INSTITUTION, Role.SUPERVISOR),
+        Scope.OWN,
+        "file: an institution for itself and its appraisers; the bureau for a new institution or on behalf",
+    ),
+    ("GET", "/v1/admissions"): Access(
+        APPLICATION_READERS, Scope.OWN, "the applications in the caller's scope"
+    ),
+    ("GET", ADMISSION_PATH): Access(APPLICATION_READERS, Scope.BUREAU),
+    ("POST", f"{ADMISSION_PATH}/decision"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "the bureau's steps"
+    ),
+    ("POST", f"{ADMISSION_PATH}/correction"): Access(
+        _only(Role.INSTITUTION), Scope.BUREAU, "the applicant's correction (补正)"
+    ),
+    ("POST", f"{ADMISSION_PATH}/withdrawal"): Access(_only(Role.INSTITUTION), Scope.BUREAU, "the applicant"),
+    ("POST", f"{ADMISSION_PATH}/review"): Access(
+        _only(Role.EXPERT), Scope.BUREAU, "a panel expert's signed review"
+    ),
+    ("POST", f"{ADMISSION_PATH}/recusal"): Access(
+        _only(Role.EXPERT), Scope.BUREAU, "a panel expert, for themself"
+    ),
+    ("GET", f"{ADMISSION_PATH}/panel"): Access(
+        APPLICATION_READERS, Scope.BUREAU, "the expert draws, re-run from their seeds"
+    ),
+    ("GET", f"{ADMISSION_PATH}/audit"): Access(APPLICATION_READERS, Scope.BUREAU),
+    ("POST", "/v1/experts"): Access(_only(Role.SUPERVISOR), Scope.OWN, "the caller's bureau's expert pool"),
+    ("GET", "/v1/experts"): Access(_only(Role.SUPERVISOR), Scope.OWN, "the caller's bureau's expert pool"),
+    ("POST", "/v1/training/courses"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "a course of the caller's bureau"
+    ),
+    ("GET", "/v1/training/courses"): Access(UNDER_A_BUREAU, Scope.OWN, "the courses of the caller's bureau"),
+    ("POST", "/v1/training/courses/{course_id}/attendance"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "entered or imported by the organiser"
+    ),
+    ("GET", "/v1/training/appraisers/{appraiser_id}"): Access(
+        UNDER_A_BUREAU, Scope.BUREAU, "the bureau, the appraiser's institution, the appraiser"
+    ),
+    ("POST", "/v1/evaluations"): Access(_only(Role.SUPERVISOR), Scope.OWN, "the caller's bureau's year"),
+    ("GET", "/v1/evaluations"): Access(UNDER_A_BUREAU, Scope.OWN, "the evaluations of the caller's bureau"),
+    ("GET", EVALUATION_PATH): Access(UNDER_A_BUREAU, Scope.BUREAU_WIDE),
+    ("GET", f"{EVALUATION_PATH}/grades"): Access(
+        UNDER_A_BUREAU, Scope.BUREAU_WIDE, "proposed (公示) or published"
+    ),
+    ("GET", f"{EVALUATION_PATH}/audit"): Access(UNDER_A_BUREAU, Scope.BUREAU_WIDE),
+    ("POST", f"{EVALUATION_PATH}/decision"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU_WIDE, "the bureau's steps"
+    ),
+    ("POST", f"{EVALUATION_PATH}/self-assessment"): Access(
+        _only(Role.INSTITUTION), Scope.BUREAU_WIDE, "an institution, of itself"
+    ),
+    ("POST", f"{EVALUATION_PATH}/objections"): Access(
+        _only(Role.INSTITUTION, Role.APPRAISER),
+        Scope.BUREAU_WIDE,
+        "to one's own (or one's appraisers') grade",
+    ),
+    ("GET", "/ui/admissions"): Access(APPLICATION_READERS, Scope.OWN, "workspace: applications and filing"),
+    ("POST", "/ui/admissions"): Access(
+        _only(Role.INSTITUTION, Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/admissions"
+    ),
+    ("GET", "/ui/admissions/{admission_id}"): Access(APPLICATION_READERS, Scope.BUREAU, "workspace"),
+    ("POST", "/ui/admissions/{admission_id}/decision"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: the forms of POST …/decision"
+    ),
+    ("POST", "/ui/admissions/{admission_id}/correction"): Access(
+        _only(Role.INSTITUTION), Scope.BUREAU, "workspace: as POST …/correction"
+    ),
+    ("POST", "/ui/admissions/{admission_id}/withdrawal"): Access(
+        _only(Role.INSTITUTION), Scope.BUREAU, "workspace: as POST …/withdrawal"
+    ),
+    ("POST", "/ui/admissions/{admission_id}/review"): Access(
+        _only(Role.EXPERT), Scope.BUREAU, "workspace: as POST …/review, signed in the browser"
+    ),
+    ("POST", "/ui/admissions/{admission_id}/recusal"): Access(
+        _only(Role.EXPERT), Scope.BUREAU, "workspace: as POST …/recusal"
+    ),
+    ("POST", "/ui/experts"): Access(_only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/experts"),
+    ("GET", "/ui/training"): Access(UNDER_A_BUREAU, Scope.OWN, "workspace: courses and hours"),
+    ("POST", "/ui/training/courses"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/training/courses"
+    ),
+    ("POST", "/ui/training/courses/{course_id}/attendance"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU, "workspace: as POST …/attendance (entered or imported)"
+    ),
+    ("GET", "/ui/evaluations"): Access(UNDER_A_BUREAU, Scope.OWN, "workspace: the bureau's evaluations"),
+    ("POST", "/ui/evaluations"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/evaluations"
+    ),
+    ("GET", "/ui/evaluations/{evaluation_id}"): Access(UNDER_A_BUREAU, Scope.BUREAU_WIDE, "workspace"),
+    ("POST", "/ui/evaluations/{evaluation_id}/decision"): Access(
+        _only(Role.SUPERVISOR), Scope.BUREAU_WIDE, "workspace: the forms of POST …/decision"
+    ),
+    ("POST", "/ui/evaluations/{evaluation_id}/self-assessment"): Access(
+        _only(Role.INSTITUTION), Scope.BUREAU_WIDE, "workspace: as POST …/self-assessment"
+    ),
+    ("POST", "/ui/evaluations/{evaluation_id}/objections"): Access(
+        _only(Role.INSTITUTION, Role.APPRAISER), Scope.BUREAU_WIDE, "workspace: as POST …/objections"
+    ),
 }
 # Every step's form in the workspace: whoever may take the step through the API.
 POLICY |= {

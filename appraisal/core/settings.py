@@ -17,7 +17,11 @@ DEFAULT_INTEGRITY_DEDUCTIONS = {
     "industry_discipline": 15,
     "administrative_penalty_referral": 30,
     "administrative_penalty": 40,
+    "training_shortfall": 5,
 }
+ADDED_INTEGRITY_ITEMS = ("training_shortfall",)
+"""Items added after INTEGRITY_DEDUCTIONS was first configurable: a value set before them
+keeps working, each added item taking its default points."""
 DEFAULT_INTEGRITY_GRADE_FLOORS = {"A": 90, "B": 75, "C": 60}
 LOWEST_INTEGRITY_GRADE = "D"
 
@@ -122,6 +126,14 @@ class Settings(BaseSettings):
         f"{LOWEST_INTEGRITY_GRADE} (REG-9: provisional)",
     )
 
+    training_min_hours: int = Field(
+        default=40,
+        ge=0,
+        le=1000,
+        description="in-service training hours (岗位培训) each appraiser completes every year; fewer are "
+        "a shortfall in the annual integrity evaluation (TRN-2, M)",
+    )
+
     inspection_institutions: int = Field(
         default=3, ge=1, le=100, description="institutions the monthly random inspection draws per bureau"
     )
@@ -191,6 +203,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def integrity_rule_is_complete(self) -> "Settings":
+        for item in ADDED_INTEGRITY_ITEMS:
+            self.integrity_deductions.setdefault(item, DEFAULT_INTEGRITY_DEDUCTIONS[item])
         deductions = self.integrity_deductions
         if set(deductions) != set(DEFAULT_INTEGRITY_DEDUCTIONS) or min(deductions.values()) < 0:
             items = ", ".join(DEFAULT_INTEGRITY_DEDUCTIONS)

@@ -66,8 +66,9 @@ async def register_search_attributes(client: Client, namespace: str) -> None:
 async def ensure_schedules(client: Client, *, task_queue: str, settings: Settings) -> None:
     """The daily audit anchor at 00:30 Beijing time, the daily licence sweep (REG-8, lapsed
     licences reaching their commissions) at 06:00 and the supervision rates (SUP-1) at 06:30,
-    created once and kept if present; the monthly random
-    inspection draw on the 1st at 09:00, its sizes kept in step with `settings`."""
+    created once and kept if present; the monthly random inspection draw on the 1st at 09:00,
+    its sizes kept in step with `settings`; the annual integrity evaluations on 1 January at
+    00:20, their grading rule and training minimum kept in step with `settings`."""
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
@@ -77,7 +78,10 @@ async def ensure_schedules(client: Client, *, task_queue: str, settings: Setting
         ScheduleUpdateInput,
     )
 
+    from appraisal.domain.evaluation import AnnualEvaluationsInput
+    from appraisal.domain.integrity import GradingRule
     from appraisal.workflows.anchor import ANCHOR_SCHEDULE_ID, DailyAnchorInput, DailyAnchorWorkflow
+    from appraisal.workflows.evaluation import ANNUAL_EVALUATION_SCHEDULE_ID, AnnualEvaluationsWorkflow
     from appraisal.workflows.inspection import (
         INSPECTION_SCHEDULE_ID,
         InspectionDrawInput,
@@ -132,3 +136,25 @@ async def ensure_schedules(client: Client, *, task_queue: str, settings: Setting
         await client.create_schedule(INSPECTION_SCHEDULE_ID, inspection)
     except ScheduleAlreadyRunningError:
         await client.get_schedule_handle(INSPECTION_SCHEDULE_ID).update(same_schedule_current_sizes)
+    evaluations = Schedule(
+        action=ScheduleActionStartWorkflow(
+            AnnualEvaluationsWorkflow.run,
+            AnnualEvaluationsInput(
+                grading=GradingRule(
+                    dict(settings.integrity_deductions), dict(settings.integrity_grade_floors)
+                ),
+                training_min_hours=settings.training_min_hours,
+            ),
+            id="supervision-annual-evaluation-run",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(cron_expressions=["20 0 1 1 *"], time_zone_name="Asia/Shanghai"),
+    )
+
+    def same_schedule_current_rule(_: ScheduleUpdateInput) -> ScheduleUpdate:
+        return ScheduleUpdate(schedule=evaluations)
+
+    try:
+        await client.create_schedule(ANNUAL_EVALUATION_SCHEDULE_ID, evaluations)
+    except ScheduleAlreadyRunningError:
+        await client.get_schedule_handle(ANNUAL_EVALUATION_SCHEDULE_ID).update(same_schedule_current_rule)

@@ -1,5 +1,7 @@
 """Random inspections (双随机一公开): the draw, from a seed anyone can re-run, and the
-inspection stored with every list it was drawn from."""
+inspection stored with every list it was drawn from. An institution's latest published
+integrity grade weighs its chance (EVL-7, differentiated supervision): the weights are stored
+with the candidates, so the draw re-runs the same."""
 
 import random
 from dataclasses import dataclass
@@ -10,10 +12,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Commission, Inspection, Inspector, Institution
+from appraisal.db.models import Commission, Inspection, Inspector, Institution, IntegrityGrade
 from appraisal.db.registry import eligible
 from appraisal.domain.calendar import local_today
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.rules import GRADE_INSPECTION_WEIGHTS, UNGRADED_INSPECTION_WEIGHT
 
 
 @dataclass
@@ -23,13 +26,35 @@ class InspectionSizes:
     inspectors: int
 
 
+def weighted_sample(
+    rng: random.Random, candidates: list[str], weights: dict[str, int], size: int
+) -> list[str]:
+    """`size` of the candidates without replacement, each drawn with a chance proportional to
+    its weight among those left, in the order drawn: one `rng.random()` per pick over the
+    candidates sorted by id."""
+    left = sorted(candidates)
+    picked: list[str] = []
+    while left and len(picked) < size:
+        point = rng.random() * sum(max(weights.get(c, 1), 1) for c in left)
+        for index, candidate in enumerate(left):
+            point -= max(weights.get(candidate, 1), 1)
+            if point < 0 or index == len(left) - 1:
+                picked.append(left.pop(index))
+                break
+    return picked
+
+
 def draw(seed: int, candidates: dict[str, Any], sizes: InspectionSizes) -> dict[str, Any]:
-    """random.Random(seed) over each candidate list sorted by id: the institutions,
+    """random.Random(seed) over each candidate list sorted by id: the institutions (weighted
+    by `candidates["weights"]` when the draw recorded them, uniformly in draws from before),
     then the case files of each institution in the order drawn, then the inspectors.
     `candidates["case_files"]` needs only the drawn institutions' lists."""
     rng = random.Random(seed)  # noqa: S311 - a draw anyone can re-run, by design
     institutions = sorted(candidates["institutions"])
-    picked = rng.sample(institutions, min(sizes.institutions, len(institutions)))
+    if "weights" in candidates:
+        picked = weighted_sample(rng, institutions, candidates["weights"], sizes.institutions)
+    else:
+        picked = rng.sample(institutions, min(sizes.institutions, len(institutions)))
     case_files = {}
     for institution_id in picked:
         files = sorted(candidates["case_files"].get(institution_id, []))
@@ -39,6 +64,27 @@ def draw(seed: int, candidates: dict[str, Any], sizes: InspectionSizes) -> dict[
         "institutions": picked,
         "case_files": case_files,
         "inspectors": rng.sample(inspectors, min(sizes.inspectors, len(inspectors))),
+    }
+
+
+async def grade_weights(session: AsyncSession, institution_ids: list[str]) -> dict[str, int]:
+    """EVL-7: each institution's weight in the draw, by the grade of its latest published
+    annual evaluation (GRADE_INSPECTION_WEIGHTS: lower grades weigh more)."""
+    rows = await session.exec(
+        select(IntegrityGrade.subject_id, IntegrityGrade.grade)
+        .where(
+            IntegrityGrade.subject_kind == "institution",
+            col(IntegrityGrade.subject_id).in_(institution_ids),
+            IntegrityGrade.status == "published",
+        )
+        .order_by(col(IntegrityGrade.year))
+    )
+    latest = dict(rows.all())  # the latest year wins
+    return {
+        i: GRADE_INSPECTION_WEIGHTS.get(latest[i], UNGRADED_INSPECTION_WEIGHT)
+        if i in latest
+        else UNGRADED_INSPECTION_WEIGHT
+        for i in sorted(institution_ids)
     }
 
 
@@ -98,6 +144,7 @@ async def draw_and_store(
         raise RuleViolation("no_inspector", f"bureau {bureau_id} has no active inspector")
     candidates: dict[str, Any] = {
         "institutions": sorted(institutions),
+        "weights": await grade_weights(session, institutions),
         "case_files": {},
         "inspectors": sorted(inspectors),
     }

@@ -101,6 +101,18 @@ class AppraiserBase(SQLModel):
     licence_number: str = Field(
         default="", max_length=40, description="执业证号: printed beside the signature"
     )
+    needs_pre_service_training: bool = Field(
+        default=False,
+        description="admitted but not yet through a pre-service course (岗前培训): assigned to no "
+        "commission until one is recorded completed (TRN-1)",
+    )
+    identity_hash: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="SHA-256 of the identity document number: one person practises in one "
+        "institution only (REG-2)",
+    )
 
 
 class Appraiser(AppraiserBase, table=True):
@@ -256,8 +268,10 @@ class CommissionCount(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
-    """An open step waiting on someone: the inbox (GET /v1/tasks). It belongs to
-    a commission, a complaint or a licence about to expire (REG-8)."""
+    """An open step waiting on someone: the inbox (GET /v1/tasks). It belongs to a
+    commission, a complaint, a licence about to expire (REG-8), a penalty case, a supervision
+    alert, a registration application, an annual integrity evaluation or an appraiser's
+    training shortfall (TRN-3)."""
 
     __table_args__ = (
         # Soonest deadline first, none last, then by id: a page of an inbox is one range scan.
@@ -269,7 +283,8 @@ class Task(SQLModel, table=True):
             "id",
         ),
         CheckConstraint(
-            "num_nonnulls(commission_id, complaint_id, licence_task_id, penalty_case_id, alert_id) = 1",
+            "num_nonnulls(commission_id, complaint_id, licence_task_id, penalty_case_id, alert_id, "
+            "admission_id, evaluation_id, training_task_id) = 1",
             name="ck_task_one_source",
         ),
     )
@@ -282,6 +297,11 @@ class Task(SQLModel, table=True):
         default=None, foreign_key="penalty_case.id", max_length=36, index=True
     )
     alert_id: int | None = Field(default=None, foreign_key="supervision_alert.id", index=True)
+    admission_id: str | None = Field(default=None, foreign_key="admission.id", max_length=36, index=True)
+    evaluation_id: str | None = Field(
+        default=None, foreign_key="integrity_evaluation.id", max_length=36, index=True
+    )
+    training_task_id: int | None = Field(default=None, foreign_key="training_task.id", index=True)
     kind: str = Field(max_length=40)
     assignee_role: str = Field(max_length=30)
     assignee_id: str = Field(max_length=36)
@@ -487,7 +507,7 @@ class IntegrityEntryRow(SQLModel, table=True):
 class RegistryChangeBase(SQLModel):
     bureau_id: str = Field(max_length=36)
     seq: int = Field(description="position in the bureau's chain of registry changes, from 1")
-    entity_kind: str = Field(max_length=20, description="institution or appraiser")
+    entity_kind: str = Field(max_length=20, description="institution, appraiser or expert")
     entity_id: str = Field(max_length=36, index=True)
     action: str = Field(max_length=20, description="created, updated or status")
     actor_role: str = Field(max_length=30)
@@ -765,3 +785,185 @@ class SealedReport(SQLModel, table=True):
         sa_column=Column(DateTime(timezone=True), nullable=False), description="the RFC 3161 token's time"
     )
     sealed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# ---- registration applications (登记申请), the expert pool, training, the annual
+# integrity evaluation (年度诚信执业评价) ----
+
+
+class ExpertBase(SQLModel):
+    name: str = Field(max_length=100)
+    bureau_id: str = Field(foreign_key="bureau.id", max_length=36, index=True)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    title: str = Field(default="", max_length=200, description="professional title and workplace")
+    affiliation_institution_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="a registered institution the expert works for: never drawn for its applications",
+    )
+    public_key: str = Field(
+        default="", max_length=64, description="base64 of the raw 32-byte Ed25519 key the expert signs with"
+    )
+    status: str = Field(default="active", max_length=20, description="active or inactive")
+
+
+class Expert(ExpertBase, table=True):
+    """A member of the bureau's expert pool (专家库), drawn at random to review applications."""
+
+    id: str = Field(primary_key=True, max_length=36)
+
+
+class ExpertPublic(ExpertBase):
+    id: str
+
+
+class Admission(SQLModel, table=True):
+    """One row per registration application, projected from its workflow's events. Its
+    audit trail is in `audit_event` (workflow id `admission-<id>`, the id in `commission_id`)."""
+
+    __table_args__ = (
+        UniqueConstraint("bureau_id", "reference"),
+        Index("ix_admission_panel", "panel_expert_ids", postgresql_using="gin"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    workflow_id: str = Field(max_length=100, unique=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    reference: str = Field(max_length=200)
+    kind: str = Field(max_length=20, description="admission, renewal or change")
+    subject_kind: str = Field(max_length=20, description="institution or appraiser")
+    subject_name: str = Field(max_length=200)
+    entity_id: str = Field(max_length=36, index=True)
+    applicant_institution_id: str | None = Field(default=None, max_length=36, index=True)
+    stage: str = Field(max_length=30, index=True)
+    overdue: bool = Field(default=False)
+    next_due_on: date | None = None
+    panel_expert_ids: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False))
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    last_event_seq: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TrainingCourseBase(SQLModel):
+    bureau_id: str = Field(max_length=36, index=True)
+    kind: str = Field(max_length=20, description="pre_service (岗前培训) or in_service (岗位培训)")
+    title: str = Field(max_length=200)
+    organiser: str = Field(max_length=200)
+    starts_on: date
+    ends_on: date
+    hours: int = Field(description="class hours (学时) the course gives")
+
+
+class TrainingCourse(TrainingCourseBase, table=True):
+    __tablename__ = "training_course"
+
+    id: str = Field(primary_key=True, max_length=36)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TrainingRecord(SQLModel, table=True):
+    """One appraiser's attendance of one course, as the organiser entered or imported it."""
+
+    __tablename__ = "training_record"
+    __table_args__ = (UniqueConstraint("course_id", "appraiser_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: str = Field(foreign_key="training_course.id", max_length=36)
+    appraiser_id: str = Field(max_length=36, index=True)
+    hours: int
+    completed: bool = True
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TrainingChange(SQLModel, table=True):
+    """Append-only: every course created and attendance recorded, hash-chained per bureau
+    like the registry's changes."""
+
+    __tablename__ = "training_change"
+    __table_args__ = (UniqueConstraint("bureau_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bureau_id: str = Field(max_length=36)
+    seq: int
+    action: str = Field(max_length=30)
+    course_id: str = Field(max_length=36, index=True)
+    appraiser_id: str | None = Field(default=None, max_length=36)
+    actor_role: str = Field(max_length=30)
+    actor_organisation_id: str = Field(max_length=36)
+    actor_subject: str = Field(max_length=200)
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class TrainingTask(SQLModel, table=True):
+    """An appraiser short of the year's in-service hours as the year's end approaches
+    (TRN-3): one per (appraiser, year), closed when the hours are reached or the year is
+    evaluated (the shortfall then goes into the integrity record)."""
+
+    __tablename__ = "training_task"
+    __table_args__ = (UniqueConstraint("appraiser_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appraiser_id: str = Field(max_length=36)
+    institution_id: str = Field(max_length=36)
+    bureau_id: str = Field(max_length=36, index=True)
+    year: int
+    hours_done: int
+    hours_required: int
+    opened_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    closed_reason: str = Field(default="", max_length=200)
+
+
+class IntegrityEvaluation(SQLModel, table=True):
+    """One row per bureau and year: the annual integrity evaluation's read model, projected
+    from its workflow's events (workflow id `evaluation-<id>`)."""
+
+    __tablename__ = "integrity_evaluation"
+    __table_args__ = (UniqueConstraint("bureau_id", "year"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    workflow_id: str = Field(max_length=100, unique=True)
+    bureau_id: str = Field(max_length=36, index=True)
+    year: int
+    stage: str = Field(max_length=30)
+    overdue: bool = False
+    next_due_on: date | None = None
+    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    last_event_seq: int = 0
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IntegrityGradeBase(SQLModel):
+    evaluation_id: str = Field(primary_key=True, max_length=36)
+    subject_kind: str = Field(primary_key=True, max_length=20, description="institution or appraiser")
+    subject_id: str = Field(primary_key=True, max_length=36)
+    bureau_id: str = Field(max_length=36)
+    year: int
+    name: str = Field(max_length=200)
+    institution_id: str = Field(max_length=36)
+    score: int
+    computed_grade: str = Field(max_length=10, description="the grade the year's record gives")
+    grade: str = Field(max_length=10, description="after the bureau's review and the objections")
+    status: str = Field(max_length=20, description="proposed (公示) or published")
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    deductions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    note: str = Field(default="", max_length=4000, description="why the grade differs from the record's")
+    published_on: date | None = None
+
+
+class IntegrityGrade(IntegrityGradeBase, table=True):
+    """A subject's grade of one year's evaluation: proposed, then published."""
+
+    __tablename__ = "integrity_grade"
+    __table_args__ = (Index("ix_integrity_grade_subject", "subject_kind", "subject_id", "year"),)
+
+
+class IntegrityGradePublic(IntegrityGradeBase):
+    pass

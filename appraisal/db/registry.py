@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db import seal
 from appraisal.db.chain import next_link
-from appraisal.db.models import Appraiser, Institution, RegistryChange
+from appraisal.db.models import Appraiser, Expert, Institution, RegistryChange
 from appraisal.db.models import RegistryExit as RegistryExitRow
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.exit import (
@@ -33,11 +33,15 @@ Registered = Institution | Appraiser
 
 def eligible(model: type[Institution] | type[Appraiser], today: date) -> ColumnElement[bool]:
     """May be chosen or assigned today: active (or past the last day of a
-    suspension), and its licence not expired."""
+    suspension), and its licence not expired; an appraiser also through pre-service
+    training when admitted here (TRN-1)."""
     status, until, licence = col(model.status), col(model.status_until), col(model.licence_valid_until)
     suspension_over = and_(status == "suspended", until.is_not(None), until < today)
     licensed = or_(licence.is_(None), licence >= today)
-    return and_(or_(status == "active", suspension_over), licensed)
+    standing = and_(or_(status == "active", suspension_over), licensed)
+    if model is Appraiser:
+        return and_(standing, col(Appraiser.needs_pre_service_training).is_(False))
+    return standing
 
 
 # Both statements keep one open task per (entity, licence date) due within the
@@ -124,24 +128,26 @@ async def record_change(
     session: AsyncSession,
     *,
     principal: Actor,
-    entity: Registered,
+    entity: Registered | Expert,
     bureau_id: str,
     action: str,
     before: dict[str, Any] | None,
     reason: str,
+    occurred_at: datetime | None = None,
 ) -> RegistryChange:
-    """Appends one change to the bureau's chain of registry changes."""
+    """Appends one change of `entity` (an institution, an appraiser or an expert of the pool, as
+    it now stands) to the bureau's chain of registry changes; the caller's transaction commits it."""
     seq, prev_hash = await next_link(session, RegistryChange, partition="bureau_id", value=bureau_id)
     row = RegistryChange(
         bureau_id=bureau_id,
         seq=seq,
-        entity_kind=kind_of(entity),
+        entity_kind="expert" if isinstance(entity, Expert) else kind_of(entity),
         entity_id=entity.id,
         action=action,
         actor_role=principal.role,
         actor_organisation_id=principal.organisation_id,
         actor_subject=principal.subject,
-        occurred_at=datetime.now(UTC),
+        occurred_at=occurred_at or datetime.now(UTC),
         before=before,
         after=entity.model_dump(mode="json"),
         reason=reason,

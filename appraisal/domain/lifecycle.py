@@ -5,8 +5,10 @@ so the diagram cannot drift from the code."""
 
 from dataclasses import dataclass
 
+from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.penalty import PenaltyStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
@@ -129,11 +131,61 @@ PENALTY_TRANSITIONS: tuple[Transition, ...] = (
     Transition(P.CLOSED, "end", START),
 )
 
+A = AdmissionStage
+ADMISSION_OPEN = (A.AWAITING_ACCEPTANCE, A.AWAITING_CORRECTION, A.DECIDING, A.EXPERT_REVIEW)
+ADMISSION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", A.AWAITING_ACCEPTANCE, "applicant or bureau, ADM-1 clock: 5 wd"),
+    Transition(A.AWAITING_ACCEPTANCE, "accept", A.DECIDING, "ADM-3 clock: 20 wd"),
+    Transition(A.AWAITING_ACCEPTANCE, "deemed_acceptance", A.DECIDING, "no answer within ADM-1"),
+    Transition(
+        A.AWAITING_ACCEPTANCE, "request_correction", A.AWAITING_CORRECTION, "once (ADM-2), ADM-1 paused"
+    ),
+    Transition(A.AWAITING_CORRECTION, "supply_correction", A.AWAITING_ACCEPTANCE, "ADM-1 resumes"),
+    *_each(
+        (A.AWAITING_ACCEPTANCE, A.AWAITING_CORRECTION), "decline_acceptance", A.NOT_ACCEPTED, "ADM-2 ground"
+    ),
+    Transition(A.DECIDING, "draw_panel", A.EXPERT_REVIEW, "seeded draw, ADM-3 paused, ADM-4 clock"),
+    Transition(A.EXPERT_REVIEW, "recuse_expert", A.EXPERT_REVIEW, "a replacement drawn"),
+    Transition(A.EXPERT_REVIEW, "submit_review", A.EXPERT_REVIEW, "signed score and opinion"),
+    Transition(A.EXPERT_REVIEW, "submit_review", A.DECIDING, "the last review: ADM-3 resumes"),
+    Transition(A.DECIDING, "extend_decision", A.DECIDING, "once, ≤10 wd, the head's approval"),
+    Transition(A.DECIDING, "approve", A.APPROVED, "licence (5 years) and registry entry"),
+    Transition(A.DECIDING, "refuse", A.REFUSED, "reasons and remedies (ADM-6)"),
+    *_each((A.AWAITING_ACCEPTANCE, A.DECIDING, A.EXPERT_REVIEW), "deemed_renewal", A.APPROVED, "ADM-7"),
+    *_each(ADMISSION_OPEN, "withdraw", A.WITHDRAWN),
+    *(Transition(s, "end", START) for s in (A.APPROVED, A.REFUSED, A.NOT_ACCEPTED, A.WITHDRAWN)),
+)
+
+E = EvaluationStage
+EVALUATION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition(START, "register", E.IN_YEAR, "the yearly schedule or the bureau, for the year begun"),
+    Transition(START, "register", E.SELF_ASSESSMENT, "a year already over"),
+    Transition(
+        E.IN_YEAR, "year_end", E.SELF_ASSESSMENT, "timers: TRN-3 training warning, then the year's end"
+    ),
+    Transition(E.SELF_ASSESSMENT, "self_assess", E.SELF_ASSESSMENT, "EVL-2 clock"),
+    Transition(
+        E.SELF_ASSESSMENT, "self_assess", E.REVIEWING, "the last one: shortfalls entered, grades proposed"
+    ),
+    Transition(E.SELF_ASSESSMENT, "window_closed", E.REVIEWING, "EVL-2 ended: grades proposed"),
+    Transition(E.REVIEWING, "adjust_grade", E.REVIEWING, "EVL-3 clock, with reasons"),
+    Transition(E.REVIEWING, "publish_proposed", E.OBJECTION_PERIOD, "公示, EVL-4 clock"),
+    Transition(E.OBJECTION_PERIOD, "file_objection", E.OBJECTION_PERIOD, "one per grade"),
+    Transition(E.OBJECTION_PERIOD, "period_closed", E.DECIDING_OBJECTIONS, "EVL-4 ended, EVL-5 clock"),
+    Transition(E.OBJECTION_PERIOD, "period_closed", E.AWAITING_CONFIRMATION, "EVL-4 ended, no objection"),
+    Transition(E.DECIDING_OBJECTIONS, "decide_objection", E.DECIDING_OBJECTIONS),
+    Transition(E.DECIDING_OBJECTIONS, "decide_objection", E.AWAITING_CONFIRMATION, "the last one"),
+    Transition(E.AWAITING_CONFIRMATION, "confirm", E.PUBLISHED, "grades published"),
+    Transition(E.PUBLISHED, "end", START),
+)
+
 WORKFLOWS: dict[str, tuple[Transition, ...]] = {
     "CommissionWorkflow": COMMISSION_TRANSITIONS,
     "TestimonyWorkflow": TESTIMONY_TRANSITIONS,
     "ComplaintWorkflow": COMPLAINT_TRANSITIONS,
     "PenaltyWorkflow": PENALTY_TRANSITIONS,
+    "AdmissionWorkflow": ADMISSION_TRANSITIONS,
+    "IntegrityEvaluationWorkflow": EVALUATION_TRANSITIONS,
 }
 
 

@@ -16,6 +16,8 @@ class Role(StrEnum):
     INVESTIGATIVE_ORGAN = "investigative_organ"
     """Another investigative organ (其他侦查机关: state security, customs anti-smuggling,
     the coast guard, a prison, the army's security department); its kind is in the registry."""
+    EXPERT = "expert"
+    """A member of the bureau's expert pool (专家库), drawn to review registration applications."""
 
 
 ENTRUSTING_ROLES: tuple[Role, ...] = (

@@ -354,9 +354,147 @@ APPLICANT_NOTICE_IN_CUSTODY = ClockRule(
     ladder=APPLICANT_NOTICE.ladder,
 )
 
+# ---- registration: admission, renewal and change of an institution's or an appraiser's
+# registration (行政许可法; 司法部令95/96; RULES.md REG-2, REG-8). The bureau decides, so the
+# ladder warns and escalates there (AdmissionWorkflow maps every audience to the bureau but the
+# experts' own review clock, whose assignees are the panel). ----
+
+REGISTRATION_LADDER: tuple[Rung, ...] = COMPLAINT_LADDER
+
+ADMISSION_ACCEPTANCE = ClockRule(
+    rule_id="ADM-1",
+    name="admission_acceptance",
+    limit=5,
+    unit=DayUnit.WORKING,
+    starts_on="receipt of the application and its materials",
+    source="行政许可法 Art 32(4): 当场或者在五日内一次告知申请人需要补正的全部内容，逾期不告知的，"
+    "自收到申请材料之日起即为受理; Art 82: 期限以工作日计算. While the applicant corrects, the period is "
+    "paused and its rest counts again from the receipt of the correction; run out, the application "
+    "is deemed accepted on that receipt (I: the law says only 应当受理)",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    pausable_by=(Role.SUPERVISOR,),
+    # At the deadline the application is deemed accepted (the overdue rung does it).
+    ladder=REGISTRATION_LADDER[:2],
+)
+
+ADMISSION_DECISION = ClockRule(
+    rule_id="ADM-3",
+    name="admission_decision",
+    limit=20,
+    unit=DayUnit.WORKING,
+    starts_on="the application's acceptance (deemed acceptance: the receipt of the materials)",
+    source="行政许可法 Art 42: 自受理之日起二十日内作出决定；经本行政机关负责人批准，可以延长十日，"
+    "并应当将延长期限的理由告知申请人; Art 45: 专家评审所需时间不计算在期限内，书面告知申请人; Art 82; "
+    "司法鉴定机构登记管理办法 (司法部令95) Art 22 and 司法鉴定人登记管理办法 (令96): the same 20 + 10 (M)",
+    confidence="T",
+    assignee_role=Role.SUPERVISOR,
+    pausable_by=(Role.SUPERVISOR,),
+    extension_max=10,
+    extension_by=(Role.SUPERVISOR,),
+    ladder=REGISTRATION_LADDER,
+)
+
+EXPERT_REVIEW = ClockRule(
+    rule_id="ADM-4",
+    name="expert_review",
+    limit=15,
+    unit=DayUnit.WORKING,
+    starts_on="the expert panel drawn: the time the applicant is told in writing it will take",
+    source="行政许可法 Art 45: the bureau tells the applicant in writing the time the expert review "
+    "needs; its length is the bureau's to set, 15 wd when it names none (I)",
+    confidence="I",
+    assignee_role=Role.EXPERT,
+    ladder=(
+        Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=80),
+        Rung(RungKind.OVERDUE, (Audience.SUPERVISOR,), working_days_after_deadline=0),
+    ),
+)
+
+# ---- the annual integrity evaluation (年度诚信执业评价, RULES.md REG-9, REG-10): one
+# workflow per bureau and year. The periods are the product's (I): 司规〔2021〕4号 sets the
+# steps (self-assessment, the bureau's assessment, 公示, objections, confirmation), not days. ----
+
+SELF_ASSESSMENT = ClockRule(
+    rule_id="EVL-2",
+    name="self_assessment",
+    limit=15,
+    unit=DayUnit.WORKING,
+    starts_on="the evaluated year's last day (or the evaluation's start, when run later)",
+    source="司法鉴定机构诚信等级评估办法（试行）(司规〔2021〕4号): 机构自评; the period is I",
+    confidence="I",
+    assignee_role=Role.INSTITUTION,
+    # At the deadline the window closes: who has not assessed itself is assessed without it.
+    ladder=(
+        Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=80),
+        Rung(RungKind.OVERDUE, (Audience.SUPERVISOR,), working_days_after_deadline=0),
+    ),
+)
+
+ASSESSMENT_REVIEW = ClockRule(
+    rule_id="EVL-3",
+    name="assessment_review",
+    limit=10,
+    unit=DayUnit.WORKING,
+    starts_on="the proposed grades computed from the year's record",
+    source="司规〔2021〕4号: the bureau's assessment (司法行政机关评估); the period is I",
+    confidence="I",
+    assignee_role=Role.SUPERVISOR,
+    ladder=REGISTRATION_LADDER,
+)
+
+GRADE_OBJECTIONS = ClockRule(
+    rule_id="EVL-4",
+    name="grade_objection_period",
+    limit=10,
+    unit=DayUnit.WORKING,
+    starts_on="the proposed grades published for objection (公示)",
+    source="司规〔2021〕4号: 评估结果公示, objections by the assessed; the period is I",
+    confidence="I",
+    assignee_role=Role.INSTITUTION,
+    # At the deadline the period closes (no warning: nobody has to object).
+    ladder=(Rung(RungKind.OVERDUE, (Audience.SUPERVISOR,), working_days_after_deadline=0),),
+)
+
+OBJECTION_DECISIONS = ClockRule(
+    rule_id="EVL-5",
+    name="grade_objection_decision",
+    limit=10,
+    unit=DayUnit.WORKING,
+    starts_on="the objection period's end",
+    source="司规〔2021〕4号: objections reviewed before the grades are confirmed; the period is I",
+    confidence="I",
+    assignee_role=Role.SUPERVISOR,
+    ladder=REGISTRATION_LADDER,
+)
+
+TRAINING_WARNING_DAYS = 60
+"""TRN-3: this many days before the year's end, every appraiser still short of the year's
+in-service hours gets a task, and their institution sees it (I)."""
+
+LICENCE_YEARS = 5
+"""REG-8: a 许可证 or 执业证 is valid five years (M)."""
+
+RENEWAL_LEAD_DAYS = 30
+"""ADM-7: a renewal is applied for at least this many days before the licence expires
+(行政许可法 Art 50)."""
+
+GRADE_INSPECTION_WEIGHTS: dict[str, int] = {"A": 1, "B": 2, "C": 3, "D": 4}
+"""EVL-7: how many times more likely an institution of each published grade is drawn for a
+random inspection than one graded A (差异化监管, I); an institution never graded weighs
+UNGRADED_INSPECTION_WEIGHT."""
+UNGRADED_INSPECTION_WEIGHT = 2
+
 CLOCK_RULES: dict[str, ClockRule] = {
     r.rule_id: r
     for r in (
+        ADMISSION_ACCEPTANCE,
+        ADMISSION_DECISION,
+        EXPERT_REVIEW,
+        SELF_ASSESSMENT,
+        ASSESSMENT_REVIEW,
+        GRADE_OBJECTIONS,
+        OBJECTION_DECISIONS,
         ACCEPTANCE,
         EXAMINATION,
         COMPLAINT_ACCEPTANCE,
@@ -405,6 +543,67 @@ STEP_RULES: dict[str, StepRule] = {
             "PROC-25",
             "the institution issues the report to the commissioning party",
             "通则 Arts 36-39",
+        ),
+        StepRule(
+            "REG-2",
+            "qualifications: an appraiser holds a senior title, or a licence or a bachelor's degree "
+            "and 5 years in the field, or 10 years' experience; none after an intentional crime or "
+            "negligence in office, a dismissal from public office or a revoked registration; an "
+            "institution has at least 3 appraisers per category, the equipment and an accredited "
+            "laboratory, and is not set up by a court or a judicial administration; an appraiser "
+            "practises in one institution only",
+            "全国人大常委会关于司法鉴定管理问题的决定 §§4-9",
+        ),
+        StepRule(
+            "ADM-2",
+            "what is missing is asked for once, all of it (一次告知); refusing to accept an application "
+            "(不予受理) names its ground and is told in writing",
+            "行政许可法 Arts 32, 72(4), 72(7)",
+        ),
+        StepRule(
+            "ADM-5",
+            "every admission, and every change that adds categories, is reviewed by a panel of at least "
+            "3 experts drawn at random from the bureau's expert pool, those with a conflict left out or "
+            "recused; each signs a score and an opinion (全面实行专家评审; panel size I)",
+            "行政许可法 Art 45; the bureau's reply on lifelong responsibility",
+        ),
+        StepRule(
+            "ADM-6",
+            "a refusal states its reasons and tells the applicant of 行政复议 and 行政诉讼; an approval "
+            "issues the licence (5 years, REG-8) and the registry entry",
+            "行政许可法 Arts 38, 39, 44",
+        ),
+        StepRule(
+            "ADM-7",
+            "a renewal is applied for at least 30 days before the licence expires; not decided before "
+            "it expires, it is deemed granted (视为准予延续)",
+            "行政许可法 Art 50",
+        ),
+        StepRule(
+            "TRN-1",
+            "an appraiser first trains before practising (先培训后上岗): one admitted here is assigned "
+            "to no commission until a pre-service course is recorded as completed",
+            "司法鉴定教育培训工作管理办法 (司规〔2021〕1号) Art 3",
+        ),
+        StepRule(
+            "TRN-2",
+            "in-service training hours each year at least TRAINING_MIN_HOURS (40, M); a shortfall is "
+            "entered in the integrity record when the year is evaluated",
+            "司法鉴定教育培训工作管理办法 (司规〔2021〕1号) (hours M)",
+        ),
+        StepRule(
+            "EVL-1",
+            "the bureau evaluates each institution and appraiser every year from the year's record "
+            "(overdue deadlines, refusals to testify, upheld complaints, training shortfalls), with a "
+            "self-assessment, 公示 and objections, then confirms and publishes the grades (I: the "
+            "points and floors are INTEGRITY_DEDUCTIONS and INTEGRITY_GRADE_FLOORS)",
+            "司法鉴定机构诚信等级评估办法（试行）(司规〔2021〕4号); RULES.md REG-9, REG-10",
+        ),
+        StepRule(
+            "EVL-7",
+            "the published grade weighs the monthly random inspection draw: lower grades are drawn "
+            "more often (差异化监管, GRADE_INSPECTION_WEIGHTS, I)",
+            "RULES.md REG-9",
         ),
         StepRule(
             "CMP-1",

@@ -307,7 +307,15 @@ class InboxTask(TaskPublic):
     licence_task_id: int | None = Field(default=None, description="the REG-8 licence task, for a supervisor")
     penalty_case_id: str | None = Field(default=None, description="the penalty case, for a supervisor")
     alert_id: int | None = Field(default=None, description="the unusual rate (SUP-1), for a supervisor")
-    court_reference: str = Field(description="the court's reference; a complaint's reference; the licensee")
+    admission_id: str | None = Field(default=None, description="the registration application, if it is one's")
+    evaluation_id: str | None = Field(
+        default=None, description="the annual integrity evaluation, if it is one's"
+    )
+    training_task_id: int | None = Field(default=None, description="the year's training shortfall (TRN-3)")
+    court_reference: str = Field(
+        description="the court's reference; a complaint's or an application's reference; the licensee; "
+        "the evaluation's or the training's year"
+    )
     stage: str
 
 
@@ -579,11 +587,50 @@ class AnchorCheck(BaseModel):
     )
 
 
+class TraceGrade(BaseModel):
+    """A year's grade of the annual integrity evaluation (EVL-1)."""
+
+    year: int
+    evaluation_id: str
+    score: int
+    grade: str
+    status: str = Field(description="proposed (公示) or published")
+
+
+class TraceTraining(BaseModel):
+    """A course the appraiser attended (TRN-1, TRN-2)."""
+
+    course_id: str
+    title: str
+    kind: str
+    ends_on: date
+    hours: int
+    completed: bool
+
+
+class TraceApplication(BaseModel):
+    """A registration application about the appraiser: admission, renewal or change."""
+
+    admission_id: str
+    reference: str
+    kind: str
+    stage: str
+    licence_number: str | None = None
+
+
 class AppraiserTrace(BaseModel):
     appraiser_id: str
     name: str
     institution_id: str
     items: list[TraceItem]
+    needs_pre_service_training: bool = False
+    grades: list[TraceGrade] = Field(default_factory=list, description="every year's evaluated grade")
+    training: list[TraceTraining] = Field(
+        default_factory=list, description="every course attended, newest first"
+    )
+    applications: list[TraceApplication] = Field(
+        default_factory=list, description="the registration applications about the appraiser"
+    )
 
 
 class AuditEventPublic(BaseModel):

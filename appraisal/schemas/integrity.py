@@ -29,15 +29,25 @@ class IntegrityCounts(BaseModel):
         description="administrative penalty decisions served in the year (行政处罚, CMP-9; any penalty but "
         "no_penalty), integrity entries `administrative_penalty`",
     )
+    training_shortfalls: int = Field(
+        default=0,
+        description="integrity entries `training_shortfall`: the year's in-service hours below the "
+        "minimum, entered by the annual evaluation (TRN-2)",
+    )
     signed_reports: int = Field(description="context: reports signed (an appraiser's own signatures)")
     dissents: int = Field(description="context: dissents signed against a report")
     reports_issued: int = Field(description="context: reports issued on the subject's commissions")
 
 
 class IntegrityEntryPublic(BaseModel):
-    kind: str = Field(description="a complaint outcome (CMP-8), refused_to_testify or administrative_penalty")
+    kind: str = Field(
+        description="a complaint outcome (CMP-8), refused_to_testify, administrative_penalty or "
+        "training_shortfall (TRN-2)"
+    )
     rule: str
-    source_id: str = Field(description="the complaint, testimony or penalty case that wrote the entry")
+    source_id: str = Field(
+        description="the complaint, testimony, penalty case or annual evaluation that wrote the entry"
+    )
     link: str | None = Field(
         default=None, description="where the source is, when it is a complaint or a penalty case"
     )
@@ -67,6 +77,38 @@ class IntegrityEvaluation(BaseModel):
     grade_floors: dict[str, int]
 
 
+class TrainingYear(BaseModel):
+    """The year's training (TRN-1, TRN-2): an appraiser's own, or an institution's appraisers'."""
+
+    year: int
+    required_hours: int = Field(description="in-service hours each appraiser completes in the year")
+    hours: int = Field(
+        description="completed in-service hours of the year (an institution: its appraisers' sum)"
+    )
+    appraisers_short: int = Field(description="appraisers below the required hours")
+    pre_service_completed_on: date | None = Field(
+        default=None, description="an appraiser's first completed pre-service course"
+    )
+    needs_pre_service_training: bool = Field(
+        description="admitted but not yet through pre-service training: assigned to nothing (TRN-1)"
+    )
+
+
+class PublishedGrade(BaseModel):
+    """The year's grade of the bureau's annual evaluation (EVL-1)."""
+
+    evaluation_id: str
+    year: int
+    score: int
+    computed_grade: str = Field(description="the grade the year's record gives")
+    grade: str = Field(description="after the bureau's review and the objections")
+    status: Literal["proposed", "published"] = Field(
+        description="proposed: published for objection (公示); published: confirmed"
+    )
+    note: str = ""
+    published_on: date | None = None
+
+
 class IntegrityRecord(BaseModel):
     subject_kind: Literal["appraiser", "institution"]
     subject_id: str
@@ -76,3 +118,7 @@ class IntegrityRecord(BaseModel):
     counts: IntegrityCounts
     entries: list[IntegrityEntryPublic]
     evaluation: IntegrityEvaluation
+    training: TrainingYear | None = None
+    grade: PublishedGrade | None = Field(
+        default=None, description="the annual evaluation's grade of this year, once proposed or published"
+    )

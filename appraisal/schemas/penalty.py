@@ -204,8 +204,8 @@ class PublicGrade(BaseModel):
     grade: str
     score: int
     confirmed: bool = Field(
-        description="false: the provisional evaluation from the integrity record (REG-9), not yet a "
-        "confirmed annual grade"
+        description="true: the grade the bureau's annual evaluation published (EVL-1); false: the provisional "
+        "evaluation from the integrity record (REG-9)"
     )
 
 

@@ -134,6 +134,14 @@ class InspectionDraw(BaseModel):
     inspectors: list[str]
 
 
+class InspectionCandidates(InspectionDraw):
+    weights: dict[str, int] = Field(
+        default_factory=dict,
+        description="each institution's weight by its latest published integrity grade "
+        "(EVL-7; lower grades are drawn more often); none in draws made before grades weighed",
+    )
+
+
 class InspectionPublic(BaseModel):
     id: str
     bureau_id: str
@@ -145,7 +153,7 @@ class InspectionPublic(BaseModel):
     origin: str = Field(description="manual (POST) or scheduled (the monthly draw)")
     drawn_by: str
     drawn_at: datetime
-    candidates: InspectionDraw = Field(description="every list drawn from, each sorted by id")
+    candidates: InspectionCandidates = Field(description="every list drawn from, each sorted by id")
     picks: InspectionDraw
     reproduced: bool = Field(description="re-running the draw from seed and candidates gives the same picks")
     closed_at: datetime | None = Field(default=None, description="when its results were recorded (then 公开)")

@@ -24,6 +24,7 @@ from appraisal.db.models import (
     Bureau,
     Court,
     EntrustingOrgan,
+    Expert,
     Institution,
     UserAccount,
     WebSession,
@@ -378,9 +379,10 @@ async def account_places(*, session: AsyncSession, manager: Manager) -> list[tup
         (Court, (Role.COURT,)),
         (Institution, (Role.INSTITUTION, Role.INSTITUTION_HEAD)),
         (Appraiser, (Role.APPRAISER,)),
+        (Expert, (Role.EXPERT,)),
     )
     for kind, roles in kinds:
-        if kind is Appraiser and whole_bureau:
+        if (kind is Appraiser and whole_bureau) or (kind is Expert and not whole_bureau):
             continue  # an institution's administrator registers its appraisers' accounts
         rows = (await session.exec(select(kind).where(col(kind.id).in_(ids)).order_by(col(kind.name)))).all()
         places += [(role, row.id, row.name) for row in rows for role in roles]

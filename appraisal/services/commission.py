@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from appraisal.core.signing import interference_message, signed_message, verify
 from appraisal.db.models import (
+    Admission,
     Appraiser,
     AppraiserKey,
     AuditEventRow,
@@ -36,10 +37,12 @@ from appraisal.db.models import (
     Complaint,
     EntrustingOrgan,
     Institution,
+    IntegrityEvaluation,
     LicenceTask,
     PenaltyCase,
     SupervisionAlert,
     Task,
+    TrainingTask,
 )
 from appraisal.db.registry import eligible
 from appraisal.domain.calendar import WorkingCalendar
@@ -661,20 +664,30 @@ async def inbox(
     ]
     if after is not None:
         conditions.append(_after(INBOX_ORDER, col(Task.id), after.due_on, after.task_id))
-    # A task belongs to a commission, a complaint (supervisors) or an expiring licence (REG-8).
-    # … or a penalty case or an unusual rate (SUP-1).
+    # A task belongs to a commission, a complaint (supervisors), an expiring licence (REG-8),
+    # a penalty case, an unusual rate (SUP-1), a registration application, an annual evaluation
+    # or a training shortfall (TRN-3).
     reference = func.coalesce(
         col(Commission.court_reference),
         col(Complaint.reference),
         col(PenaltyCase.reference),
         col(LicenceTask.entity_kind) + " " + col(LicenceTask.entity_id),
         col(SupervisionAlert.metric) + " " + col(SupervisionAlert.institution_id),
+        col(Admission.reference) + " " + col(Admission.subject_name),
+        func.concat("integrity ", col(IntegrityEvaluation.year)),
+        func.concat("training ", col(TrainingTask.year), " ", col(TrainingTask.appraiser_id)),
     )
     stage = func.coalesce(
         col(Commission.stage),
         col(Complaint.stage),
         col(PenaltyCase.stage),
-        case((col(Task.licence_task_id).is_not(None), "licence_expiring"), else_="unusual_rate"),
+        col(Admission.stage),
+        col(IntegrityEvaluation.stage),
+        case(
+            (col(Task.licence_task_id).is_not(None), "licence_expiring"),
+            (col(Task.training_task_id).is_not(None), "training_short"),
+            else_="unusual_rate",
+        ),
     )
     rows = (
         await session.exec(
@@ -684,6 +697,9 @@ async def inbox(
             .outerjoin(PenaltyCase, col(PenaltyCase.id) == col(Task.penalty_case_id))
             .outerjoin(LicenceTask, col(LicenceTask.id) == col(Task.licence_task_id))
             .outerjoin(SupervisionAlert, col(SupervisionAlert.id) == col(Task.alert_id))
+            .outerjoin(Admission, col(Admission.id) == col(Task.admission_id))
+            .outerjoin(IntegrityEvaluation, col(IntegrityEvaluation.id) == col(Task.evaluation_id))
+            .outerjoin(TrainingTask, col(TrainingTask.id) == col(Task.training_task_id))
             .where(*conditions)
             .order_by(INBOX_ORDER, col(Task.id))
             .limit(limit + 1)
@@ -696,6 +712,9 @@ async def inbox(
             licence_task_id=task.licence_task_id,
             penalty_case_id=task.penalty_case_id,
             alert_id=task.alert_id,
+            admission_id=task.admission_id,
+            evaluation_id=task.evaluation_id,
+            training_task_id=task.training_task_id,
             court_reference=reference,
             stage=stage,
             kind=task.kind,

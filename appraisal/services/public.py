@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Appraiser, Inspection, Institution, PenaltyPublication
+from appraisal.db.models import Appraiser, Inspection, Institution, IntegrityGrade, PenaltyPublication
 from appraisal.domain.standing import standing
 from appraisal.schemas.penalty import (
     PublicAppraiser,
@@ -24,8 +24,9 @@ from appraisal.services import integrity
 PUBLIC_LIMIT = 500
 
 GRADES_NOTE = (
-    "暂定 Provisional: computed today from the integrity record (REG-9, 司规〔2021〕4号); the confirmed "
-    "annual evaluation replaces these figures once the bureau confirms the year's grades."
+    "诚信等级 Integrity grades (REG-9, 司规〔2021〕4号): a grade marked confirmed is the one the bureau's annual "
+    "evaluation published (EVL-1); any other is provisional, computed today from the integrity record, until "
+    "the year's evaluation is published."
 )
 
 
@@ -138,13 +139,38 @@ async def penalties(*, session: AsyncSession) -> list[PublicPenalty]:
 
 
 async def grades(*, session: AsyncSession, year: int, rule: integrity.GradingRule) -> PublicGrades:
-    """Each institution's grade for the year. No confirmed annual evaluation exists yet: this
-    is the provisional one from the integrity record, marked so (`confirmed: false`)."""
+    """Each institution's grade for the year: the one its bureau's annual evaluation published
+    (`confirmed: true`), else the provisional one from the integrity record."""
     rows = (
         await session.exec(select(Institution).order_by(col(Institution.name), col(Institution.id)))
     ).all()
+    published = {
+        g.subject_id: g
+        for g in (
+            await session.exec(
+                select(IntegrityGrade).where(
+                    IntegrityGrade.subject_kind == "institution",
+                    IntegrityGrade.year == year,
+                    IntegrityGrade.status == "published",
+                )
+            )
+        ).all()
+    }
     found: list[PublicGrade] = []
     for institution in rows:
+        confirmed = published.get(institution.id)
+        if confirmed is not None:
+            found.append(
+                PublicGrade(
+                    institution_id=institution.id,
+                    institution_name=institution.name,
+                    year=year,
+                    grade=confirmed.grade,
+                    score=confirmed.score,
+                    confirmed=True,
+                )
+            )
+            continue
         record = await integrity.institution_record(
             session=session,
             institution_id=institution.id,
@@ -162,4 +188,6 @@ async def grades(*, session: AsyncSession, year: int, rule: integrity.GradingRul
                 confirmed=False,
             )
         )
-    return PublicGrades(year=year, confirmed=False, note=GRADES_NOTE, grades=found)
+    return PublicGrades(
+        year=year, confirmed=bool(found) and all(g.confirmed for g in found), note=GRADES_NOTE, grades=found
+    )

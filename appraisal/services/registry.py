@@ -16,6 +16,7 @@ from appraisal.db.models import (
     Bureau,
     Court,
     EntrustingOrgan,
+    Expert,
     Institution,
     LicenceTask,
     LicenceTaskPublic,
@@ -73,6 +74,16 @@ async def _record(
         before=before,
         reason=reason,
     )
+
+
+async def require_investigative_founder(*, session: AsyncSession, organ_id: str) -> None:
+    """422 unless the organ that set an institution up is a registered investigative organ (ENT-3)."""
+    founder = await session.get(EntrustingOrgan, organ_id)
+    if founder is None or founder.kind not in INVESTIGATIVE_FOUNDERS:
+        raise InvalidInput(
+            "founded_by_organ_id",
+            f"{organ_id} is not a registered investigative organ (a court sets up no institution: ENT-3)",
+        )
 
 
 async def _institution_in_bureau(
@@ -155,13 +166,7 @@ async def create_institution(
     if await session.get(Bureau, principal.organisation_id) is None:
         raise RuleViolation("bureau_not_registered", f"bureau {principal.organisation_id} is not registered")
     if body.founded_by_organ_id is not None:
-        founder = await session.get(EntrustingOrgan, body.founded_by_organ_id)
-        if founder is None or founder.kind not in INVESTIGATIVE_FOUNDERS:
-            raise InvalidInput(
-                "founded_by_organ_id",
-                f"{body.founded_by_organ_id} is not a registered investigative organ (a court sets up no "
-                "institution: ENT-3)",
-            )
+        await require_investigative_founder(session=session, organ_id=body.founded_by_organ_id)
     institution = Institution(
         id=str(uuid4()),
         name=body.name,
@@ -400,6 +405,8 @@ async def require_active_appraisers(*, session: AsyncSession, appraiser_ids: lis
     for appraiser_id in appraiser_ids:
         appraiser = found.get(appraiser_id)
         reason = standing(appraiser, today, kind="appraiser") if appraiser else None
+        if appraiser and not reason and appraiser.needs_pre_service_training:
+            reason = "not yet through pre-service training (先培训后上岗)", "TRN-1"
         if appraiser and reason:
             why, rule = reason
             raise RuleViolation(
@@ -498,9 +505,10 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
-Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan
+Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan | Expert
 ROLE_ORGANISATIONS: dict[
-    str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[EntrustingOrgan]
+    str,
+    type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[EntrustingOrgan] | type[Expert],
 ] = {
     Role.COURT: Court,
     Role.SUPERVISOR: Bureau,
@@ -510,6 +518,7 @@ ROLE_ORGANISATIONS: dict[
     Role.PROCURATORATE: EntrustingOrgan,
     Role.PUBLIC_SECURITY: EntrustingOrgan,
     Role.INVESTIGATIVE_ORGAN: EntrustingOrgan,
+    Role.EXPERT: Expert,
 }
 """Where the registry holds the organisation a token of each role names."""
 
@@ -538,6 +547,9 @@ async def workplace_of(*, session: AsyncSession, role: str, organisation_id: str
         if organ is None or role_of(organ.kind) != role:
             return None
         return Workplace("organ", organ.id, organ.bureau_id)
+    if role == Role.EXPERT:
+        expert = await session.get(Expert, organisation_id)
+        return Workplace("expert", expert.id, expert.bureau_id) if expert else None
     institution_id = organisation_id
     if role == Role.APPRAISER:
         appraiser = await session.get(Appraiser, organisation_id)
@@ -565,7 +577,8 @@ async def organisations_at(*, session: AsyncSession, place: Workplace, whole_bur
         institution_ids = list(
             (await session.exec(select(Institution.id).where(Institution.bureau_id == place.bureau_id))).all()
         )
-        ids = [place.bureau_id, *courts, *organs, *institution_ids]
+        experts = (await session.exec(select(Expert.id).where(Expert.bureau_id == place.bureau_id))).all()
+        ids = [place.bureau_id, *courts, *organs, *institution_ids, *experts]
     appraisers = (
         await session.exec(select(Appraiser.id).where(col(Appraiser.institution_id).in_(institution_ids)))
     ).all()
@@ -583,6 +596,8 @@ async def organisation_refusal(*, session: AsyncSession, principal: Actor, today
         return f"{principal.role} {principal.organisation_id} is not in the registry"
     if isinstance(found, EntrustingOrgan) and role_of(found.kind) != principal.role:
         return f"{principal.organisation_id} is a {found.kind}, which does not act as {principal.role}"
+    if isinstance(found, Expert):
+        return None if found.status == "active" else f"expert {principal.organisation_id} is {found.status}"
     if isinstance(found, Institution | Appraiser):
         barred = sanction(found, today)
         if barred:

@@ -12,13 +12,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from appraisal.db.models import Appraiser, Commission, CommissionCount, Institution
+from appraisal.db.models import (
+    Admission,
+    Appraiser,
+    Commission,
+    CommissionCount,
+    Institution,
+    IntegrityGrade,
+    TrainingCourse,
+    TrainingRecord,
+)
 from appraisal.db.supervision import institution_rates, open_alerts
 from appraisal.domain.calendar import WorkingCalendar
 from appraisal.domain.errors import Forbidden, NotFound
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
-from appraisal.schemas.commission import AppraiserTrace, TraceItem
+from appraisal.schemas.commission import (
+    AppraiserTrace,
+    TraceApplication,
+    TraceGrade,
+    TraceItem,
+    TraceTraining,
+)
 from appraisal.schemas.supervision import (
     AlertPublic,
     CategoryCounts,
@@ -257,8 +272,59 @@ async def appraiser_trace(*, session: AsyncSession, principal: Actor, appraiser_
                 verified=verdict.ok or (verdict.broken_at is not None and event.seq < verdict.broken_at),
             )
         )
+    grades = (
+        await session.exec(
+            select(IntegrityGrade)
+            .where(IntegrityGrade.subject_kind == "appraiser", IntegrityGrade.subject_id == found.id)
+            .order_by(col(IntegrityGrade.year))
+        )
+    ).all()
+    training = (
+        await session.exec(
+            select(TrainingRecord, TrainingCourse)
+            .join(TrainingCourse, col(TrainingCourse.id) == col(TrainingRecord.course_id))
+            .where(TrainingRecord.appraiser_id == found.id)
+            .order_by(col(TrainingCourse.ends_on).desc())
+        )
+    ).all()
+    applications = (
+        await session.exec(
+            select(Admission).where(Admission.entity_id == found.id).order_by(col(Admission.created_at))
+        )
+    ).all()
     return AppraiserTrace(
-        appraiser_id=found.id, name=found.name, institution_id=found.institution_id, items=items
+        appraiser_id=found.id,
+        name=found.name,
+        institution_id=found.institution_id,
+        items=items,
+        needs_pre_service_training=found.needs_pre_service_training,
+        grades=[
+            TraceGrade(
+                year=g.year, evaluation_id=g.evaluation_id, score=g.score, grade=g.grade, status=g.status
+            )
+            for g in grades
+        ],
+        training=[
+            TraceTraining(
+                course_id=c.id,
+                title=c.title,
+                kind=c.kind,
+                ends_on=c.ends_on,
+                hours=r.hours,
+                completed=r.completed,
+            )
+            for r, c in training
+        ],
+        applications=[
+            TraceApplication(
+                admission_id=a.id,
+                reference=a.reference,
+                kind=a.kind,
+                stage=a.stage,
+                licence_number=(a.snapshot.get("decision") or {}).get("licence_number"),
+            )
+            for a in applications
+        ],
     )
 
 

@@ -74,6 +74,17 @@ environment.filters.update(
             "person",
             "application",
             "case_kind",
+            "admission_kind",
+            "admission_stage",
+            "subject_kind",
+            "founding_organ",
+            "qualification",
+            "recommendation",
+            "field",
+            "evaluation_stage",
+            "course_kind",
+            "grade_status",
+            "deduction",
         )
     },
 )

@@ -5,6 +5,7 @@ the same services and Updates as the API's step routes."""
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from appraisal.api.paging import (
 from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
-from appraisal.domain.organs import NEXT_ORGANS, case_number_format
+from appraisal.domain.organs import NEXT_ORGANS, case_number_format, institution_closed_to
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
 from appraisal.domain.roles import INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
@@ -36,6 +37,7 @@ from appraisal.services import (
     audit,
     case_transfer,
     consistency,
+    evaluation,
     notification,
     organs,
     reappraisal,
@@ -78,6 +80,35 @@ NOTIFICATIONS = 100
 INBOX_LIMIT = 50
 DUE_WITHIN_CHOICES = (3, 5, 10, 20, 30, 60)
 DueWithin = Annotated[int, Query(ge=1, le=supervision.DUE_WITHIN_MAX)]
+
+
+async def choosable(
+    session: AsyncSession, institutions: list[Any], principal: Actor
+) -> list[SimpleNamespace]:
+    """The institutions the viewer's organ may choose, each named with its latest published
+    integrity grade (EVL-1); one an investigative organ set up is offered only to that organ and
+    its own system (ENT-3)."""
+    organ = await organs.organ_of_principal(session=session, principal=principal)
+    founders = await organs.organs_by_id(
+        session=session, ids=[i.founded_by_organ_id for i in institutions if i.founded_by_organ_id]
+    )
+    offered = [
+        i
+        for i in institutions
+        if not institution_closed_to(
+            founded_by_kind=founders[i.founded_by_organ_id].kind
+            if i.founded_by_organ_id in founders
+            else None,
+            founded_by_id=i.founded_by_organ_id,
+            organ_kind=organ.kind,
+            organ_id=organ.id,
+        )
+    ]
+    grades = await evaluation.latest_grades(session=session, ids=[i.id for i in offered])
+    return [
+        SimpleNamespace(id=i.id, name=f"{i.name} · 诚信 {grades[i.id]}" if i.id in grades else i.name)
+        for i in offered
+    ]
 
 
 async def viewer_of(session: AsyncSession, principal: Actor) -> dict[str, Any]:
@@ -266,6 +297,17 @@ async def _commission_page(
     else:
         assigned = [(a, named.get(a, a)) for a in commission.appraiser_ids]
     trail = await commissions.audit_trail(session=session, commission_id=row.id, viewer=principal)
+    assignable = (
+        await registry.assignable_appraisers(
+            session=session,
+            institution_id=commission.institution_id,
+            category=commission.category,
+            today=today,
+        )
+        if choosing
+        else []
+    )
+    grades = await evaluation.latest_grades(session=session, ids=[a.id for a in assignable])
     return render(
         request,
         "commission.html",
@@ -301,18 +343,17 @@ async def _commission_page(
             "verdict": await audit.verify_commission(session=session, commission=row),
             "offers": offers,
             "relinking": relinking,
-            "institutions": await registry.list_institutions(session=session, category=commission.category)
+            "institutions": await choosable(
+                session,
+                await registry.list_institutions(session=session, category=commission.category),
+                principal,
+            )
             if relinking
             else [],
             "reappraisal_grounds": REAPPRAISAL_GROUNDS,
             "assignable": [
-                (a.id, a.name, a.senior_title)
-                for a in await registry.assignable_appraisers(
-                    session=session,
-                    institution_id=commission.institution_id,
-                    category=commission.category,
-                    today=today,
-                )
+                (a.id, f"{a.name} · 诚信 {grades[a.id]}" if a.id in grades else a.name, a.senior_title)
+                for a in assignable
             ]
             if choosing
             else [],
@@ -372,7 +413,9 @@ async def _entrust_page(
                 (await organs.organ_of_principal(session=session, principal=principal)).kind
             ),
             "categories": CATEGORIES,
-            "institutions": await registry.list_institutions(session=session, category=None),
+            "institutions": await choosable(
+                session, await registry.list_institutions(session=session, category=None), principal
+            ),
             "refused": refused,
             "kept": kept or {},
         },

@@ -24,7 +24,7 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
-from appraisal.services import calendar, inspection, organs, registry
+from appraisal.services import calendar, evaluation, inspection, organs, registry
 from appraisal.web.pages import CATEGORIES, render
 from appraisal.web.routes import viewer_of
 from appraisal.web.session import (
@@ -71,6 +71,9 @@ async def _registry_page(
         if a.institution_id in ours
     ]
     changes = await registry.changes(session=session, principal=principal, entity_id=None)
+    grades = await evaluation.latest_grades(
+        session=session, ids=[i.id for i in institutions] + [a.id for a in appraisers]
+    )
     return render(
         request,
         "registry.html",
@@ -80,6 +83,7 @@ async def _registry_page(
             "institutions": institutions,
             "institution_names": {i.id: i.name for i in institutions},
             "appraisers": appraisers,
+            "grades": grades,
             "categories": CATEGORIES,
             "founder_names": await organs.organ_names(
                 session=session, ids=[i.founded_by_organ_id for i in institutions if i.founded_by_organ_id]

@@ -5,7 +5,7 @@ rule fails here."""
 import re
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,10 @@ import httpx
 from fastapi.routing import APIRoute
 
 from appraisal.api.policy import POLICY, Scope, policy_table
+from appraisal.core.signing import demo_private_key, public_key_b64
+from appraisal.domain.calendar import local_today
 from appraisal.domain.roles import Actor, Role
-from appraisal.seed import BUREAU, INVESTIGATIVE_ORGANS, OTHER_BUREAU, POLICE, PROCURATORATES
+from appraisal.seed import BUREAU, EXPERTS, INVESTIGATIVE_ORGANS, OTHER_BUREAU, POLICE, PROCURATORATES
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.api.test_complaints_api import complaint_body
 from tests.factories import (
@@ -40,7 +42,11 @@ INSIDE = {
     Role.PROCURATORATE: Actor(Role.PROCURATORATE, PROCURATORATES[0].id, "procurator"),
     Role.PUBLIC_SECURITY: Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer"),
     Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[0].id, "officer"),
+    # Set once the matrix's application has drawn its panel: an expert on it.
+    Role.EXPERT: Actor(Role.EXPERT, EXPERTS[0].id, "expert"),
 }
+POOL_ELSEWHERE = next(e for e in EXPERTS if "forensic_clinical" not in e.categories)
+"""Never drawn for the matrix's application (a forensic_clinical appraiser's)."""
 OUTSIDE = {
     Role.COURT: Actor(Role.COURT, OTHER_COURT.id, "clerk"),
     Role.INSTITUTION: Actor(Role.INSTITUTION, OTHER_INSTITUTION.id, "desk"),
@@ -50,6 +56,7 @@ OUTSIDE = {
     Role.PROCURATORATE: Actor(Role.PROCURATORATE, PROCURATORATES[1].id, "procurator"),
     Role.PUBLIC_SECURITY: Actor(Role.PUBLIC_SECURITY, POLICE[1].id, "officer"),
     Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[1].id, "officer"),
+    Role.EXPERT: Actor(Role.EXPERT, POOL_ELSEWHERE.id, "expert"),
 }
 OWN_CASE_NUMBERS = {
     Role.PROCURATORATE: "渝渝中检刑诉〔2026〕1号",
@@ -123,7 +130,7 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
             "what": "要求作出某种鉴定意见",
             "signature": "AAAA",
         },
-        "review": {"note": "已约谈"},
+        "{report_id}/review": {"note": "已约谈"},
         "results": {"results": [{"institution_id": INSTITUTION.id, "conclusion": "no_issue"}]},
         "steps": {"step": "investigate", "findings": "查明"},
         "opinion-notices": {"persons": [{"role": "suspect", "name": "张某"}]},
@@ -143,6 +150,38 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
         },
         "login": {},  # the dashboard's form: no token shows the form again (200)
         "logout": {},
+        "/v1/admissions": {
+            "reference": f"MATRIX-A-{uuid.uuid4().hex[:8]}",
+            "kind": "change",
+            "subject_kind": "appraiser",
+            "entity_id": APPRAISER_IDS[0],
+            "change": {"senior_title": True},
+        },
+        "review": {"score": 80, "recommendation": "approve", "opinion": "矩阵", "signature": "A" * 86 + "=="},
+        "recusal": {"reason": "利害关系"},
+        "correction": {},
+        "/v1/experts": {
+            "name": "矩阵专家",
+            "categories": ["forensic_clinical"],
+            "public_key": public_key_b64(demo_private_key(uuid.uuid4().hex)),
+        },
+        "courses": {
+            "kind": "in_service",
+            "title": "矩阵课程",
+            "organiser": "协会",
+            "starts_on": "2026-01-05",
+            "ends_on": "2026-01-05",
+            "hours": 8,
+        },
+        "attendance": {"records": [{"appraiser_id": APPRAISER_IDS[0]}]},
+        "/v1/evaluations": {"year": local_today(datetime.now(UTC)).year - 1},
+        "self-assessment": {"score": 90, "summary": "矩阵"},
+        "{evaluation_id}/objections": {
+            "subject_kind": "appraiser",
+            "subject_id": APPRAISER_IDS[0],
+            "reason": "矩阵",
+        },
+        "{evaluation_id}/decision": {"decision": "confirm"},
     }
     tail = path.rsplit("/", 1)[-1]
     return bodies.get(path) or bodies.get("/".join(path.rsplit("/", 2)[-2:])) or bodies.get(tail, {})
@@ -197,6 +236,28 @@ async def test_the_whole_matrix(
         "username": "no-such-account",
         "day": "2026-01-05",
     }
+    supervisor = INSIDE[Role.SUPERVISOR]
+    change = body_for("POST", "/v1/admissions")
+    application = await api.post("/v1/admissions", json=change, headers=auth(institution_actor))
+    assert application.status_code == 201, application.text
+    params["admission_id"] = application.json()["id"]
+    decision = f"/v1/admissions/{params['admission_id']}/decision"
+    assert (
+        await api.post(decision, json={"decision": "accept"}, headers=auth(supervisor))
+    ).status_code == 200
+    drawn = await api.post(decision, json={"decision": "draw_panel", "size": 3}, headers=auth(supervisor))
+    assert drawn.status_code == 200, drawn.text
+    inside = {**INSIDE, Role.EXPERT: Actor(Role.EXPERT, drawn.json()["panel"][0]["expert_id"], "expert")}
+    course = await api.post(
+        "/v1/training/courses", json=body_for("POST", "/courses"), headers=auth(supervisor)
+    )
+    assert course.status_code == 201, course.text
+    params["course_id"] = course.json()["id"]
+    evaluation = await api.post(
+        "/v1/evaluations", json=body_for("POST", "/v1/evaluations"), headers=auth(supervisor)
+    )
+    assert evaluation.status_code == 201, evaluation.text
+    params["evaluation_id"] = evaluation.json()["id"]
     inspection = await api.post(
         "/v1/supervision/inspections",
         json=body_for("POST", "/v1/supervision/inspections"),
@@ -247,14 +308,17 @@ async def test_the_whole_matrix(
             if anonymous != 401:
                 wrong.append(f"{cell} without a token: {anonymous}, expected 401")
             for role in Role:
-                for place, principals in (("inside", INSIDE), ("outside", OUTSIDE)):
+                for place, principals in (("inside", inside), ("outside", OUTSIDE)):
                     status = await call(method, route.path, auth(principals[role]), role)
                     if role not in access.roles or (
                         access.scope is Scope.ADMINISTERED and role != Role.SUPERVISOR
                     ):
                         expected = "403"
                         ok = status == 403
-                    elif access.scope in (Scope.COMMISSION, Scope.BUREAU) and place == "outside":
+                    elif (access.scope in (Scope.COMMISSION, Scope.BUREAU) and place == "outside") or (
+                        # Bureau-wide: the outside institution and appraiser are under the same bureau.
+                        access.scope is Scope.BUREAU_WIDE and place == "outside" and role == Role.SUPERVISOR
+                    ):
                         expected = "404"
                         ok = status == 404
                     else:

@@ -42,6 +42,13 @@ tests/histories/<name>.json:
 - sealed_report: a report with the statutory sections, signed and dissented,
   issued (numbered in the institution's series, sealed beside the main path,
   the seal recorded), corrected and issued again, then closed.
+- admission and admission_under_review: a new institution's application corrected
+  once, accepted, reviewed by a panel drawn at random (one expert recused and
+  replaced), the decision extended once and approved; an appraiser's application
+  left with its panel reviewing (running, as at an upgrade);
+- integrity_evaluation: last year's evaluation self-assessed by every institution,
+  a grade adjusted, published for objection, an objection decided once the period
+  closed by itself, the grades confirmed and published.
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -141,6 +148,8 @@ from tests.factories import (
     institution_actor,
     signature,
 )
+from tests.workflows import test_admission_workflow as adm
+from tests.workflows import test_evaluation_workflow as evl
 from tests.workflows.test_commission_workflow import eventually, start, today
 from tests.workflows.test_complaint_workflow import complaint_input, supervisor
 from tests.workflows.test_complaint_workflow import start as start_complaint
@@ -726,6 +735,93 @@ async def sealed_report(
     return {"sealed_report": handle}
 
 
+async def admission(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    from appraisal.domain.admission import (
+        AdmissionApproval,
+        AdmissionExtension,
+        ApplicationAcceptance,
+        CorrectionRequest,
+        CorrectionSupply,
+        ExpertRecusal,
+        PanelDrawRequest,
+    )
+    from appraisal.domain.commission import Material
+    from appraisal.domain.draw import seeded_sample
+    from appraisal.workflows.admission import AdmissionWorkflow
+
+    day = await today(env)
+    inp = adm.new_institution(day)
+    handle, _ = await adm.start(env, task_queue, inp)
+    await handle.execute_update(
+        AdmissionWorkflow.request_correction, CorrectionRequest(adm.supervisor, "缺设备清单")
+    )
+    await handle.execute_update(
+        AdmissionWorkflow.supply_correction,
+        CorrectionSupply(adm.supervisor, [Material("设备清单", "e" * 64)]),
+    )
+    await handle.execute_update(AdmissionWorkflow.accept, ApplicationAcceptance(adm.supervisor))
+    await handle.execute_update(
+        AdmissionWorkflow.draw_panel, PanelDrawRequest(adm.supervisor, 2026, adm.EXPERTS[:5], size=3)
+    )
+    picks = seeded_sample(2026, adm.EXPERTS[:5], 3)
+    left = [e for e in adm.EXPERTS if e not in picks]
+    await handle.execute_update(
+        AdmissionWorkflow.recuse_expert, ExpertRecusal(adm.expert(picks[0]), picks[0], "曾任顾问", 9, left)
+    )
+    await adm.review_all(handle, inp.admission_id)
+    await handle.execute_update(
+        AdmissionWorkflow.extend_decision, AdmissionExtension(adm.supervisor, 10, "需现场核查", "张局长")
+    )
+    await handle.execute_update(AdmissionWorkflow.approve, AdmissionApproval(adm.supervisor))
+    assert (await handle.result()).stage == "approved"
+    running = adm.new_appraiser(day, key_holder="recorded")
+    under_review, _ = await adm.start(env, task_queue, running)
+    await under_review.execute_update(AdmissionWorkflow.accept, ApplicationAcceptance(adm.supervisor))
+    await under_review.execute_update(
+        AdmissionWorkflow.draw_panel, PanelDrawRequest(adm.supervisor, 7, adm.EXPERTS, size=3)
+    )
+    return {"admission": handle, "admission_under_review": under_review}
+
+
+async def integrity_evaluation(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    from appraisal.domain.evaluation import (
+        GradeAdjustment,
+        GradeObjectionFiling,
+        GradesConfirmation,
+        ObjectionDecision,
+        ProposedGradesPublication,
+        SelfAssessment,
+    )
+    from appraisal.seed import INSTITUTIONS
+    from appraisal.workflows.evaluation import IntegrityEvaluationWorkflow as W
+
+    year = date.fromisoformat(await today(env)).year - 1
+    handle, _ = await evl.start(env, task_queue, year)
+    await evl.stage_is(handle, "self_assessment")
+    for institution in INSTITUTIONS:
+        await handle.execute_update(W.self_assess, SelfAssessment(evl.desk(institution.id), "依法执业", 90))
+    await evl.stage_is(handle, "reviewing")
+    first = INSTITUTIONS[0].id
+    await handle.execute_update(
+        W.adjust_grade, GradeAdjustment(evl.supervisor, "institution", first, "B", "档案不全")
+    )
+    proposed = await handle.execute_update(W.publish_proposed, ProposedGradesPublication(evl.supervisor))
+    await handle.execute_update(
+        W.file_objection, GradeObjectionFiling(evl.desk(first), "institution", first, first, "已补齐", "B")
+    )
+    period = next(c for c in proposed.clocks if c.rule == "EVL-4")
+    await env.sleep(period.due_at - await env.get_current_time() + timedelta(seconds=5))
+    await evl.stage_is(handle, "deciding_objections")
+    await handle.execute_update(W.decide_objection, ObjectionDecision(evl.supervisor, 1, True, "属实", "A"))
+    await handle.execute_update(W.confirm, GradesConfirmation(evl.supervisor))
+    assert (await handle.result()).stage == "published"
+    return {"integrity_evaluation": handle}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -742,6 +838,8 @@ SCENARIOS: dict[str, Scenario] = {
     "penalty_case": penalty_case,
     "criminal_case": criminal_case,
     "sealed_report": sealed_report,
+    "admission": admission,
+    "integrity_evaluation": integrity_evaluation,
 }
 
 

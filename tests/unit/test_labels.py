@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from appraisal.core.settings import DEFAULT_INTEGRITY_DEDUCTIONS
+from appraisal.domain.admission import (
+    FOUNDING_ORGAN_KINDS,
+    QUALIFICATIONS,
+    RECOMMENDATIONS,
+    AdmissionKind,
+    AdmissionStage,
+    SubjectKind,
+)
 from appraisal.domain.complaint import COMPLAINANT_KINDS, OUTCOMES, ComplaintStage
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.exit import BARRING_STATUSES, RESTORED
 from appraisal.domain.penalty import PENALTIES, PenaltyStage
 from appraisal.domain.penalty import SOURCES as PENALTY_SOURCES
@@ -16,6 +26,19 @@ from appraisal.domain.roles import Role
 from appraisal.domain.rules import CLOCK_RULES, RungKind
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import AppraiserState, TestimonyStage
+from appraisal.domain.training import COURSE_KINDS
+from appraisal.schemas.admission import (
+    AdmissionCreate,
+    AdmissionDecisionCreate,
+    AdmissionWithdrawalCreate,
+    AppraiserIn,
+    ChangeIn,
+    CorrectionCreate,
+    ExpertCreate,
+    ExpertRecusalCreate,
+    InstitutionIn,
+    ReviewCreate,
+)
 from appraisal.schemas.commission import (
     CalendarYearPut,
     EntrustmentCreate,
@@ -25,6 +48,12 @@ from appraisal.schemas.commission import (
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
 from appraisal.schemas.criminal import CaseTransferCreate, NotifiedPersonIn
+from appraisal.schemas.evaluation import (
+    EvaluationCreate,
+    EvaluationStepCreate,
+    GradeObjectionCreate,
+    SelfAssessmentCreate,
+)
 from appraisal.schemas.lifecycle import ReappraisalCreate
 from appraisal.schemas.penalty import (
     InspectionResultIn,
@@ -40,6 +69,7 @@ from appraisal.schemas.registry import (
     InstitutionUpdate,
     RegistryStatusCreate,
 )
+from appraisal.schemas.training import AttendanceCreate, AttendanceIn, CourseCreate
 from appraisal.seed import INSTITUTIONS
 from appraisal.services.steps import STEPS
 from appraisal.web.labels import LOCALES, catalogue, label
@@ -57,7 +87,9 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference|opinion|application|applicant|case)\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity'
+                r"|penalty|registry|interference|opinion|application|applicant|case|admission|evaluation|training)"
+                r'\.[a-z_]+)"',
                 source.read_text(),
             )
         )
@@ -84,6 +116,17 @@ EXPECTED: list[tuple[str, set[str]]] = [
     ("category", {c for i in INSTITUTIONS for c in i.categories}),
     ("complainant", set(COMPLAINANT_KINDS)),
     ("outcome", {str(o) for o in OUTCOMES}),
+    ("admission_kind", {k.value for k in AdmissionKind}),
+    ("admission_stage", {s.value for s in AdmissionStage}),
+    ("subject_kind", {k.value for k in SubjectKind}),
+    ("founding_organ", set(FOUNDING_ORGAN_KINDS)),
+    ("qualification", set(QUALIFICATIONS)),
+    ("recommendation", set(RECOMMENDATIONS)),
+    ("evaluation_stage", {s.value for s in EvaluationStage}),
+    ("course_kind", set(COURSE_KINDS)),
+    ("grade_status", {"proposed", "published"}),
+    ("deduction", set(DEFAULT_INTEGRITY_DEDUCTIONS)),
+    ("stage", {s.value for s in AdmissionStage} | {s.value for s in EvaluationStage} | {"training_short"}),
     ("event", recorded_event_kinds()),
     ("task", task_kinds() | {"review_unusual_rate"}),
     ("penalty_stage", {s.value for s in PenaltyStage}),
@@ -142,6 +185,10 @@ def test_every_field_a_form_can_name_has_words() -> None:
     bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
     bodies += [PenaltyCaseCreate, PenaltyStepCreate, InspectionResultsCreate, InspectionResultIn]
     bodies += [CaseTransferCreate, NotifiedPersonIn]
+    bodies += [AdmissionCreate, AdmissionDecisionCreate, CorrectionCreate, AdmissionWithdrawalCreate]
+    bodies += [ReviewCreate, ExpertRecusalCreate, ExpertCreate, InstitutionIn, AppraiserIn, ChangeIn]
+    bodies += [CourseCreate, AttendanceCreate, AttendanceIn, EvaluationCreate, SelfAssessmentCreate]
+    bodies += [GradeObjectionCreate, EvaluationStepCreate]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}

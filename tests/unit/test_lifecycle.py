@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 
+from appraisal.domain.admission import AdmissionStage
 from appraisal.domain.complaint import ComplaintStage
 from appraisal.domain.errors import RuleViolation
+from appraisal.domain.evaluation import EvaluationStage
 from appraisal.domain.lifecycle import (
     COMMISSION_TRANSITIONS,
     START,
@@ -19,8 +21,10 @@ from appraisal.domain.lifecycle import (
 from appraisal.domain.penalty import PenaltyStage
 from appraisal.domain.stages import Stage
 from appraisal.domain.testimony import TestimonyStage
+from appraisal.workflows.admission import AdmissionWorkflow
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.complaint import ComplaintWorkflow
+from appraisal.workflows.evaluation import IntegrityEvaluationWorkflow
 from appraisal.workflows.penalty import PenaltyWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
@@ -30,17 +34,31 @@ CLASSES = {
     "ComplaintWorkflow": ComplaintWorkflow,
     "TestimonyWorkflow": TestimonyWorkflow,
     "PenaltyWorkflow": PenaltyWorkflow,
+    "AdmissionWorkflow": AdmissionWorkflow,
+    "IntegrityEvaluationWorkflow": IntegrityEvaluationWorkflow,
 }
 STAGES = {
     "CommissionWorkflow": Stage,
     "ComplaintWorkflow": ComplaintStage,
     "TestimonyWorkflow": TestimonyStage,
     "PenaltyWorkflow": PenaltyStage,
+    "AdmissionWorkflow": AdmissionStage,
+    "IntegrityEvaluationWorkflow": EvaluationStage,
 }
 NOT_STEPS = {"recompute_clocks"}
 """Handlers that change no stage: a calendar reload replans clocks wherever they are."""
-PSEUDO_STEPS = {"entrust", "end", "summon_testimony", "window_closed"}
-"""Table steps that are not handlers of that workflow: starting, ending, or the parent's Update."""
+PSEUDO_STEPS = {
+    "entrust",
+    "end",
+    "summon_testimony",
+    "deemed_acceptance",
+    "deemed_renewal",
+    "year_end",
+    "window_closed",
+    "period_closed",
+}
+"""Table steps that are not handlers of that workflow: starting, ending, the parent's Update, or
+what the law makes of the bureau's silence (a timer's, not a handler's)."""
 
 
 def test_the_document_is_generated_from_the_tables() -> None:

@@ -3,10 +3,13 @@
 from fastapi import APIRouter
 
 from appraisal.api.routes import (
+    admissions,
     calendar,
     commissions,
     complaints,
     criminal,
+    evaluations,
+    experts,
     health,
     inspections,
     integrity,
@@ -25,6 +28,7 @@ from appraisal.api.routes import (
     supervision,
     tasks,
     testimony,
+    training,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -50,4 +54,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     interference.router,
     penalties.router,
     public.router,
+    admissions.router,
+    experts.router,
+    training.router,
+    evaluations.router,
 )

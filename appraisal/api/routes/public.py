@@ -65,8 +65,8 @@ async def public_grades(
     today: TodayDep,
     year: Annotated[int | None, Query(ge=2000, le=9999, description="default: last year")] = None,
 ) -> PublicGrades:
-    """Each institution's integrity grade for a year. Until the bureau confirms the year's annual
-    evaluation these are provisional (`confirmed: false`), computed from the integrity record."""
+    """Each institution's integrity grade for a year: the one the bureau's annual evaluation
+    published (`confirmed: true`), else a provisional one computed from the integrity record."""
     chosen = year or today.year - 1
     integrity.check_year(chosen, today=today)
     return await service.grades(session=session, year=chosen, rule=integrity.GradingRule.of(settings))

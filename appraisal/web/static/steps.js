@@ -122,6 +122,43 @@ for (const form of document.querySelectorAll("form[data-sign-interference]")) {
   });
 }
 
+// An expert's review of a registration application (ADM-5): their own key signs the hex
+// SHA-256 of the canonical JSON {admission_id, expert_id, opinion, recommendation, score} (keys
+// sorted, no spaces, the opinion trimmed, in NFC and with LF line breaks, as the server
+// normalises it: appraisal/domain/admission.py, review_hash).
+for (const form of document.querySelectorAll("form[data-sign-review]")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!window.isSecureContext || !crypto.subtle) {
+      showError(form, "浏览器签名需要 HTTPS Signing in the browser needs HTTPS (or localhost)");
+      return;
+    }
+    const file = form.querySelector("input[data-private-key]").files[0];
+    if (!file) {
+      showError(form, "请选择私钥文件 Choose your private key file");
+      return;
+    }
+    try {
+      const key = await privateKeyOf(file);
+      const opinion = form.elements.opinion.value.replace(/\r\n/g, "\n").trim().normalize("NFC");
+      const review = {
+        admission_id: form.dataset.admissionId,
+        expert_id: form.dataset.expertId,
+        opinion: opinion,
+        recommendation: form.elements.recommendation.value,
+        score: Number.parseInt(form.elements.score.value, 10),
+      };
+      const encoder = new TextEncoder();
+      const digest = hexOf(await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify(review))));
+      form.elements.signature.value = base64Of(await crypto.subtle.sign({ name: "Ed25519" }, key, encoder.encode(digest)));
+      form.elements.opinion.value = opinion;
+      form.submit();
+    } catch (err) {
+      showError(form, `签名失败 Signing failed: ${err.message || err}`);
+    }
+  });
+}
+
 // A material's SHA-256, computed here from the file chosen: the row's name and hash fill in.
 for (const chooser of document.querySelectorAll("input[data-hash-file]")) {
   chooser.addEventListener("change", async () => {
