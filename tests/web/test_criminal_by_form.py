@@ -64,7 +64,10 @@ async def test_a_criminal_case_by_form_from_the_police_to_the_court(
     }
     assert (await post_form(api, "/ui/registry/institutions", lab)).status_code == 303
     registry_page = await page(api, "/ui/registry")
-    assert "渝中分局物证鉴定室" in registry_page and "设立 set up (ENT-3)" in registry_page
+    assert (
+        "渝中分局物证鉴定室" in registry_page
+        and "不接受社会委托 set up by it: no outside commission (ENT-3)" in registry_page
+    )
     signed_in = await sign_in(api, "jiangbei-police-admin")
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/ui/overview"
     home = await page(api, "/ui/overview")

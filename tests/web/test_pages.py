@@ -313,6 +313,10 @@ async def test_the_commission_list_searches_filters_and_pages_through_everything
         f"/v1/commissions/{ids[0]}/acceptance", json=accepted, headers=auth(institution_actor)
     )
     assert response.status_code == 200, response.text
+    caught_up = await api.get(
+        f"/v1/commissions/{ids[0]}", headers={**auth(court_actor), "X-Min-Seq": response.headers["X-Seq"]}
+    )
+    assert caught_up.status_code == 200, "the read model holds the acceptance before the lists are read"
     await sign_in(api, settings, court_actor)
 
     seen: list[str] = []

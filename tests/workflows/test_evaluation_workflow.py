@@ -251,11 +251,20 @@ async def test_this_year_warns_whoever_is_short_of_training_and_then_waits_for_i
         ("institution", "complete_training_hours"),
     }
     assert all(t.due_on == date(year, 12, 31) for t in inbox)
-    async with sessions() as session:
-        notified = (
-            await session.exec(select(Notification).where(Notification.kind == "training.warning_issued"))
-        ).all()
-    assert {(n.receiver_role, n.receiver_id) for n in notified} >= {("appraiser", a.id) for a in APPRAISERS}
+
+    async def notified_all() -> list[Notification] | None:
+        """The warning's notifications, once its event is recorded (a moment after the query shows it)."""
+        async with sessions() as session:
+            rows = (
+                await session.exec(select(Notification).where(Notification.kind == "training.warning_issued"))
+            ).all()
+        return (
+            list(rows)
+            if {("appraiser", a.id) for a in APPRAISERS} <= {(n.receiver_role, n.receiver_id) for n in rows}
+            else None
+        )
+
+    notified = await eventually(notified_all)
     assert {n.receiver_id for n in notified if n.receiver_role == "institution"} == {
         i.id for i in INSTITUTIONS
     }
