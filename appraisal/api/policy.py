@@ -167,11 +167,15 @@ POLICY: dict[tuple[str, str], Access] = {
     ("PUT", "/v1/calendar/{year}"): Access(_only(Role.SUPERVISOR), Scope.OWN),
     ("GET", "/v1/registry/institutions"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
     ("GET", "/v1/registry/appraisers"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
-    ("GET", "/v1/registry/keys"): Access(ALL_ROLES, Scope.OWN, "public keys, to verify reports offline"),
-    ("GET", "/v1/registry/seal/root.pem"): Access(
-        ALL_ROLES, Scope.OWN, "the bureau's root certificate, to verify seals offline"
+    ("GET", "/v1/registry/keys"): Access(
+        frozenset(), Scope.PUBLIC, "the appraisers' public keys, for anyone verifying a report offline"
     ),
-    ("GET", "/v1/registry/seal/crl"): Access(ALL_ROLES, Scope.OWN, "revoked seal certificates, signed now"),
+    ("GET", "/v1/registry/seal/root.pem"): Access(
+        frozenset(), Scope.PUBLIC, "the bureau's root certificate, for anyone verifying a seal offline"
+    ),
+    ("GET", "/v1/registry/seal/crl"): Access(
+        frozenset(), Scope.PUBLIC, "revoked seal certificates, signed now, for anyone verifying a seal"
+    ),
     ("GET", "/v1/registry/seal/certificates"): Access(
         ALL_ROLES, Scope.OWN, "seal certificates issued to institutions"
     ),

@@ -47,6 +47,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     supervision.router,
     reports.router,
     seals.router,
+    seals.public_router,
     complaints.router,
     integrity.router,
     selection.router,

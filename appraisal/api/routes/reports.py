@@ -1,5 +1,5 @@
-"""The issued report as a sealed PDF, and the appraisers' public keys (`appraisal verify
-REPORT.pdf --keys KEYS.json` matches the keys the seal vouches for against them)."""
+"""The issued report as a sealed PDF (the appraisers' public keys and the seal's root, which verify
+it, are public: routes/seals.py)."""
 
 from typing import Any
 
@@ -9,8 +9,6 @@ from appraisal.api.deps import READ_YOUR_WRITES, SealDep, SessionDep, SettingsDe
 from appraisal.api.errors import ERRORS
 from appraisal.api.limits import Utf8BodyRoute
 from appraisal.api.policy import AuthorizedDep
-from appraisal.schemas.registry import RegisteredKeyPublic
-from appraisal.services import registry
 from appraisal.services import report as service
 
 router = APIRouter(tags=["reports"], dependencies=[READ_YOUR_WRITES], route_class=Utf8BodyRoute)
@@ -48,10 +46,3 @@ async def report_pdf(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="report-{commission_id}.pdf"'},
     )
-
-
-@router.get("/v1/registry/keys", response_model=list[RegisteredKeyPublic], responses=ERRORS)
-async def list_keys(_: AuthorizedDep, session: SessionDep) -> list[RegisteredKeyPublic]:
-    """Every registered public key, current and past: what `appraisal verify --keys` takes."""
-    rows = await registry.registered_keys(session=session)
-    return [RegisteredKeyPublic.model_validate(k, from_attributes=True) for k in rows]
