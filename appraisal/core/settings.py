@@ -18,8 +18,9 @@ DEFAULT_INTEGRITY_DEDUCTIONS = {
     "administrative_penalty_referral": 30,
     "administrative_penalty": 40,
     "training_shortfall": 5,
+    "inspection_finding": 5,
 }
-ADDED_INTEGRITY_ITEMS = ("training_shortfall",)
+ADDED_INTEGRITY_ITEMS = ("administrative_penalty", "training_shortfall", "inspection_finding")
 """Items added after INTEGRITY_DEDUCTIONS was first configurable: a value set before them
 keeps working, each added item taking its default points."""
 DEFAULT_INTEGRITY_GRADE_FLOORS = {"A": 90, "B": 75, "C": 60}

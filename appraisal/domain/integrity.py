@@ -13,6 +13,10 @@ REFUSED_TO_TESTIFY = "refused_to_testify"
 TRAINING_SHORTFALL = "training_shortfall"
 ADMINISTRATIVE_PENALTY = "administrative_penalty"
 """A penalty decision served (行政处罚, CMP-9): activities/penalty.py writes the entry."""
+INSPECTION_FINDING = "inspection_finding"
+"""A random inspection that found something to rectify or to refer for a penalty (双随机一公开):
+services/inspection.py writes the entry when the inspection closes."""
+FINDING_CONCLUSIONS = ("rectification", "penalty_referral")
 SANCTIONS = ("criticism_or_correction_order", "industry_discipline", "administrative_penalty_referral")
 """Complaint outcomes (CMP-8) that uphold a complaint."""
 
@@ -55,6 +59,7 @@ def deduction_items(counts: Mapping[str, int]) -> dict[str, int]:
         **{sanction: counts.get(sanction, 0) for sanction in SANCTIONS},
         ADMINISTRATIVE_PENALTY: counts.get(ADMINISTRATIVE_PENALTY, 0),
         TRAINING_SHORTFALL: counts.get(TRAINING_SHORTFALL, 0),
+        INSPECTION_FINDING: counts.get(INSPECTION_FINDING, 0),
     }
 
 

@@ -34,6 +34,11 @@ class IntegrityCounts(BaseModel):
         description="integrity entries `training_shortfall`: the year's in-service hours below the "
         "minimum, entered by the annual evaluation (TRN-2)",
     )
+    inspection_findings: int = Field(
+        default=0,
+        description="random inspections closed in the year with a rectification or a penalty referral for "
+        "the institution (双随机一公开), integrity entries `inspection_finding`",
+    )
     signed_reports: int = Field(description="context: reports signed (an appraiser's own signatures)")
     dissents: int = Field(description="context: dissents signed against a report")
     reports_issued: int = Field(description="context: reports issued on the subject's commissions")
@@ -41,8 +46,8 @@ class IntegrityCounts(BaseModel):
 
 class IntegrityEntryPublic(BaseModel):
     kind: str = Field(
-        description="a complaint outcome (CMP-8), refused_to_testify, administrative_penalty or "
-        "training_shortfall (TRN-2)"
+        description="a complaint outcome (CMP-8), refused_to_testify, administrative_penalty, "
+        "training_shortfall (TRN-2) or inspection_finding"
     )
     rule: str
     source_id: str = Field(

@@ -6,12 +6,15 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.inspection import InspectionSizes, draw, draw_and_store
-from appraisal.db.models import Inspection
+from appraisal.db.models import Inspection, IntegrityEntryRow
+from appraisal.domain.calendar import local_today
 from appraisal.domain.errors import InvalidInput, NotFound, RuleViolation
+from appraisal.domain.integrity import FINDING_CONCLUSIONS, INSPECTION_FINDING
 from appraisal.domain.roles import Actor
 from appraisal.schemas.penalty import InspectionResultsCreate
 from appraisal.schemas.registry import MAX_SEED, InspectionCreate, InspectionPublic
@@ -84,8 +87,9 @@ async def close(
     now: datetime,
 ) -> InspectionPublic:
     """Records what the inspection found at each institution drawn and closes it: its results
-    are then public (双随机一公开, `/v1/public/inspections`). A `penalty_referral` conclusion is
-    what a penalty case may be filed from (source `inspection`)."""
+    are then public (双随机一公开, `/v1/public/inspections`), and a rectification or a penalty
+    referral enters the institution's integrity record. A `penalty_referral` conclusion is what a
+    penalty case may be filed from (source `inspection`)."""
     row = (
         await session.exec(
             select(Inspection)
@@ -111,6 +115,28 @@ async def close(
     row.closed_at = now
     row.closed_by = principal.subject
     session.add(row)
+    findings = [r for r in body.results if r.conclusion in FINDING_CONCLUSIONS]
+    if findings:  # each in the institution's integrity record (REG-9), once per inspection
+        await session.exec(
+            insert(IntegrityEntryRow)
+            .values(
+                [
+                    {
+                        "subject_kind": "institution",
+                        "subject_id": r.institution_id,
+                        "complaint_id": row.id,
+                        "bureau_id": row.bureau_id,
+                        "rule": "REG-9",
+                        "outcome": INSPECTION_FINDING,
+                        "findings": r.summary or r.conclusion,
+                        "decided_on": local_today(now),
+                        "recorded_at": now,
+                    }
+                    for r in findings
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["complaint_id", "subject_kind", "subject_id"])
+        )
     await session.commit()
     await session.refresh(row)
     return to_public(row)

@@ -16,6 +16,7 @@ from appraisal.domain.errors import InvalidInput, NotFound
 from appraisal.domain.integrity import (
     ADMINISTRATIVE_PENALTY,
     DISSENTED,
+    INSPECTION_FINDING,
     ISSUED,
     OVERDUE,
     REFUSED_TO_TESTIFY,
@@ -62,6 +63,7 @@ def evaluate(counts: IntegrityCounts, *, year: int, rule: grading.GradingRule) -
         **counts.sanctions.model_dump(),
         ADMINISTRATIVE_PENALTY: counts.administrative_penalties,
         TRAINING_SHORTFALL: counts.training_shortfalls,
+        INSPECTION_FINDING: counts.inspection_findings,
     }
     scored = grading.score(items, rule)
     floors = ", ".join(f"{name} ≥ {floor}" for name, floor in rule.grade_floors.items())
@@ -85,6 +87,7 @@ def _counts(counted: dict[str, int]) -> IntegrityCounts:
         sanctions=SanctionCounts(**sanctions),
         administrative_penalties=counted.get(ADMINISTRATIVE_PENALTY, 0),
         training_shortfalls=counted.get(TRAINING_SHORTFALL, 0),
+        inspection_findings=counted.get(INSPECTION_FINDING, 0),
         signed_reports=counted.get(SIGNED, 0),
         dissents=counted.get(DISSENTED, 0),
         reports_issued=counted.get(ISSUED, 0),
@@ -97,6 +100,8 @@ def _entry(row: IntegrityEntryRow) -> IntegrityEntryPublic:
         link = f"/v1/complaints/{row.complaint_id}"
     elif row.outcome == ADMINISTRATIVE_PENALTY:
         link = f"/v1/penalties/{row.complaint_id}"
+    elif row.outcome == INSPECTION_FINDING:
+        link = f"/v1/supervision/inspections/{row.complaint_id}"
     elif row.outcome == TRAINING_SHORTFALL:
         link = f"/v1/evaluations/{row.complaint_id}"
     return IntegrityEntryPublic(

@@ -316,6 +316,17 @@ async def test_an_inspection_closed_with_results_is_public_without_case_files(
     assert error(again) == (409, "inspection_closed")
     [public] = (await api.get("/v1/public/inspections")).json()
     assert [r["conclusion"] for r in public["results"]] == ["no_issue", "penalty_referral"]
+    year = int(public["closed_at"][:4])
+    for institution_id, findings in ((institutions[0], 0), (institutions[1], 1)):
+        record = (
+            await api.get(
+                f"/v1/supervision/integrity/institutions/{institution_id}",
+                params={"year": year},
+                headers=auth(supervisor),
+            )
+        ).json()
+        assert record["counts"]["inspection_findings"] == findings, "a finding enters the integrity record"
+    assert [e["link"] for e in record["entries"]] == [f"/v1/supervision/inspections/{inspection['id']}"]
     assert "picks" not in public and "candidates" not in public
     # The referral opens a penalty case against that institution, and only that one.
     subject = institutions[1]
