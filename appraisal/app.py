@@ -19,6 +19,7 @@ from appraisal.db.engine import create_engine, session_factory
 from appraisal.web import accounts as web_accounts
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
+from appraisal.web import parties as web_parties
 from appraisal.web import penalties as web_penalties
 from appraisal.web import public as web_public
 from appraisal.web import routes as web
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(web_supervision.router)
     app.include_router(web_penalties.router)
     app.include_router(web_public.router)
+    app.include_router(web_parties.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

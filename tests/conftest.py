@@ -102,6 +102,7 @@ EMPTIED_TABLES = (
     "complaint", "integrity_entry", "registry_change", "licence_task", "inspection", "anchor_delivery",
     "user_account", "account_change", "web_session",
     "penalty_case", "penalty_publication", "registry_exit", "supervision_alert", "case_transfer",
+    "commission_party", "selection_draw", "fee_standard", "notification_contact",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
 REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector")

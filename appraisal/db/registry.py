@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.chain import next_link
-from appraisal.db.models import Appraiser, Institution, RegistryChange
+from appraisal.db.models import Appraiser, FeeStandard, Institution, RegistryChange
 from appraisal.db.models import RegistryExit as RegistryExitRow
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.exit import (
@@ -110,7 +110,9 @@ async def sync_licence_tasks(session: AsyncSession, *, today: date, entity_id: s
 # ---- the registry's chain of changes, and the one place a change of standing takes effect ----
 
 
-def kind_of(entity: Registered) -> str:
+def kind_of(entity: Registered | FeeStandard) -> str:
+    if isinstance(entity, FeeStandard):
+        return "fee_standard"
     return "institution" if isinstance(entity, Institution) else "appraiser"
 
 
@@ -123,7 +125,7 @@ async def record_change(
     session: AsyncSession,
     *,
     principal: Actor,
-    entity: Registered,
+    entity: Registered | FeeStandard,
     bureau_id: str,
     action: str,
     before: dict[str, Any] | None,

@@ -29,6 +29,11 @@ class IntegrityCounts(BaseModel):
         description="administrative penalty decisions served in the year (行政处罚, CMP-9; any penalty but "
         "no_penalty), integrity entries `administrative_penalty`",
     )
+    fee_violations: int = Field(
+        default=0,
+        description="fee violations (违规收费, REG-5) of the year: refunds paid back after their FEE-2 time "
+        "(an institution's), and complaints decided as fee violations (integrity entries of rule REG-5)",
+    )
     signed_reports: int = Field(description="context: reports signed (an appraiser's own signatures)")
     dissents: int = Field(description="context: dissents signed against a report")
     reports_issued: int = Field(description="context: reports issued on the subject's commissions")

@@ -11,7 +11,10 @@ Sources:
   context;
 - upheld complaints, sanctions, refusals to testify and penalties:
   `integrity_entry` rows, written by a complaint's decision (CMP-8), a
-  testimony's outcome or a penalty decision served (CMP-9).
+  testimony's outcome or a penalty decision served (CMP-9);
+- fee violations (REG-5): an institution's refunds paid back after their FEE-2
+  time (`clock.overdue` of FEE-2, one per commission), and entries of rule REG-5
+  (a complaint decided as a fee violation).
 """
 
 from dataclasses import dataclass
@@ -27,7 +30,7 @@ from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.complaint import Outcome
 from appraisal.domain.errors import InvalidInput, NotFound
 from appraisal.domain.roles import Role
-from appraisal.domain.rules import CLOCK_RULES
+from appraisal.domain.rules import CLOCK_RULES, FEE_REFUND
 from appraisal.domain.testimony import REFUSED_TO_TESTIFY
 from appraisal.schemas.integrity import (
     Deduction,
@@ -52,9 +55,12 @@ APPRAISER_CLOCKS = sorted(r.rule_id for r in CLOCK_RULES.values() if r.assignee_
 INSTITUTION_CLOCKS = sorted(
     r.rule_id
     for r in CLOCK_RULES.values()
-    if r.assignee_role in (Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER)
+    if r.assignee_role in (Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER) and r is not FEE_REFUND
 )
-"""The clocks an institution answers for: its own and its appraisers', not the court's."""
+"""The clocks an institution answers for: its own and its appraisers', not the court's (a refund
+paid back late is counted as a fee violation instead)."""
+FEE_VIOLATION = "fee_violation"
+FEE_RULE = "REG-5"
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ def evaluate(counts: IntegrityCounts, *, year: int, rule: GradingRule) -> Integr
         "refused_to_testify": counts.refusals_to_testify,
         **counts.sanctions.model_dump(),
         ADMINISTRATIVE_PENALTY: counts.administrative_penalties,
+        FEE_VIOLATION: counts.fee_violations,
     }
     deductions = [
         Deduction(
@@ -188,10 +195,15 @@ async def _entries(
         )
         for row in rows.all()
     ]
-    return {k: int(n) for k, n in by_kind.all()}, entries
+    fee_rule = await session.exec(
+        select(func.count(func.distinct(col(IntegrityEntryRow.complaint_id)))).where(
+            where, col(IntegrityEntryRow.rule) == FEE_RULE
+        )
+    )
+    return {k: int(n) for k, n in by_kind.all()} | {FEE_VIOLATION: int(fee_rule.one())}, entries
 
 
-def _counts(audit: dict[str, int], entries: dict[str, int]) -> IntegrityCounts:
+def _counts(audit: dict[str, int], entries: dict[str, int], refunds_late: int = 0) -> IntegrityCounts:
     sanctions = {str(s): entries.get(s, 0) for s in SANCTIONS}
     return IntegrityCounts(
         overdue_deadlines=audit.get(OVERDUE, 0),
@@ -199,6 +211,7 @@ def _counts(audit: dict[str, int], entries: dict[str, int]) -> IntegrityCounts:
         upheld_complaints=sum(sanctions.values()),
         sanctions=SanctionCounts(**sanctions),
         administrative_penalties=entries.get(ADMINISTRATIVE_PENALTY, 0),
+        fee_violations=entries.get(FEE_VIOLATION, 0) + refunds_late,
         signed_reports=audit.get(SIGNED, 0),
         dissents=audit.get(DISSENTED, 0),
         reports_issued=audit.get(ISSUED, 0),
@@ -274,7 +287,13 @@ async def institution_record(
     by_kind, entries = await _entries(
         session, subject_kind="institution", subject_id=institution_id, year=year
     )
-    counts = _counts(audit, by_kind)
+    late = await _audit_counts(
+        session,
+        year=year,
+        subject=col(Commission.institution_id) == institution_id,
+        kinds=_overdue_of([FEE_REFUND.rule_id]),
+    )
+    counts = _counts(audit, by_kind, refunds_late=late.get(OVERDUE, 0))
     return IntegrityRecord(
         subject_kind="institution",
         subject_id=institution.id,

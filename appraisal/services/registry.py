@@ -13,6 +13,7 @@ from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
     Bureau,
+    CommissionParty,
     Court,
     EntrustingOrgan,
     Institution,
@@ -475,9 +476,15 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
-Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan
+Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan | CommissionParty
 ROLE_ORGANISATIONS: dict[
-    str, type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[EntrustingOrgan]
+    str,
+    type[Court]
+    | type[Bureau]
+    | type[Institution]
+    | type[Appraiser]
+    | type[EntrustingOrgan]
+    | type[CommissionParty],
 ] = {
     Role.COURT: Court,
     Role.SUPERVISOR: Bureau,
@@ -487,8 +494,10 @@ ROLE_ORGANISATIONS: dict[
     Role.PROCURATORATE: EntrustingOrgan,
     Role.PUBLIC_SECURITY: EntrustingOrgan,
     Role.INVESTIGATIVE_ORGAN: EntrustingOrgan,
+    Role.PARTY: CommissionParty,
 }
-"""Where the registry holds the organisation a token of each role names."""
+"""Where the registry holds the organisation a token of each role names (a party's is its
+registration on a commission)."""
 
 
 async def principal_organisation_name(*, session: AsyncSession, principal: Actor) -> str:

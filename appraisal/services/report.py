@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.models import AuditEventRow
 from appraisal.domain.errors import RuleViolation
-from appraisal.domain.roles import Actor
+from appraisal.domain.roles import Actor, Role
 from appraisal.report_pdf import build_manifest, render_report_pdf
 from appraisal.services.commission import load_in_scope
 from appraisal.services.registry import names, organisation_name
@@ -22,6 +22,14 @@ async def issued_report_pdf(*, session: AsyncSession, principal: Actor, commissi
     if not report or not report.get("issued_at"):
         raise RuleViolation(
             "not_in_stage", f"the commission is {commission.stage}; its report has not been issued"
+        )
+    if principal.role == Role.PARTY and commission.snapshot.get("report_released", 0) != report.get(
+        "version"
+    ):
+        raise RuleViolation(
+            "report_not_released",
+            "the entrusting organ has not released this report to the parties",
+            rule="PTY-1",
         )
     submissions = (
         await session.exec(

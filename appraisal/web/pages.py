@@ -74,6 +74,7 @@ environment.filters.update(
             "person",
             "application",
             "case_kind",
+            "side",
         )
     },
 )

@@ -57,7 +57,7 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference|opinion|application|applicant|case)\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|party|supplementary|recusal|objection|testimony|complaint|integrity|penalty|registry|interference|opinion|application|applicant|case)\.[a-z_]+)"',
                 source.read_text(),
             )
         )
