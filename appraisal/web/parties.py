@@ -203,12 +203,9 @@ async def link_sign_in(
         return login_page(request, next_path="", error="跨站登录被拒绝 Cross-site sign-in refused")
     try:
         signed_in = await parties.sign_in_by_link(session=session, token=token, now=now, today=today)
-    except parties.LinkRefused as err:
+    except parties.LinkRefused as err:  # the form again, with the reason (as a wrong password)
         return render(
-            request,
-            "party_sign_in.html",
-            {"viewer": None, "active": "", "token": token, "error": err.message},
-            status_code=401,
+            request, "party_sign_in.html", {"viewer": None, "active": "", "token": token, "error": err.message}
         )
     response = RedirectResponse(PARTY_HOME, status_code=303)
     remember_session(request, response, signed_in)

@@ -258,8 +258,10 @@ async def _commission_page(
 ) -> Response:
     """The commission, and the forms of the steps the viewer may take on it now (a party has its
     own page: /ui/party). `new_links`: the one-time links of parties just registered, shown once."""
-    if principal.role == Role.PARTY:
+    if principal.role == Role.PARTY:  # its own commission alone (404 for another), on its own page
         from appraisal.web.parties import party_page  # the party's page lives beside its routes
+
+        await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
 
         return await party_page(
             request,
