@@ -159,10 +159,19 @@ async def party_home(
 
 @router.get("/party/live")
 async def party_live(
-    request: Request, principal: PagePrincipalDep, session: SessionDep, calendar: CalendarDep, today: TodayDep
+    request: Request,
+    principal: PagePrincipalDep,
+    session: SessionDep,
+    calendar: CalendarDep,
+    today: TodayDep,
+    waiting: bool = False,
 ) -> Response:
-    """What the party's page refreshes every few seconds (htmx): the draw, the stage and the clocks."""
+    """What the party's page refreshes every few seconds (htmx): the draw, the stage and the
+    clocks. A page that waited for its commission (a draw not yet run) loads whole once it is
+    there, with its forms."""
     context = await _party_context(principal=principal, session=session, calendar=calendar, today=today)
+    if waiting and context["view"] is not None and request.headers.get("hx-request"):
+        return render(request, "_party_live.html", context, headers={"HX-Refresh": "true"})
     return render(request, "_party_live.html", context)
 
 
@@ -205,7 +214,9 @@ async def link_sign_in(
         signed_in = await parties.sign_in_by_link(session=session, token=token, now=now, today=today)
     except parties.LinkRefused as err:  # the form again, with the reason (as a wrong password)
         return render(
-            request, "party_sign_in.html", {"viewer": None, "active": "", "token": token, "error": err.message}
+            request,
+            "party_sign_in.html",
+            {"viewer": None, "active": "", "token": token, "error": err.message},
         )
     response = RedirectResponse(PARTY_HOME, status_code=303)
     remember_session(request, response, signed_in)
