@@ -4,6 +4,7 @@ the paying party's answer, the prepayment a court's civil case requires before t
 back after the commission ended; every money movement an event of the commission's chain."""
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -254,3 +255,58 @@ async def test_a_standard_replaced_and_a_quote_without_one(api: httpx.AsyncClien
     assert ok.status_code == 200, ok.text
     not_a_supervisor = await api.post("/v1/fee-standards", json=STANDARD, headers=auth(court_actor))
     assert not_a_supervisor.status_code == 403
+
+
+async def test_a_refund_paid_back_late_is_a_fee_violation(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment, today: date
+) -> None:
+    await set_standard(api, auth)
+    commission = await entrust(api, auth, court_reference="(2026)渝0103民初80号-鉴1")
+    cid = commission["id"]
+    quote = {"items": [{"matter": MATTER, "amount": "1000"}]}
+    assert (
+        await api.post(f"/v1/commissions/{cid}/fee/quote", json=quote, headers=auth(institution_actor))
+    ).status_code == 200
+    assert (
+        await api.post(
+            f"/v1/commissions/{cid}/fee/answer", json={"accepted": True}, headers=auth(court_actor)
+        )
+    ).status_code == 200
+    paid = await api.post(
+        f"/v1/commissions/{cid}/fee/payments",
+        json={"amount": "1000", "reference": "P-1"},
+        headers=auth(court_actor),
+    )
+    assert paid.status_code == 200, paid.text
+    refused_here = await api.post(
+        f"/v1/commissions/{cid}/acceptance",
+        json={"decision": "refuse", "ground": "PROC-05-5", "reason": "超出技术能力"},
+        headers=auth(institution_actor),
+    )
+    assert refused_here.status_code == 200, refused_here.text
+    refund = refused_here.json()["fee"]["refund"]
+    assert refund["rule"] == "PROC-07" and refund["minimum"] == "1000.00"
+    due_on = next(c["due_on"] for c in refused_here.json()["clocks"] if c["rule"] == "FEE-2")
+    assert (await api.get("/v1/tasks", headers=auth(institution_actor))).json()[0]["kind"] == "record_refund"
+
+    # Past FEE-2's 10 working days and the escalation's 5 more: the rungs fire, the bureau is told.
+    await temporal_env.sleep(timedelta(days=40))
+    record = await api.get(
+        f"/v1/supervision/integrity/institutions/{commission['institution_id']}",
+        params={"year": date.fromisoformat(due_on).year},
+        headers=auth(SUPERVISOR),
+    )
+    counts = record.json()["counts"]
+    assert counts["fee_violations"] == 1 and counts["overdue_deadlines"] == 0, counts
+    back = await api.post(
+        f"/v1/commissions/{cid}/fee/refund",
+        json={"amount": "1000", "reference": "R-late"},
+        headers=auth(institution_actor),
+    )
+    assert back.status_code == 200, back.text
+    assert back.json()["fee"]["refund"]["late"] is True
+    trail = [
+        e["kind"] for e in (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()
+    ]
+    assert "clock.overdue" in trail and "clock.escalation" in trail and trail[-1] == "fee.refunded"
+    assert today.isoformat() <= due_on

@@ -25,7 +25,9 @@ from appraisal.schemas.commission import (
 )
 from appraisal.schemas.complaint import ComplainantIn, ComplaintCreate, ComplaintDecisionCreate
 from appraisal.schemas.criminal import CaseTransferCreate, NotifiedPersonIn
+from appraisal.schemas.fees import FeeItemIn, FeeStandardCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
+from appraisal.schemas.parties import ContactPut, DrawCreate, PartyComplaintCreate, PartyIn
 from appraisal.schemas.penalty import (
     InspectionResultIn,
     InspectionResultsCreate,
@@ -142,6 +144,7 @@ def test_every_field_a_form_can_name_has_words() -> None:
     bodies += [AppraiserUpdate, InstitutionUpdate, RegistryStatusCreate, InspectionCreate]
     bodies += [PenaltyCaseCreate, PenaltyStepCreate, InspectionResultsCreate, InspectionResultIn]
     bodies += [CaseTransferCreate, NotifiedPersonIn]
+    bodies += [PartyIn, DrawCreate, PartyComplaintCreate, ContactPut, FeeItemIn, FeeStandardCreate]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}
