@@ -54,13 +54,14 @@ def _migrate() -> int:
 
 def _seed() -> int:
     from appraisal.db.engine import create_engine, session_factory
-    from appraisal.seed import seed_demo, seed_demo_accounts
+    from appraisal.seed import seed_demo, seed_demo_accounts, seed_demo_fee_standards
 
     async def main() -> None:
         engine = create_engine(get_settings())
         sessions = session_factory(engine)
         await seed_demo(sessions)
         await seed_demo_accounts(sessions, now=datetime.now(UTC))
+        await seed_demo_fee_standards(sessions, now=datetime.now(UTC))
         await engine.dispose()
 
     asyncio.run(main())
