@@ -293,7 +293,7 @@ async def test_the_whole_matrix(
             **params
             | {
                 "commission_id": own.get(role, cid) if role else cid,
-                "draw_id": draws.get(role, draws[Role.COURT]),
+                "draw_id": draws.get(role, draws[Role.COURT]) if role else draws[Role.COURT],
             }
         )
         if method == "POST" and path.startswith("/ui/"):
