@@ -15,10 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.db.models import Notification
+from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
-from tests.factories import court_actor, institution_actor
+from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
+from tests.workflows.test_commission_workflow import eventually
 
 pytestmark = pytest.mark.dated
 
@@ -53,6 +55,33 @@ async def register_party(
     signed = await api.post("/v1/party-sign-in", json={"token": token})
     assert signed.status_code == 200, signed.text
     return entry["party"]["id"], {"Authorization": f"Bearer {signed.json()['access_token']}"}
+
+
+async def issue(api: httpx.AsyncClient, auth: Auth, cid: str) -> None:
+    """Accepted, examined, signed by both appraisers and issued."""
+    accepted = await api.post(
+        f"/v1/commissions/{cid}/acceptance",
+        json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
+        headers=auth(institution_actor),
+    )
+    assert accepted.status_code == 200, accepted.text
+    first = appraiser_actor(APPRAISER_IDS[0])
+    report = await api.post(
+        f"/v1/commissions/{cid}/report",
+        json={"content": "检验所见", "opinion": "构成十级伤残"},
+        headers=auth(first),
+    )
+    assert report.status_code == 200, report.text
+    content_hash = report.json()["report"]["content_hash"]
+    for appraiser_id in APPRAISER_IDS:
+        signed = await api.post(
+            f"/v1/commissions/{cid}/signatures",
+            json={"kind": "sign", "signature": signature(appraiser_id, content_hash)},
+            headers=auth(appraiser_actor(appraiser_id)),
+        )
+        assert signed.status_code == 200, signed.text
+    issued = await api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth(head_actor))
+    assert issued.status_code == 200, issued.text
 
 
 def refused(response: httpx.Response, code: str) -> None:
@@ -310,3 +339,48 @@ async def test_a_refund_paid_back_late_is_a_fee_violation(
     ]
     assert "clock.overdue" in trail and "clock.escalation" in trail and trail[-1] == "fee.refunded"
     assert today.isoformat() <= due_on
+
+
+async def test_a_refusal_to_testify_refunds_what_the_court_paid(
+    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
+) -> None:
+    await set_standard(api, auth)
+    commission = await entrust(api, auth, court_reference="(2026)渝0103民初81号-鉴1")
+    cid = commission["id"]
+    for path, body, actor in (
+        ("fee/quote", {"items": [{"matter": MATTER, "amount": "1200"}]}, institution_actor),
+        ("fee/answer", {"accepted": True}, court_actor),
+        ("fee/payments", {"amount": "1200", "reference": "P-TST"}, court_actor),
+    ):
+        taken = await api.post(f"/v1/commissions/{cid}/{path}", json=body, headers=auth(actor))
+        assert taken.status_code == 200, taken.text
+    await issue(api, auth, cid)
+    appraiser = APPRAISER_IDS[0]
+    hearing_at = (await temporal_env.get_current_time() + timedelta(days=5)).astimezone(CHINA_TZ)
+    summoned = await api.post(
+        f"/v1/commissions/{cid}/testimony",
+        json={"hearing_at": hearing_at.isoformat(), "place": "第一法庭", "appraiser_ids": [appraiser]},
+        headers=auth(court_actor),
+    )
+    assert summoned.status_code == 200, summoned.text
+    tid = summoned.json()["testimonies"][0]["testimony_id"]
+    await temporal_env.sleep(hearing_at - await temporal_env.get_current_time() + timedelta(hours=3))
+    url = f"/v1/commissions/{cid}/testimony/{tid}"
+    absent = {"results": {appraiser: "absent_without_valid_reason"}}
+    assert (await api.post(f"{url}/outcome", json=absent, headers=auth(court_actor))).status_code == 200
+    ruled = await api.post(f"{url}/refund-ruling", json={"ordered": True}, headers=auth(court_actor))
+    assert ruled.status_code == 200, ruled.text
+
+    async def refund_ordered() -> dict[str, Any] | None:
+        current = (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()
+        fee = current["fee"]
+        return fee["refund"] if fee and fee["refund"] else None
+
+    refund = await eventually(refund_ordered)
+    assert refund["rule"] == "TST-4" and refund["minimum"] == "1200.00" and refund["payee_kind"] == "court"
+    back = await api.post(
+        f"/v1/commissions/{cid}/fee/refund",
+        json={"amount": "1200", "reference": "R-TST"},
+        headers=auth(institution_actor),
+    )
+    assert back.status_code == 200, back.text

@@ -12,15 +12,12 @@ import pytest
 
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
-from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
-from tests.api.test_fees_api import register_party
+from tests.api.test_commissions_api import entrust, entrustment
+from tests.api.test_fees_api import issue, register_party
 from tests.factories import (
     OTHER_COURT,
-    appraiser_actor,
     court_actor,
-    head_actor,
     institution_actor,
-    signature,
 )
 
 pytestmark = pytest.mark.dated
@@ -28,33 +25,6 @@ pytestmark = pytest.mark.dated
 Auth = Callable[[Actor], dict[str, str]]
 SUPERVISOR = Actor(Role.SUPERVISOR, BUREAU.id, "complaints-officer")
 MATERIAL = {"name": "复诊病历", "sha256": "cd" * 32}
-
-
-async def issue(api: httpx.AsyncClient, auth: Auth, cid: str) -> None:
-    """Accepted, examined, signed by both appraisers and issued."""
-    accepted = await api.post(
-        f"/v1/commissions/{cid}/acceptance",
-        json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
-        headers=auth(institution_actor),
-    )
-    assert accepted.status_code == 200, accepted.text
-    first = appraiser_actor(APPRAISER_IDS[0])
-    report = await api.post(
-        f"/v1/commissions/{cid}/report",
-        json={"content": "检验所见", "opinion": "构成十级伤残"},
-        headers=auth(first),
-    )
-    assert report.status_code == 200, report.text
-    content_hash = report.json()["report"]["content_hash"]
-    for appraiser_id in APPRAISER_IDS:
-        signed = await api.post(
-            f"/v1/commissions/{cid}/signatures",
-            json={"kind": "sign", "signature": signature(appraiser_id, content_hash)},
-            headers=auth(appraiser_actor(appraiser_id)),
-        )
-        assert signed.status_code == 200, signed.text
-    issued = await api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth(head_actor))
-    assert issued.status_code == 200, issued.text
 
 
 async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
