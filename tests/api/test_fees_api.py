@@ -14,10 +14,12 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
 
+from appraisal.core.settings import Settings
 from appraisal.db.models import Notification
 from appraisal.domain.calendar import CHINA_TZ
 from appraisal.domain.roles import Actor, Role
 from appraisal.seed import BUREAU
+from appraisal.services import integrity
 from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
 from tests.workflows.test_commission_workflow import eventually
@@ -287,7 +289,12 @@ async def test_a_standard_replaced_and_a_quote_without_one(api: httpx.AsyncClien
 
 
 async def test_a_refund_paid_back_late_is_a_fee_violation(
-    api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment, today: date
+    api: httpx.AsyncClient,
+    auth: Auth,
+    temporal_env: WorkflowEnvironment,
+    today: date,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
 ) -> None:
     await set_standard(api, auth)
     commission = await entrust(api, auth, court_reference="(2026)渝0103民初80号-鉴1")
@@ -318,15 +325,27 @@ async def test_a_refund_paid_back_late_is_a_fee_violation(
     due_on = next(c["due_on"] for c in refused_here.json()["clocks"] if c["rule"] == "FEE-2")
     assert (await api.get("/v1/tasks", headers=auth(institution_actor))).json()[0]["kind"] == "record_refund"
 
-    # Past FEE-2's 10 working days and the escalation's 5 more: the rungs fire, the bureau is told.
+    # Past FEE-2's 10 working days and the escalation's 5 more: the rungs fire, the bureau is told;
+    # the institution's record of that year counts a fee violation, not an overdue deadline. (Read
+    # through the service: the API's today stays the test's first day, and the rung may fall in the
+    # next year.)
     await temporal_env.sleep(timedelta(days=40))
-    record = await api.get(
-        f"/v1/supervision/integrity/institutions/{commission['institution_id']}",
-        params={"year": date.fromisoformat(due_on).year},
-        headers=auth(SUPERVISOR),
-    )
-    counts = record.json()["counts"]
-    assert counts["fee_violations"] == 1 and counts["overdue_deadlines"] == 0, counts
+
+    async def escalated() -> list[str] | None:
+        trail = (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()
+        kinds = [e["kind"] for e in trail]
+        return kinds if "clock.escalation" in kinds else None
+
+    assert "clock.overdue" in await eventually(escalated)
+    async with sessions() as session:
+        record = await integrity.institution_record(
+            session=session,
+            institution_id=commission["institution_id"],
+            bureau_id=BUREAU.id,
+            year=date.fromisoformat(due_on).year,
+            rule=integrity.GradingRule.of(settings),
+        )
+    assert record.counts.fee_violations == 1 and record.counts.overdue_deadlines == 0, record.counts
     back = await api.post(
         f"/v1/commissions/{cid}/fee/refund",
         json={"amount": "1000", "reference": "R-late"},

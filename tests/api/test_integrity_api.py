@@ -246,6 +246,7 @@ async def test_sanctions_refusals_and_reports_with_the_grade(
             "administrative_penalty_referral": 0,
         },
         "administrative_penalties": 0,
+        "fee_violations": 0,
         "signed_reports": 1,
         "dissents": 0,
         "reports_issued": 1,
