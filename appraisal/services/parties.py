@@ -222,7 +222,17 @@ async def register(
     require_entruster(principal, row)
     if row.stage in TERMINAL_STAGES:
         raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no party is registered now")
-    known = len(row.snapshot.get("parties", []))
+    registered = (
+        await session.exec(select(CommissionParty).where(CommissionParty.commission_id == row.id))
+    ).all()
+    named = {(p.name, p.side) for p in registered}
+    for person in body.parties:
+        if (person.name, person.side) in named:  # a repeated registration (a retry) adds nobody
+            raise RuleViolation(
+                "duplicate_party", f"{person.name} ({person.side}) is registered already", rule="PTY-1"
+            )
+        named.add((person.name, person.side))
+    known = max(len(row.snapshot.get("parties", [])), len(registered))
     if known + len(body.parties) > MAX_PARTIES:
         raise RuleViolation(
             "too_many_parties", f"a commission registers at most {MAX_PARTIES} parties", rule="PTY-1"

@@ -56,6 +56,12 @@ async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
         headers=auth(institution_actor),
     )
     assert other.status_code == 403
+    retried = await api.post(
+        f"/v1/commissions/{cid}/parties",
+        json={"parties": [{"name": "李四", "side": "defendant"}]},
+        headers=auth(court_actor),
+    )
+    assert retried.status_code == 409 and retried.json()["error"]["code"] == "duplicate_party"
     listed = await api.get(f"/v1/commissions/{cid}/parties", headers=auth(court_actor))
     assert [p["email"] for p in listed.json()] == ["lisi@example.test"]
     assert listed.json()[0]["link_used_at"] is not None
