@@ -221,7 +221,11 @@ class NotificationPublic(BaseModel):
     event_seq: int
     kind: str
     message: str
-    status: str
+    status: str = Field(
+        description="pending (retried), delivered, no_endpoint (no webhook, number or address) or undeliverable "
+        "(its channel is not configured)"
+    )
+    channel: str | None = Field(default=None, description="webhook, sms or email")
     created_at: datetime
     delivered_at: datetime | None = None
 
