@@ -80,6 +80,10 @@ async def test_a_party_signs_in_by_its_link_and_watches_the_draw_and_its_commiss
     )
     assert asked.status_code == 200, asked.text
     await expect(party.locator("#stage")).to_contain_text("补充材料中", timeout=LIVE)
+    await clerk.click("#drawn a")
+    await expect(clerk.locator("#party-list")).to_contain_text("原告张某")
+    await expect(clerk.locator("#draw-reproduced")).to_be_visible()
+    await screenshot(clerk, "court-parties")
     await screenshot(party, "party-commission")
 
     # Another commission is not within its reach, by address or by the staff's pages.
