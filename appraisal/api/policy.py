@@ -198,7 +198,11 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMMISSION_PATH}/fee/payments"): Access(
         ENTRUSTERS | {Role.INSTITUTION}, Scope.COMMISSION, "with its external reference"
     ),
-    ("POST", f"{COMMISSION_PATH}/fee/refund"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/fee/refund"): Access(
+        ENTRUSTERS | {Role.INSTITUTION},
+        Scope.COMMISSION,
+        "paid back by the institution, or confirmed by the organ",
+    ),
     ("GET", "/v1/calendar/{year}"): Access(EVERYONE, Scope.OWN, "public reference data"),
     ("PUT", "/v1/calendar/{year}"): Access(_only(Role.SUPERVISOR), Scope.OWN),
     ("GET", "/v1/registry/institutions"): Access(EVERYONE, Scope.OWN, "public reference data"),

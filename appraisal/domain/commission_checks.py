@@ -845,7 +845,12 @@ def check_payment(commission: CommissionSnapshot, payment: FeePayment, today: da
 
 def check_refund_record(commission: CommissionSnapshot, record: RefundRecord, today: date) -> None:
     require_step(commission.stage, "record_refund")
-    require_actor(record.actor, Role.INSTITUTION, commission.institution_id)
+    # The institution pays it back; the entrusting organ may confirm it received it (or passed it
+    # on to the party), as when the institution is barred from acting (EXIT-1).
+    if record.actor.role == Role.INSTITUTION:
+        require_actor(record.actor, Role.INSTITUTION, commission.institution_id)
+    else:
+        require_entruster(record.actor, commission)
     refund = commission.fee.refund if commission.fee else None
     if refund is None or refund.status != "ordered":
         raise RuleViolation("no_refund_due", "no refund is waiting to be paid back")

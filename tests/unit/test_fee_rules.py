@@ -153,6 +153,8 @@ def test_a_refund_recorded_gives_back_at_least_what_the_rule_requires() -> None:
     owed = replace(WITH_PARTY, stage=Stage.TERMINATED, fee=fee(status="accepted", paid=150000, refund=refund))
     kept = RefundRecord(institution_actor, 100000, "R-1", retained_reason="检验已完成")
     checks.check_refund_record(owed, kept, TODAY)
+    checks.check_refund_record(owed, replace(kept, actor=court_actor), TODAY)  # the organ confirms it
+    assert refused(checks.check_refund_record, owed, replace(kept, actor=PARTY), TODAY)[0] == "wrong_actor"
     assert refused(checks.check_refund_record, owed, replace(kept, retained_reason=""), TODAY)[0] == (
         "reason_required"
     )

@@ -77,6 +77,8 @@ async def record_payment(commission_id: str, body: FeePaymentCreate, steps: Step
 @router.post(f"{COMMISSION}/fee/refund", response_model=CommissionPublic, responses=STEP_RESPONSES)
 async def record_refund(commission_id: str, body: RefundCreate, steps: StepsDep) -> CommissionPublic:
     """The refund a rule ordered (CRT-5, TST-4, PROC-35, PROC-21, PROC-07, FEE-3), paid back and
-    recorded with its reference: at least `fee.refund.minimum`, the rest kept only with reasons.
-    Taken after the commission ended too: its workflow waits for it (FEE-2)."""
+    recorded with its reference — by the institution, or confirmed by the entrusting organ that
+    received it (an institution barred from acting may not sign in): at least
+    `fee.refund.minimum`, the rest kept only with reasons. Taken after the commission ended too:
+    its workflow waits for it (FEE-2)."""
     return await steps.take(commission_id, steps_service.FEE_REFUND, body)
