@@ -22,6 +22,7 @@ from appraisal.web import admissions as web_admissions
 from appraisal.web import complaints as web_complaints
 from appraisal.web import csrf
 from appraisal.web import evaluations as web_evaluations
+from appraisal.web import parties as web_parties
 from appraisal.web import penalties as web_penalties
 from appraisal.web import public as web_public
 from appraisal.web import routes as web
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(web_admissions.router)
     app.include_router(web_training.router)
     app.include_router(web_evaluations.router)
+    app.include_router(web_parties.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
     metrics.install(app)
     app.add_middleware(

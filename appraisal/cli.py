@@ -55,7 +55,7 @@ def _migrate() -> int:
 def _seed() -> int:
     from appraisal.core.seal import SealLoader
     from appraisal.db.engine import create_engine, session_factory
-    from appraisal.seed import seed_demo, seed_demo_accounts
+    from appraisal.seed import seed_demo, seed_demo_accounts, seed_demo_fee_standards
     from appraisal.services import seal
 
     async def main() -> None:
@@ -66,6 +66,7 @@ def _seed() -> int:
         await seed_demo_accounts(sessions, now=datetime.now(UTC))
         async with sessions() as session:  # the demo institutions' seal certificates
             await seal.ensure_certificates(session=session, seal=SealLoader.of(settings)())
+        await seed_demo_fee_standards(sessions, now=datetime.now(UTC))
         await engine.dispose()
 
     asyncio.run(main())

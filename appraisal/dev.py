@@ -27,7 +27,14 @@ from appraisal.embedded import (
     temporal_dev_server_command,
     wait_for_port,
 )
-from appraisal.seed import DEMO_PASSWORD, demo_principals, demo_username, seed_demo, seed_demo_accounts
+from appraisal.seed import (
+    DEMO_PASSWORD,
+    demo_principals,
+    demo_username,
+    seed_demo,
+    seed_demo_accounts,
+    seed_demo_fee_standards,
+)
 from appraisal.services import seal
 
 
@@ -66,6 +73,7 @@ async def _prepare_database(settings: Settings) -> None:
         # certificate for every demo institution.
         async with sessions() as session:
             await seal.ensure_certificates(session=session, seal=SealLoader.of(settings)())
+        await seed_demo_fee_standards(sessions, now=datetime.now(UTC))
     finally:
         await engine.dispose()
 
@@ -110,6 +118,9 @@ def _banner(settings: Settings, data_dir: Path) -> str:
         else "  Worker       metrics off (WORKER_METRICS_ADDRESS is empty)",
         f"  Data folder  {data_dir}",
         f"  Logs         {data_dir / 'logs'}",
+        f"  SMS, e-mail  {settings.notification_file or data_dir / 'notifications.jsonl'} (what would be sent)"
+        if settings.notification_channel == "file"
+        else f"  SMS, e-mail  the {settings.notification_channel} channel",
         "",
         f"Demo accounts (user name, password {DEMO_PASSWORD}) and bearer tokens for the API"
         f" (also in {data_dir / 'demo-tokens.env'}):",

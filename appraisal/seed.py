@@ -18,6 +18,7 @@ from appraisal.db.models import (
     Court,
     EntrustingOrgan,
     Expert,
+    FeeStandard,
     Inspector,
     Institution,
     UserAccount,
@@ -365,6 +366,40 @@ def demo_principals() -> list[DemoPrincipal]:
             DemoPrincipal(f"EXPERT_{n}", f"{expert.name}, expert", Actor(Role.EXPERT, expert.id, expert.name))
         )
     return principals
+
+
+DEMO_FEE_SOURCE = (
+    "演示数据 demo figures, in the shape of a provincial 司法鉴定收费标准 (政府指导价, 按件): replace with the "
+    "province's own document"
+)
+DEMO_FEE_STANDARDS = (
+    ("forensic_clinical", "伤残等级评定", 180000),
+    ("forensic_clinical", "损伤程度鉴定", 120000),
+    ("forensic_clinical", "", 200000),
+    ("forensic_pathology", "", 600000),
+    ("trace_evidence", "", 300000),
+    ("audio_visual", "", 400000),
+)
+"""(category, matter — empty: any matter of the category —, ceiling in fen) of the demo bureau."""
+
+
+async def seed_demo_fee_standards(sessions: async_sessionmaker[AsyncSession], *, now: datetime) -> None:
+    """The demo bureau's charging standards (FEE-1), unless it already keeps one for the same
+    category and matter. Dev only: a bureau sets its own (`POST /v1/fee-standards`)."""
+    async with sessions() as session, session.begin():
+        for category, matter, ceiling in DEMO_FEE_STANDARDS:
+            standard = FeeStandard(
+                id=demo_id(f"fee-standard {category} {matter}"),
+                bureau_id=BUREAU.id,
+                category=category,
+                matter=matter,
+                ceiling_fen=ceiling,
+                source=DEMO_FEE_SOURCE,
+                effective_from=date(2026, 1, 1),
+                created_by="demo seed",
+                created_at=now,
+            )
+            await session.exec(insert(FeeStandard).values(**standard.model_dump()).on_conflict_do_nothing())
 
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession]) -> None:

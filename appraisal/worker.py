@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
@@ -26,6 +27,7 @@ from appraisal.activities.registry import RegistryActivities
 from appraisal.activities.report import ReportActivities
 from appraisal.activities.supervision import SupervisionActivities
 from appraisal.core.anchor_file import anchor_key
+from appraisal.core.channels import Channels, channels_from
 from appraisal.core.observability import tracing_interceptors
 from appraisal.core.seal import SealLoader, SealSettings
 from appraisal.core.settings import Settings
@@ -99,10 +101,12 @@ def build_worker(
     tuning: Mapping[str, Any] | None = None,
     anchors: AnchorOutput | None = None,
     seal: Callable[[], SealSettings] | None = None,
+    channels: Channels | None = None,
 ) -> Worker:
     commission = CommissionActivities(sessions)
     clock = ClockActivities(sessions)
-    notification = NotificationActivities(sessions)
+    http = httpx.AsyncClient(timeout=10)
+    notification = NotificationActivities(sessions, http, channels or Channels.logged(http))
     calendar = CalendarActivities(sessions, client)
     anchor = AnchorActivities(sessions, anchors)
     complaint = ComplaintActivities(sessions)
@@ -170,6 +174,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         tuning=worker_tuning(settings),
         anchors=AnchorOutput(settings.anchor_folder(), anchor_key(settings.anchor_signing_key)),
         seal=seal,
+        channels=channels_from(settings, httpx.AsyncClient(timeout=10)),
     )
     await ensure_schedules(client, task_queue=settings.task_queue, settings=settings)
     try:

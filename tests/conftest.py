@@ -106,6 +106,7 @@ EMPTIED_TABLES = (
     "seal_certificate", "report_number", "sealed_report",
     "admission", "integrity_evaluation", "integrity_grade", "training_course", "training_record",
     "training_change", "training_task",
+    "commission_party", "selection_draw", "fee_standard", "notification_contact",
 )  # fmt: skip
 """Emptied before each test: the read model, the audit trail and the accounts."""
 REGISTRY_TABLES = ("institution", "appraiser", "appraiser_key", "inspector", "expert")

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 
-from appraisal.db.models import AuditEventRow, Commission, Notification, Task, Webhook
+from appraisal.db.models import AuditEventRow, Commission, Notification, NotificationContact, Task, Webhook
 from appraisal.domain.commission import CommissionSnapshot, TaskSnapshot
 from appraisal.domain.events import AuditEvent, Receiver, RecordEventInput, RecordResult
 from appraisal.domain.plain import jsonable
@@ -30,9 +30,9 @@ def _escalated(snapshot: CommissionSnapshot) -> bool:
 
 
 async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id: str, seq: int) -> int:
-    """A receiver with no webhook gets nothing delivered: its notification is kept,
-    readable through the API, and marked so in the same transaction. Returns how
-    many remain to deliver."""
+    """A receiver with no webhook and no number or address to reach it (core/channels.py) gets
+    nothing delivered: its notification is kept, readable through the API, and marked so in the
+    same transaction. Returns how many remain to deliver."""
     of_event = (col(Notification.workflow_id) == workflow_id, col(Notification.event_seq) == seq)
     await session.exec(
         update(Notification)
@@ -40,6 +40,11 @@ async def _settle_receivers_without_endpoint(session: AsyncSession, workflow_id:
             *of_event,
             col(Notification.status) == "pending",
             col(Notification.receiver_id).not_in(select(Webhook.organisation_id)),
+            col(Notification.receiver_id).not_in(
+                select(NotificationContact.organisation_id).where(
+                    (col(NotificationContact.phone) != "") | (col(NotificationContact.email) != "")
+                )
+            ),
         )
         .values(status="no_endpoint")
     )
@@ -70,6 +75,12 @@ async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Re
         .on_conflict_do_nothing(index_elements=["workflow_id", "seq"])
     )
     for receiver in notify:
+        # A party gets its own line and what happened when, never the event's internals.
+        payload = (
+            {"kind": event.kind, "seq": event.seq, "occurred_at": event.occurred_at.isoformat()}
+            if receiver.role == Role.PARTY
+            else jsonable(event)
+        )
         await session.exec(
             insert(Notification)
             .values(
@@ -79,8 +90,8 @@ async def append_event(session: AsyncSession, event: AuditEvent, notify: list[Re
                 kind=event.kind,
                 receiver_role=receiver.role,
                 receiver_id=receiver.organisation_id,
-                message=message[:1000],
-                payload=jsonable(event),
+                message=(receiver.message or message)[:1000],
+                payload=payload,
                 created_at=event.occurred_at,
             )
             .on_conflict_do_nothing(

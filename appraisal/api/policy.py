@@ -33,6 +33,8 @@ class Scope(StrEnum):
     ADMINISTERED = "administered"
     """A bureau official, or an account that administers its organisation, else 403 (a bearer
     token of another role has no account, so it never administers)."""
+    DRAW = "draw"
+    """The random draw in the path must be the caller organ's own, else 404."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,11 @@ ALL_ROLES = frozenset(Role)
 """Every account: what each organisation has of its own (the inbox, notifications, password)
 and public reference data."""
 EVERYONE = ALL_ROLES - {Role.EXPERT}
-"""Whoever takes part in commissions: an expert of the pool sees only the applications they review."""
+"""Whoever takes part in commissions, a party too: an expert of the pool sees only the
+applications they review."""
+STAFF = EVERYONE - {Role.PARTY}
+"""Everyone who works on commissions; a party reaches only what names it (PTY-1)."""
+PARTY = frozenset({Role.PARTY})
 
 
 def _only(*roles: Role) -> frozenset[Role]:
@@ -60,8 +66,9 @@ investigative organ; each on its own commissions."""
 INVESTIGATORS = _only(*INVESTIGATING_ROLES)
 """The entrusting organs of a criminal case before trial (PROC-36, ENT-4)."""
 
-DASHBOARD = EVERYONE
-"""Who the web workspace (/ui) is for: every role, signed in with an account (or a pasted token)."""
+DASHBOARD = STAFF
+"""Who the web workspace's pages (/ui) are for: every role but a party's, signed in with an account
+(or a pasted token); a party has pages of its own (/ui/party)."""
 
 COUNTED = DASHBOARD - {Role.APPRAISER}
 """Whose scope the overview counts (an appraiser's home is the inbox)."""
@@ -83,8 +90,8 @@ POLICY: dict[tuple[str, str], Access] = {
     ("GET", "/readyz"): Access(frozenset(), Scope.PUBLIC, "Temporal and the database reachable"),
     ("GET", "/metrics"): Access(frozenset(), Scope.PUBLIC, "Prometheus metrics"),
     ("POST", "/v1/commissions"): Access(ENTRUSTERS, Scope.OWN, "entrust, as the calling court or organ"),
-    ("GET", "/v1/commissions"): Access(EVERYONE, Scope.OWN, "only commissions in the caller's scope"),
-    ("GET", COMMISSION_PATH): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", "/v1/commissions"): Access(STAFF, Scope.OWN, "only commissions in the caller's scope"),
+    ("GET", COMMISSION_PATH): Access(STAFF, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/acceptance"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/material-requests"): Access(
         _only(Role.INSTITUTION, Role.APPRAISER), Scope.COMMISSION
@@ -114,7 +121,7 @@ POLICY: dict[tuple[str, str], Access] = {
         _only(Role.COURT), Scope.COMMISSION
     ),
     ("POST", f"{COMMISSION_PATH}/testimony"): Access(_only(Role.COURT), Scope.COMMISSION),
-    ("GET", f"{COMMISSION_PATH}/testimony/{{testimony_id}}"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/testimony/{{testimony_id}}"): Access(STAFF, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/testimony/{{testimony_id}}/confirmation"): Access(
         _only(Role.APPRAISER), Scope.COMMISSION, "a summoned appraiser, for themself"
     ),
@@ -130,7 +137,7 @@ POLICY: dict[tuple[str, str], Access] = {
     ("POST", f"{COMMISSION_PATH}/supplementary"): Access(ENTRUSTERS, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/corrections"): Access(_only(Role.APPRAISER), Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/reappraisal"): Access(ENTRUSTERS, Scope.COMMISSION),
-    ("GET", f"{COMMISSION_PATH}/lineage"): Access(EVERYONE, Scope.COMMISSION, "only commissions in scope"),
+    ("GET", f"{COMMISSION_PATH}/lineage"): Access(STAFF, Scope.COMMISSION, "only commissions in scope"),
     ("POST", f"{COMMISSION_PATH}/closure"): Access(ENTRUSTERS, Scope.COMMISSION),
     ("POST", f"{COMMISSION_PATH}/opinion-notices"): Access(
         INVESTIGATORS, Scope.COMMISSION, "the suspect and the victim told of the opinion (PROC-36)"
@@ -145,23 +152,75 @@ POLICY: dict[tuple[str, str], Access] = {
         INVESTIGATORS, Scope.COMMISSION, "a refused applicant told in writing (PROC-36)"
     ),
     ("GET", f"{COMMISSION_PATH}/case"): Access(
-        EVERYONE, Scope.COMMISSION, "the case across organs (ENT-4): only commissions in scope"
+        STAFF, Scope.COMMISSION, "the case across organs (ENT-4): only commissions in scope"
     ),
     ("POST", "/v1/case-transfers"): Access(
         INVESTIGATORS, Scope.OWN, "hand the caller's case over to the next organ (ENT-4)"
     ),
     ("GET", "/v1/case-transfers"): Access(ENTRUSTERS, Scope.OWN, "hand-overs the caller made or received"),
     ("GET", "/v1/registry/organs"): Access(EVERYONE, Scope.OWN, "public reference data: entrusting organs"),
-    ("GET", f"{COMMISSION_PATH}/audit"): Access(EVERYONE, Scope.COMMISSION),
-    ("GET", f"{COMMISSION_PATH}/verify"): Access(EVERYONE, Scope.COMMISSION),
-    ("GET", f"{COMMISSION_PATH}/report.pdf"): Access(EVERYONE, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/audit"): Access(STAFF, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/verify"): Access(STAFF, Scope.COMMISSION),
+    ("GET", f"{COMMISSION_PATH}/report.pdf"): Access(
+        EVERYONE, Scope.COMMISSION, "a party: once the entrusting organ released it (PTY-1)"
+    ),
     ("GET", f"{COMMISSION_PATH}/selection"): Access(
         EVERYONE, Scope.COMMISSION, "the institution's selection, re-run from its recorded seed"
     ),
     ("GET", "/v1/tasks"): Access(ALL_ROLES, Scope.OWN, "the caller's own inbox"),
     ("GET", "/v1/notifications"): Access(ALL_ROLES, Scope.OWN, "sent to the caller's organisation"),
     ("PUT", "/v1/notifications/webhook"): Access(
-        ALL_ROLES, Scope.OWN, "the caller's organisation's endpoint"
+        ALL_ROLES - PARTY, Scope.OWN, "the caller's organisation's endpoint"
+    ),
+    ("GET", "/v1/notifications/contact"): Access(ALL_ROLES, Scope.OWN, "the caller's SMS and e-mail contact"),
+    ("PUT", "/v1/notifications/contact"): Access(ALL_ROLES, Scope.OWN, "the caller's SMS and e-mail contact"),
+    # ---- the parties (PTY-1) and the random draw they watch (SEL-3) ----
+    ("POST", f"{COMMISSION_PATH}/parties"): Access(
+        ENTRUSTERS, Scope.COMMISSION, "register parties: each gets a one-time sign-in link"
+    ),
+    ("GET", f"{COMMISSION_PATH}/parties"): Access(ENTRUSTERS, Scope.COMMISSION, "the organ's own commission"),
+    ("POST", "/v1/parties/{party_id}/link"): Access(
+        ENTRUSTERS, Scope.OWN, "a new one-time link for a party the caller's organ registered (else 404)"
+    ),
+    ("POST", "/v1/party-sign-in"): Access(
+        frozenset(), Scope.PUBLIC, "a party's one-time link for a bearer token"
+    ),
+    ("GET", "/v1/party"): Access(PARTY, Scope.OWN, "the calling party: its commission or its draw"),
+    ("GET", f"{COMMISSION_PATH}/party-view"): Access(
+        PARTY, Scope.COMMISSION, "what a party sees of its own commission alone"
+    ),
+    ("POST", f"{COMMISSION_PATH}/party-requests"): Access(
+        PARTY, Scope.COMMISSION, "materials or an objection, for the entrusting organ to pass on"
+    ),
+    ("POST", f"{COMMISSION_PATH}/party-requests/{{request_id}}/decline"): Access(
+        ENTRUSTERS, Scope.COMMISSION, "declined with reasons (accepting is the materials or objection step)"
+    ),
+    ("POST", f"{COMMISSION_PATH}/report-release"): Access(
+        ENTRUSTERS, Scope.COMMISSION, "the issued report shown to the parties"
+    ),
+    ("POST", f"{COMMISSION_PATH}/complaints"): Access(
+        PARTY, Scope.COMMISSION, "a party's own complaint to the bureau (CMP-2)"
+    ),
+    ("POST", "/v1/draws"): Access(ENTRUSTERS, Scope.OWN, "schedule a random draw with the parties present"),
+    ("GET", "/v1/draws"): Access(ENTRUSTERS, Scope.OWN, "the caller organ's draws"),
+    ("GET", "/v1/draws/{draw_id}"): Access(ENTRUSTERS, Scope.DRAW),
+    ("POST", "/v1/draws/{draw_id}/run"): Access(
+        ENTRUSTERS, Scope.DRAW, "run it: the commission is entrusted"
+    ),
+    # ---- the fee (鉴定费: FEE-1, CRT-1, FEE-2) ----
+    ("GET", "/v1/fee-standards"): Access(ALL_ROLES, Scope.OWN, "public reference data: charging standards"),
+    ("POST", "/v1/fee-standards"): Access(_only(Role.SUPERVISOR), Scope.OWN, "of the caller's bureau"),
+    ("POST", f"{COMMISSION_PATH}/fee/quote"): Access(_only(Role.INSTITUTION), Scope.COMMISSION),
+    ("POST", f"{COMMISSION_PATH}/fee/answer"): Access(
+        ENTRUSTERS | PARTY, Scope.COMMISSION, "the payer: the entrusting organ, or the party named"
+    ),
+    ("POST", f"{COMMISSION_PATH}/fee/payments"): Access(
+        ENTRUSTERS | {Role.INSTITUTION}, Scope.COMMISSION, "with its external reference"
+    ),
+    ("POST", f"{COMMISSION_PATH}/fee/refund"): Access(
+        ENTRUSTERS | {Role.INSTITUTION},
+        Scope.COMMISSION,
+        "paid back by the institution, or confirmed by the organ",
     ),
     ("GET", "/v1/calendar/{year}"): Access(ALL_ROLES, Scope.OWN, "public reference data"),
     ("PUT", "/v1/calendar/{year}"): Access(_only(Role.SUPERVISOR), Scope.OWN),
@@ -462,6 +521,35 @@ POLICY: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/ui/evaluations/{evaluation_id}/objections"): Access(
         _only(Role.INSTITUTION, Role.APPRAISER), Scope.BUREAU_WIDE, "workspace: as POST …/objections"
+    ),
+    ("POST", "/ui/notifications/contact"): Access(
+        ALL_ROLES, Scope.OWN, "workspace: as PUT /v1/notifications/contact"
+    ),
+    ("GET", "/ui/party/sign-in/{token}"): Access(
+        frozenset(), Scope.PUBLIC, "a party's one-time link: asks to sign in (a link preview uses nothing)"
+    ),
+    ("POST", "/ui/party/sign-in/{token}"): Access(
+        frozenset(), Scope.PUBLIC, "a party's one-time link: signs in, the link used up"
+    ),
+    ("GET", "/ui/party"): Access(PARTY, Scope.OWN, "a party's page: its commission alone (or its draw)"),
+    ("GET", "/ui/party/live"): Access(PARTY, Scope.OWN, "the party's page, refreshed (htmx)"),
+    ("GET", "/ui/party/report.pdf"): Access(
+        PARTY, Scope.OWN, "the report's PDF, once released to the parties"
+    ),
+    ("POST", "/ui/party/complaints"): Access(PARTY, Scope.OWN, "workspace: as POST …/complaints"),
+    ("POST", "/ui/commissions/{commission_id}/parties"): Access(
+        ENTRUSTERS, Scope.COMMISSION, "workspace: as POST …/parties"
+    ),
+    ("POST", "/ui/parties/{party_id}/link"): Access(
+        ENTRUSTERS, Scope.OWN, "workspace: as POST /v1/parties/…/link"
+    ),
+    ("GET", "/ui/draws"): Access(ENTRUSTERS, Scope.OWN, "workspace: the organ's draws and the form"),
+    ("POST", "/ui/draws"): Access(ENTRUSTERS, Scope.OWN, "workspace: as POST /v1/draws"),
+    ("GET", "/ui/draws/{draw_id}"): Access(ENTRUSTERS, Scope.DRAW, "workspace: the draw, refreshed"),
+    ("POST", "/ui/draws/{draw_id}/run"): Access(ENTRUSTERS, Scope.DRAW, "workspace: as POST …/run"),
+    ("GET", "/ui/fee-standards"): Access(STAFF, Scope.OWN, "workspace: the charging standards"),
+    ("POST", "/ui/fee-standards"): Access(
+        _only(Role.SUPERVISOR), Scope.OWN, "workspace: as POST /v1/fee-standards"
     ),
 }
 # Every step's form in the workspace: whoever may take the step through the API.

@@ -19,8 +19,14 @@ DEFAULT_INTEGRITY_DEDUCTIONS = {
     "administrative_penalty": 40,
     "training_shortfall": 5,
     "inspection_finding": 5,
+    "fee_violation": 10,
 }
-ADDED_INTEGRITY_ITEMS = ("administrative_penalty", "training_shortfall", "inspection_finding")
+ADDED_INTEGRITY_ITEMS = (
+    "administrative_penalty",
+    "training_shortfall",
+    "inspection_finding",
+    "fee_violation",
+)
 """Items added after INTEGRITY_DEDUCTIONS was first configurable: a value set before them
 keeps working, each added item taking its default points."""
 DEFAULT_INTEGRITY_GRADE_FLOORS = {"A": 90, "B": 75, "C": 60}
@@ -149,6 +155,35 @@ class Settings(BaseSettings):
         default="",
         description="base64 of the bureau's raw 32-byte Ed25519 private key that signs the daily anchor "
         "files; required in production (dev and tests sign with a demo key)",
+    )
+    notification_channel: Literal["file", "log", "gateway"] = Field(
+        default="file",
+        description="how SMS and e-mail notifications (to parties, and to organisations that gave a number or "
+        "an address instead of a webhook) leave: `file` (dev: JSON lines in NOTIFICATION_FILE), `log`, or "
+        "`gateway` (SMTP_HOST, SMS_GATEWAY_URL); webhooks are always POSTed",
+    )
+    notification_file: Path | None = Field(
+        default=None, description="the file channel's file; default DATA_DIR/notifications.jsonl"
+    )
+    smtp_host: str = Field(default="", description="the SMTP relay for e-mail (gateway channel); empty: none")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_sender: str = Field(default="", description="From: of the e-mails sent")
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    sms_gateway_url: str = Field(
+        default="",
+        description="the SMS gateway's HTTP endpoint (gateway channel): POST {to, text, id}; empty: none",
+    )
+    sms_gateway_token: str = Field(default="", description="bearer token the SMS gateway expects")
+    party_link_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 30,
+        description="how long a party's one-time sign-in link stays valid (it works once)",
+    )
+    party_session_hours: int = Field(
+        default=8, ge=1, le=24, description="how long a party's bearer token from its link lasts (the API)"
     )
     inspection_inspectors: int = Field(
         default=2, ge=1, le=50, description="inspectors it draws from the bureau's inspector list"

@@ -21,9 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db.models import AuditEventRow, Commission, IntegrityEntryRow, TrainingCourse, TrainingRecord
 from appraisal.domain.calendar import CHINA_TZ
-from appraisal.domain.integrity import DISSENTED, ISSUED, OVERDUE, SIGNED
+from appraisal.domain.integrity import DISSENTED, FEE_RULE, FEE_VIOLATION, ISSUED, OVERDUE, SIGNED
 from appraisal.domain.roles import Role
-from appraisal.domain.rules import CLOCK_RULES
+from appraisal.domain.rules import CLOCK_RULES, FEE_REFUND
 from appraisal.domain.training import IN_SERVICE, PRE_SERVICE
 
 APPRAISER_CLOCKS = sorted(r.rule_id for r in CLOCK_RULES.values() if r.assignee_role == Role.APPRAISER)
@@ -31,9 +31,10 @@ APPRAISER_CLOCKS = sorted(r.rule_id for r in CLOCK_RULES.values() if r.assignee_
 INSTITUTION_CLOCKS = sorted(
     r.rule_id
     for r in CLOCK_RULES.values()
-    if r.assignee_role in (Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER)
+    if r.assignee_role in (Role.INSTITUTION, Role.INSTITUTION_HEAD, Role.APPRAISER) and r is not FEE_REFUND
 )
-"""The clocks an institution answers for: its own and its appraisers', not the court's."""
+"""The clocks an institution answers for: its own and its appraisers', not the court's (a refund
+paid back late is counted as a fee violation instead)."""
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -95,12 +96,17 @@ def _entries_of(subject_kind: str, subject_id: str, year: int) -> ColumnElement[
 async def entries_by_outcome(
     session: AsyncSession, *, subject_kind: str, subject_id: str, year: int
 ) -> dict[str, int]:
-    """Entries of the year by kind: one GROUP BY."""
+    """Entries of the year by kind (one GROUP BY), and the fee violations among them: the
+    sources (complaints) whose entries name REG-5."""
+    where = _entries_of(subject_kind, subject_id, year)
     outcome = col(IntegrityEntryRow.outcome)
-    rows = await session.exec(
-        select(outcome, func.count()).where(_entries_of(subject_kind, subject_id, year)).group_by(outcome)
+    rows = await session.exec(select(outcome, func.count()).where(where).group_by(outcome))
+    fee_rule = await session.exec(
+        select(func.count(func.distinct(col(IntegrityEntryRow.complaint_id)))).where(
+            where, col(IntegrityEntryRow.rule) == FEE_RULE
+        )
     )
-    return {k: int(n) for k, n in rows.all()}
+    return {k: int(n) for k, n in rows.all()} | {FEE_VIOLATION: int(fee_rule.one())}
 
 
 async def entries(
@@ -136,15 +142,21 @@ async def appraiser_counts(session: AsyncSession, *, appraiser_id: str, year: in
 
 async def institution_counts(session: AsyncSession, *, institution_id: str, year: int) -> dict[str, int]:
     kind = col(AuditEventRow.kind)
+    subject = col(Commission.institution_id) == institution_id
     audit = await _audit_counts(
         session,
         year=year,
-        subject=col(Commission.institution_id) == institution_id,
+        subject=subject,
         kinds=or_(_overdue_of(INSTITUTION_CLOCKS), kind.in_((SIGNED, DISSENTED, ISSUED))),
     )
-    return audit | await entries_by_outcome(
+    refunds_late = await _audit_counts(
+        session, year=year, subject=subject, kinds=_overdue_of([FEE_REFUND.rule_id])
+    )
+    entries = await entries_by_outcome(
         session, subject_kind="institution", subject_id=institution_id, year=year
     )
+    # A refund paid back after its FEE-2 time is a fee violation of the institution (REG-5).
+    return audit | entries | {FEE_VIOLATION: entries[FEE_VIOLATION] + refunds_late.get(OVERDUE, 0)}
 
 
 def course_in_year(year: int) -> ColumnElement[bool]:

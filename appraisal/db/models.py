@@ -390,6 +390,20 @@ class Webhook(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+class NotificationContact(SQLModel, table=True):
+    """Where a person or an organisation without a webhook wants its notifications: an e-mail
+    address or a mobile number (a party's, given when it was registered; an organisation's,
+    set by its staff). Delivered through the channel the deployment configures (email/SMS
+    gateway, or a file or the log in dev: core/channels.py)."""
+
+    __tablename__ = "notification_contact"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    email: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=30)
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
 class Notification(SQLModel, table=True):
     """Transactional outbox: written with the audit event that causes it, then
     delivered by an activity. Unique per (event, receiver): never twice."""
@@ -413,6 +427,9 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    channel: str | None = Field(
+        default=None, max_length=20, description="webhook, sms or email: how it went (or is going) out"
+    )
 
 
 # ---- a case moving on with its record (ENT-4) ----
@@ -967,3 +984,92 @@ class IntegrityGrade(IntegrityGradeBase, table=True):
 
 class IntegrityGradePublic(IntegrityGradeBase):
     pass
+
+
+# ---- the parties and the money (issue 22) ----
+
+
+class CommissionPartyBase(SQLModel):
+    commission_id: str | None = Field(
+        default=None, max_length=36, index=True, description="none until the draw it waits for has run"
+    )
+    draw_id: str | None = Field(default=None, max_length=36, index=True)
+    name: str = Field(max_length=200)
+    side: str = Field(max_length=30)
+    registered_by_role: str = Field(max_length=30)
+    registered_by_organ_id: str = Field(max_length=36, index=True)
+    registered_by: str = Field(max_length=200)
+    registered_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CommissionParty(CommissionPartyBase, table=True):
+    """A party (当事人) of one commission as a principal (role party, this row its organisation):
+    registered by the organ that entrusted the commission; it signs in with a one-time link (its
+    hash here, the link given to the party once) or with an account; it sees that commission
+    alone. Its contact is in `notification_contact`."""
+
+    __tablename__ = "commission_party"
+
+    id: str = Field(primary_key=True, max_length=36)
+    account_id: str | None = Field(default=None, max_length=36)
+    link_hash: str | None = Field(default=None, max_length=64, unique=True)
+    link_expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    link_used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class SelectionDraw(SQLModel, table=True):
+    """A random draw (随机摇号) the entrusting organ schedules with the parties present: the
+    entrustment waits here (its body), the parties sign in and watch; running it entrusts the
+    commission with the institution drawn (its seed and candidates in the commission's chain)."""
+
+    __tablename__ = "selection_draw"
+    __table_args__ = (UniqueConstraint("court_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=36)
+    court_id: str = Field(max_length=36, index=True, description="the entrusting organ's id")
+    court_role: str = Field(max_length=30)
+    reference: str = Field(max_length=200, description="the entrustment's own reference")
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    scheduled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    place: str = Field(default="", max_length=200)
+    status: str = Field(default="scheduled", max_length=20, description="scheduled or drawn")
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    drawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    drawn_by: str = Field(default="", max_length=200)
+    commission_id: str | None = Field(default=None, max_length=36)
+
+
+class FeeStandardBase(SQLModel):
+    bureau_id: str = Field(max_length=36, index=True)
+    category: str = Field(max_length=60)
+    matter: str = Field(
+        default="", max_length=200, description="one matter of the category; empty: any matter of it"
+    )
+    ceiling_fen: int = Field(description="the most a matter may be charged, in fen (分)")
+    unit: str = Field(default="per_matter", max_length=30)
+    source: str = Field(max_length=500, description="the price document it comes from")
+    effective_from: date
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    superseded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class FeeStandard(FeeStandardBase, table=True):
+    """The charging standard (收费标准) of a category (or one of its matters) in a bureau, as the
+    bureau keeps it: a new row supersedes the one before for the same category and matter; every
+    change is in the bureau's registry chain (`registry_change`, entity kind fee_standard)."""
+
+    __tablename__ = "fee_standard"
+    __table_args__ = (
+        Index(
+            "ux_fee_standard_in_force",
+            "bureau_id",
+            "category",
+            "matter",
+            unique=True,
+            postgresql_where=text("superseded_at is null"),
+        ),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from appraisal.db import seal
 from appraisal.db.chain import next_link
-from appraisal.db.models import Appraiser, Expert, Institution, RegistryChange
+from appraisal.db.models import Appraiser, Expert, FeeStandard, Institution, RegistryChange
 from appraisal.db.models import RegistryExit as RegistryExitRow
 from appraisal.domain.audit import chain_hash
 from appraisal.domain.exit import (
@@ -115,7 +115,11 @@ async def sync_licence_tasks(session: AsyncSession, *, today: date, entity_id: s
 # ---- the registry's chain of changes, and the one place a change of standing takes effect ----
 
 
-def kind_of(entity: Registered) -> str:
+def kind_of(entity: Registered | Expert | FeeStandard) -> str:
+    if isinstance(entity, FeeStandard):
+        return "fee_standard"
+    if isinstance(entity, Expert):
+        return "expert"
     return "institution" if isinstance(entity, Institution) else "appraiser"
 
 
@@ -128,7 +132,7 @@ async def record_change(
     session: AsyncSession,
     *,
     principal: Actor,
-    entity: Registered | Expert,
+    entity: Registered | Expert | FeeStandard,
     bureau_id: str,
     action: str,
     before: dict[str, Any] | None,
@@ -141,7 +145,7 @@ async def record_change(
     row = RegistryChange(
         bureau_id=bureau_id,
         seq=seq,
-        entity_kind="expert" if isinstance(entity, Expert) else kind_of(entity),
+        entity_kind=kind_of(entity),
         entity_id=entity.id,
         action=action,
         actor_role=principal.role,

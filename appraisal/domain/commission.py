@@ -11,7 +11,10 @@ from typing import Any
 from appraisal.domain.criminal import ApplicationSnapshot, OpinionNoticeSnapshot, TransferSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.exit import InterferenceSnapshot, RegistryBar
+from appraisal.domain.fees import FeeSnapshot
+from appraisal.domain.materials import Material as Material
 from appraisal.domain.objection import ObjectionSnapshot
+from appraisal.domain.parties import PartyRequestSnapshot, PartySnapshot
 from appraisal.domain.recusal import RecusalSnapshot
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import Stage
@@ -25,12 +28,6 @@ REFUSAL_GROUNDS: dict[str, str] = {
     "PROC-05-6": "the same matter is commissioned elsewhere at the same time",
     "PROC-05-7": "another legal bar",
 }
-
-
-@dataclass
-class Material:
-    name: str
-    sha256: str
 
 
 @dataclass
@@ -165,6 +162,8 @@ class MaterialSupply:
     actor: Actor
     received_on: str = ""
     materials: list[Material] = field(default_factory=list)
+    party_request_id: str = ""
+    """The materials a party offered that the entrusting organ supplies with this (its request)."""
 
 
 @dataclass
@@ -341,6 +340,14 @@ class CommissionSnapshot:
     """Applications for a supplementary or re-appraisal, and their decisions (PROC-36)."""
     transfers: list[TransferSnapshot] = field(default_factory=list)
     """The case's hand-overs to later organs while this commission ran (ENT-4)."""
+    parties: list[PartySnapshot] = field(default_factory=list)
+    """The parties the entrusting organ registered: each sees this commission alone."""
+    party_requests: list[PartyRequestSnapshot] = field(default_factory=list)
+    """What the parties asked the entrusting organ to pass on, and what became of it."""
+    report_released: int = 0
+    """The report version the entrusting organ released to the parties (0: none yet)."""
+    fee: FeeSnapshot | None = None
+    """The fee (鉴定费): quoted, answered, paid, refunded (domain/fees.py)."""
     last_event_seq: int = 0
     last_hash: str = ""
     """Head of the audit chain: what the stored trail must end with."""

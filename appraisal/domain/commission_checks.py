@@ -45,6 +45,15 @@ from appraisal.domain.criminal import (
 )
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.exit import REGISTRY_RECUSAL_GROUND
+from appraisal.domain.fees import (
+    PAYER_KINDS,
+    FeeAnswer,
+    FeePayment,
+    FeeQuote,
+    FeeSnapshot,
+    RefundRecord,
+    yuan,
+)
 from appraisal.domain.lifecycle import require_step
 from appraisal.domain.objection import (
     MAX_REPLY_DAYS,
@@ -55,6 +64,17 @@ from appraisal.domain.objection import (
     ObjectionSnapshot,
 )
 from appraisal.domain.organs import check_transfer
+from appraisal.domain.parties import (
+    MAX_PARTIES,
+    REQUEST_KINDS,
+    SIDES,
+    PartyRegistration,
+    PartyRequest,
+    PartyRequestDecline,
+    PartyRequestSnapshot,
+    PartySnapshot,
+    ReportRelease,
+)
 from appraisal.domain.reappraisal import (
     REAPPRAISAL_GROUNDS,
     ReappraisalOrder,
@@ -158,6 +178,7 @@ def check_acceptance(
         if decision.ground not in REFUSAL_GROUNDS:
             raise RuleViolation("unknown_ground", f"{decision.ground} is not a PROC-05 ground")
         return
+    check_prepaid(commission)
     check_appraisers(decision.appraiser_ids, entrusted.eligible_appraisers)
     check_not_previously_appraised(decision.appraiser_ids, entrusted.excluded_appraiser_ids)
     if commission.reappraisal_of:
@@ -203,6 +224,8 @@ def check_material_request(commission: CommissionSnapshot, request: MaterialRequ
 def check_supply(commission: CommissionSnapshot, supply: MaterialSupply, today: date) -> None:
     require_step(commission.stage, "supply_materials")
     require_entruster(supply.actor, commission)
+    if supply.party_request_id:
+        party_request_of(commission, supply.party_request_id, kind="materials")
     if supply.received_on:
         check_date_within_history(
             supply.received_on,
@@ -339,6 +362,8 @@ def check_recusal_decision(
 def check_objection(commission: CommissionSnapshot, objection: ObjectionForward, today: date) -> None:
     require_step(commission.stage, "forward_objection")
     require_actor(objection.actor, Role.COURT, commission.court_id)
+    if objection.party_request_id:
+        party_request_of(commission, objection.party_request_id, kind="objection")
     if any(o.status == "awaiting_reply" for o in commission.objections):
         raise RuleViolation(
             "objection_pending", "the appraisers have not yet answered the open objection", rule="CRT-7"
@@ -633,3 +658,221 @@ def check_transfer_record(commission: CommissionSnapshot, record: CaseTransferRe
     if (actor.role, actor.organisation_id) != (holder_role, holder_id) or record.from_organ_id != holder_id:
         raise RuleViolation("wrong_actor", "only the organ handling the case now hands it over", rule="ENT-4")
     check_transfer(from_kind=holder_kind, to_kind=record.to_kind)
+
+
+# ---- the parties (PTY-1) ----
+
+
+def require_party(actor: Actor, commission: CommissionSnapshot) -> PartySnapshot:
+    """A party registered on this very commission."""
+    party = next((p for p in commission.parties if p.party_id == actor.organisation_id), None)
+    if actor.role != Role.PARTY or party is None:
+        raise RuleViolation("wrong_actor", "only a party registered on this commission may", rule="PTY-1")
+    return party
+
+
+def party_request_of(
+    commission: CommissionSnapshot, request_id: str, *, kind: str = ""
+) -> PartyRequestSnapshot:
+    """A party's request still waiting on the entrusting organ (of this kind, when named)."""
+    found = next((r for r in commission.party_requests if r.id == request_id), None)
+    if found is None or found.status != "pending" or (kind and found.kind != kind):
+        what = f"{kind} request" if kind else "request"
+        raise RuleViolation("no_such_request", f"no pending party {what} {request_id}", rule="PTY-1")
+    return found
+
+
+def check_party_registration(commission: CommissionSnapshot, registration: PartyRegistration) -> None:
+    require_step(commission.stage, "register_parties")
+    require_entruster(registration.actor, commission)
+    if not registration.parties:
+        raise RuleViolation("nobody_registered", "name at least one party", rule="PTY-1")
+    if len(commission.parties) + len(registration.parties) > MAX_PARTIES:
+        raise RuleViolation(
+            "too_many_parties", f"a commission registers at most {MAX_PARTIES} parties", rule="PTY-1"
+        )
+    known = {p.party_id for p in commission.parties}
+    for party in registration.parties:
+        if party.party_id in known:
+            raise RuleViolation(
+                "duplicate_party", f"party {party.party_id} is registered already", rule="PTY-1"
+            )
+        known.add(party.party_id)
+        if party.side not in SIDES:
+            raise RuleViolation("unknown_side", f"{party.side} is not a side of a case", rule="PTY-1")
+        if not party.name.strip():
+            raise RuleViolation("name_required", "each party is named", rule="PTY-1")
+
+
+def check_party_request(commission: CommissionSnapshot, request: PartyRequest) -> None:
+    require_step(commission.stage, "submit_party_request")
+    require_party(request.actor, commission)
+    if request.kind not in REQUEST_KINDS:
+        raise RuleViolation("unknown_request_kind", "kind is materials or objection", rule="PTY-1")
+    if request.kind == "materials" and not request.materials:
+        raise RuleViolation(
+            "materials_required", "name the materials offered (and their SHA-256)", rule="PTY-1"
+        )
+    if request.kind == "objection":
+        if commission.entrusting_role != Role.COURT:
+            raise RuleViolation(
+                "objection_court_only", "objections to an opinion are a court's proceedings", rule="CRT-7"
+            )
+        if commission.stage != Stage.ISSUED:
+            raise RuleViolation(
+                "not_in_stage", f"the commission is {commission.stage}: an objection needs the issued report"
+            )
+        if not request.content.strip():
+            raise RuleViolation("objection_incomplete", "state the objection", rule="CRT-7")
+
+
+def check_party_request_decline(commission: CommissionSnapshot, decline: PartyRequestDecline) -> None:
+    require_step(commission.stage, "decline_party_request")
+    require_entruster(decline.actor, commission)
+    party_request_of(commission, decline.request_id)
+    if not decline.reason.strip():
+        raise RuleViolation("reason_required", "a request declined is told why", rule="PTY-1")
+
+
+def check_report_release(commission: CommissionSnapshot, release: ReportRelease) -> None:
+    require_step(commission.stage, "release_report")
+    require_entruster(release.actor, commission)
+    report = commission.report
+    if report is None or report.issued_at is None:
+        raise RuleViolation(
+            "report_not_issued", "only an issued report is released to the parties", rule="PTY-1"
+        )
+    if commission.report_released == report.version:
+        raise RuleViolation(
+            "already_released", f"version {report.version} is released to the parties already", rule="PTY-1"
+        )
+
+
+# ---- the fee (鉴定费: FEE-1, CRT-1, the refund rules) ----
+
+
+def check_prepaid(commission: CommissionSnapshot) -> None:
+    """CRT-1: an examination a party must prepay does not begin before the fee is paid in full."""
+    fee = commission.fee
+    if fee is not None and fee.prepayment_required and fee.paid < fee.total:
+        raise RuleViolation(
+            "fee_not_prepaid",
+            f"the fee ({yuan(fee.total)} yuan, {yuan(fee.paid)} paid) is prepaid before the examination "
+            "begins: the applicant pays within the court's period",
+            rule="CRT-1",
+        )
+
+
+def require_payer(actor: Actor, commission: CommissionSnapshot, fee: FeeSnapshot) -> None:
+    if fee.payer_kind == "party":
+        if actor.role != Role.PARTY or actor.organisation_id != fee.payer_party_id:
+            raise RuleViolation("wrong_actor", "only the party who pays answers the quote", rule="FEE-1")
+        return
+    require_entruster(actor, commission)
+
+
+def check_fee_quote(commission: CommissionSnapshot, quote: FeeQuote) -> None:
+    require_step(commission.stage, "quote_fee")
+    require_actor(quote.actor, Role.INSTITUTION, commission.institution_id)
+    if commission.fee is not None and commission.fee.status == "accepted":
+        raise RuleViolation("fee_already_agreed", "the payer accepted the quote already", rule="FEE-1")
+    if not quote.items:
+        raise RuleViolation("fee_items_required", "quote the fee of each matter", rule="FEE-1")
+    seen: set[str] = set()
+    for item in quote.items:
+        if item.matter in seen:
+            raise RuleViolation("duplicate_matter", f"{item.matter} is quoted twice", rule="FEE-1")
+        seen.add(item.matter)
+        if commission.matters and item.matter not in commission.matters:
+            raise RuleViolation(
+                "unknown_matter", f"{item.matter} is not a matter of this commission", rule="FEE-1"
+            )
+        if item.amount <= 0:
+            raise RuleViolation("invalid_amount", "an amount is more than nothing", rule="FEE-1")
+        if not item.standard_id or item.standard_ceiling <= 0:
+            raise RuleViolation(
+                "no_fee_standard",
+                f"no charging standard covers {item.matter}: the bureau keeps it",
+                rule="FEE-1",
+            )
+        if item.amount > item.standard_ceiling:
+            raise RuleViolation(
+                "fee_above_standard",
+                f"{item.matter}: {yuan(item.amount)} yuan is above the charging standard's "
+                f"{yuan(item.standard_ceiling)} yuan ({item.standard_source})",
+                rule="FEE-1",
+            )
+    if quote.payer_kind not in PAYER_KINDS:
+        raise RuleViolation("unknown_payer", "the payer is the entrusting organ or a party", rule="FEE-1")
+    if quote.payer_kind == "party" and quote.payer_party_id not in {p.party_id for p in commission.parties}:
+        raise RuleViolation(
+            "unknown_party", "the paying party is one registered on this commission", rule="FEE-1"
+        )
+
+
+def check_fee_answer(commission: CommissionSnapshot, answer: FeeAnswer) -> None:
+    require_step(commission.stage, "answer_fee_quote")
+    fee = commission.fee
+    if fee is None or fee.status != "quoted":
+        raise RuleViolation("no_fee_quote", "no quote waits for an answer", rule="FEE-1")
+    require_payer(answer.actor, commission, fee)
+    if not answer.accepted and not answer.reason.strip():
+        raise RuleViolation("reason_required", "a quote declined is told why", rule="FEE-1")
+
+
+def check_payment(commission: CommissionSnapshot, payment: FeePayment, today: date) -> None:
+    require_step(commission.stage, "record_payment")
+    if payment.actor.role == Role.INSTITUTION:
+        require_actor(payment.actor, Role.INSTITUTION, commission.institution_id)
+    else:
+        require_entruster(payment.actor, commission)
+    fee = commission.fee
+    if fee is None or fee.status != "accepted":
+        raise RuleViolation("fee_not_agreed", "a payment follows a quote the payer accepted", rule="FEE-1")
+    if payment.amount <= 0:
+        raise RuleViolation("invalid_amount", "an amount is more than nothing", rule="FEE-1")
+    if fee.paid + payment.amount > fee.total:
+        raise RuleViolation(
+            "overpayment",
+            f"{yuan(fee.paid)} of {yuan(fee.total)} yuan is paid: no more than the accepted quote is received",
+            rule="FEE-1",
+        )
+    if not payment.reference.strip():
+        raise RuleViolation("reference_required", "name the payment's external reference", rule="FEE-1")
+    if payment.paid_on:
+        check_date_within_history(payment.paid_on, earliest=fee.quoted_on, today=today, name="paid_on")
+
+
+def check_refund_record(commission: CommissionSnapshot, record: RefundRecord, today: date) -> None:
+    require_step(commission.stage, "record_refund")
+    # The institution pays it back; the entrusting organ may confirm it received it (or passed it
+    # on to the party), as when the institution is barred from acting (EXIT-1).
+    if record.actor.role == Role.INSTITUTION:
+        require_actor(record.actor, Role.INSTITUTION, commission.institution_id)
+    else:
+        require_entruster(record.actor, commission)
+    refund = commission.fee.refund if commission.fee else None
+    if refund is None or refund.status != "ordered":
+        raise RuleViolation("no_refund_due", "no refund is waiting to be paid back")
+    if record.amount < refund.minimum:
+        raise RuleViolation(
+            "refund_too_small",
+            f"at least {yuan(refund.minimum)} yuan comes back: {refund.basis}",
+            rule=refund.rule,
+        )
+    if record.amount > refund.paid:
+        raise RuleViolation(
+            "invalid_amount",
+            f"no more than the {yuan(refund.paid)} yuan received comes back",
+            rule=refund.rule,
+        )
+    if record.amount < refund.paid and not record.retained_reason.strip():
+        raise RuleViolation(
+            "reason_required", "what is kept back is the cost of the work done, stated", rule=refund.rule
+        )
+    if not record.reference.strip():
+        raise RuleViolation("reference_required", "name the refund's external reference", rule=refund.rule)
+    if record.refunded_on:
+        check_date_within_history(
+            record.refunded_on, earliest=refund.ordered_on, today=today, name="refunded_on"
+        )

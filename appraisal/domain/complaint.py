@@ -170,6 +170,8 @@ class ComplaintDecision:
     findings: str
     outcome: str
     decided_on: str = ""
+    fee_violation: bool = False
+    """The breach found is a fee violation (违规收费, REG-5): the integrity record counts it so."""
 
 
 @dataclass
@@ -276,8 +278,12 @@ def check_time_bar(*, knew_on: str, received_on: str, last_day: str = "") -> Non
 
 
 def check_registration(inp: ComplaintInput) -> None:
-    """What the workflow re-checks of its own input (the API checked it first)."""
-    if inp.registered_by.role != Role.SUPERVISOR or inp.registered_by.organisation_id != inp.bureau_id:
+    """What the workflow re-checks of its own input (the API checked it first). A complaint is
+    registered by the bureau where the institution is, or filed by a party of the commission
+    itself (PTY-1: the bureau is then the institution's, chosen by the service)."""
+    by = inp.registered_by
+    by_party = by.role == Role.PARTY and bool(inp.commission_id)
+    if not by_party and (by.role != Role.SUPERVISOR or by.organisation_id != inp.bureau_id):
         raise RuleViolation(
             "wrong_actor", "a complaint is registered by the bureau where the institution is", rule="CMP-2"
         )

@@ -64,6 +64,8 @@ class Receiver:
 
     role: str
     organisation_id: str
+    message: str = ""
+    """This receiver's own line, instead of the event's (a party's, in words a party reads)."""
 
 
 @dataclass

@@ -17,6 +17,9 @@ INSPECTION_FINDING = "inspection_finding"
 """A random inspection that found something to rectify or to refer for a penalty (双随机一公开):
 services/inspection.py writes the entry when the inspection closes."""
 FINDING_CONCLUSIONS = ("rectification", "penalty_referral")
+FEE_VIOLATION = "fee_violation"
+"""违规收费 (REG-5): a refund paid back after its FEE-2 time, or a complaint decided as one."""
+FEE_RULE = "REG-5"
 SANCTIONS = ("criticism_or_correction_order", "industry_discipline", "administrative_penalty_referral")
 """Complaint outcomes (CMP-8) that uphold a complaint."""
 
@@ -60,6 +63,7 @@ def deduction_items(counts: Mapping[str, int]) -> dict[str, int]:
         ADMINISTRATIVE_PENALTY: counts.get(ADMINISTRATIVE_PENALTY, 0),
         TRAINING_SHORTFALL: counts.get(TRAINING_SHORTFALL, 0),
         INSPECTION_FINDING: counts.get(INSPECTION_FINDING, 0),
+        FEE_VIOLATION: counts.get(FEE_VIOLATION, 0),
     }
 
 

@@ -33,6 +33,8 @@ S = Stage
 BEFORE_ISSUE = (S.AWAITING_ACCEPTANCE, S.AWAITING_MATERIALS, S.EXAMINING, S.SIGNING, S.AWAITING_ISSUE)
 ASSIGNED_BEFORE_REPORT = (S.AWAITING_MATERIALS, S.EXAMINING)
 RUNNING = (*BEFORE_ISSUE, S.ISSUED, S.IN_TESTIMONY)
+ENDED = (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)
+"""Stages a commission ends in that can still owe a refund: its workflow waits for it."""
 
 COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     Transition(START, "entrust", S.AWAITING_ACCEPTANCE, "entrusting organ (ENT-1), PROC-03 clock starts"),
@@ -72,7 +74,18 @@ COMMISSION_TRANSITIONS: tuple[Transition, ...] = (
     *_each(RUNNING, "registry_status_changed", note="barred or restored (REG-6/7/8, EXIT-1)"),
     *_each(RUNNING, "report_interference", note="signed by the appraiser, to the bureau (IND-1)"),
     *_each(RUNNING, "review_interference", note="the bureau reviews it"),
-    *(Transition(s, "end", START) for s in (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)),
+    *_each(RUNNING, "register_parties", note="the entrusting organ registers the parties (PTY-1)"),
+    *_each(RUNNING, "submit_party_request", note="a party offers materials or an objection (PTY-1)"),
+    *_each(RUNNING, "decline_party_request", note="the entrusting organ declines it, with reasons"),
+    *_each((S.ISSUED, S.IN_TESTIMONY), "release_report", note="the parties see the report (PTY-1)"),
+    *_each(BEFORE_ISSUE, "quote_fee", note="per matter, within the charging standard (FEE-1)"),
+    *_each(BEFORE_ISSUE, "answer_fee_quote", note="the payer accepts or declines"),
+    *_each(RUNNING, "record_payment", note="with its external reference; prepaid before accepting (CRT-1)"),
+    *_each((*RUNNING, *ENDED), "record_refund", note="the refund ordered paid back (FEE-2)"),
+    *(
+        Transition(s, "end", START, "once no refund is owed (FEE-2)" if s in ENDED else "")
+        for s in (S.CLOSED, S.REFUSED, S.TERMINATED, S.WITHDRAWN, S.REASSIGNED)
+    ),
 )
 
 C = ComplaintStage

@@ -24,6 +24,8 @@ class ObjectionForward:
     content: str
     reply_by: str
     """The last day of the court-set period (YYYY-MM-DD)."""
+    party_request_id: str = ""
+    """The objection a party filed through the workspace that the court forwards with this."""
 
 
 @dataclass
@@ -55,3 +57,5 @@ class ObjectionSnapshot:
     replied_on: str | None = None
     late: bool = False
     resolution_note: str = ""
+    party_id: str = ""
+    """The registered party who filed it (when it came as a party's request)."""

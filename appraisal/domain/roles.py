@@ -18,6 +18,9 @@ class Role(StrEnum):
     the coast guard, a prison, the army's security department); its kind is in the registry."""
     EXPERT = "expert"
     """A member of the bureau's expert pool (专家库), drawn to review registration applications."""
+    PARTY = "party"
+    """A party (当事人) of one commission, registered by the organ that entrusted it: its
+    "organisation" is its registration (`commission_party`), so it sees that commission alone."""
 
 
 ENTRUSTING_ROLES: tuple[Role, ...] = (
@@ -32,6 +35,11 @@ criminal case (CPL Art 146; 通则 Art 11 "办案机关"). Each has its own user
 INVESTIGATING_ROLES: tuple[Role, ...] = (Role.PROCURATORATE, Role.PUBLIC_SECURITY, Role.INVESTIGATIVE_ORGAN)
 """The entrusting organs of a criminal case before trial: they tell the suspect and the victim
 of an opinion used as evidence and decide their applications (PROC-36, CPL Art 148)."""
+
+
+STAFF_ROLES: tuple[Role, ...] = tuple(r for r in Role if r != Role.PARTY)
+"""Everyone who works on commissions (the organs, the institutions, the appraisers, the bureau):
+every role but a party's."""
 
 
 @dataclass(frozen=True)

@@ -485,6 +485,31 @@ random inspection than one graded A (差异化监管, I); an institution never g
 UNGRADED_INSPECTION_WEIGHT."""
 UNGRADED_INSPECTION_WEIGHT = 2
 
+# ---- the fee (鉴定费): a refund ordered is paid back within a time (RULES.md PROC-21, REG-5) ----
+
+FEE_REFUND = ClockRule(
+    rule_id="FEE-2",
+    name="fee_refund",
+    limit=10,
+    unit=DayUnit.WORKING,
+    starts_on="a refund ordered (terminated, withdrawn, re-entrusted after a delay, a refusal to testify, "
+    "a re-appraisal that refunds)",
+    source="司法鉴定程序通则 (司法部令132) Art 29 (PROC-21); 证据规定 Arts 35, 40, 81 (CRT-5, PROC-35, "
+    "TST-4): the law orders the refund but sets no period; 10 wd is this product's interpretation (I). "
+    "A refund kept back past it is a fee violation in the integrity record (机构办法 Art 39, REG-5)",
+    confidence="I",
+    assignee_role=Role.INSTITUTION,
+    ladder=(
+        Rung(RungKind.WARNING, (Audience.ASSIGNEES,), percent_used=80),
+        Rung(
+            RungKind.OVERDUE,
+            (Audience.ASSIGNEES, Audience.INSTITUTION_HEAD, Audience.COURT),
+            working_days_after_deadline=0,
+        ),
+        Rung(RungKind.ESCALATION, (Audience.SUPERVISOR,), working_days_after_deadline=5),
+    ),
+)
+
 CLOCK_RULES: dict[str, ClockRule] = {
     r.rule_id: r
     for r in (
@@ -511,6 +536,7 @@ CLOCK_RULES: dict[str, ClockRule] = {
         REGISTRY_EXIT_REMEDY,
         APPLICANT_NOTICE,
         APPLICANT_NOTICE_IN_CUSTODY,
+        FEE_REFUND,
     )
 }
 
@@ -665,6 +691,41 @@ STEP_RULES: dict[str, StepRule] = {
             "刑事诉讼法 Arts 162, 176 (S4); 公安机关办理刑事案件程序规定 (公安部令159) Art 289; "
             "人民检察院刑事诉讼规则 Arts 238, 428 (the file handed over)",
             "T",
+        ),
+        # ---- the parties and the money ----
+        StepRule(
+            "CRT-1",
+            "in a court's civil or administrative case the party applying for the appraisal prepays the fee "
+            "within the court's period, otherwise the application is deemed waived: an institution does "
+            "not begin the examination (accept) before a fee quoted to a party is paid in full",
+            "最高人民法院关于民事诉讼证据的若干规定 Arts 30-31; 最高人民法院关于适用《民事诉讼法》的解释 "
+            "Art 121",
+        ),
+        StepRule(
+            "FEE-1",
+            "the institution quotes the fee per matter within the charging standard of the category that "
+            "the bureau keeps (with its source); a quote above it is refused; the payer accepts it before "
+            "any payment, and no more than the accepted quote is received",
+            "司法鉴定收费管理办法 (发改价格〔2009〕2264号) and the province's 司法鉴定收费标准; charging "
+            "beyond it is a fee violation (司法鉴定机构登记管理办法 (令95) Art 39, REG-5)",
+            "M",
+        ),
+        StepRule(
+            "FEE-3",
+            "a commission withdrawn by the entrusting organ: everything paid comes back before the "
+            "examination began; after it the institution may keep the cost of the work done, with reasons",
+            "司法鉴定程序通则 (司法部令132) Art 29(4); the provincial fee rules",
+            "I",
+        ),
+        StepRule(
+            "PTY-1",
+            "the parties (当事人) of a commission see its stage, clocks, materials, the institution and how "
+            "it was chosen (the draw re-run from its seed), and the report once the entrusting organ "
+            "releases it; they act through the organ (materials, an objection) and complain to the bureau "
+            "themselves",
+            "人民法院对外委托司法鉴定管理规定 Art 10; 人民法院委托鉴定系统 (SEL-3, P17): parties watch the "
+            "draw, pay and supply materials online; 司法鉴定执业活动投诉处理办法 (司法部令144) Art 3",
+            "T/I",
         ),
         StepRule(
             "PROC-36",

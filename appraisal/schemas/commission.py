@@ -23,6 +23,7 @@ from appraisal.schemas.common import (
     Strict,
     Text,
 )
+from appraisal.schemas.fees import FeePublic
 
 
 class MaterialIn(Strict):
@@ -178,6 +179,11 @@ class MaterialRequestCreate(Strict):
 class MaterialsCreate(Strict):
     materials: list[MaterialIn] = Field(default_factory=list, max_length=500)
     received_on: date | None = Field(default=None, description="default today; resumes the clock")
+    party_request_id: Id | None = Field(
+        default=None,
+        description="the materials a party offered (its request): supplied with these, or as offered when "
+        "`materials` is empty (PTY-1)",
+    )
 
 
 class WithdrawalCreate(Strict):
@@ -238,7 +244,11 @@ class NotificationPublic(BaseModel):
     event_seq: int
     kind: str
     message: str
-    status: str
+    status: str = Field(
+        description="pending (retried), delivered, no_endpoint (no webhook, number or address) or undeliverable "
+        "(its channel is not configured)"
+    )
+    channel: str | None = Field(default=None, description="webhook, sms or email")
     created_at: datetime
     delivered_at: datetime | None = None
 
@@ -443,6 +453,26 @@ class TransferPublic(BaseModel):
     transferred_on: date
 
 
+class PartySnapshotPublic(BaseModel):
+    party_id: str
+    name: str
+    side: str
+    registered_on: date
+
+
+class PartyRequestPublic(BaseModel):
+    id: str
+    party_id: str
+    kind: str
+    submitted_on: date
+    content: str = ""
+    materials: list[MaterialIn] = Field(default_factory=list)
+    status: str = Field(description="pending, accepted or declined")
+    decided_on: date | None = None
+    decision_reason: str = ""
+    handled_as: str = ""
+
+
 class CommissionPublic(BaseModel):
     id: str
     stage: str
@@ -513,6 +543,18 @@ class CommissionPublic(BaseModel):
     )
     transfers: list[TransferPublic] = Field(
         default_factory=list, description="the case's hand-overs to later organs while it ran (ENT-4)"
+    )
+    parties: list[PartySnapshotPublic] = Field(
+        default_factory=list, description="the parties the entrusting organ registered (PTY-1)"
+    )
+    party_requests: list[PartyRequestPublic] = Field(
+        default_factory=list, description="what the parties asked the entrusting organ to pass on"
+    )
+    report_released: int = Field(
+        default=0, description="the report version released to the parties (0: none)"
+    )
+    fee: FeePublic | None = Field(
+        default=None, description="the fee (鉴定费): quoted, answered, paid, refunded"
     )
     workflow_id: str
     last_event_seq: int

@@ -83,6 +83,10 @@ class ComplaintDecisionCreate(Strict):
     materials: list[MaterialIn] | None = Field(default=None, max_length=500)
     findings: Text | None = Field(default=None, description="decide: the findings")
     outcome: OutcomeKind | None = Field(default=None, description="decide: the outcome (CMP-8)")
+    fee_violation: bool | None = Field(
+        default=None,
+        description="decide: the breach found is a fee violation (REG-5); the integrity record counts it",
+    )
     method: ShortText | None = Field(default=None, description="notify_parties: how the notices were sent")
 
 

@@ -39,6 +39,11 @@ class IntegrityCounts(BaseModel):
         description="random inspections closed in the year with a rectification or a penalty referral for "
         "the institution (双随机一公开), integrity entries `inspection_finding`",
     )
+    fee_violations: int = Field(
+        default=0,
+        description="fee violations (违规收费, REG-5) of the year: refunds paid back after their FEE-2 time "
+        "(an institution's), and complaints decided as fee violations (integrity entries of rule REG-5)",
+    )
     signed_reports: int = Field(description="context: reports signed (an appraiser's own signatures)")
     dissents: int = Field(description="context: dissents signed against a report")
     reports_issued: int = Field(description="context: reports issued on the subject's commissions")

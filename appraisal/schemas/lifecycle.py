@@ -28,6 +28,9 @@ class ObjectionCreate(Strict):
     party: ShortText = Field(description="the objecting party")
     content: Text
     reply_by: date = Field(description="the last day of the court-set period for the written answer (CRT-7)")
+    party_request_id: Id | None = Field(
+        default=None, description="the objection a party filed in the workspace that this forwards (PTY-1)"
+    )
 
 
 class ObjectionReplyCreate(Strict):

@@ -115,9 +115,11 @@ async def create_account(
     is_admin: bool,
     now: datetime,
     today: date,
+    commit: bool = True,
 ) -> UserAccount:
     """A new account in a registered organisation in good standing (an appraiser's is the
-    registered appraiser), with a password that keeps the rules. Committed."""
+    registered appraiser), with a password that keeps the rules. Committed (unless `commit` is
+    false: then the caller commits it with what it writes beside it)."""
     if problem := username_problem(username):
         raise InvalidInput("username", problem)
     if problem := password_problem(password, username=username):
@@ -142,7 +144,8 @@ async def create_account(
     )
     session.add(account)
     await _record(session=session, by=by, account=account, action="created", now=now, is_admin=is_admin)
-    await session.commit()
+    if commit:
+        await session.commit()
     return account
 
 
@@ -186,6 +189,13 @@ async def sign_in(
     if refusal := await registry.organisation_refusal(session=session, principal=actor, today=today):
         raise NotSignedIn(f"所属机构不能办理 The account's organisation may not act: {refusal}")
     account.failed_attempts, account.locked_until = 0, None
+    signed_in = open_session(session=session, account=account, now=now)
+    await session.commit()
+    return signed_in
+
+
+def open_session(*, session: AsyncSession, account: UserAccount, now: datetime) -> SignedIn:
+    """A new browser session for the account (the caller has checked who it is, and commits)."""
     token = secrets.token_urlsafe(32)
     expires_at = now + SESSION_LASTS
     session.add(
@@ -193,8 +203,14 @@ async def sign_in(
             token_hash=_token_hash(token), account_id=account.id, created_at=now, expires_at=expires_at
         )
     )
-    await session.commit()
-    return SignedIn(actor, token, expires_at)
+    return SignedIn(account_actor(account), token, expires_at)
+
+
+async def record_change(
+    *, session: AsyncSession, by: Actor, account: UserAccount, action: str, now: datetime, **data: Any
+) -> None:
+    """Appends one change of an account to its organisation's chain (the caller commits)."""
+    await _record(session=session, by=by, account=account, action=action, now=now, **data)
 
 
 async def session_actor(*, session: AsyncSession, token: str, now: datetime, today: date) -> Actor:

@@ -34,6 +34,7 @@ from appraisal.db.models import (
     AuditEventRow,
     CaseTransfer,
     Commission,
+    CommissionParty,
     Complaint,
     EntrustingOrgan,
     Institution,
@@ -112,6 +113,10 @@ def scope_filter(principal: Actor, *, handed_over: bool = True) -> ColumnElement
             return col(Commission.appraiser_ids).contains([org])
         case Role.SUPERVISOR:
             return col(Commission.institution_id).in_(_bureau_institutions(org))
+        case Role.PARTY:  # a party sees its own commission alone (PTY-1)
+            return col(Commission.id).in_(
+                select(CommissionParty.commission_id).where(CommissionParty.id == org)
+            )
     return false()
 
 
@@ -468,9 +473,39 @@ async def check_interference_signature(
 HIDDEN_FROM_INSTITUTION = frozenset({Role.INSTITUTION, Role.INSTITUTION_HEAD})
 
 
+def for_party(snapshot: dict[str, Any], party_id: str) -> dict[str, Any]:
+    """What a party may see of its commission (PTY-1): nothing of the staff's deliberation —
+    no interference records, recusals, testimonies, answers to objections or others' requests,
+    no task but its own — and the report only once the entrusting organ released it."""
+    report = snapshot.get("report")
+    released = report if report and snapshot.get("report_released", 0) == report.get("version") else None
+    return {
+        **snapshot,
+        "interference": [],
+        "recusals": [],
+        "testimonies": [],
+        "earlier_reports": [],
+        "report": released,
+        "open_tasks": [
+            t
+            for t in snapshot.get("open_tasks", [])
+            if (t["assignee_role"], t["assignee_id"]) == ("party", party_id)
+        ],
+        "objections": [
+            {**o, "reply": "", "replied_by": "", "resolution_note": ""}
+            for o in snapshot.get("objections", [])
+            if o.get("party_id") == party_id
+        ],
+        "party_requests": [r for r in snapshot.get("party_requests", []) if r.get("party_id") == party_id],
+    }
+
+
 def for_viewer(snapshot: dict[str, Any], principal: Actor) -> dict[str, Any]:
     """What of a commission the viewer may see: an attempt to interfere the appraiser asked to
-    keep from the institution is left out of what its desk and head see (IND-1)."""
+    keep from the institution is left out of what its desk and head see (IND-1); a party sees
+    what `for_party` leaves."""
+    if principal.role == Role.PARTY:
+        return for_party(snapshot, principal.organisation_id)
     if principal.role not in HIDDEN_FROM_INSTITUTION or not snapshot.get("interference"):
         return snapshot
     return {

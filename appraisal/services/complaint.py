@@ -2,6 +2,7 @@
 registration (CMP-1 time bar, CMP-2 the bureau, the respondents) before the
 workflow starts, build each step's message, read the read model."""
 
+import hashlib
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from appraisal.domain.plain import jsonable
 from appraisal.domain.roles import Actor, Role
 from appraisal.schemas.commission import ClockPublic
 from appraisal.schemas.complaint import ComplaintCreate, ComplaintDecisionCreate, ComplaintPublic
+from appraisal.schemas.parties import ComplaintSeen, PartyComplaintCreate
 from appraisal.services import steps
 from appraisal.services.starting import start_once
 from appraisal.workflows.complaint import ComplaintWorkflow
@@ -50,7 +52,7 @@ DECISION_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "extend_handling": (("days", "reason", "approved_by"), ("complainant_told_on",)),
     "request_supplement": (("description",), ("on",)),
     "supplement_received": ((), ("on", "materials")),
-    "decide": (("findings", "outcome"), ("on",)),
+    "decide": (("findings", "outcome"), ("on", "fee_violation")),
     "notify_parties": ((), ("on", "method")),
 }
 
@@ -60,12 +62,109 @@ def complaint_id_for(*, bureau_id: str, reference: str) -> str:
     return str(uuid.uuid5(COMPLAINT_NAMESPACE, f"{bureau_id}\n{reference}"))
 
 
+def _filed_by(party_id: str) -> Any:
+    """The complaints a party filed itself (the registration's actor, in their chains)."""
+    return select(AuditEventRow.commission_id).where(
+        AuditEventRow.kind == "complaint.registered",
+        AuditEventRow.actor_role == Role.PARTY,
+        AuditEventRow.actor_organisation_id == party_id,
+    )
+
+
 def scope_filter(principal: Actor) -> ColumnElement[bool]:
-    """A supervisor sees the complaints against institutions under its bureau; nobody else any."""
+    """A supervisor sees the complaints against institutions under its bureau, a party those it
+    filed itself; nobody else any."""
+    if principal.role == Role.PARTY:
+        return col(Complaint.id).in_(_filed_by(principal.organisation_id))
     if principal.role != Role.SUPERVISOR:
         return false()
     bureau_institutions = select(Institution.id).where(Institution.bureau_id == principal.organisation_id)
     return col(Complaint.institution_id).in_(bureau_institutions)
+
+
+async def filed_by_party(*, session: AsyncSession, party_id: str) -> list[ComplaintSeen]:
+    """What a party sees of the complaints it filed: their stage and, once decided, the outcome."""
+    rows = await session.exec(
+        select(Complaint)
+        .where(col(Complaint.id).in_(_filed_by(party_id)))
+        .order_by(col(Complaint.created_at))
+    )
+    return [
+        ComplaintSeen(
+            id=row.id,
+            reference=row.reference,
+            stage=row.stage,
+            received_on=row.snapshot["received_on"],
+            outcome=(row.snapshot.get("decision") or {}).get("outcome"),
+        )
+        for row in rows.all()
+    ]
+
+
+async def register_by_party(
+    *,
+    session: AsyncSession,
+    client: Client,
+    task_queue: str,
+    principal: Actor,
+    commission: Commission,
+    party_name: str,
+    party_side: str,
+    body: PartyComplaintCreate,
+    today: date,
+    calendar: WorkingCalendar,
+) -> tuple[ComplaintSnapshot | Complaint, bool]:
+    """A party's own complaint about its commission (PTY-1, CMP-1): filed with the bureau where the
+    institution is (CMP-2), the party its complainant and the author in the complaint's chain; the
+    bureau then decides acceptance as for any complaint. The same reference again is the same one."""
+    institution = await session.get(Institution, commission.institution_id)
+    if institution is None:
+        raise InvalidInput("commission", "its institution is not in the registry")
+    if body.appraiser_id and body.appraiser_id not in commission.appraiser_ids:
+        raise InvalidInput("appraiser_id", "is not an appraiser of this commission")
+    reference = f"PTY-{principal.organisation_id[:8]}-" + (
+        body.reference or hashlib.sha256(body.summary.encode()).hexdigest()[:12]
+    )
+    complaint_id = complaint_id_for(bureau_id=institution.bureau_id, reference=reference)
+    existing = await session.get(Complaint, complaint_id)
+    if existing is not None:
+        return existing, False
+    knew_on = body.knew_on or today
+    if knew_on > today:
+        raise InvalidInput("knew_on", f"{knew_on} is in the future")
+    last_day = time_bar_date(knew_on, calendar.is_working_day).isoformat()
+    check_time_bar(knew_on=knew_on.isoformat(), received_on=today.isoformat(), last_day=last_day)
+    inp = ComplaintInput(
+        complaint_id=complaint_id,
+        bureau_id=institution.bureau_id,
+        reference=reference,
+        received_on=today.isoformat(),
+        knew_on=knew_on.isoformat(),
+        time_bar_last_day=last_day,
+        registered_by=principal,
+        complainant=Complainant(
+            name=party_name,
+            kind="person",
+            interest=f"a party ({party_side}) of the commission {commission.court_reference} (PTY-1)",
+        ),
+        institution_id=institution.id,
+        summary=body.summary,
+        appraiser_id=body.appraiser_id or "",
+        commission_id=commission.id,
+        materials=[Material(m.name, m.sha256) for m in body.materials],
+    )
+    return await start_once(
+        client=client,
+        session=session,
+        run=ComplaintWorkflow.run,
+        inp=inp,
+        workflow_id=workflow_id_for(complaint_id),
+        task_queue=task_queue,
+        register=ComplaintWorkflow.register,
+        request=ComplaintRegistration(actor=principal),
+        stored=Complaint,
+        row_id=complaint_id,
+    )
 
 
 async def load_in_scope(*, session: AsyncSession, principal: Actor, complaint_id: str) -> Complaint:
@@ -238,7 +337,11 @@ def step_for(body: ComplaintDecisionCreate, principal: Actor) -> tuple[Any, Any]
             )
         case "decide":
             return ComplaintWorkflow.decide, ComplaintDecision(
-                principal, findings=body.findings or "", outcome=body.outcome or "", decided_on=on
+                principal,
+                findings=body.findings or "",
+                outcome=body.outcome or "",
+                decided_on=on,
+                fee_violation=bool(body.fee_violation),
             )
         case _:
             return ComplaintWorkflow.notify_parties, PartiesNotice(

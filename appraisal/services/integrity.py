@@ -16,6 +16,7 @@ from appraisal.domain.errors import InvalidInput, NotFound
 from appraisal.domain.integrity import (
     ADMINISTRATIVE_PENALTY,
     DISSENTED,
+    FEE_VIOLATION,
     INSPECTION_FINDING,
     ISSUED,
     OVERDUE,
@@ -64,6 +65,7 @@ def evaluate(counts: IntegrityCounts, *, year: int, rule: grading.GradingRule) -
         ADMINISTRATIVE_PENALTY: counts.administrative_penalties,
         TRAINING_SHORTFALL: counts.training_shortfalls,
         INSPECTION_FINDING: counts.inspection_findings,
+        FEE_VIOLATION: counts.fee_violations,
     }
     scored = grading.score(items, rule)
     floors = ", ".join(f"{name} ≥ {floor}" for name, floor in rule.grade_floors.items())
@@ -88,6 +90,7 @@ def _counts(counted: dict[str, int]) -> IntegrityCounts:
         administrative_penalties=counted.get(ADMINISTRATIVE_PENALTY, 0),
         training_shortfalls=counted.get(TRAINING_SHORTFALL, 0),
         inspection_findings=counted.get(INSPECTION_FINDING, 0),
+        fee_violations=counted.get(FEE_VIOLATION, 0),
         signed_reports=counted.get(SIGNED, 0),
         dissents=counted.get(DISSENTED, 0),
         reports_issued=counted.get(ISSUED, 0),

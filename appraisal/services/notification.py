@@ -6,7 +6,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from appraisal.db.models import Notification, Webhook
+from appraisal.db.models import Notification, NotificationContact, Webhook
 from appraisal.domain.roles import Actor
 
 
@@ -33,3 +33,28 @@ async def set_webhook(*, session: AsyncSession, principal: Actor, url: str, now:
         )
     )
     await session.commit()
+
+
+async def contact_of(*, session: AsyncSession, principal: Actor) -> NotificationContact | None:
+    """The mobile number and e-mail address the caller's notifications go to (none: webhook only)."""
+    return await session.get(NotificationContact, principal.organisation_id)
+
+
+async def set_contact(
+    *, session: AsyncSession, principal: Actor, phone: str, email: str, now: datetime
+) -> NotificationContact:
+    """Where the caller's organisation (or the party itself) is told by SMS or e-mail when it has
+    no webhook (core/channels.py picks the channel). Empty both: told by nothing but the list."""
+    upsert = insert(NotificationContact).values(
+        organisation_id=principal.organisation_id, phone=phone, email=email, updated_at=now
+    )
+    await session.exec(
+        upsert.on_conflict_do_update(
+            index_elements=["organisation_id"],
+            set_={"phone": upsert.excluded.phone, "email": upsert.excluded.email, "updated_at": now},
+        )
+    )
+    await session.commit()
+    found = await session.get(NotificationContact, principal.organisation_id, populate_existing=True)
+    assert found is not None
+    return found

@@ -14,6 +14,7 @@ from appraisal.db.models import (
     Appraiser,
     AppraiserKey,
     Bureau,
+    CommissionParty,
     Court,
     EntrustingOrgan,
     Expert,
@@ -505,10 +506,16 @@ async def registered_keys(*, session: AsyncSession) -> list[AppraiserKey]:
     return list((await session.exec(query)).all())
 
 
-Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan | Expert
+Organisation = Court | Bureau | Institution | Appraiser | EntrustingOrgan | Expert | CommissionParty
 ROLE_ORGANISATIONS: dict[
     str,
-    type[Court] | type[Bureau] | type[Institution] | type[Appraiser] | type[EntrustingOrgan] | type[Expert],
+    type[Court]
+    | type[Bureau]
+    | type[Institution]
+    | type[Appraiser]
+    | type[EntrustingOrgan]
+    | type[Expert]
+    | type[CommissionParty],
 ] = {
     Role.COURT: Court,
     Role.SUPERVISOR: Bureau,
@@ -519,8 +526,10 @@ ROLE_ORGANISATIONS: dict[
     Role.PUBLIC_SECURITY: EntrustingOrgan,
     Role.INVESTIGATIVE_ORGAN: EntrustingOrgan,
     Role.EXPERT: Expert,
+    Role.PARTY: CommissionParty,
 }
-"""Where the registry holds the organisation a token of each role names."""
+"""Where the registry holds the organisation a token of each role names (a party's is its
+registration on a commission)."""
 
 
 async def principal_organisation_name(*, session: AsyncSession, principal: Actor) -> str:

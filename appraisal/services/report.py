@@ -13,7 +13,7 @@ from appraisal.core.seal import SealSettings
 from appraisal.db import seal as seal_rows
 from appraisal.db.models import AuditEventRow
 from appraisal.domain.errors import RuleViolation, Unavailable
-from appraisal.domain.roles import Actor
+from appraisal.domain.roles import Actor, Role
 from appraisal.sealing import NotSealable, seal_issued_report
 from appraisal.services.commission import load_in_scope
 
@@ -35,6 +35,12 @@ async def issued_report_pdf(
             "not_in_stage", f"the commission is {commission.stage}; its report has not been issued"
         )
     version = int(issued["version"])
+    if principal.role == Role.PARTY and commission.snapshot.get("report_released", 0) != version:
+        raise RuleViolation(
+            "report_not_released",
+            "the entrusting organ has not released this report to the parties",
+            rule="PTY-1",
+        )
     stored = await seal_rows.sealed_report(session, commission.id, version)
     if stored is not None:
         return stored.pdf

@@ -38,7 +38,9 @@ from appraisal.domain.criminal import (
 )
 from appraisal.domain.errors import NotFound, RuleViolation
 from appraisal.domain.exit import InterferenceReport, InterferenceReview
+from appraisal.domain.fees import FeeAnswer, FeePayment, FeeQuote, RefundRecord, fen_of
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
+from appraisal.domain.parties import PartyRequest, PartyRequestDecline, ReportRelease
 from appraisal.domain.plain import jsonable
 from appraisal.domain.recusal import RecusalDecision, RecusalRequest
 from appraisal.domain.report_changes import CorrectionSubmission, SupplementaryRequest
@@ -73,6 +75,7 @@ from appraisal.schemas.criminal import (
     ApplicationDecisionCreate,
     OpinionNoticeCreate,
 )
+from appraisal.schemas.fees import FeeAnswerCreate, FeePaymentCreate, FeeQuoteCreate, RefundCreate
 from appraisal.schemas.lifecycle import (
     CorrectionCreate,
     ObjectionCreate,
@@ -87,8 +90,9 @@ from appraisal.schemas.lifecycle import (
     TestimonyOutcomeCreate,
     TestimonyRulingCreate,
 )
+from appraisal.schemas.parties import PartyRequestCreate, PartyRequestDeclineCreate, ReportReleaseCreate
 from appraisal.schemas.penalty import InterferenceCreate, InterferenceReviewCreate
-from appraisal.services import commission, registry
+from appraisal.services import commission, fees, registry
 from appraisal.workflows.commission import CommissionWorkflow
 from appraisal.workflows.testimony import TestimonyWorkflow
 
@@ -156,7 +160,10 @@ async def _material_request(asked: Asked, body: MaterialRequestCreate) -> Materi
 
 async def _supply(asked: Asked, body: MaterialsCreate) -> MaterialSupply:
     return MaterialSupply(
-        actor=asked.principal, received_on=_day(body.received_on), materials=_materials(body.materials)
+        actor=asked.principal,
+        received_on=_day(body.received_on),
+        materials=_materials(body.materials),
+        party_request_id=body.party_request_id or "",
     )
 
 
@@ -223,7 +230,9 @@ async def _recusal_decision(asked: Asked, body: RecusalDecisionCreate) -> Recusa
 
 
 async def _objection(asked: Asked, body: ObjectionCreate) -> ObjectionForward:
-    return ObjectionForward(asked.principal, body.party, body.content, body.reply_by.isoformat())
+    return ObjectionForward(
+        asked.principal, body.party, body.content, body.reply_by.isoformat(), body.party_request_id or ""
+    )
 
 
 async def _objection_reply(asked: Asked, body: ObjectionReplyCreate) -> ObjectionReply:
@@ -268,7 +277,7 @@ async def _outcome(asked: Asked, body: TestimonyOutcomeCreate) -> TestimonyOutco
     return TestimonyOutcome(asked.principal, dict(body.results), body.note)
 
 
-async def _refund(asked: Asked, body: RefundRulingCreate) -> RefundRuling:
+async def _refund_ruling(asked: Asked, body: RefundRulingCreate) -> RefundRuling:
     return RefundRuling(asked.principal, body.ordered, body.note)
 
 
@@ -322,6 +331,39 @@ async def _application_decision(asked: Asked, body: ApplicationDecisionCreate) -
 
 async def _applicant_notice(asked: Asked, body: ApplicantNoticeCreate) -> ApplicantNotice:
     return ApplicantNotice(asked.principal, asked.item_id, _day(body.notified_on), body.note)
+
+
+async def _party_request(asked: Asked, body: PartyRequestCreate) -> PartyRequest:
+    return PartyRequest(asked.principal, body.kind, body.content, _materials(body.materials))
+
+
+async def _party_request_decline(asked: Asked, body: PartyRequestDeclineCreate) -> PartyRequestDecline:
+    return PartyRequestDecline(asked.principal, asked.item_id, body.reason)
+
+
+async def _report_release(asked: Asked, body: ReportReleaseCreate) -> ReportRelease:
+    return ReportRelease(asked.principal, body.note)
+
+
+async def _fee_quote(asked: Asked, body: FeeQuoteCreate) -> FeeQuote:
+    # Each matter beside the charging standard it is checked against (FEE-1): the validator
+    # refuses a quote above it, or one no standard covers.
+    items = await fees.quote_items(session=asked.session, commission=asked.row, body=body, today=asked.today)
+    return FeeQuote(asked.principal, items, body.payer, body.payer_party_id or "", body.note)
+
+
+async def _fee_answer(asked: Asked, body: FeeAnswerCreate) -> FeeAnswer:
+    return FeeAnswer(asked.principal, body.accepted, body.reason)
+
+
+async def _fee_payment(asked: Asked, body: FeePaymentCreate) -> FeePayment:
+    return FeePayment(asked.principal, fen_of(body.amount), body.reference, _day(body.paid_on), body.note)
+
+
+async def _refund(asked: Asked, body: RefundCreate) -> RefundRecord:
+    return RefundRecord(
+        asked.principal, fen_of(body.amount), body.reference, _day(body.refunded_on), body.retained_reason
+    )
 
 
 W = CommissionWorkflow
@@ -408,8 +450,25 @@ OUTCOME = Step(
     "record_outcome", f"{TESTIMONY}/outcome", TestimonyOutcomeCreate, T.record_outcome, _outcome, True
 )
 REFUND_RULING = Step(
-    "rule_on_refund", f"{TESTIMONY}/refund-ruling", RefundRulingCreate, T.rule_on_refund, _refund, True
+    "rule_on_refund", f"{TESTIMONY}/refund-ruling", RefundRulingCreate, T.rule_on_refund, _refund_ruling, True
 )
+PARTY_REQUEST = Step(
+    "submit_party_request", "party-requests", PartyRequestCreate, W.submit_party_request, _party_request
+)
+PARTY_REQUEST_DECLINE = Step(
+    "decline_party_request",
+    "party-requests/{request_id}/decline",
+    PartyRequestDeclineCreate,
+    W.decline_party_request,
+    _party_request_decline,
+)
+REPORT_RELEASE = Step(
+    "release_report", "report-release", ReportReleaseCreate, W.release_report, _report_release
+)
+FEE_QUOTE = Step("quote_fee", "fee/quote", FeeQuoteCreate, W.quote_fee, _fee_quote)
+FEE_ANSWER = Step("answer_fee_quote", "fee/answer", FeeAnswerCreate, W.answer_fee_quote, _fee_answer)
+FEE_PAYMENT = Step("record_payment", "fee/payments", FeePaymentCreate, W.record_payment, _fee_payment)
+FEE_REFUND = Step("record_refund", "fee/refund", RefundCreate, W.record_refund, _refund)
 
 STEPS: dict[str, Step] = {
     s.path: s
@@ -442,6 +501,13 @@ STEPS: dict[str, Step] = {
         RULING,
         OUTCOME,
         REFUND_RULING,
+        PARTY_REQUEST,
+        PARTY_REQUEST_DECLINE,
+        REPORT_RELEASE,
+        FEE_QUOTE,
+        FEE_ANSWER,
+        FEE_PAYMENT,
+        FEE_REFUND,
     )
 }
 """Every step an Update of the commission's workflow (or of its testimony's) takes, by its path."""
@@ -484,9 +550,15 @@ def known_testimony(row: Commission, testimony_id: str) -> dict[str, Any]:
     return dict(found)
 
 
+def workflow_open(row: Commission) -> bool:
+    """Whether the commission's workflow still runs: not ended, or ended owing a refund (FEE-2)."""
+    refund = (row.snapshot.get("fee") or {}).get("refund") or {}
+    return row.stage not in TERMINAL_STAGES or refund.get("status") == "ordered"
+
+
 async def _send_to(*, client: Client, row: Commission, update: Any, message: Any) -> dict[str, Any]:
     """The Update to the workflow of a commission already found in the caller's scope."""
-    if row.stage in TERMINAL_STAGES:  # its workflow has ended: no Update can reach it
+    if not workflow_open(row):  # its workflow has ended: no Update can reach it
         raise RuleViolation("not_in_stage", f"the commission is {row.stage}; no step remains")
     return dict(
         jsonable(

@@ -64,6 +64,13 @@ FIELDS: dict[str, Field] = {
     "materials": Field("materials", "补充材料 Materials", "materials", required=False),
     "findings": Field("findings", "调查结论 Findings", "textarea"),
     "outcome": Field("outcome", "处理结果 Outcome", "select", OUTCOMES),
+    "fee_violation": Field(
+        "fee_violation",
+        "违规收费 A fee violation (REG-5)",
+        "select",
+        {"false": "否 No", "true": "是，计入诚信档案 Yes: counted in the integrity record"},
+        required=False,
+    ),
     "method": Field("method", "告知方式 How they were told", required=False),
 }
 

@@ -36,7 +36,9 @@ class Field:
     select (`options`), appraisers (checkboxes) or appraiser (one) from the page's
     choices, materials (name and SHA-256 rows, hashed in the browser), results (one
     `options` select per appraiser a testimony summoned), persons (rows of a role from
-    `options` and a name)."""
+    `options` and a name), fee_items (an amount per matter of the commission), payer (the
+    entrusting organ or one of the commission's parties), money (yuan), hidden (the item's
+    own value, e.g. the party's request a step takes in)."""
 
     name: str
     label: str
@@ -120,6 +122,7 @@ FORMS: dict[str, Form] = {
             "提交补充材料 Supply the materials",
             "提交 Supply",
             (
+                Field("party_request_id", "", "hidden", required=False),
                 Field("materials", "材料 Materials", "materials", required=False),
                 Field("received_on", "送达日期 Received on (default today)", "date", required=False),
             ),
@@ -142,6 +145,7 @@ FORMS: dict[str, Form] = {
             "转交异议 Forward an objection",
             "转交鉴定人 Forward to the appraisers",
             (
+                Field("party_request_id", "", "hidden", required=False),
                 Field("party", "提出异议的当事人 Objecting party"),
                 Field("content", "异议内容 Objection", "textarea"),
                 Field("reply_by", "书面答复期限 Answer in writing by", "date"),
@@ -387,6 +391,83 @@ FORMS: dict[str, Form] = {
             ),
         ),
         Form(steps.WITHDRAWAL, "撤回委托 Withdraw the commission", "撤回 Withdraw", (REASON,)),
+        # ---- the parties (PTY-1) ----
+        Form(
+            steps.PARTY_REQUEST,
+            "向委托机关提交 Ask the entrusting organ to pass on",
+            "提交 Submit",
+            (
+                Field(
+                    "kind",
+                    "事项 What",
+                    "select",
+                    {"materials": "补充材料 Materials", "objection": "异议 An objection"},
+                ),
+                Field("content", "内容 Content (the objection, or a note)", "textarea", required=False),
+                Field("materials", "材料 Materials", "materials", required=False),
+            ),
+        ),
+        Form(
+            steps.PARTY_REQUEST_DECLINE,
+            "不予转交当事人请求 Decline the party's request",
+            "不予转交 Decline",
+            (REASON,),
+        ),
+        Form(
+            steps.REPORT_RELEASE,
+            "向当事人公开鉴定意见书 Release the report to the parties",
+            "公开 Release",
+            (Field("note", "说明 Note", "textarea", required=False),),
+        ),
+        # ---- the fee (鉴定费: FEE-1, CRT-1, FEE-2) ----
+        Form(
+            steps.FEE_QUOTE,
+            "鉴定费报价 Quote the fee (within the charging standard, FEE-1)",
+            "报价 Quote",
+            (
+                Field("items", "每项事项的费用（元）Each matter's fee (yuan)", "fee_items"),
+                Field("payer", "付费方 Who pays", "payer"),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.FEE_ANSWER,
+            "确认鉴定费 Answer the fee quote",
+            "确认 Answer",
+            (
+                Field(
+                    "accepted", "决定 Decision", "select", {"true": "接受 Accept", "false": "不接受 Decline"}
+                ),
+                Field("reason", "理由（不接受时）Reason (when declined)", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.FEE_PAYMENT,
+            "记录缴费 Record a payment",
+            "记录 Record",
+            (
+                Field("amount", "金额（元）Amount (yuan)", "money"),
+                Field("reference", "缴费凭证号 External reference (bank transfer, receipt)"),
+                Field("paid_on", "缴费日期 Paid on (default today)", "date", required=False),
+                Field("note", "说明 Note", "textarea", required=False),
+            ),
+        ),
+        Form(
+            steps.FEE_REFUND,
+            "记录退费 Record the refund paid back (FEE-2)",
+            "记录 Record",
+            (
+                Field("amount", "退还金额（元）Amount paid back (yuan)", "money"),
+                Field("reference", "退费凭证号 External reference"),
+                Field("refunded_on", "退费日期 Refunded on (default today)", "date", required=False),
+                Field(
+                    "retained_reason",
+                    "未全额退还的理由（已完成工作的费用）Why not all (the cost of the work done)",
+                    "textarea",
+                    required=False,
+                ),
+            ),
+        ),
         Form(
             steps.CLOSURE,
             "结案 Close the commission",
@@ -449,6 +530,8 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
             continue
         for item in _items(step, commission, principal):
             item_id = str(item.get("id") or item.get("testimony_id") or "")
+            if item.get("prefill"):  # a party's request the step takes in: its path names no item
+                item_id = ""
             key = step.path
             for placeholder in (
                 "{objection_id}",
@@ -456,6 +539,7 @@ def offers(principal: Actor, commission: CommissionPublic) -> list[Offer]:
                 "{testimony_id}",
                 "{report_id}",
                 "{application_id}",
+                "{request_id}",
             ):
                 key = key.replace(placeholder, item_id)
             found.append(Offer(step, FORMS[step.path], f"/ui/commissions/{commission.id}/{key}", key, item))
@@ -479,6 +563,29 @@ def _items(step: Step, commission: CommissionPublic, principal: Actor) -> list[M
         return [a.model_dump() for a in commission.applications if a.status == "refused"]
     if step.of_testimony:
         return [t for t in commission.testimonies if _may_answer(step, t, principal)]
+    if step is steps.PARTY_REQUEST_DECLINE:
+        return [r.model_dump() for r in commission.party_requests if r.status == "pending"]
+    if step in (steps.MATERIALS, steps.OBJECTION):
+        kind = "materials" if step is steps.MATERIALS else "objection"
+        named = {p.party_id: p.name for p in commission.parties}
+        offered = [
+            {**r.model_dump(), "prefill": True, "party_request_id": r.id, "party": named.get(r.party_id, "")}
+            for r in commission.party_requests
+            if r.status == "pending" and r.kind == kind
+        ]
+        return [{}, *offered]
+    if step is steps.REPORT_RELEASE:
+        report = commission.report
+        return [{}] if report and report.issued_at and commission.report_released != report.version else []
+    fee = commission.fee
+    if step is steps.FEE_QUOTE:
+        return [] if fee is not None and fee.status == "accepted" else [{}]
+    if step is steps.FEE_ANSWER:
+        return [{}] if fee is not None and fee.status == "quoted" and fee.payer_kind == "entruster" else []
+    if step is steps.FEE_PAYMENT:
+        return [{}] if fee is not None and fee.status == "accepted" and fee.paid < fee.total else []
+    if step is steps.FEE_REFUND:
+        return [{}] if fee is not None and fee.refund is not None and fee.refund.status == "ordered" else []
     if step is steps.SIGNATURE:
         report = commission.report
         signed = {s.appraiser_id for s in report.signatures} if report else set()
@@ -528,6 +635,19 @@ def body_fields(fields: tuple[Field, ...], posted: Mapping[str, list[str]]) -> d
                 for n, h in zip(names, hashes, strict=False)
                 if n.strip() or h.strip()
             ]
+        elif spec.kind == "fee_items":
+            matters, amounts = posted.get(f"{spec.name}.matter", []), posted.get(f"{spec.name}.amount", [])
+            body[spec.name] = [
+                {"matter": m.strip(), "amount": a.strip()}
+                for m, a in zip(matters, amounts, strict=False)
+                if m.strip() and a.strip()
+            ]
+        elif spec.kind == "payer":
+            payer = first(spec.name)
+            if payer.startswith("party:"):
+                body["payer"], body["payer_party_id"] = "party", payer.removeprefix("party:")
+            elif payer:
+                body["payer"] = payer
         elif value := first(spec.name):
             body[spec.name] = value + CHINA_OFFSET if spec.kind == "datetime" and len(value) <= 16 else value
     return body
@@ -601,6 +721,7 @@ TASK_FORMS = {
     "rule_on_testimony_refund": "rule_on_refund",
     "overdue_remedy": "reassign",
     "registry_exit_remedy": "reassign",
+    "review_party_request": "decline_party_request",
 }
 """Inbox tasks whose kind is not the name of the step that takes them (the others share it)."""
 

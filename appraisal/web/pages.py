@@ -85,6 +85,7 @@ environment.filters.update(
             "course_kind",
             "grade_status",
             "deduction",
+            "side",
         )
     },
 )

@@ -25,6 +25,7 @@ from appraisal.domain.calendar import CHINA_TZ, WorkingCalendar
 from appraisal.domain.commission import REFUSAL_GROUNDS
 from appraisal.domain.errors import InvalidInput, RuleViolation
 from appraisal.domain.organs import NEXT_ORGANS, case_number_format, institution_closed_to
+from appraisal.domain.parties import SIDES
 from appraisal.domain.reappraisal import REAPPRAISAL_GROUNDS
 from appraisal.domain.roles import INVESTIGATING_ROLES, Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES, Stage
@@ -40,6 +41,7 @@ from appraisal.services import (
     evaluation,
     notification,
     organs,
+    parties,
     reappraisal,
     registry,
     report,
@@ -51,6 +53,7 @@ from appraisal.services import commission as commissions
 from appraisal.web import charts, forms
 from appraisal.web.pages import CATEGORIES, PAGE_HEADERS, STAGES, render
 from appraisal.web.session import (
+    PARTY_HOME,
     PREFIX,
     REFUSALS,
     SESSION_COOKIE,
@@ -282,8 +285,24 @@ async def _commission_page(
     commission_id: str,
     refusal: Refusal | None = None,
     status_code: int = 200,
+    new_links: list[Any] | None = None,
 ) -> Response:
-    """The commission, and the forms of the steps the viewer may take on it now."""
+    """The commission, and the forms of the steps the viewer may take on it now (a party has its
+    own page: /ui/party). `new_links`: the one-time links of parties just registered, shown once."""
+    if principal.role == Role.PARTY:  # its own commission alone (404 for another), on its own page
+        from appraisal.web.parties import party_page  # the party's page lives beside its routes
+
+        await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
+
+        return await party_page(
+            request,
+            principal=principal,
+            session=session,
+            calendar=calendar,
+            today=today,
+            refusal=refusal,
+            status_code=status_code,
+        )
     row = await commissions.load_in_scope(session=session, principal=principal, commission_id=commission_id)
     commission = commissions.to_public(row.snapshot, calendar=calendar, today=today, viewer=principal)
     offers = forms.offers(principal, commission)
@@ -359,9 +378,26 @@ async def _commission_page(
             else [],
             "grounds": REFUSAL_GROUNDS,
             "refusal": refusal,
+            "parties": await parties.publics(
+                session=session,
+                parties=await parties.of_commission(
+                    session=session, principal=principal, commission_id=row.id
+                ),
+            )
+            if _entrusted_by(principal, commission)
+            else [],
+            "party_names": {p.party_id: p.name for p in commission.parties},
+            "may_register_parties": _entrusted_by(principal, commission) and row.stage not in TERMINAL_STAGES,
+            "new_links": new_links or [],
+            "sides": SIDES,
         },
         status_code=status_code,
     )
+
+
+def _entrusted_by(principal: Actor, commission: CommissionPublic) -> bool:
+    """The viewer is the organ that entrusted the commission (it manages the parties)."""
+    return (principal.role, principal.organisation_id) == (commission.entrusting_role, commission.court_id)
 
 
 @dataclass(frozen=True)
@@ -608,6 +644,8 @@ def _step_page(step: steps.Step) -> Callable[..., Coroutine[Any, Any, Response]]
         if step.of_testimony:  # the testimony reports the step into the commission's trail itself
             return RedirectResponse(f"{PREFIX}/commissions/{commission_id}#testimonies", status_code=303)
         seq = commissions.to_public(snapshot, calendar=calendar, today=today).last_event_seq
+        if principal.role == Role.PARTY:
+            return RedirectResponse(f"{PARTY_HOME}?seq={seq}", status_code=303)
         return RedirectResponse(f"{PREFIX}/commissions/{commission_id}?seq={seq}", status_code=303)
 
     take_step.__name__ = f"take_{step.name}"
@@ -769,6 +807,7 @@ async def notifications_page(request: Request, principal: PagePrincipalDep, sess
             "notifications": await notification.sent_to(
                 session=session, principal=principal, limit=NOTIFICATIONS
             ),
+            "contact": await notification.contact_of(session=session, principal=principal),
         },
     )
 

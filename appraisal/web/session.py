@@ -117,9 +117,14 @@ def forget(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path=PREFIX, httponly=True, samesite="lax")
 
 
+PARTY_HOME = f"{PREFIX}/party"
+
+
 def home_of(principal: Actor) -> str:
-    """Where a role starts: courts and supervisors on the overview, everyone else on what waits
-    on them."""
+    """Where a role starts: courts and supervisors on the overview, a party on its own
+    commission, everyone else on what waits on them."""
+    if principal.role == Role.PARTY:
+        return PARTY_HOME
     return HOME_PATH if principal.role in (*ENTRUSTING_ROLES, Role.SUPERVISOR) else INBOX_PATH
 
 

@@ -46,18 +46,26 @@ from appraisal.domain.commission_checks import (
     check_closure,
     check_correction,
     check_extension,
+    check_fee_answer,
+    check_fee_quote,
     check_issue,
     check_material_request,
     check_objection,
     check_objection_reply,
     check_objection_resolution,
     check_opinion_notice,
+    check_party_registration,
+    check_party_request,
+    check_party_request_decline,
+    check_payment,
     check_reappraisal,
     check_reassignment,
     check_recusal_decision,
     check_recusal_request,
+    check_refund_record,
     check_registration,
     check_report,
+    check_report_release,
     check_signature,
     check_summons,
     check_supplementary,
@@ -66,6 +74,7 @@ from appraisal.domain.commission_checks import (
     check_transfer_record,
     check_withdrawal,
     objection_of,
+    party_request_of,
     pending_recusal,
     unsigned_appraisers,
 )
@@ -98,6 +107,18 @@ from appraisal.domain.exit import (
     notice_data,
     rule_of,
 )
+from appraisal.domain.fees import (
+    FeeAnswer,
+    FeePayment,
+    FeeQuote,
+    FeeSnapshot,
+    PaymentSnapshot,
+    RefundRecord,
+    RefundSnapshot,
+    prepayment_required,
+    refund_due,
+    yuan,
+)
 from appraisal.domain.lifecycle import COMMISSION_TRANSITIONS, stages_for
 from appraisal.domain.objection import (
     RESOLUTIONS,
@@ -105,6 +126,15 @@ from appraisal.domain.objection import (
     ObjectionReply,
     ObjectionResolution,
     ObjectionSnapshot,
+)
+from appraisal.domain.parties import (
+    STAGE_WORDS,
+    PartyRegistration,
+    PartyRequest,
+    PartyRequestDecline,
+    PartyRequestSnapshot,
+    PartySnapshot,
+    ReportRelease,
 )
 from appraisal.domain.reappraisal import (
     REAPPRAISAL_GROUNDS,
@@ -126,6 +156,7 @@ from appraisal.domain.rules import (
     APPLICANT_NOTICE_IN_CUSTODY,
     CLOCK_RULES,
     EXAMINATION,
+    FEE_REFUND,
     OBJECTION_REPLY,
     RECUSAL_DECISION,
     REGISTRY_EXIT_REMEDY,
@@ -248,6 +279,12 @@ class CommissionWorkflow:
         self.transfers: list[TransferSnapshot] = []
         self.projected_seq = 0
         self.sealings: list[asyncio.Task[None]] = []
+        self.parties: list[PartySnapshot] = []
+        self.party_requests: list[PartyRequestSnapshot] = []
+        self.report_released = 0
+        self.fee: FeeSnapshot | None = None
+        self.told_stage = ""
+        """The stage the parties were last told of (they hear when their commission moves)."""
 
     # ---- life ----
 
@@ -287,7 +324,7 @@ class CommissionWorkflow:
                 projected_first=True,
             )
             self.registered = True
-        while self.stage not in TERMINAL_STAGES:
+        while not self._ended():
             await self._sleep_until_next_rung()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.sealings:  # each records its seal: before the projector stops
@@ -298,11 +335,19 @@ class CommissionWorkflow:
         await asyncio.gather(*self.deliveries, return_exceptions=True)
         return self._snapshot()
 
+    def _ended(self) -> bool:
+        """Over once in a final stage and owing no refund (FEE-2): a refund ordered keeps the
+        workflow until the institution records it paid back."""
+        return self.stage in TERMINAL_STAGES and not self._refund_owed()
+
+    def _refund_owed(self) -> bool:
+        return self.fee is not None and self.fee.refund is not None and self.fee.refund.status == "ordered"
+
     async def _sleep_until_next_rung(self) -> None:
         self.clocks_changed = False
         if await sleep_until_due(
             self.clocks.values(),
-            woken=lambda: self.clocks_changed or self.stage in TERMINAL_STAGES,
+            woken=lambda: self.clocks_changed or self._ended(),
             summary="next statutory-clock rung",
         ):
             async with self.lock:
@@ -353,6 +398,15 @@ class CommissionWorkflow:
             return [Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id)]
         if audience == Audience.SUPERVISOR:
             return [Receiver(Role.SUPERVISOR, self.inp.bureau_id)] if self.inp.bureau_id else []
+        refund = self.fee.refund if self.fee else None
+        if rule_id == FEE_REFUND.rule_id and refund is not None and refund.payee_kind == "party":
+            return [
+                self._entruster(),
+                self._party_receiver(
+                    refund.payee_id,
+                    f"退费逾期未付 The refund ({yuan(refund.paid)} yuan) was due on {self.clocks[rule_id].state.due_on}",
+                ),
+            ]
         return [self._entruster()]
 
     # ---- entrustment and acceptance ----
@@ -392,6 +446,7 @@ class CommissionWorkflow:
                     decision.actor,
                     {"materials": [asdict(m) for m in self.inp.materials]},
                 )
+                await self._order_refund("PROC-07", decision.actor)
                 return self._snapshot()
             effective_on = decision.agreement_effective_on or today
             await self._record_rungs(acceptance.stop(effective_on))
@@ -487,6 +542,22 @@ class CommissionWorkflow:
             request = self.pending_request or {}
             self.pending_request = None
             self.clocks_changed = True
+            materials, offered = supply.materials, None
+            data: dict[str, Any] = {}
+            notify = self._assignees(clock.rule.rule_id)
+            if supply.party_request_id:  # a party's offer, taken in by the organ (PTY-1)
+                offered = party_request_of(self._snapshot(), supply.party_request_id, kind="materials")
+                materials = materials or offered.materials
+                offered.status, offered.decided_on, offered.handled_as = "accepted", on, "materials"
+                data = {"party_request_id": offered.id, "party_id": offered.party_id}
+                notify = [
+                    *notify,
+                    self._party_receiver(
+                        offered.party_id,
+                        f"您提交的材料已由委托机关转交鉴定机构 The materials you offered were supplied to the "
+                        f"institution ({self.inp.court_reference})",
+                    ),
+                ]
             await self._record(
                 "clock.resumed",
                 supply.actor,
@@ -494,10 +565,11 @@ class CommissionWorkflow:
                     "rule": clock.rule.rule_id,
                     "kind": request.get("kind", ""),
                     "received_on": on,
-                    "materials": [asdict(m) for m in supply.materials],
+                    "materials": [asdict(m) for m in materials],
                     "due_on": clock.state.due_on,
+                    **data,
                 },
-                notify=self._assignees(clock.rule.rule_id),
+                notify=notify,
                 message=f"{self.inp.court_reference}: materials received on {on}; due {clock.state.due_on}",
             )
             return self._snapshot()
@@ -578,7 +650,7 @@ class CommissionWorkflow:
                 ],
                 message=f"{self.inp.court_reference}: re-entrusted elsewhere as overdue (CRT-5); refund fees",
             )
-            await self._record("fee.refund_ordered", request.actor, dict(self.refund))
+            await self._order_refund("CRT-5", request.actor, legacy=dict(self.refund))
             return self._snapshot()
 
     @reassign.validator
@@ -614,6 +686,7 @@ class CommissionWorkflow:
             await self._record(
                 "materials.returned", request.actor, {"materials": [asdict(m) for m in self.inp.materials]}
             )
+            await self._order_refund("FEE-3", request.actor)
             return self._snapshot()
 
     @withdraw.validator
@@ -645,7 +718,9 @@ class CommissionWorkflow:
             await self._record(
                 "materials.returned", request.actor, {"materials": [asdict(m) for m in self.inp.materials]}
             )
-            await self._record("fee.refund_ordered", request.actor, dict(self.refund))
+            await self._order_refund(
+                "PROC-21", request.actor, ground=request.ground, legacy=dict(self.refund)
+            )
             return self._snapshot()
 
     @terminate.validator
@@ -767,6 +842,20 @@ class CommissionWorkflow:
                 reply_by=objection.reply_by,
             )
             self.objections.append(snapshot)
+            data: dict[str, Any] = {}
+            told: list[Receiver] = []
+            if objection.party_request_id:  # a party filed it in the workspace; the court forwards it
+                filed = party_request_of(self._snapshot(), objection.party_request_id, kind="objection")
+                filed.status, filed.decided_on, filed.handled_as = "accepted", today, snapshot.id
+                snapshot.party_id = filed.party_id
+                data = {"party_request_id": filed.id, "party_id": filed.party_id}
+                told = [
+                    self._party_receiver(
+                        filed.party_id,
+                        f"法院已将您的异议转交鉴定人，书面答复期限 {objection.reply_by} The court forwarded your "
+                        f"objection; the appraisers answer in writing by {objection.reply_by}",
+                    )
+                ]
             clock = await StatutoryClock.start(
                 OBJECTION_REPLY.rule_id,
                 today,
@@ -784,10 +873,12 @@ class CommissionWorkflow:
                     "party": objection.party,
                     "content": objection.content,
                     "reply_by": objection.reply_by,
+                    **data,
                 },
                 notify=[
                     *(Receiver(Role.APPRAISER, a) for a in self.appraiser_ids),
                     Receiver(Role.INSTITUTION, self.inp.institution_id),
+                    *told,
                 ],
                 message=f"{self.inp.court_reference}: {objection.party} objects to the opinion; "
                 f"answer in writing by {_court_set_due(clock)} (CRT-7)",
@@ -912,6 +1003,8 @@ class CommissionWorkflow:
                 message=event.message,
             )
             self.testimonies_recorded.add(event.testimony_id)
+            if event.kind == "testimony.refund_ruled" and event.data.get("ordered"):
+                await self._order_refund("TST-4", event.actor)
 
     # ---- supplementary appraisal (PROC-30) and correction (PROC-28) ----
 
@@ -1045,7 +1138,7 @@ class CommissionWorkflow:
                     "payee": self.inp.court_id,
                     "reason": f"re-appraisal on ground {order.ground}: fees received are refunded",
                 }
-                await self._record("fee.refund_ordered", order.actor, dict(self.refund))
+                await self._order_refund("PROC-35", order.actor, legacy=dict(self.refund))
             return self._snapshot()
 
     @order_reappraisal.validator
@@ -1255,6 +1348,410 @@ class CommissionWorkflow:
         if any(t.transfer_id == record.transfer_id for t in self.transfers):
             return
         enforce(lambda: check_transfer_record(self._snapshot(), record))
+
+    # ---- the parties (PTY-1): registered by the entrusting organ, acting through it ----
+
+    def _party_receiver(self, party_id: str, message: str) -> Receiver:
+        return Receiver(Role.PARTY, party_id, message=message)
+
+    def _stage_told(self, notify: list[Receiver]) -> list[Receiver]:
+        """The parties hear when their commission moves to another stage (a line of their own,
+        nothing of the event's internals)."""
+        if not self.parties or self.stage == self.told_stage:
+            return []
+        self.told_stage = self.stage
+        named = {(r.role, r.organisation_id) for r in notify}
+        line = (
+            f"您的鉴定委托（{self.inp.case_number}）现为：{STAGE_WORDS.get(self.stage, self.stage)} "
+            f"Your commission is now {self.stage}"
+        )
+        return [
+            self._party_receiver(p.party_id, line)
+            for p in self.parties
+            if (Role.PARTY, p.party_id) not in named
+        ]
+
+    @workflow.update
+    async def register_parties(self, registration: PartyRegistration) -> CommissionSnapshot:
+        async with self.lock:
+            if self._already_registered(registration):
+                return self._snapshot()  # a repeated registration: already recorded
+            self._validate_party_registration(registration)
+            today = self._today()
+            added = [PartySnapshot(p.party_id, p.name, p.side, today) for p in registration.parties]
+            self.parties += added
+            self.told_stage = self.stage
+            line = (
+                f"您已登记为鉴定委托（{self.inp.case_number}）的当事人，现为："
+                f"{STAGE_WORDS.get(self.stage, self.stage)} You are registered as a party of this commission"
+            )
+            await self._record(
+                "party.registered",
+                registration.actor,
+                {"parties": [asdict(p) for p in added]},
+                notify=[self._party_receiver(p.party_id, line) for p in added],
+                message=line,
+            )
+            return self._snapshot()
+
+    def _already_registered(self, registration: PartyRegistration) -> bool:
+        known = {p.party_id for p in self.parties}
+        return bool(registration.parties) and all(p.party_id in known for p in registration.parties)
+
+    @register_parties.validator
+    def _validate_party_registration(self, registration: PartyRegistration) -> None:
+        if self._already_registered(registration):
+            return
+        self._enforce(registration.actor, lambda: check_party_registration(self._snapshot(), registration))
+
+    @workflow.update
+    async def submit_party_request(self, request: PartyRequest) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_party_request(request)
+            item = PartyRequestSnapshot(
+                id=str(len(self.party_requests) + 1),
+                party_id=request.actor.organisation_id,
+                kind=request.kind,
+                submitted_on=self._today(),
+                content=request.content,
+                materials=list(request.materials),
+            )
+            self.party_requests.append(item)
+            await self._record(
+                "party.request_submitted",
+                request.actor,
+                {
+                    "request_id": item.id,
+                    "party_id": item.party_id,
+                    "kind": item.kind,
+                    "content": item.content,
+                    "materials": [asdict(m) for m in item.materials],
+                },
+                notify=[self._entruster()],
+                message=f"{self.inp.court_reference}: a party offers "
+                + ("materials" if item.kind == "materials" else "an objection")
+                + " through you: supply or forward it, or decline it with reasons",
+            )
+            return self._snapshot()
+
+    @submit_party_request.validator
+    def _validate_party_request(self, request: PartyRequest) -> None:
+        self._enforce(request.actor, lambda: check_party_request(self._snapshot(), request))
+
+    @workflow.update
+    async def decline_party_request(self, decline: PartyRequestDecline) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_party_request_decline(decline)
+            item = party_request_of(self._snapshot(), decline.request_id)
+            item.status, item.decided_on, item.decision_reason = "declined", self._today(), decline.reason
+            await self._record(
+                "party.request_declined",
+                decline.actor,
+                {"request_id": item.id, "party_id": item.party_id, "reason": decline.reason},
+                notify=[
+                    self._party_receiver(
+                        item.party_id,
+                        f"委托机关未转交您的请求：{decline.reason} The entrusting organ declined your request",
+                    )
+                ],
+                message=f"{self.inp.court_reference}: party request {item.id} declined",
+            )
+            return self._snapshot()
+
+    @decline_party_request.validator
+    def _validate_party_request_decline(self, decline: PartyRequestDecline) -> None:
+        self._enforce(decline.actor, lambda: check_party_request_decline(self._snapshot(), decline))
+
+    @workflow.update
+    async def release_report(self, release: ReportRelease) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_report_release(release)
+            assert self.report is not None
+            self.report_released = self.report.version
+            line = (
+                f"鉴定意见书（第 {self.report.version} 版）已向当事人公开 The appraisal report is released to "
+                "the parties"
+            )
+            await self._record(
+                "report.released",
+                release.actor,
+                {
+                    "version": self.report.version,
+                    "content_hash": self.report.content_hash,
+                    "note": release.note,
+                },
+                notify=[self._party_receiver(p.party_id, line) for p in self.parties],
+                message=line,
+            )
+            return self._snapshot()
+
+    @release_report.validator
+    def _validate_report_release(self, release: ReportRelease) -> None:
+        self._enforce(release.actor, lambda: check_report_release(self._snapshot(), release))
+
+    # ---- the fee (鉴定费): quoted, answered, paid, refunded (FEE-1, CRT-1, FEE-2) ----
+
+    def _payer(self, fee: FeeSnapshot, message: str) -> Receiver:
+        if fee.payer_kind == "party":
+            return self._party_receiver(fee.payer_party_id, message)
+        return self._entruster()
+
+    @workflow.update
+    async def quote_fee(self, quote: FeeQuote) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_fee_quote(quote)
+            fee = FeeSnapshot(
+                version=self.fee.version + 1 if self.fee else 1,
+                items=list(quote.items),
+                total=sum(i.amount for i in quote.items),
+                payer_kind=quote.payer_kind,
+                payer_party_id=quote.payer_party_id if quote.payer_kind == "party" else "",
+                quoted_on=self._today(),
+                quoted_by=quote.actor.subject,
+                prepayment_required=prepayment_required(
+                    entrusting_role=self._entrusting_role(),
+                    case_kind=self._case_kind(),
+                    payer_kind=quote.payer_kind,
+                ),
+                note=quote.note,
+            )
+            self.fee = fee
+            prepay = (
+                "；须在鉴定开始前预交 prepaid before the examination begins (CRT-1)"
+                if fee.prepayment_required
+                else ""
+            )
+            line = (
+                f"鉴定费报价 {yuan(fee.total)} 元，请确认 The fee is quoted at {yuan(fee.total)} yuan{prepay}"
+            )
+            receivers = [self._payer(fee, line)]
+            if fee.payer_kind == "party":
+                receivers.append(self._entruster())
+            await self._record(
+                "fee.quoted",
+                quote.actor,
+                {
+                    "version": fee.version,
+                    "items": [asdict(i) for i in fee.items],
+                    "total": fee.total,
+                    "payer_kind": fee.payer_kind,
+                    "payer_party_id": fee.payer_party_id,
+                    "prepayment_required": fee.prepayment_required,
+                    "rule": "CRT-1" if fee.prepayment_required else "FEE-1",
+                    "note": fee.note,
+                },
+                notify=receivers,
+                message=f"{self.inp.court_reference}: the fee is quoted at {yuan(fee.total)} yuan{prepay}",
+            )
+            return self._snapshot()
+
+    @quote_fee.validator
+    def _validate_fee_quote(self, quote: FeeQuote) -> None:
+        self._enforce(quote.actor, lambda: check_fee_quote(self._snapshot(), quote))
+
+    @workflow.update
+    async def answer_fee_quote(self, answer: FeeAnswer) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_fee_answer(answer)
+            fee = self.fee
+            assert fee is not None
+            fee.status = "accepted" if answer.accepted else "declined"
+            fee.answered_on = self._today()
+            fee.answer_reason = answer.reason
+            receivers = [Receiver(Role.INSTITUTION, self.inp.institution_id)]
+            if fee.payer_kind == "party":
+                receivers.append(self._entruster())
+            await self._record(
+                f"fee.{fee.status}",
+                answer.actor,
+                {"version": fee.version, "total": fee.total, "reason": answer.reason},
+                notify=receivers,
+                message=f"{self.inp.court_reference}: the payer {fee.status} the fee of {yuan(fee.total)} yuan"
+                + (f": {answer.reason}" if answer.reason else ""),
+            )
+            return self._snapshot()
+
+    @answer_fee_quote.validator
+    def _validate_fee_answer(self, answer: FeeAnswer) -> None:
+        self._enforce(answer.actor, lambda: check_fee_answer(self._snapshot(), answer))
+
+    @workflow.update
+    async def record_payment(self, payment: FeePayment) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_payment(payment)
+            fee = self.fee
+            assert fee is not None
+            on = payment.paid_on or self._today()
+            fee.payments.append(
+                PaymentSnapshot(
+                    amount=payment.amount,
+                    reference=payment.reference,
+                    paid_on=on,
+                    recorded_by_role=payment.actor.role,
+                    recorded_by=payment.actor.subject,
+                    note=payment.note,
+                )
+            )
+            fee.paid += payment.amount
+            line = f"已收到鉴定费 {yuan(payment.amount)} 元（共 {yuan(fee.paid)}/{yuan(fee.total)}） A payment of {yuan(payment.amount)} yuan was recorded"
+            receivers = [Receiver(Role.INSTITUTION, self.inp.institution_id), self._entruster()]
+            if fee.payer_kind == "party":
+                receivers.append(self._payer(fee, line))
+            await self._record(
+                "fee.paid",
+                payment.actor,
+                {
+                    "amount": payment.amount,
+                    "reference": payment.reference,
+                    "paid_on": on,
+                    "paid": fee.paid,
+                    "total": fee.total,
+                    "paid_in_full": fee.paid == fee.total,
+                    "note": payment.note,
+                },
+                notify=[
+                    r
+                    for r in receivers
+                    if (r.role, r.organisation_id) != (payment.actor.role, payment.actor.organisation_id)
+                ],
+                message=f"{self.inp.court_reference}: {yuan(payment.amount)} yuan paid ({payment.reference}); "
+                f"{yuan(fee.paid)} of {yuan(fee.total)}",
+            )
+            return self._snapshot()
+
+    @record_payment.validator
+    def _validate_payment(self, payment: FeePayment) -> None:
+        self._enforce(payment.actor, lambda: check_payment(self._snapshot(), payment, self._day()))
+
+    async def _order_refund(
+        self, rule_id: str, actor: Actor, *, ground: str = "", legacy: dict[str, str] | None = None
+    ) -> None:
+        """The refund the rule computes of what was paid (domain/fees.py), recorded with its
+        amounts, and the FEE-2 clock to pay it back. Nothing paid here: the event the commission
+        always recorded (`legacy`), or nothing."""
+        fee = self.fee
+        if fee is None or fee.paid <= 0 or fee.refund is not None:
+            if legacy is not None:
+                await self._record("fee.refund_ordered", actor, legacy)
+            return
+        due = refund_due(
+            rule_id, paid=fee.paid, examination_started=self.agreement_effective_on is not None, ground=ground
+        )
+        today = self._today()
+        if fee.payer_kind == "party":
+            payee_kind, payee_id = Role.PARTY.value, fee.payer_party_id
+        else:
+            payee_kind, payee_id = self._entrusting_role(), self.inp.court_id
+        fee.refund = RefundSnapshot(
+            rule=rule_id,
+            basis=due.basis,
+            paid=fee.paid,
+            minimum=due.minimum,
+            ordered_on=today,
+            payee_kind=payee_kind,
+            payee_id=payee_id,
+        )
+        clock = await StatutoryClock.start(FEE_REFUND.rule_id, today, FEE_REFUND.limit, planner=self.planner)
+        self.clocks[clock.rule.rule_id] = clock
+        self.clocks_changed = True
+        line = (
+            f"应退鉴定费：已付 {yuan(fee.paid)} 元，至少退还 {yuan(due.minimum)} 元，{clock.state.due_on} 前 "
+            f"A refund is due by {clock.state.due_on}: {due.basis}"
+        )
+        receivers = [
+            Receiver(Role.INSTITUTION, self.inp.institution_id),
+            Receiver(Role.INSTITUTION_HEAD, self.inp.institution_id),
+            self._payer(fee, line),
+        ]
+        await self._record(
+            "fee.refund_ordered",
+            actor,
+            {
+                **(legacy or {}),
+                "rule": rule_id,
+                "paid": fee.paid,
+                "minimum": due.minimum,
+                "basis": due.basis,
+                "payee_kind": payee_kind,
+                "payee_id": payee_id,
+                "due_on": clock.state.due_on,
+            },
+            notify=receivers,
+            message=f"{self.inp.court_reference}: refund {yuan(due.minimum)}–{yuan(fee.paid)} yuan by "
+            f"{clock.state.due_on} ({rule_id}, FEE-2)",
+        )
+
+    @workflow.update
+    async def record_refund(self, record: RefundRecord) -> CommissionSnapshot:
+        async with self.lock:
+            self._validate_refund_record(record)
+            fee = self.fee
+            assert fee is not None and fee.refund is not None
+            refund = fee.refund
+            clock = self.clocks[FEE_REFUND.rule_id]
+            on = record.refunded_on or self._today()
+            await self._record_rungs(clock.stop(on))
+            refund.status = "refunded"
+            refund.amount = record.amount
+            refund.reference = record.reference
+            refund.refunded_on = on
+            refund.retained_reason = record.retained_reason
+            refund.late = clock.state.overdue or on > clock.state.due_on
+            self.clocks_changed = True
+            line = f"鉴定费已退还 {yuan(record.amount)} 元 The fee was refunded: {yuan(record.amount)} yuan ({record.reference})"
+            await self._record(
+                "fee.refunded",
+                record.actor,
+                {
+                    "rule": refund.rule,
+                    "amount": record.amount,
+                    "paid": refund.paid,
+                    "reference": record.reference,
+                    "refunded_on": on,
+                    "retained": refund.paid - record.amount,
+                    "retained_reason": record.retained_reason,
+                    "due_on": clock.state.due_on,
+                    "late": refund.late,
+                },
+                notify=[self._payer(fee, line), self._entruster()]
+                if fee.payer_kind == "party"
+                else [self._entruster()],
+                message=f"{self.inp.court_reference}: {yuan(record.amount)} yuan refunded ({record.reference})",
+            )
+            return self._snapshot()
+
+    @record_refund.validator
+    def _validate_refund_record(self, record: RefundRecord) -> None:
+        # An institution barred from practice (EXIT-1) still pays back what it owes: no standing check.
+        enforce(lambda: check_refund_record(self._snapshot(), record, self._day()))
+
+    def _party_and_fee_tasks(self) -> list[TaskSnapshot]:
+        """What the parties' requests and the fee leave to whom."""
+        inst, court, entruster = self.inp.institution_id, self.inp.court_id, self._entrusting_role()
+        tasks = [
+            TaskSnapshot("review_party_request", entruster, court, None, "PTY-1")
+            for r in self.party_requests
+            if r.status == "pending"
+        ]
+        fee = self.fee
+        if fee is None:
+            return tasks
+        if fee.status == "quoted" and self.stage in stages_for(COMMISSION_TRANSITIONS, "answer_fee_quote"):
+            payer = (
+                (Role.PARTY.value, fee.payer_party_id) if fee.payer_kind == "party" else (entruster, court)
+            )
+            tasks.append(TaskSnapshot("answer_fee_quote", payer[0], payer[1], None, "FEE-1"))
+        unpaid = fee.status == "accepted" and fee.prepayment_required and fee.paid < fee.total
+        if unpaid and self.stage == Stage.AWAITING_ACCEPTANCE:
+            tasks.append(TaskSnapshot("record_payment", Role.INSTITUTION, inst, None, "CRT-1"))
+        if fee.refund is not None and fee.refund.status == "ordered":
+            clock = self.clocks.get(FEE_REFUND.rule_id)
+            tasks.append(
+                TaskSnapshot(
+                    "record_refund", Role.INSTITUTION, inst, clock.state.due_on if clock else None, "FEE-2"
+                )
+            )
+        return tasks
 
     # ---- calendar ----
 
@@ -1736,6 +2233,7 @@ class CommissionWorkflow:
                     "registry_exit_remedy", entruster, court, due(REGISTRY_EXIT_REMEDY.rule_id), "EXIT-1"
                 )
             )
+        tasks += self._party_and_fee_tasks()
         if self.inp.bureau_id:
             tasks += [
                 TaskSnapshot("review_interference", Role.SUPERVISOR, self.inp.bureau_id, None, "IND-1")
@@ -1774,7 +2272,7 @@ class CommissionWorkflow:
                             rule_id,
                         )
                     )
-                if entruster == Role.COURT:  # re-entrustment is the court's remedy (CRT-5)
+                if entruster == Role.COURT and rule_id != FEE_REFUND.rule_id:  # the court's remedy (CRT-5)
                     tasks.append(
                         TaskSnapshot("overdue_remedy", Role.COURT, court, clock.state.due_on, "CRT-5")
                     )
@@ -1821,6 +2319,10 @@ class CommissionWorkflow:
             opinion_notices=list(self.opinion_notices),
             applications=list(self.applications),
             transfers=list(self.transfers),
+            parties=list(self.parties),
+            party_requests=list(self.party_requests),
+            report_released=self.report_released,
+            fee=self.fee,
             last_event_seq=self.seq,
             last_hash=self.last_hash,
         )
@@ -1855,6 +2357,7 @@ class CommissionWorkflow:
         by (workflow id, seq); then delivers the notifications. The step answers
         before the projection, but for `projected_first` (the entrustment, whose
         answer promises the read model's row exists)."""
+        notify = [*(notify or []), *self._stage_told(notify or [])]
         self.seq += 1
         event = chained_event(
             subject_id=self.inp.commission_id,

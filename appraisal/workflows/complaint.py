@@ -129,6 +129,9 @@ class ComplaintWorkflow:
                     "knew_on": inp.knew_on,
                     "materials": [asdict(m) for m in inp.materials],
                 },
+                **self._filed_by_party(
+                    f"投诉已提交司法行政机关 Your complaint {inp.reference} reached the bureau"
+                ),
             )
             self.registered = True
         while self.stage not in TERMINAL_COMPLAINT_STAGES:
@@ -175,6 +178,21 @@ class ComplaintWorkflow:
             return [Receiver(Role.SUPERVISOR, self.inp.bureau_id)]
         return []
 
+    def _complainant(self, message: str) -> list[Receiver]:
+        """The party who filed the complaint itself (PTY-1) hears of it; a complaint the bureau
+        registered tells its complainant in writing, outside the product."""
+        by = self.inp.registered_by
+        return [Receiver(Role.PARTY, by.organisation_id, message=message)] if by.role == Role.PARTY else []
+
+    def _filed_by_party(self, message: str) -> dict[str, Any]:
+        """A complaint a party filed: the bureau is told it arrived, and the party that it did."""
+        if self.inp.registered_by.role != Role.PARTY:
+            return {}
+        return {
+            "notify": [Receiver(Role.SUPERVISOR, self.inp.bureau_id), *self._complainant(message)],
+            "message": f"complaint {self.inp.reference} filed by a party: decide acceptance (CMP-5)",
+        }
+
     def _respondents(self) -> list[Receiver]:
         receivers = [
             Receiver(Role.INSTITUTION, self.inp.institution_id),
@@ -199,7 +217,8 @@ class ComplaintWorkflow:
     def _validate_register(self, request: ComplaintRegistration) -> None:
         def check() -> None:
             check_registration(self.inp)
-            require_bureau(request.actor, self.inp.bureau_id)
+            if request.actor != self.inp.registered_by or request.actor.role != Role.PARTY:
+                require_bureau(request.actor, self.inp.bureau_id)
 
         enforce(check)
 
@@ -460,6 +479,8 @@ class ComplaintWorkflow:
                 "outcome_text": OUTCOMES[decision.outcome],
                 "decided_on": on,
             }
+            if decision.fee_violation:  # REG-5: the integrity record counts a fee violation
+                self.decision["breach"] = "fee_violation"
             notice = await StatutoryClock.start(
                 COMPLAINT_NOTICE.rule_id, on, COMPLAINT_NOTICE.limit, planner=self.planner
             )
@@ -499,6 +520,7 @@ class ComplaintWorkflow:
                 findings=decision.findings,
                 decided_on=on,
                 bureau_id=self.inp.bureau_id,
+                rule="REG-5" if decision.fee_violation else "CMP-8",
             )
             for kind, subject_id in subjects
         ]
@@ -539,7 +561,13 @@ class ComplaintWorkflow:
                     "outcome": self.decision["outcome"],
                     "remedies": [dict(r) for r in REMEDIES],
                 },
-                notify=self._respondents(),
+                notify=[
+                    *self._respondents(),
+                    *self._complainant(
+                        f"投诉已处理：{self.decision['outcome_text']} Your complaint {self.inp.reference} was "
+                        f"decided on {self.decision['decided_on']}"
+                    ),
+                ],
                 message=f"Complaint {self.inp.reference} decided on {self.decision['decided_on']}: "
                 f"{self.decision['outcome']}. Remedies: " + "; ".join(r["text"] for r in REMEDIES),
             )

@@ -44,6 +44,7 @@ INSIDE = {
     Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[0].id, "officer"),
     # Set once the matrix's application has drawn its panel: an expert on it.
     Role.EXPERT: Actor(Role.EXPERT, EXPERTS[0].id, "expert"),
+    # Role.PARTY: a party of the matrix's commission, registered by the test (PTY-1).
 }
 POOL_ELSEWHERE = next(e for e in EXPERTS if "forensic_clinical" not in e.categories)
 """Never drawn for the matrix's application (a forensic_clinical appraiser's)."""
@@ -57,6 +58,7 @@ OUTSIDE = {
     Role.PUBLIC_SECURITY: Actor(Role.PUBLIC_SECURITY, POLICE[1].id, "officer"),
     Role.INVESTIGATIVE_ORGAN: Actor(Role.INVESTIGATIVE_ORGAN, INVESTIGATIVE_ORGANS[1].id, "officer"),
     Role.EXPERT: Actor(Role.EXPERT, POOL_ELSEWHERE.id, "expert"),
+    # Role.PARTY: a party of another court's commission, registered by the test.
 }
 OWN_CASE_NUMBERS = {
     Role.PROCURATORATE: "渝渝中检刑诉〔2026〕1号",
@@ -148,6 +150,24 @@ def body_for(method: str, path: str) -> dict[str, Any] | None:
             "to_organ_id": PROCURATORATES[0].id,
             "to_case_number": "渝渝中检刑诉〔2026〕99号",
         },
+        "parties": {"parties": [{"name": "矩阵丙", "side": "third_party"}]},
+        "party-requests": {"kind": "materials", "materials": [{"name": "病历", "sha256": "ab" * 32}]},
+        "{request_id}/decline": {"reason": "不予转交"},
+        "{commission_id}/complaints": {"summary": "鉴定超期未出具"},
+        "report-release": {},
+        "quote": {"items": [{"matter": "伤残等级评定", "amount": "100"}]},
+        "answer": {"accepted": True},
+        "payments": {"amount": "1", "reference": "MATRIX-PAY"},
+        "refund": {"amount": "1", "reference": "MATRIX-REFUND"},
+        "/v1/fee-standards": {
+            "category": "forensic_clinical",
+            "ceiling": "1800",
+            "source": "矩阵标准 (test)",
+        },
+        "/v1/draws": {
+            "entrustment": entrustment(f"MATRIX-DN-{uuid.uuid4().hex[:8]}", selection={"mode": "random"})
+        },
+        "contact": {"phone": "13900000000"},
         "login": {},  # the dashboard's form: no token shows the form again (200)
         "logout": {},
         "/v1/admissions": {
@@ -204,6 +224,28 @@ async def test_the_whole_matrix(
     api: httpx.AsyncClient, auth: Auth, api_app_routes: list[APIRoute], today: date
 ) -> None:
     cid = (await entrust(api, auth))["id"]
+    inside, outside = dict(INSIDE), dict(OUTSIDE)
+    registered = await api.post(
+        f"/v1/commissions/{cid}/parties",
+        json={"parties": [{"name": "矩阵甲", "side": "plaintiff"}, {"name": "矩阵乙", "side": "defendant"}]},
+        headers=auth(court_actor),
+    )
+    assert registered.status_code == 201, registered.text
+    mine, spare = registered.json()["parties"]
+    inside[Role.PARTY] = Actor(Role.PARTY, mine["party"]["id"], mine["party"]["username"])
+    elsewhere = await api.post(
+        "/v1/commissions",
+        json=entrustment(f"MATRIX-P-{uuid.uuid4().hex[:8]}"),
+        headers=auth(OUTSIDE[Role.COURT]),
+    )
+    assert elsewhere.status_code == 201, elsewhere.text
+    theirs = await api.post(
+        f"/v1/commissions/{elsewhere.json()['id']}/parties",
+        json={"parties": [{"name": "他案当事人", "side": "plaintiff"}]},
+        headers=auth(OUTSIDE[Role.COURT]),
+    )
+    assert theirs.status_code == 201, theirs.text
+    outside[Role.PARTY] = Actor(Role.PARTY, theirs.json()["parties"][0]["party"]["id"], "party")
     accepted = await api.post(
         f"/v1/commissions/{cid}/acceptance",
         json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
@@ -228,7 +270,26 @@ async def test_the_whole_matrix(
         )
         assert theirs.status_code == 201, theirs.text
         own[role] = theirs.json()["id"]
+    draws: dict[Role, str] = {}
+    for role in (Role.COURT, *OWN_CASE_NUMBERS):
+        number = OWN_CASE_NUMBERS.get(role, "(2026)渝0103民初4321号")
+        draw = await api.post(
+            "/v1/draws",
+            json={
+                "entrustment": entrustment(
+                    f"MATRIX-D-{role}-{uuid.uuid4().hex[:8]}",
+                    case_number=number,
+                    selection={"mode": "random"},
+                )
+            },
+            headers=auth(INSIDE[role]),
+        )
+        assert draw.status_code == 201, draw.text
+        draws[role] = draw.json()["draw"]["id"]
     params |= {
+        "party_id": mine["party"]["id"],
+        "request_id": "1",
+        "token": "no-such-link-token-0000",
         "application_id": "1",
         "recusal_id": "1",
         "objection_id": "1",
@@ -247,7 +308,7 @@ async def test_the_whole_matrix(
     ).status_code == 200
     drawn = await api.post(decision, json={"decision": "draw_panel", "size": 3}, headers=auth(supervisor))
     assert drawn.status_code == 200, drawn.text
-    inside = {**INSIDE, Role.EXPERT: Actor(Role.EXPERT, drawn.json()["panel"][0]["expert_id"], "expert")}
+    inside[Role.EXPERT] = Actor(Role.EXPERT, drawn.json()["panel"][0]["expert_id"], "expert")
     course = await api.post(
         "/v1/training/courses", json=body_for("POST", "/courses"), headers=auth(supervisor)
     )
@@ -289,11 +350,20 @@ async def test_the_whole_matrix(
     async def call(method: str, path: str, headers: dict[str, str], role: Role | None = None) -> int:
         nonlocal checked
         checked += 1
-        url = path.format(**params | {"commission_id": own.get(role, cid) if role else cid})
+        url = path.format(
+            **params
+            | {
+                "commission_id": own.get(role, cid) if role else cid,
+                "draw_id": draws.get(role, draws[Role.COURT]) if role else draws[Role.COURT],
+            }
+        )
         if method == "POST" and path.startswith("/ui/"):
             form = {"csrftoken": page_token.group(1)}
             return (await api.request(method, url, data=form, headers=headers)).status_code
-        response = await api.request(method, url, json=body_for(method, path), headers=headers)
+        body = body_for(method, path)
+        if path == "/v1/party-sign-in":  # a link of its own, used up by this one call
+            body = {"token": spare["sign_in_link"].rsplit("/", 1)[1]}
+        response = await api.request(method, url, json=body, headers=headers)
         return response.status_code
 
     for route in api_app_routes:
@@ -308,24 +378,29 @@ async def test_the_whole_matrix(
             if anonymous != 401:
                 wrong.append(f"{cell} without a token: {anonymous}, expected 401")
             for role in Role:
-                for place, principals in (("inside", inside), ("outside", OUTSIDE)):
+                for place, principals in (("inside", inside), ("outside", outside)):
                     status = await call(method, route.path, auth(principals[role]), role)
                     if role not in access.roles or (
                         access.scope is Scope.ADMINISTERED and role != Role.SUPERVISOR
                     ):
                         expected = "403"
                         ok = status == 403
-                    elif (access.scope in (Scope.COMMISSION, Scope.BUREAU) and place == "outside") or (
+                    elif (
+                        access.scope in (Scope.COMMISSION, Scope.BUREAU, Scope.DRAW) and place == "outside"
+                    ) or (
                         # Bureau-wide: the outside institution and appraiser are under the same bureau.
                         access.scope is Scope.BUREAU_WIDE and place == "outside" and role == Role.SUPERVISOR
                     ):
                         expected = "404"
                         ok = status == 404
                     else:
-                        expected = "allowed (2xx, or 409/422 for the commission's state)"
-                        # A testimony or an anchor the matrix did not create: 404 once allowed.
-                        absent = any(p in route.path for p in ("{testimony_id}", "{day}", "{username}"))
-                        ok = status < 300 or status in (409, 422) or (absent and status == 404)
+                        expected = "allowed (2xx, a form's 303, or 409/422 for the commission's state)"
+                        # A testimony, an anchor or another organ's party the matrix did not create: 404.
+                        absent = any(
+                            p in route.path for p in ("{testimony_id}", "{day}", "{username}", "{party_id}")
+                        )
+                        form_taken = status == 303 and route.path.startswith("/ui/") and method == "POST"
+                        ok = status < 300 or status in (409, 422) or (absent and status == 404) or form_taken
                     if not ok:
                         wrong.append(f"{cell} as {role} {place}: {status}, expected {expected}")
     assert wrong == [], "\n".join(wrong)

@@ -248,6 +248,7 @@ async def test_sanctions_refusals_and_reports_with_the_grade(
         "administrative_penalties": 0,
         "training_shortfalls": 0,
         "inspection_findings": 0,
+        "fee_violations": 0,
         "signed_reports": 1,
         "dissents": 0,
         "reports_issued": 1,

@@ -49,6 +49,12 @@ tests/histories/<name>.json:
 - integrity_evaluation: last year's evaluation self-assessed by every institution,
   a grade adjusted, published for objection, an objection decided once the period
   closed by itself, the grades confirmed and published.
+- parties_and_fees, fee_refunded and party_complaint: two parties registered, the
+  fee quoted to one of them, accepted and prepaid (CRT-1), the materials a party
+  offered supplied by the court, issued, released to the parties, a party's
+  objection forwarded (left running); a fee paid by the court and refunded after a
+  withdrawal (FEE-3), the workflow waiting for the refund (FEE-2) and ending with
+  it; a complaint filed by a party, decided as a fee violation (REG-5).
 
 Re-record only on purpose (a new path worth guarding), never to make the
 replay test pass after a workflow change: a failing replay means running
@@ -97,7 +103,13 @@ from appraisal.domain.commission import (
     TerminationRequest,
     WithdrawalRequest,
 )
-from appraisal.domain.complaint import ComplaintAcceptance, ComplaintDecision, PartiesNotice
+from appraisal.domain.complaint import (
+    ComplaintAcceptance,
+    ComplaintDecision,
+    ComplaintRegistration,
+    PartiesNotice,
+)
+from appraisal.domain.complaint import workflow_id_for as complaint_workflow_id
 from appraisal.domain.criminal import (
     ApplicantNotice,
     ApplicationDecision,
@@ -107,7 +119,10 @@ from appraisal.domain.criminal import (
     OpinionNotice,
 )
 from appraisal.domain.exit import InterferenceReport, InterferenceReview, exit_workflow_id
+from appraisal.domain.fees import FeeAnswer, FeeItem, FeePayment, FeeQuote, RefundRecord
+from appraisal.domain.materials import Material
 from appraisal.domain.objection import ObjectionForward, ObjectionReply, ObjectionResolution
+from appraisal.domain.parties import PartyRecord, PartyRegistration, PartyRequest, ReportRelease
 from appraisal.domain.penalty import (
     DecisionService,
     HearingRecord,
@@ -822,6 +837,89 @@ async def integrity_evaluation(
     return {"integrity_evaluation": handle}
 
 
+async def parties_and_fees(
+    env: WorkflowEnvironment, task_queue: str, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, Handle]:
+    received = await today(env)
+    handle, _ = await start(env, task_queue, commission_input(received, bureau_id=BUREAU.id))
+    party = Actor(Role.PARTY, str(uuid.uuid4()), "party-recorded")
+    other = PartyRecord(str(uuid.uuid4()), "李四", "defendant")
+    await handle.execute_update(
+        CommissionWorkflow.register_parties,
+        PartyRegistration(court_actor, [PartyRecord(party.organisation_id, "张三", "plaintiff"), other]),
+    )
+    await handle.execute_update(
+        CommissionWorkflow.submit_party_request,
+        PartyRequest(party, "materials", "复诊记录", [Material("复诊病历", "d" * 64)]),
+    )
+    item = FeeItem("伤残等级评定", 150000, 180000, "standard-recorded", "重庆市司法鉴定收费标准 (recorded)")
+    quoted = await handle.execute_update(
+        CommissionWorkflow.quote_fee, FeeQuote(institution_actor, [item], "party", party.organisation_id)
+    )
+    assert quoted.fee is not None and quoted.fee.prepayment_required
+    await handle.execute_update(CommissionWorkflow.answer_fee_quote, FeeAnswer(party, True))
+    await handle.execute_update(
+        CommissionWorkflow.record_payment, FeePayment(institution_actor, 150000, "BANK-1")
+    )
+    await handle.execute_update(
+        CommissionWorkflow.decide_acceptance, AcceptanceDecision(institution_actor, "accept", APPRAISER_IDS)
+    )
+    await handle.execute_update(
+        CommissionWorkflow.request_materials, MaterialRequest(institution_actor, "复诊记录")
+    )
+    supplied = await handle.execute_update(
+        CommissionWorkflow.supply_materials, MaterialSupply(court_actor, party_request_id="1")
+    )
+    assert supplied.party_requests[0].status == "accepted"
+    submitted = await handle.execute_update(
+        CommissionWorkflow.submit_report,
+        ReportSubmission(appraiser_actor(APPRAISER_IDS[0]), "检验所见……", "构成十级伤残"),
+    )
+    assert submitted.report is not None
+    await _sign_and_issue(handle, submitted.report.content_hash)
+    await handle.execute_update(CommissionWorkflow.release_report, ReportRelease(court_actor))
+    await handle.execute_update(
+        CommissionWorkflow.submit_party_request, PartyRequest(party, "objection", "伤残等级偏高")
+    )
+    reply_by = (date.fromisoformat(await today(env)) + timedelta(days=15)).isoformat()
+    forwarded = await handle.execute_update(
+        CommissionWorkflow.forward_objection,
+        ObjectionForward(court_actor, "张三", "伤残等级偏高", reply_by, "2"),
+    )
+    assert forwarded.objections[0].party_id == party.organisation_id
+
+    refunded, _ = await start(env, task_queue, commission_input(received, bureau_id=BUREAU.id))
+    await refunded.execute_update(CommissionWorkflow.quote_fee, FeeQuote(institution_actor, [item]))
+    await refunded.execute_update(CommissionWorkflow.answer_fee_quote, FeeAnswer(court_actor, True))
+    await refunded.execute_update(
+        CommissionWorkflow.record_payment, FeePayment(court_actor, 150000, "COURT-1")
+    )
+    withdrawn = await refunded.execute_update(
+        CommissionWorkflow.withdraw, WithdrawalRequest(court_actor, "和解")
+    )
+    assert withdrawn.fee is not None and withdrawn.fee.refund is not None
+    await env.sleep(timedelta(days=3))
+    await refunded.execute_update(
+        CommissionWorkflow.record_refund, RefundRecord(institution_actor, 150000, "R-1")
+    )
+    assert (await refunded.result()).fee.refund.status == "refunded"  # type: ignore[union-attr]
+
+    complainant = Actor(Role.PARTY, party.organisation_id, "party-recorded")
+    filed = complaint_input(await today(env), registered_by=complainant, commission_id=supplied.id)
+    by_party = await env.client.start_workflow(
+        ComplaintWorkflow.run, filed, id=complaint_workflow_id(filed.complaint_id), task_queue=task_queue
+    )
+    await by_party.execute_update(ComplaintWorkflow.register, ComplaintRegistration(complainant))
+    await by_party.execute_update(ComplaintWorkflow.accept, ComplaintAcceptance(supervisor))
+    await by_party.execute_update(
+        ComplaintWorkflow.decide,
+        ComplaintDecision(supervisor, "超标准收费", "criticism_or_correction_order", fee_violation=True),
+    )
+    await by_party.execute_update(ComplaintWorkflow.notify_parties, PartiesNotice(supervisor, method="短信"))
+    assert (await by_party.result()).stage == "closed"
+    return {"parties_and_fees": handle, "fee_refunded": refunded, "party_complaint": by_party}
+
+
 SCENARIOS: dict[str, Scenario] = {
     "happy_path": happy_path,
     "materials_and_extension": materials_and_extension,
@@ -840,6 +938,7 @@ SCENARIOS: dict[str, Scenario] = {
     "sealed_report": sealed_report,
     "admission": admission,
     "integrity_evaluation": integrity_evaluation,
+    "parties_and_fees": parties_and_fees,
 }
 
 

@@ -54,7 +54,9 @@ from appraisal.schemas.evaluation import (
     GradeObjectionCreate,
     SelfAssessmentCreate,
 )
+from appraisal.schemas.fees import FeeItemIn, FeeStandardCreate
 from appraisal.schemas.lifecycle import ReappraisalCreate
+from appraisal.schemas.parties import ContactPut, DrawCreate, PartyComplaintCreate, PartyIn
 from appraisal.schemas.penalty import (
     InspectionResultIn,
     InspectionResultsCreate,
@@ -87,9 +89,9 @@ def recorded_event_kinds() -> set[str]:
     for source in SOURCES:
         literal |= set(
             re.findall(
-                r'"((?:commission|clock|report|materials|fee|supplementary|recusal|objection|testimony|complaint|integrity'
-                r"|penalty|registry|interference|opinion|application|applicant|case|admission|evaluation|training)"
-                r'\.[a-z_]+)"',
+                r'"((?:commission|clock|report|materials|fee|party|supplementary|recusal|objection|testimony|complaint'
+                r"|integrity|penalty|registry|interference|opinion|application|applicant|case|admission|evaluation"
+                r'|training)\.[a-z_]+)"',
                 source.read_text(),
             )
         )
@@ -189,6 +191,7 @@ def test_every_field_a_form_can_name_has_words() -> None:
     bodies += [ReviewCreate, ExpertRecusalCreate, ExpertCreate, InstitutionIn, AppraiserIn, ChangeIn]
     bodies += [CourseCreate, AttendanceCreate, AttendanceIn, EvaluationCreate, SelfAssessmentCreate]
     bodies += [GradeObjectionCreate, EvaluationStepCreate]
+    bodies += [PartyIn, DrawCreate, PartyComplaintCreate, ContactPut, FeeItemIn, FeeStandardCreate]
     named = {name for body in bodies for name in body.model_fields}
     for source in (ROOT / "appraisal").rglob("*.py"):  # the fields services name themselves
         named |= {f.split(".")[-1] for f in re.findall(r'InvalidInput\(\s*"([a-z_.]+)"', source.read_text())}

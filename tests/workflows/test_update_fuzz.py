@@ -24,6 +24,8 @@ from temporalio.worker import Worker
 from appraisal.domain.calendar import CHINA_TZ, local_today
 from appraisal.domain.commission import CommissionSnapshot, Material, RegistrationRequest
 from appraisal.domain.criminal import NotifiedPerson
+from appraisal.domain.fees import FeeItem
+from appraisal.domain.parties import PartyRecord
 from appraisal.domain.roles import Actor, Role
 from appraisal.domain.stages import TERMINAL_STAGES
 from appraisal.seed import BUREAU, POLICE, PROCURATORATES
@@ -55,7 +57,9 @@ UPDATES = [
 ]
 """Every step Update (the asynchronous handlers answering a snapshot; the query is not one)."""
 POLICE_ACTOR = Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer")
+PARTY_ACTOR = Actor(Role.PARTY, "party-1", "party")
 ACTORS = [
+    PARTY_ACTOR,
     court_actor,
     POLICE_ACTOR,
     institution_actor,
@@ -70,14 +74,15 @@ WORDS = [
     "confirm", "decline", "remote", "PROC-10-2", "PROC-20-5", "PROC-28-1", "PROC-30-1", "PROC-31-1",
     "TST-8-1", "1", "2", RESERVE_APPRAISER.id, *APPRAISER_IDS, "检验所见", "",
     "suspect", "victim", "supplementary", "reappraisal", "PROC-36-S1", "PROC-36-R4", "procuratorate",
-    PROCURATORATES[0].id, POLICE[0].id,
+    PROCURATORATES[0].id, POLICE[0].id, "party-1", "party", "entruster", "objection", "plaintiff",
 ]  # fmt: skip
 """Values the validators look for, so that generated steps are taken as well as refused."""
 
 
 HAPPY_PATH = [
-    "decide_acceptance", "submit_report", "sign_report", "sign_report", "issue_report",
-    "forward_objection", "answer_objection", "summon_testimony", "close",
+    "register_parties", "quote_fee", "answer_fee_quote", "record_payment",
+    "decide_acceptance", "submit_party_request", "submit_report", "sign_report", "sign_report",
+    "issue_report", "release_report", "forward_objection", "answer_objection", "summon_testimony", "close",
 ]  # fmt: skip
 """The steps of a commission's whole life, in order: each run takes them, varied, with other
 generated steps in between."""
@@ -175,6 +180,16 @@ def templates(today: date) -> dict[str, Any]:
             POLICE_ACTOR, "t-1", POLICE[0].id, POLICE_CASE, PROCURATORATES[0].id, "procuratorate",
             "procuratorate", "渝渝中检刑诉〔2026〕12号", on, "",
         ),
+        "register_parties": (court_actor, [PartyRecord("party-1", "张三", "plaintiff")]),
+        "submit_party_request": (PARTY_ACTOR, "materials", "复诊记录", [Material("复诊", "cd" * 32)]),
+        "decline_party_request": (court_actor, "1", "无关"),
+        "release_report": (court_actor, ""),
+        "quote_fee": (
+            institution_actor, [FeeItem("伤残等级评定", 150000, 180000, "s-1", "渝价")], "party", "party-1", "",
+        ),
+        "answer_fee_quote": (PARTY_ACTOR, True, ""),
+        "record_payment": (institution_actor, 150000, "P-1", on, ""),
+        "record_refund": (institution_actor, 150000, "R-1", on, ""),
     }  # fmt: skip
     return {u: hints[u](*values[u]) for u in UPDATES}
 
@@ -221,7 +236,8 @@ def a_life(today: date, path: list[str] = HAPPY_PATH) -> st.SearchStrategy[list[
     if path is CRIMINAL_PATH:
         base["close"] = dataclasses.replace(base["close"], actor=POLICE_ACTOR)
     second = dataclasses.replace(base["sign_report"], actor=appraiser_actor(APPRAISER_IDS[1]))
-    planned = [(u, second if (u, i) == ("sign_report", 3) else base[u]) for i, u in enumerate(path)]
+    signatures = [i for i, u in enumerate(path) if u == "sign_report"]
+    planned = [(u, second if i == signatures[-1] else base[u]) for i, u in enumerate(path)]
     parts = [
         st.tuples(
             st.lists(one_step(today), max_size=2),
