@@ -88,7 +88,8 @@ async def test_fee_quote_payment_and_refund_on_withdrawal_by_form(
     # The party answers on its own page; the institution may not begin before it prepaid.
     party_actor = Actor(Role.PARTY, payer.group(1).removeprefix("party:"), "party")
     await sign_in(api, settings, party_actor)
-    mine = await page(api, "/ui/party")
+    quoted_seq = quoted.headers["location"].rpartition("seq=")[2]
+    mine = await page(api, f"/ui/party?seq={quoted_seq}")  # the quote's effect, read back
     assert 'id="step-fee-answer"' in mine and "1500.00" in mine
     answered = await post_form(api, f"/ui/commissions/{cid}/fee/answer", {"accepted": "true"})
     assert answered.status_code == 303 and answered.headers["location"].startswith("/ui/party?seq=")
