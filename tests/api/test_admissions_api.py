@@ -24,8 +24,6 @@ from tests.factories import (
     institution_actor,
 )
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "registrar")
 other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "registrar")
@@ -129,6 +127,7 @@ async def through_review(api: httpx.AsyncClient, auth: Auth, admission_id: str) 
     return body
 
 
+@pytest.mark.dated
 async def test_a_new_institution_goes_from_the_window_to_its_licence_and_registry_entry(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -195,6 +194,7 @@ async def test_a_new_institution_goes_from_the_window_to_its_licence_and_registr
     assert commission["institution_id"] == entry["id"]
 
 
+@pytest.mark.dated
 async def test_an_appraiser_is_registered_with_their_key_and_assigned_only_after_pre_service_training(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -287,6 +287,7 @@ async def test_a_correction_is_asked_once_and_a_refusal_names_reasons_and_remedi
     assert error(await decide(api, auth, aid, decision="accept")) == (409, "not_in_stage")
 
 
+@pytest.mark.dated
 async def test_changes_renewals_and_who_may_file(api: httpx.AsyncClient, auth: Auth, today: date) -> None:
     appraiser_id = APPRAISER_IDS[0]
     new_key = public_key_b64(demo_private_key("rotated"))

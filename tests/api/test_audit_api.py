@@ -42,8 +42,6 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust, entrustment
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 
@@ -238,6 +236,7 @@ async def test_reverse_trace_of_an_appraiser(api: httpx.AsyncClient, auth: Auth,
     ).status_code == 403
 
 
+@pytest.mark.dated
 async def test_daily_anchor_covers_every_chain_head(
     api: httpx.AsyncClient,
     auth: Auth,
@@ -316,6 +315,7 @@ async def test_an_event_rewritten_with_its_whole_chain_recomputed_is_caught_by_t
     assert rewritten["signatures_checked"] == 2  # the chain and signatures alone would have passed
 
 
+@pytest.mark.dated
 async def test_the_signed_anchor_file_catches_a_rewritten_trail_and_a_rewritten_file(
     api: httpx.AsyncClient,
     auth: Auth,
@@ -357,6 +357,7 @@ async def test_the_signed_anchor_file_catches_a_rewritten_trail_and_a_rewritten_
     assert [line.split(":")[0] for line in rewritten.differing] == [f"commission-{cid}"]
 
 
+@pytest.mark.dated
 async def test_each_court_receives_its_own_signed_share_of_the_anchor(
     api: httpx.AsyncClient,
     auth: Auth,

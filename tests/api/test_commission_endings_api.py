@@ -4,7 +4,6 @@
 from collections.abc import Callable
 
 import httpx
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from appraisal.domain.roles import Actor
@@ -13,8 +12,6 @@ from tests.api.test_audit_api import issued_commission
 from tests.api.test_commission_clocks_api import accepted, error
 from tests.api.test_commissions_api import entrust, inbox
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor
-
-pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 

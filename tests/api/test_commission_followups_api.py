@@ -34,8 +34,6 @@ from tests.factories import (
 )
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 FIRST, SECOND = (appraiser_actor(a.id) for a in CLINICAL_APPRAISERS)
 OTHER_DESK = Actor(Role.INSTITUTION, OTHER_INSTITUTION.id, "desk")
@@ -99,6 +97,7 @@ async def test_recusal_by_an_appraiser_decided_by_the_institution(api: httpx.Asy
     assert replaced.status_code == 404  # no longer assigned: out of scope
 
 
+@pytest.mark.dated
 async def test_objection_answered_then_maintained(api: httpx.AsyncClient, auth: Auth) -> None:
     cid = await issued_commission(api, auth, "REF-OBJECTION")
     today = date.fromisoformat((await state(api, auth, cid))["received_on"])
@@ -221,6 +220,7 @@ async def test_reappraisal_is_a_new_linked_commission_elsewhere(api: httpx.Async
     assert accepted_new["stage"] == "examining"
 
 
+@pytest.mark.dated
 async def test_testimony_summoned_confirmed_and_recorded(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -277,6 +277,7 @@ async def test_testimony_summoned_confirmed_and_recorded(
     assert error(again) == (409, "not_in_stage")
 
 
+@pytest.mark.dated
 async def test_a_testimony_step_reaching_an_ended_child_is_refused_as_not_in_stage(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -297,6 +298,7 @@ async def test_a_testimony_step_reaching_an_ended_child_is_refused_as_not_in_sta
     assert error(late) == (409, "not_in_stage")
 
 
+@pytest.mark.dated
 async def test_in_a_criminal_case_a_refusal_to_testify_returns_the_commission_without_a_refund_ruling(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -33,8 +33,6 @@ from tests.factories import (
 )
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 
@@ -64,6 +62,7 @@ async def inbox(api: httpx.AsyncClient, auth: Auth, actor: Actor) -> list[tuple[
     return [(t["commission_id"], t["kind"]) for t in response.json()]
 
 
+@pytest.mark.dated
 async def test_happy_path_by_rest(api: httpx.AsyncClient, auth: Auth) -> None:
     commission = await entrust(api, auth)
     cid = commission["id"]
@@ -152,6 +151,7 @@ async def test_repeated_court_reference_returns_the_existing_commission(
     assert count == 2
 
 
+@pytest.mark.dated
 async def test_paper_commission_registered_with_its_true_deadlines(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -277,6 +277,7 @@ async def test_steps_not_allowed_now_409_with_the_rule_code(api: httpx.AsyncClie
     assert all(len(s["key_fingerprint"]) == 64 for s in signatures)
 
 
+@pytest.mark.dated
 async def test_invalid_bodies_422_naming_the_field(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -22,8 +22,6 @@ from appraisal.seed import BUREAU, OTHER_BUREAU
 from tests.api.test_commissions_api import entrust
 from tests.factories import CLINICAL_APPRAISERS, ELSEWHERE, INSTITUTION, OTHER_INSTITUTION, court_actor
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
@@ -65,6 +63,7 @@ async def env_today(temporal_env: WorkflowEnvironment) -> date:
     return local_today(await temporal_env.get_current_time())
 
 
+@pytest.mark.dated
 async def test_registration_is_idempotent_on_the_reference_and_shows_the_acceptance_clock(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -116,6 +115,7 @@ async def test_an_appraiser_alone_names_the_institution_and_a_linked_commission_
     assert elsewhere.json()["error"]["details"][0]["field"] == "commission_id"
 
 
+@pytest.mark.dated
 async def test_a_time_barred_complaint_or_another_bureaus_institution_is_refused_with_409(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -201,6 +201,7 @@ async def test_only_the_bureaus_supervisors_see_or_act_on_a_complaint(
     ] == "awaiting_acceptance"
 
 
+@pytest.mark.dated
 async def test_every_step_through_the_decision_endpoint(
     api: httpx.AsyncClient,
     auth: Auth,
@@ -280,6 +281,7 @@ async def test_every_step_through_the_decision_endpoint(
     assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(trail))
 
 
+@pytest.mark.dated
 async def test_each_step_not_allowed_now_is_409_with_its_rule(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -26,8 +26,6 @@ from tests.factories import (
 )
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 police = Actor(Role.PUBLIC_SECURITY, POLICE[0].id, "officer 王")
 other_police = Actor(Role.PUBLIC_SECURITY, POLICE[1].id, "officer 赵")
@@ -129,6 +127,7 @@ async def test_a_police_organ_entrusts_with_its_own_case_numbers_and_scope(
     assert summons.status_code == 403
 
 
+@pytest.mark.dated
 async def test_the_suspect_and_the_victim_are_told_and_an_application_refused_in_custody(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -216,6 +215,7 @@ async def test_the_suspect_and_the_victim_are_told_and_an_application_refused_in
     assert verdict["ok"] is True, verdict
 
 
+@pytest.mark.dated
 async def test_a_refused_application_out_of_custody_rolls_past_a_rest_day(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:

@@ -24,8 +24,6 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import appraiser_actor, court_actor, head_actor, institution_actor, signature
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 SUPERVISOR = Actor(Role.SUPERVISOR, BUREAU.id, "fees-officer")
 MATTER = "伤残等级评定"
@@ -288,6 +286,7 @@ async def test_a_standard_replaced_and_a_quote_without_one(api: httpx.AsyncClien
     assert not_a_supervisor.status_code == 403
 
 
+@pytest.mark.dated
 async def test_a_refund_paid_back_late_is_a_fee_violation(
     api: httpx.AsyncClient,
     auth: Auth,
@@ -360,6 +359,7 @@ async def test_a_refund_paid_back_late_is_a_fee_violation(
     assert today.isoformat() <= due_on
 
 
+@pytest.mark.dated
 async def test_a_refusal_to_testify_refunds_what_the_court_paid(
     api: httpx.AsyncClient, auth: Auth, temporal_env: WorkflowEnvironment
 ) -> None:

@@ -17,8 +17,6 @@ from appraisal.seed import BUREAU, INSPECTORS, INSTITUTIONS, OTHER_BUREAU
 from tests.api.test_commissions_api import entrust
 from tests.factories import ELSEWHERE, appraiser_actor, court_actor, institution_actor
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspection desk")
 other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspection desk")
@@ -115,6 +113,7 @@ async def test_only_a_supervisor_draws_and_bad_sizes_change_nothing(
     ).status_code == 404
 
 
+@pytest.mark.dated
 async def test_suspended_institutions_and_other_months_are_left_out(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:

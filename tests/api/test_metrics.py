@@ -25,8 +25,6 @@ from tests.conftest import free_port
 from tests.factories import court_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 LATENCY = "appraisal_api_request_duration_seconds"
@@ -47,6 +45,7 @@ def value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
 
 
+@pytest.mark.dated
 async def test_read_model_gauges_escalations_and_outbox(
     api: httpx.AsyncClient,
     auth: Auth,

@@ -20,13 +20,12 @@ from tests.factories import (
     institution_actor,
 )
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 SUPERVISOR = Actor(Role.SUPERVISOR, BUREAU.id, "complaints-officer")
 MATERIAL = {"name": "复诊病历", "sha256": "cd" * 32}
 
 
+@pytest.mark.dated
 async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -184,6 +183,7 @@ async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
     assert party_id
 
 
+@pytest.mark.dated
 async def test_the_bureau_counts_a_fee_violation_found_on_a_partys_complaint(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:

@@ -28,8 +28,6 @@ from tests.factories import (
     institution_actor,
 )
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "执法人员")
 other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "执法人员")
@@ -57,6 +55,7 @@ async def step(api: httpx.AsyncClient, auth: Auth, case_id: str, **body: Any) ->
     return await api.post(f"/v1/penalties/{case_id}/steps", json=body, headers=auth(supervisor))
 
 
+@pytest.mark.dated
 async def test_a_penalty_case_by_rest_from_filing_to_its_published_decision(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -131,6 +130,7 @@ async def test_a_penalty_case_by_rest_from_filing_to_its_published_decision(
     assert (penalty["count"], penalty["points"]) == (1, 40)
 
 
+@pytest.mark.dated
 async def test_filing_refusals(api: httpx.AsyncClient, auth: Auth, today: date) -> None:
     old = case_body(today, breach_on=(today - timedelta(days=3 * 366)).isoformat())
     assert error(await api.post("/v1/penalties", json=old, headers=auth(supervisor))) == (409, "time_barred")
@@ -149,6 +149,7 @@ async def test_filing_refusals(api: httpx.AsyncClient, auth: Auth, today: date) 
     )
 
 
+@pytest.mark.dated
 async def test_a_suspension_by_rest_reaches_a_running_commission_and_the_public_registry(
     api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:
@@ -280,6 +281,7 @@ async def test_an_interference_record_reaches_the_bureau_and_is_kept_from_the_in
     assert error(again) == (409, "already_reviewed")
 
 
+@pytest.mark.dated
 async def test_an_inspection_closed_with_results_is_public_without_case_files(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:

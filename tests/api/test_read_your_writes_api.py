@@ -15,8 +15,6 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import OTHER_INSTITUTION, court_actor, institution_actor
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 
 

@@ -23,8 +23,6 @@ from tests.factories import (
     institution_actor,
 )
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "registrar")
 other_bureau = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "registrar")
@@ -210,6 +208,7 @@ async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
     assert await changes(api, auth) == []
 
 
+@pytest.mark.dated
 async def test_an_appraiser_suspended_after_entrustment_is_refused_at_acceptance(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:
@@ -253,6 +252,7 @@ async def test_an_appraiser_suspended_after_entrustment_is_refused_at_acceptance
     assert accepted.json()["appraiser_ids"] == APPRAISER_IDS
 
 
+@pytest.mark.dated
 async def test_a_suspended_institution_is_never_drawn_nor_designated(
     api: httpx.AsyncClient, auth: Auth, engine: AsyncEngine
 ) -> None:
@@ -295,6 +295,7 @@ async def test_an_appraiser_suspended_before_entrustment_is_not_eligible(
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "appraiser_not_qualified"
 
 
+@pytest.mark.dated
 async def test_licence_tasks_open_for_expiring_licences_and_close_on_renewal(
     api: httpx.AsyncClient, auth: Auth
 ) -> None:

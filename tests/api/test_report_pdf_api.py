@@ -37,8 +37,6 @@ from tests.factories import (
     signature,
 )
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 SUPERVISOR = Actor(Role.SUPERVISOR, BUREAU.id, "registrar")
 CONTENT = "检验所见：左胫骨中段可见手术瘢痕，长约12cm；左膝关节屈曲90°。"
@@ -97,6 +95,7 @@ async def issued_commission(api: httpx.AsyncClient, auth: Auth) -> tuple[str, st
     return cid, report_hash
 
 
+@pytest.mark.dated
 async def test_the_issued_report_is_numbered_sealed_and_verifies_offline(
     api: httpx.AsyncClient,
     auth: Auth,

@@ -24,8 +24,6 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust, inbox
 from tests.factories import INSTITUTION, court_actor, institution_actor, past_catch_up
 from tests.workflows.test_commission_workflow import eventually
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 supervisor = Actor(Role.SUPERVISOR, BUREAU.id, "inspector")
 OTHER_BUREAU = Bureau(id=demo_id("bureau-other"), name="另一司法局 Another bureau")
@@ -76,6 +74,7 @@ def counts_of(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.dated
 async def test_counts_by_stage_institution_and_category_after_driving_the_api(
     api: httpx.AsyncClient,
     auth: Auth,

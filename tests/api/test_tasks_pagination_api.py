@@ -25,8 +25,6 @@ from appraisal.seed import BUREAU
 from appraisal.services import commission as service
 from tests.factories import COURT, INSTITUTION, OTHER_INSTITUTION, institution_actor
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 MONDAY = date(2026, 11, 30)
 

@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.testing import WorkflowEnvironment
@@ -19,8 +18,6 @@ from tests.api.test_criminal_api import COURT_CASE, POLICE_CASE, PROCURATORATE_C
 from tests.factories import COURT, INSTITUTION
 from tests.web.test_accounts import PASSWORD, sign_in
 from tests.web.test_pages import HTML, page, post_form, rows
-
-pytestmark = pytest.mark.dated
 
 Auth = Callable[[Actor], dict[str, str]]
 

@@ -27,8 +27,6 @@ from tests.api.test_commissions_api import APPRAISER_IDS, entrust
 from tests.factories import CLINICAL_APPRAISERS, INSTITUTION, court_actor, institution_actor
 from tests.web.scenario import drive, other_court, supervisor
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 other_supervisor = Actor(Role.SUPERVISOR, OTHER_BUREAU.id, "inspector")
@@ -160,6 +158,7 @@ async def test_sign_in_keeps_the_token_in_an_httponly_strict_cookie_for_the_dash
     assert (await api.get("/ui/overview", headers=HTML)).status_code == 303
 
 
+@pytest.mark.dated
 async def test_overview_counts_and_lists_follow_the_callers_scope(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -190,6 +189,7 @@ async def test_overview_counts_and_lists_follow_the_callers_scope(
     assert number(await page(api, "/ui/overview"), "count-total") == 1
 
 
+@pytest.mark.dated
 async def test_commission_page_shows_parties_clocks_tasks_and_the_verified_trail(
     api: httpx.AsyncClient,
     auth: Auth,
@@ -227,6 +227,7 @@ async def test_commission_page_shows_parties_clocks_tasks_and_the_verified_trail
     assert f'href="/ui/appraisers/{APPRAISER_IDS[0]}"' in await page(api, f"/ui/commissions/{cid}")
 
 
+@pytest.mark.dated
 async def test_commission_and_trace_pages_keep_the_apis_scope(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:
@@ -249,6 +250,7 @@ async def test_commission_and_trace_pages_keep_the_apis_scope(
     assert forbidden.status_code == 403 and "无权访问" in forbidden.text  # the supervisor's trace
 
 
+@pytest.mark.dated
 async def test_appraiser_trace_and_inbox_pages(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, temporal_env: WorkflowEnvironment
 ) -> None:

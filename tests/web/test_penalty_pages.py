@@ -28,11 +28,10 @@ from tests.web.test_browser_commission import sign_in as sign_in_account
 from tests.web.test_pages import page, post_form, sign_in
 from tests.web.test_steps_by_form import step_error
 
-pytestmark = pytest.mark.dated
-
 Auth = Callable[[Actor], dict[str, str]]
 
 
+@pytest.mark.dated
 async def test_the_bureau_takes_a_penalty_case_to_its_decision_by_clicking(
     api: httpx.AsyncClient, auth: Auth, settings: Settings, today: date
 ) -> None:
@@ -79,6 +78,7 @@ async def test_the_bureau_takes_a_penalty_case_to_its_decision_by_clicking(
     assert [p["decision_number"] for p in published] == ["渝司罚决〔2026〕9号"]
 
 
+@pytest.mark.dated
 async def test_the_public_pages_need_no_sign_in_and_show_nothing_confidential(
     served: str, browser: Browser, api: httpx.AsyncClient, auth: Auth, today: date
 ) -> None:

@@ -47,8 +47,6 @@ from tests.factories import (
 from tests.workflows.test_commission_clocks import event_of
 from tests.workflows.test_commission_workflow import eventually, settled_events, start, today
 
-pytestmark = pytest.mark.dated
-
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 FIRST, SECOND = (appraiser_actor(a) for a in APPRAISER_IDS)
 Handle = WorkflowHandle[CommissionWorkflow, CommissionSnapshot]
@@ -124,6 +122,7 @@ async def test_recusal_declared_and_granted_with_a_qualified_replacement(
     assert await rejected(handle, CommissionWorkflow.submit_report, report) == "wrong_actor"
 
 
+@pytest.mark.dated
 async def test_recusal_undecided_climbs_the_ladder_and_a_refusal_tells_the_court(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
@@ -152,6 +151,7 @@ async def test_recusal_undecided_climbs_the_ladder_and_a_refusal_tells_the_court
     assert decided.data["late"] is True
 
 
+@pytest.mark.dated
 async def test_objection_answered_in_writing_within_the_court_set_days(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
@@ -331,6 +331,7 @@ async def test_an_appraiser_of_an_earlier_commission_on_the_matter_cannot_be_ass
     assert snapshot.stage == "examining"
 
 
+@pytest.mark.dated
 async def test_testimony_runs_as_a_child_and_every_step_lands_in_the_commission_chain(
     temporal_env: WorkflowEnvironment,
     task_queue: str,

@@ -11,7 +11,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -27,8 +26,6 @@ from appraisal.domain.stages import TERMINAL_STAGES
 from appraisal.seed import BUREAU, COURTS, INSTITUTIONS
 from appraisal.services import supervision
 from appraisal.services.commission import scope_filter
-
-pytestmark = pytest.mark.dated
 
 TODAY = date(2026, 12, 1)
 CALENDAR = WorkingCalendar()

@@ -44,8 +44,6 @@ from tests.factories import (
     institution_actor,
 )
 
-pytestmark = pytest.mark.dated
-
 APPRAISER_IDS = [a.id for a in CLINICAL_APPRAISERS]
 
 
@@ -106,6 +104,7 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, within: float 
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.dated
 async def test_happy_path_from_entrustment_to_closure(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
@@ -289,6 +288,7 @@ async def test_validator_rejection_leaves_history_unchanged(
     assert await recorded_events(handle) == before
 
 
+@pytest.mark.dated
 async def test_untouched_commission_is_marked_overdue_exactly_at_due_at(
     temporal_env: WorkflowEnvironment,
     task_queue: str,
@@ -324,6 +324,7 @@ async def test_untouched_commission_is_marked_overdue_exactly_at_due_at(
     assert row is not None and row.overdue
 
 
+@pytest.mark.dated
 async def test_paper_commission_gets_its_true_deadlines(
     temporal_env: WorkflowEnvironment, task_queue: str, worker: Worker
 ) -> None:

@@ -35,8 +35,6 @@ from appraisal.workflows.inspection import (
 )
 from appraisal.workflows.licence import LICENCE_SCHEDULE_ID
 
-pytestmark = pytest.mark.dated
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -71,6 +69,7 @@ async def add_case_files(sessions: async_sessionmaker[AsyncSession], received_on
         await session.commit()
 
 
+@pytest.mark.dated
 async def test_the_monthly_draw_stores_one_reproducible_draw_per_bureau_and_month(
     temporal_env: WorkflowEnvironment,
     worker: Worker,
