@@ -48,7 +48,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from appraisal.core.seal import as_asn1, key_info
+from appraisal.core.seal import KeptKeySigner, as_asn1
 from appraisal.core.signing import fingerprint, signed_message, verify
 from appraisal.domain.audit import report_hash as compute_report_hash
 from appraisal.domain.calendar import local_today
@@ -63,9 +63,9 @@ CRL_REQUIRED = RevocationCheckingPolicy(
     RevocationCheckingRule.CRL_REQUIRED, RevocationCheckingRule.CRL_REQUIRED
 )
 ALLOWED_AFTER_SEALING = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+"""What may follow the seal: the document security store and document timestamps."""
 INFO_KEPT = ("/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/CreationDate")
 """Document information an LTA update never changes (it touches /ModDate and /Producer only)."""
-"""What may follow the seal: the document security store and document timestamps."""
 
 
 # ---- sealing ----
@@ -84,9 +84,9 @@ def seal_pdf(
 ) -> bytes:
     """The PDF sealed by the institution: PAdES B-LTA, no change permitted after it (without
     a timestamper, B-B with the validation data: what a forger without the authority makes)."""
-    signer = signers.SimpleSigner(
+    signer = KeptKeySigner(
+        key=key,
         signing_cert=as_asn1(certificate),
-        signing_key=key_info(key),
         cert_registry=SimpleCertificateStore.from_certs([as_asn1(root)]),  # type: ignore[no-untyped-call]
     )
     context = ValidationContext(
