@@ -160,7 +160,7 @@ async def test_a_partys_materials_taken_in_and_another_request_declined_by_form(
     )
     assert asked.status_code == 200, asked.text
     await sign_in(api, settings, court_actor)
-    html = await page(api, f"/ui/commissions/{cid}")
+    html = await page(api, f"/ui/commissions/{cid}?seq={asked.headers['X-Seq']}")
     assert 'id="step-materials-party-1"' in html and 'id="step-party-requests-2-decline"' in html
     supplied = await post_form(api, f"/ui/commissions/{cid}/materials", {"party_request_id": "1"})
     assert supplied.status_code == 303, supplied.text[:2000]
