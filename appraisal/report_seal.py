@@ -89,13 +89,30 @@ def seal_pdf(
         signing_cert=as_asn1(certificate),
         cert_registry=SimpleCertificateStore.from_certs([as_asn1(root)]),  # type: ignore[no-untyped-call]
     )
+    meta = seal_metadata(
+        root=root,
+        crl=crl,
+        institution_name=institution_name,
+        location=location,
+        timestamped=timestamper is not None,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+    return bytes(out.getvalue())
+
+
+def seal_metadata(
+    *, root: x509.Certificate, crl: bytes, institution_name: str, location: str, timestamped: bool
+) -> signers.PdfSignatureMetadata:
+    """What the seal's signature says and embeds: a certification allowing no change, with
+    the chain and the CRL to the bureau's root (B-LTA when timestamped)."""
     context = ValidationContext(
         trust_roots=[as_asn1(root)],
         crls=[asn1_crl.CertificateList.load(crl)],
         allow_fetching=False,
         revinfo_policy=CertRevTrustPolicy(CRL_REQUIRED),
     )
-    meta = signers.PdfSignatureMetadata(
+    return signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
@@ -105,12 +122,9 @@ def seal_pdf(
         reason="司法鉴定意见书出具（司法鉴定专用章）",
         location=location or None,
         embed_validation_info=True,
-        use_pades_lta=timestamper is not None,
+        use_pades_lta=timestamped,
         validation_context=context,
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
-    return bytes(out.getvalue())
 
 
 def signature_timestamp(sig: EmbeddedPdfSignature) -> datetime | None:

@@ -10,17 +10,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from asn1crypto import crl as asn1_crl
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
+from pyhanko.sign import signers
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from appraisal.core.seal import SealAuthority, as_asn1, key_info, load_certificate
 from appraisal.report_pdf import render_report_pdf
-from appraisal.report_seal import CRL_REQUIRED, SEAL_FIELD, seal_pdf
+from appraisal.report_seal import seal_metadata, seal_pdf
 from bench import report
 from tests.report_documents import INSTITUTION, issue, manifest
 
@@ -40,20 +37,8 @@ def stock_seal(authority: SealAuthority, pdf: bytes, serial: str, certificate_pe
         tsa_key=key_info(authority._tsa_key),
         certs_to_embed=SimpleCertificateStore.from_certs([root]),  # type: ignore[no-untyped-call]
     )
-    meta = signers.PdfSignatureMetadata(
-        field_name=SEAL_FIELD,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        certify=True,
-        docmdp_permissions=fields.MDPPerm.NO_CHANGES,
-        embed_validation_info=True,
-        use_pades_lta=True,
-        validation_context=ValidationContext(
-            trust_roots=[root],
-            crls=[asn1_crl.CertificateList.load(crl)],
-            allow_fetching=False,
-            revinfo_policy=CertRevTrustPolicy(CRL_REQUIRED),
-        ),
+    meta = seal_metadata(
+        root=authority.root, crl=crl, institution_name=str(INSTITUTION["name"]), location="", timestamped=True
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     return bytes(signers.sign_pdf(writer, meta, signer=signer, timestamper=timestamper).getvalue())
@@ -121,7 +106,8 @@ def main() -> None:
                 "",
                 *run.bullets(),
                 "",
-                f"**The product's seal: {ratio:.1f}× faster at p50.**",
+                f"**A report sealed in {report.percentile(product_ms, 50):.0f} ms at p50; with pyHanko's"
+                f" stock signer {report.percentile(stock_ms, 50):.0f} ms ({ratio:.1f}× as long).**",
                 "",
                 table,
             ]
