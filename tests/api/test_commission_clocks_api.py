@@ -218,8 +218,13 @@ async def test_overdue_commission_escalates_into_inboxes_and_the_court_reentrust
     assert new["stage"] == "awaiting_acceptance"
     repeated = await api.post(f"/v1/commissions/{cid}/reentrustment", json=body, headers=auth(court_actor))
     assert repeated.status_code == 200 and repeated.json()["id"] == new["id"]
-    closed = (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()
-    assert closed["stage"] == "reassigned" and closed["reassigned_to"] == new["id"]
+
+    async def reassigned() -> dict[str, Any] | None:  # the old commission's closure, once projected
+        current = (await api.get(f"/v1/commissions/{cid}", headers=auth(court_actor))).json()
+        return current if current["stage"] == "reassigned" else None
+
+    closed = await eventually(reassigned)
+    assert closed["reassigned_to"] == new["id"]
     assert closed["refund"]["rule"] == "CRT-5"
     kinds = [
         e["kind"] for e in (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()

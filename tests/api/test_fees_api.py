@@ -57,8 +57,8 @@ async def register_party(
     return entry["party"]["id"], {"Authorization": f"Bearer {signed.json()['access_token']}"}
 
 
-async def issue(api: httpx.AsyncClient, auth: Auth, cid: str) -> None:
-    """Accepted, examined, signed by both appraisers and issued."""
+async def issue(api: httpx.AsyncClient, auth: Auth, cid: str) -> str:
+    """Accepted, examined, signed by both appraisers and issued: the issue's sequence."""
     accepted = await api.post(
         f"/v1/commissions/{cid}/acceptance",
         json={"decision": "accept", "appraiser_ids": APPRAISER_IDS},
@@ -82,6 +82,7 @@ async def issue(api: httpx.AsyncClient, auth: Auth, cid: str) -> None:
         assert signed.status_code == 200, signed.text
     issued = await api.post(f"/v1/commissions/{cid}/issue", json={}, headers=auth(head_actor))
     assert issued.status_code == 200, issued.text
+    return issued.headers["X-Seq"]
 
 
 def refused(response: httpx.Response, code: str) -> None:

@@ -118,7 +118,11 @@ async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
     assert supplied.status_code == 200, supplied.text
     assert supplied.json()["stage"] == "awaiting_acceptance"
     assert supplied.json()["party_requests"][0]["status"] == "accepted"
-    view = (await api.get(f"/v1/commissions/{cid}/party-view", headers=party)).json()
+    view = (
+        await api.get(
+            f"/v1/commissions/{cid}/party-view", headers={**party, "X-Min-Seq": supplied.headers["X-Seq"]}
+        )
+    ).json()
     assert {(m["name"], m["how"]) for m in view["materials"]} == {
         ("病历", "entrusted"),
         ("复诊病历", "supplied"),
@@ -126,14 +130,20 @@ async def test_a_party_sees_its_commission_alone_and_acts_through_the_organ(
     assert view["requests"][0]["status"] == "accepted"
 
     # Issued, the report stays the organ's until it releases it.
-    await issue(api, auth, cid)
-    view = (await api.get(f"/v1/commissions/{cid}/party-view", headers=party)).json()
+    issued_seq = await issue(api, auth, cid)
+    view = (
+        await api.get(f"/v1/commissions/{cid}/party-view", headers={**party, "X-Min-Seq": issued_seq})
+    ).json()
     assert view["stage"] == "issued" and view["report"] is None
     hidden = await api.get(f"/v1/commissions/{cid}/report.pdf", headers=party)
     assert hidden.status_code == 409 and hidden.json()["error"]["code"] == "report_not_released"
     released = await api.post(f"/v1/commissions/{cid}/report-release", json={}, headers=auth(court_actor))
     assert released.status_code == 200, released.text
-    view = (await api.get(f"/v1/commissions/{cid}/party-view", headers=party)).json()
+    view = (
+        await api.get(
+            f"/v1/commissions/{cid}/party-view", headers={**party, "X-Min-Seq": released.headers["X-Seq"]}
+        )
+    ).json()
     assert view["report"]["opinion"] == "构成十级伤残" and len(view["report"]["signed_by"]) == 2
     pdf = await api.get(f"/v1/commissions/{cid}/report.pdf", headers=party)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
