@@ -36,6 +36,9 @@ from bench.stack import DevStack, cpu_used
 
 NAME = "lifecycle_throughput"
 STEPS = ("entrust", "accept", "report", "sign 1", "sign 2", "issue", "close")
+EVENTS = len(STEPS) + 1
+"""A closed commission's trail: one event per step and the seal's (`report.sealed`, recorded
+beside the main path once the report is issued)."""
 SIGNING = "appraisal sign (subprocesses)"
 
 

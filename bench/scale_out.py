@@ -8,7 +8,7 @@ own and drives N more, the lanes alternating between the two APIs as a round-rob
 balancer would. Signatures are made in this process with the demo keys (the lifecycle
 benchmark spawns `appraisal sign` per signature, whose CPU would bound both rounds).
 Afterwards every commission of both rounds must verify (`GET /v1/commissions/{id}/verify`,
-seven events, two signatures).
+eight events, two signatures).
 
     .venv/bin/python -m bench.scale_out [--n 100] [--concurrency 12]
 """
@@ -25,7 +25,7 @@ import httpx
 from appraisal.core.signing import demo_private_key, sign, signed_message
 from bench import report
 from bench.drills.stack import PiecesStack
-from bench.lifecycle_throughput import all_parties, drive
+from bench.lifecycle_throughput import EVENTS, all_parties, drive
 from bench.stack import cpu_used
 
 NAME = "scale_out"
@@ -90,14 +90,16 @@ async def drive_round(stack: PiecesStack, urls: list[str], n: int, concurrency: 
 
 
 async def unverified(stack: PiecesStack, closed: list[tuple[str, str]]) -> list[str]:
-    """The commissions whose chain does not verify with seven events and two signatures."""
+    """The commissions whose chain does not verify with its eight events and two signatures."""
     failures = []
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
         for commission_id, court in closed:
             answer = await api.get(f"/v1/commissions/{commission_id}/verify", headers=stack.auth(court))
             verdict = answer.json() if answer.status_code == 200 else {}
             if not (
-                verdict.get("ok") and verdict.get("events") == 7 and verdict.get("signatures_checked") == 2
+                verdict.get("ok")
+                and verdict.get("events") == EVENTS
+                and verdict.get("signatures_checked") == 2
             ):
                 failures.append(f"{commission_id}: {answer.status_code} {answer.text[:200]}")
     return failures

@@ -206,10 +206,13 @@ as they always did (the new steps, PROC-36 and ENT-4, are Updates they never rec
 SEAL_ISSUED_REPORT = "seal-issued-report"
 """Patch: issuing numbers the report in the institution's yearly series (recorded in the
 issue event), then seals its PDF beside the main path and records `report.sealed`."""
-NUMBERING_TIMEOUT = timedelta(seconds=30)
+NUMBERING_TIMEOUT = RECORDING_TIMEOUT
 NUMBERING_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-"""A number is one short database transaction: retried until the database answers."""
-SEALING_TIMEOUT = timedelta(minutes=2)
+"""A number is one short database transaction, inside the issue step: retried until the
+database answers, and on another worker as soon as a recording would be when its worker dies."""
+SEALING_TIMEOUT = timedelta(seconds=30)
+"""A seal takes well under a second (bench.report_seal); one whose worker died is tried
+again after this, and the commission's workflow ends only once its seal is recorded."""
 SEALING_GIVES_UP_AFTER = timedelta(days=30)
 SEALING_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),

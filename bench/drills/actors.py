@@ -58,6 +58,8 @@ EXPECTED_EVENTS = [
     "report.issued",
     "commission.closed",
 ]
+"""The happy path's events, in order; beside them, once the report is issued, the seal's."""
+SEALED_EVENT = "report.sealed"
 # A step is past once the commission's stage is at or beyond this one.
 PAST_AT = {
     "acceptance": "examining",

@@ -9,7 +9,7 @@ lives, it is backed up the way docs/operations.md says for separate stores: Post
 second stack, in a fresh temporary folder on other ports, starts from the two copies
 (`pg_restore`, the SQLite file in place), `appraisal rebuild` records in PostgreSQL the
 events Temporal's copy has beyond it, and then every commission is taken on from the stage
-the restored stack shows to closure. Every one must close with its seven events and a chain
+the restored stack shows to closure. Every one must close with its eight events (seven steps and the seal) and a chain
 that verifies against its Temporal history.
 
     .venv/bin/python -m bench.drills.backup_restore [--n 28] [--traffic 8]
@@ -32,7 +32,7 @@ import httpx
 from appraisal.embedded import postgres_bin_dir
 from bench import report
 from bench.drills.stack import PiecesStack, log
-from bench.lifecycle_throughput import STEPS, Parties, all_parties, drive
+from bench.lifecycle_throughput import EVENTS, STEPS, Parties, all_parties, drive
 from bench.scale_out import demo_sign
 from bench.stack import ROOT
 
@@ -191,7 +191,7 @@ async def resume_and_check(stack: PiecesStack, owners: dict[str, Parties], outco
                 outcome.problems.append(f"{cid}: {err}"[:300])
                 continue
             verdict = (await api.get(f"/v1/commissions/{cid}/verify", headers=stack.auth(p.court))).json()
-            if verdict.get("ok") and verdict.get("events") == len(STEPS):
+            if verdict.get("ok") and verdict.get("events") == EVENTS:
                 outcome.verified += 1
             else:
                 outcome.problems.append(f"{cid}: verify says {verdict}"[:300])
@@ -234,7 +234,7 @@ def section(outcome: Outcome, run: report.Run) -> str:
         f"| SQLite online backup of Temporal's store | {outcome.copies.sqlite_seconds:.1f} s |",
         f"| steps taken after the restore to close them all | {outcome.resumed_steps} |",
         f"| commissions closed | {outcome.closed}/{outcome.n} |",
-        f"| chains that verify (seven events each) | {outcome.verified}/{outcome.n} |",
+        f"| chains that verify (eight events each) | {outcome.verified}/{outcome.n} |",
         f"| … matched event by event against their Temporal history | {outcome.history_checked}/{outcome.n} |",
         "",
         f"Stages the restored stack showed, before the rebuild: {stages_text}.",

@@ -5,9 +5,9 @@ For every commission the actors drove:
 - its read model says `closed` (GET /v1/commissions/{id}, waited for within
   a bound);
 - its audit trail (GET /v1/commissions/{id}/audit) is exactly the happy
-  path's seven events, seq 1..7 with no gap and no repeat, in order, each
-  signature by a different assigned appraiser;
-- GET /v1/commissions/{id}/verify answers `ok` over those seven events and
+  path's seven events in order and the seal's once after the issue, seq 1..8
+  with no gap and no repeat, each signature by a different assigned appraiser;
+- GET /v1/commissions/{id}/verify answers `ok` over those eight events and
   two signatures;
 - its workflow has completed in Temporal (waited for within a bound: it ends
   once its notification deliveries have);
@@ -22,9 +22,11 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from bench.drills.actors import EXPECTED_EVENTS, Actors, Commission, StepFailed
+from bench.drills.actors import EXPECTED_EVENTS, SEALED_EVENT, Actors, Commission, StepFailed
 from bench.drills.stack import PiecesStack, log
 
+EVENTS = len(EXPECTED_EVENTS) + 1
+"""A closed commission's: the happy path's and the seal's."""
 PARALLEL_READS = 8
 
 
@@ -45,7 +47,7 @@ class Findings:
 
     @property
     def expected_events(self) -> int:
-        return self.commissions * len(EXPECTED_EVENTS)
+        return self.commissions * EVENTS
 
     @property
     def lost(self) -> bool:
@@ -59,12 +61,18 @@ def _trail_problems(c: Commission, trail: list[dict[str, Any]], appraiser_ids: s
     repeated = sorted(s for s, n in Counter(seqs).items() if n > 1)
     if repeated:
         problems.append(f"{name}: seq repeated in its audit trail: {repeated}")
-    missing = sorted(set(range(1, len(EXPECTED_EVENTS) + 1)) - set(seqs))
+    missing = sorted(set(range(1, EVENTS + 1)) - set(seqs))
     if missing:
         problems.append(f"{name}: audit events missing: seq {missing}")
     kinds = [str(e["kind"]) for e in sorted(trail, key=lambda e: int(e["seq"]))]
-    if kinds != EXPECTED_EVENTS:
-        problems.append(f"{name}: audit events {kinds}, expected {EXPECTED_EVENTS}")
+    main_path = [k for k in kinds if k != SEALED_EVENT]
+    sealed_after_issue = kinds.count(SEALED_EVENT) == 1 and kinds[: kinds.index(SEALED_EVENT)].count(
+        "report.issued"
+    )
+    if main_path != EXPECTED_EVENTS or not sealed_after_issue:
+        problems.append(
+            f"{name}: audit events {kinds}, expected {EXPECTED_EVENTS} and {SEALED_EVENT} after the issue"
+        )
     signers = [str(e["actor_organisation_id"]) for e in trail if e["kind"] == "report.signed"]
     if sorted(signers) != sorted(appraiser_ids) and len(signers) == 2:
         problems.append(f"{name}: signed by {signers}, expected each of {sorted(appraiser_ids)} once")
@@ -95,7 +103,7 @@ async def _check_one(
         findings.problems += _trail_problems(c, trail, {a for a, _ in actors.appraisers})
         verdict = dict(await actors.read(court, f"{base}/verify", within=within))
         findings.signatures_checked += int(verdict.get("signatures_checked", 0))
-        if verdict.get("ok") and verdict.get("events") == len(EXPECTED_EVENTS):
+        if verdict.get("ok") and verdict.get("events") == EVENTS:
             findings.verified += 1
         else:
             findings.problems.append(f"{name}: GET /verify answered {verdict}")

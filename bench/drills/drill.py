@@ -97,6 +97,12 @@ class Outcome:
             return None
         return max(r.ended for r in steps) - self.timeline["fault"]
 
+    def last_answered(self, count: int = 5) -> str:
+        """The interrupted steps answered last: which steps bound the recovery."""
+        fault = self.timeline["fault"]
+        done = sorted((r for r in self.interrupted() if r.ok), key=lambda r: r.ended, reverse=True)
+        return ", ".join(f"{r.step} {r.ended - fault:.1f}" for r in done[:count]) or "none"
+
     def longest_gap(self) -> float:
         """The longest time, from the fault on, in which no step succeeded."""
         fault = self.timeline["fault"]
@@ -191,7 +197,8 @@ def section(drill: Drill, outcome: Outcome, run: report.Run) -> str:
             "(0.25 s doubling to 5 s); a 409 `not_in_stage`/`already_signed` after such a retry counts "
             "as done only if the commission is already past that step. The fault strikes once "
             f"{args.fault_at:.0%} of all steps have been answered. Afterwards every commission must be "
-            "closed, have exactly its seven audit events (seq 1..7, no gap, no repeat, in order), verify "
+            "closed, have exactly its eight audit events (the seven steps in order, the seal after the "
+            "issue; seq 1..8, no gap, no repeat), verify "
             "(GET /verify), be listed once for its court reference, and its workflow must have "
             "completed in Temporal."
         ),
@@ -203,7 +210,7 @@ def section(drill: Drill, outcome: Outcome, run: report.Run) -> str:
         "|---|---:|",
         f"| commissions closed | {f.closed}/{outcome.n} |",
         f"| audit events (expected {f.expected_events}) | {f.events} |",
-        f"| chains that verify (GET /verify ok, 7 events) | {f.verified}/{outcome.n} |",
+        f"| chains that verify (GET /verify ok, 8 events) | {f.verified}/{outcome.n} |",
         f"| signatures checked by /verify | {f.signatures_checked} |",
         f"| workflows completed in Temporal | {f.completed}/{outcome.n} |",
         f"| their history events | {f.history['history events']} |",
@@ -217,6 +224,7 @@ def section(drill: Drill, outcome: Outcome, run: report.Run) -> str:
         f"| longest time without any step answered (from the fault) | {outcome.longest_gap():.1f} s |",
         f"| **time to recover: fault → every interrupted step answered** | **{_seconds(outcome.all_caught_up())}** |",
         f"| steps interrupted (under way at the fault or begun before back) | {len(outcome.interrupted())} |",
+        f"| the last interrupted steps answered (s after the fault) | {outcome.last_answered()} |",
         f"| all {outcome.n * len(STEPS)} steps answered in | {outcome.drive_seconds:.1f} s |",
         f"| whole drill (stack up, drive, checks, stack down) | {outcome.total_seconds:.0f} s |",
         f"| step requests sent | {requests} |",
