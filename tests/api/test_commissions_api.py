@@ -114,6 +114,11 @@ async def test_happy_path_by_rest(api: httpx.AsyncClient, auth: Auth) -> None:
     assert await inbox(api, auth, head_actor) == []
     assert (cid, "close_commission") in await inbox(api, auth, court_actor)
 
+    async def sealed() -> bool | None:  # recorded beside the main path: the trail's order is fixed once it is
+        trail = (await api.get(f"/v1/commissions/{cid}/audit", headers=auth(court_actor))).json()
+        return True if any(e["kind"] == "report.sealed" for e in trail) else None
+
+    await eventually(sealed)
     closed = await api.post(
         f"/v1/commissions/{cid}/closure", json={"reason": "判决已生效"}, headers=auth(court_actor)
     )
@@ -132,6 +137,7 @@ async def test_happy_path_by_rest(api: httpx.AsyncClient, auth: Auth) -> None:
         ("report.signed", "appraiser", first.organisation_id),
         ("report.signed", "appraiser", second.organisation_id),
         ("report.issued", "institution_head", INSTITUTION.id),
+        ("report.sealed", "system", ""),
         ("commission.closed", "court", court_actor.organisation_id),
     ]
     assert all(e["occurred_at"] for e in audit.json())
