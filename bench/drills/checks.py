@@ -99,6 +99,9 @@ async def _check_one(
         else:
             findings.problems.append(f"{name}: stage {snapshot['stage']}, not closed")
         trail = list(await actors.read(court, f"{base}/audit", within=within))
+        while len(trail) < EVENTS and time.monotonic() < deadline:  # the seal, retried beside the path
+            await asyncio.sleep(1)
+            trail = list(await actors.read(court, f"{base}/audit", within=within))
         findings.events += len(trail)
         findings.problems += _trail_problems(c, trail, {a for a, _ in actors.appraisers})
         verdict = dict(await actors.read(court, f"{base}/verify", within=within))
