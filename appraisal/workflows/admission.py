@@ -59,8 +59,8 @@ from appraisal.domain.admission import (
     review_required,
     subject_name,
 )
-from appraisal.domain.calendar import end_of_day, local_today
-from appraisal.domain.commission import CalendarChanged, TaskSnapshot, check_date_within_history
+from appraisal.domain.calendar import end_of_day
+from appraisal.domain.commission import TaskSnapshot
 from appraisal.domain.draw import seeded_sample
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import Receiver
@@ -75,12 +75,12 @@ from appraisal.domain.rules import (
 )
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import (
+    ClockedWorkflow,
     FiredRung,
     Planner,
     StatutoryClock,
     due_rungs,
     highest_rung,
-    replan_for_calendar,
     sleep_until_due,
 )
 from appraisal.workflows.recording import (
@@ -99,7 +99,7 @@ SYSTEM = Actor(role="system", organisation_id="", subject="statutory-clock")
 
 
 @workflow.defn
-class AdmissionWorkflow:
+class AdmissionWorkflow(ClockedWorkflow):
     @workflow.init
     def __init__(self, inp: AdmissionInput) -> None:
         self.inp = inp
@@ -911,31 +911,11 @@ class AdmissionWorkflow:
 
     # ---- calendar ----
 
-    @workflow.signal
-    async def recompute_clocks(self, change: CalendarChanged) -> None:
-        """A year's official schedule was loaded: every running deadline is planned again."""
-        async with self.lock:
-            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
-                self.clocks_changed = True
-                await self._record("clock.recomputed", replanned.actor, replanned.data)
-
     @workflow.query
     def snapshot(self) -> AdmissionSnapshot:
         return self._snapshot()
 
     # ---- helpers ----
-
-    def _today(self) -> str:
-        return local_today(workflow.now()).isoformat()
-
-    def _date_between(self, value: str, earliest: str, name: str) -> str:
-        return check_date_within_history(
-            value, earliest=earliest, today=local_today(workflow.now()), name=name
-        ).isoformat()
-
-    def _within_history(self, value: str, rule: ClockRule, name: str) -> str:
-        """A step's date lies between the start of the clock it ends (its last resumption) and today."""
-        return self._date_between(value, self.clocks[rule.rule_id].state.segment_start, name)
 
     def _open_tasks(self) -> list[TaskSnapshot]:
         bureau = self.inp.bureau_id

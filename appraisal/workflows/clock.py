@@ -4,7 +4,8 @@ queries. The rule table says the limit, unit and ladder; the workflow plans
 on the calendar years it holds and only sleeps until the next rung and
 records what fired. No stage hand-codes a timer."""
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,9 +13,15 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from appraisal.domain.calendar import WorkingCalendar, YearNotHeld, YearSchedule, end_of_day
+from appraisal.domain.calendar import WorkingCalendar, YearNotHeld, YearSchedule, end_of_day, local_today
 from appraisal.domain.clock import CalendarYearsRequest, ClockPlan, ClockPlanRequest, plan_clock
-from appraisal.domain.commission import CalendarChanged, ClockPause, ClockSnapshot, PlannedRung
+from appraisal.domain.commission import (
+    CalendarChanged,
+    ClockPause,
+    ClockSnapshot,
+    PlannedRung,
+    check_date_within_history,
+)
 from appraisal.domain.roles import Actor
 from appraisal.domain.rules import CLOCK_RULES, ClockRule, Rung, RungKind
 from appraisal.workflows.versions import Versions
@@ -340,3 +347,36 @@ async def replan_for_calendar(
         old, new = await clock.recompute()
         if old != new or was_provisional != clock.state.provisional:
             yield Replanned(clock, old, change)
+
+
+class ClockedWorkflow:
+    """What the complaint, admission, evaluation and penalty workflows share around their
+    statutory clocks: the calendar-reload signal that plans every running deadline again,
+    and the dates a step may name. Each sets these attributes in its own `__init__` and
+    records through its own `_record`."""
+
+    lock: asyncio.Lock
+    planner: Planner
+    clocks: dict[str, StatutoryClock]
+    clocks_changed: bool
+    _record: Callable[[str, Actor, dict[str, Any]], Awaitable[None]]
+
+    @workflow.signal
+    async def recompute_clocks(self, change: CalendarChanged) -> None:
+        """A year's official schedule was loaded: every running deadline is planned again."""
+        async with self.lock:
+            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
+                self.clocks_changed = True
+                await self._record("clock.recomputed", replanned.actor, replanned.data)
+
+    def _today(self) -> str:
+        return local_today(workflow.now()).isoformat()
+
+    def _date_between(self, value: str, earliest: str, name: str) -> str:
+        return check_date_within_history(
+            value, earliest=earliest, today=local_today(workflow.now()), name=name
+        ).isoformat()
+
+    def _within_history(self, value: str, rule: ClockRule, name: str) -> str:
+        """A step's date lies between the start of the clock it ends (its last resumption) and today."""
+        return self._date_between(value, self.clocks[rule.rule_id].state.segment_start, name)

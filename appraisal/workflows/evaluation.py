@@ -20,7 +20,7 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from appraisal.domain.calendar import local_today
-from appraisal.domain.commission import CalendarChanged, TaskSnapshot
+from appraisal.domain.commission import TaskSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.evaluation import (
     OBJECTION_DAYS,
@@ -64,12 +64,12 @@ from appraisal.domain.rules import (
 from appraisal.domain.training import TrainingSweep, warning_at, year_end
 from appraisal.workflows import search_attributes as sa
 from appraisal.workflows.clock import (
+    ClockedWorkflow,
     FiredRung,
     Planner,
     StatutoryClock,
     due_rungs,
     highest_rung,
-    replan_for_calendar,
     sleep_until_due,
 )
 from appraisal.workflows.recording import (
@@ -93,7 +93,7 @@ BATCH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interva
 
 
 @workflow.defn
-class IntegrityEvaluationWorkflow:
+class IntegrityEvaluationWorkflow(ClockedWorkflow):
     @workflow.init
     def __init__(self, inp: EvaluationInput) -> None:
         self.inp = inp
@@ -596,14 +596,6 @@ class IntegrityEvaluationWorkflow:
     def _validate_register(self, request: EvaluationRegistration) -> None:
         enforce(lambda: require_bureau(request.actor, self.inp.bureau_id))
 
-    @workflow.signal
-    async def recompute_clocks(self, change: CalendarChanged) -> None:
-        """A year's official schedule was loaded: every running deadline is planned again."""
-        async with self.lock:
-            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
-                self.clocks_changed = True
-                await self._record("clock.recomputed", replanned.actor, replanned.data)
-
     @workflow.query
     def snapshot(self) -> EvaluationSnapshot:
         return self._snapshot()
@@ -612,9 +604,6 @@ class IntegrityEvaluationWorkflow:
 
     def _clock(self, rule: ClockRule) -> StatutoryClock:
         return self.clocks[rule.rule_id]
-
-    def _today(self) -> str:
-        return local_today(workflow.now()).isoformat()
 
     def _open_tasks(self) -> list[TaskSnapshot]:
         bureau = self.inp.bureau_id

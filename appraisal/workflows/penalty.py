@@ -19,7 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from appraisal.domain.calendar import local_today
-from appraisal.domain.commission import CalendarChanged, TaskSnapshot, check_date_within_history
+from appraisal.domain.commission import TaskSnapshot
 from appraisal.domain.errors import RuleViolation
 from appraisal.domain.events import Receiver
 from appraisal.domain.exit import exit_workflow_id
@@ -59,11 +59,11 @@ from appraisal.domain.rules import (
     RungKind,
 )
 from appraisal.workflows.clock import (
+    ClockedWorkflow,
     FiredRung,
     Planner,
     StatutoryClock,
     due_rungs,
-    replan_for_calendar,
     sleep_until_due,
 )
 from appraisal.workflows.recording import RECORDING_RETRY, RECORDING_TIMEOUT, chained_event, start_delivery
@@ -79,7 +79,7 @@ S = PenaltyStage
 
 
 @workflow.defn
-class PenaltyWorkflow:
+class PenaltyWorkflow(ClockedWorkflow):
     @workflow.init
     def __init__(self, inp: PenaltyInput) -> None:
         self.inp = inp
@@ -302,7 +302,7 @@ class PenaltyWorkflow:
                 illegal_gains_yuan=proposal.illegal_gains_yuan,
             )
             if proposal.notified_on:
-                self._within(proposal.notified_on, self.inp.filed_on, "notified_on")
+                self._date_between(proposal.notified_on, self.inp.filed_on, "notified_on")
 
         enforce(check)
 
@@ -345,7 +345,7 @@ class PenaltyWorkflow:
             assert self.proposal is not None
             on = statement.received_on or self._today()
             if statement.received_on:
-                self._within(statement.received_on, str(self.proposal["notified_on"]), "received_on")
+                self._date_between(statement.received_on, str(self.proposal["notified_on"]), "received_on")
             window = self.clocks[PENALTY_HEARING_REQUEST.rule_id].state
             if statement.hearing_requested:
                 if not self.proposal["hearing_right"]:
@@ -393,7 +393,7 @@ class PenaltyWorkflow:
             notified = schedule.notified_on or self._today()
             if schedule.notified_on:
                 assert self.statement is not None
-                self._within(schedule.notified_on, str(self.statement["received_on"]), "notified_on")
+                self._date_between(schedule.notified_on, str(self.statement["received_on"]), "notified_on")
             check_hearing_notice(hearing_on=schedule.hearing_on, notified_on=notified)
 
         enforce(check)
@@ -425,7 +425,7 @@ class PenaltyWorkflow:
                     "hearing_not_held", f"the hearing is on {self.hearing['hearing_on']}", rule="PEN-3"
                 )
             if record.held_on:
-                self._within(record.held_on, str(self.hearing["hearing_on"]), "held_on")
+                self._date_between(record.held_on, str(self.hearing["hearing_on"]), "held_on")
             if not record.summary.strip():
                 raise RuleViolation(
                     "summary_required", "the hearing's record states what was heard", rule="PEN-3"
@@ -558,7 +558,7 @@ class PenaltyWorkflow:
                         rule="PEN-2",
                     )
             if decision.decided_on:
-                self._within(decision.decided_on, self.inp.filed_on, "decided_on")
+                self._date_between(decision.decided_on, self.inp.filed_on, "decided_on")
 
         enforce(check)
 
@@ -642,33 +642,17 @@ class PenaltyWorkflow:
             require_case_bureau(service.actor, self.inp.bureau_id)
             if service.served_on:
                 assert self.decision is not None
-                self._within(service.served_on, str(self.decision["decided_on"]), "served_on")
+                self._date_between(service.served_on, str(self.decision["decided_on"]), "served_on")
 
         enforce(check)
 
     # ---- calendar ----
-
-    @workflow.signal
-    async def recompute_clocks(self, change: CalendarChanged) -> None:
-        """A year's official schedule was loaded: every running deadline is planned again."""
-        async with self.lock:
-            async for replanned in replan_for_calendar(self.planner, self.clocks.values(), change):
-                self.clocks_changed = True
-                await self._record("clock.recomputed", replanned.actor, replanned.data)
 
     @workflow.query
     def snapshot(self) -> PenaltySnapshot:
         return self._snapshot()
 
     # ---- helpers ----
-
-    def _today(self) -> str:
-        return local_today(workflow.now()).isoformat()
-
-    def _within(self, value: str, earliest: str, name: str) -> str:
-        return check_date_within_history(
-            value, earliest=earliest, today=local_today(workflow.now()), name=name
-        ).isoformat()
 
     def _open_tasks(self) -> list[TaskSnapshot]:
         bureau = self.inp.bureau_id
